@@ -1,0 +1,130 @@
+//===- LowBitAttrs.td - lowbit attributes and enums --------*- tablegen -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DIALECT_LOWBIT_IR_LOWBITATTRS_TD
+#define LOWBIT_DIALECT_LOWBIT_IR_LOWBITATTRS_TD
+
+include "LowBit/IR/LowBitDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Enums
+//===----------------------------------------------------------------------===//
+
+def LowBit_RoundingMode : I32EnumAttr<"RoundingMode",
+    "rounding applied when an accumulator is scaled down", [
+      I32EnumAttrCase<"single_round", 0>,
+      I32EnumAttrCase<"double_round", 1>
+    ]> {
+  let cppNamespace = "::mlir::lowbit";
+  let genSpecializedAttr = 0;
+}
+
+def LowBit_RoundingModeAttr
+    : EnumAttr<LowBit_Dialect, LowBit_RoundingMode, "rounding"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// Attribute parameters
+//===----------------------------------------------------------------------===//
+
+// A real scale held as an IEEE double, printed so that it round-trips.
+def LowBit_F64Parameter : APFloatParameter<"a real scale"> {
+  let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::APFloat> {
+    double value;
+    if ($_parser.parseFloat(value))
+      return ::mlir::failure();
+    return ::llvm::APFloat(value);
+  }() }];
+  let printer = [{ $_printer.printFloat($_self) }];
+}
+
+//===----------------------------------------------------------------------===//
+// Weight encodings
+//===----------------------------------------------------------------------===//
+
+class LowBit_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<LowBit_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+def LowBit_LogAttr : LowBit_Attr<"Log", "log"> {
+  let summary = "power-of-two (logarithmic) weight encoding";
+  let description = [{
+    One signed word of `bits` bits per weight, read as in
+    stlq-two-word-log-quantization eq. 1: a code `q` in `[-M, M-1]` with
+    `M = 2^(bits-1)` stands for `0` when `q = 0` and for
+    `sign(q) * 2^-|q| * scale` otherwise. Multiplying by such a weight is a
+    shift, which is what log-to-shift lowering exploits.
+
+    The attribute is attached to the op that consumes the weights
+    (`weight_encoding`), whose weight operand then holds the codes as a
+    signless integer tensor of width `bits`.
+
+    ```mlir
+    #lowbit.log<bits = 4, scale = 5.000000e-01>
+    ```
+  }];
+  let parameters = (ins "unsigned":$bits, LowBit_F64Parameter:$scale);
+  let assemblyFormat = "`<` `bits` `=` $bits `,` `scale` `=` $scale `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The scale U as a double.
+    double getScaleValue() const { return getScale().convertToDouble(); }
+  }];
+}
+
+def LowBit_STLQAttr : LowBit_Attr<"STLQ", "stlq"> {
+  let summary = "selective two-word log weight encoding, chosen per tile";
+  let description = [{
+    Selective two-word logarithmic quantization (STLQ,
+    stlq-two-word-log-quantization eq. 3-4): every weight is one log word
+    (`#lowbit.log` rule, same `bits` and `scale`), and the weights of some
+    tiles carry a second log word that encodes the residual of the first.
+    All weights of a tile use the same number of words.
+
+    `tile = [Tn, Tm]` is the tile shape over input channels (`Tn`) and
+    output channels (`Tm`), 16×16 in the paper. `mask` holds one `i1` per
+    tile, `true` meaning two words; its shape is the weight shape with the
+    output-channel dimension divided by `Tm` and the input-channel dimension
+    divided by `Tn`, rounded up: `[ceil(O/Tm), KH, KW, ceil(I/Tn)]` for OHWI
+    convolution weights, `[ceil(O/Tm), ceil(I/Tn)]` for OI matrices.
+
+    The consuming op's weight operand then has a leading dimension of 2:
+    `[0, ...]` holds the first words, `[1, ...]` the second words (code 0,
+    i.e. no contribution, in one-word tiles).
+
+    ```mlir
+    #lowbit.stlq<bits = 3, scale = 1.000000e+00, tile = [16, 16],
+                 mask = dense<[[true, false]]> : tensor<1x2xi1>>
+    ```
+  }];
+  let parameters = (ins "unsigned":$bits, LowBit_F64Parameter:$scale,
+                        ArrayRefParameter<"int64_t">:$tile,
+                        "::mlir::DenseElementsAttr":$mask);
+  let assemblyFormat = [{
+    `<` `bits` `=` $bits `,` `scale` `=` $scale `,` `tile` `=` `[` $tile `]`
+    `,` `mask` `=` $mask `>`
+  }];
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Tn: tile extent along input channels.
+    int64_t getInputTile() const { return getTile()[0]; }
+    /// Tm: tile extent along output channels.
+    int64_t getOutputTile() const { return getTile()[1]; }
+    /// The scale U as a double.
+    double getScaleValue() const { return getScale().convertToDouble(); }
+    /// Number of tiles that use two words.
+    int64_t getNumTwoWordTiles() const;
+  }];
+}
+
+def LowBit_WeightEncodingAttr : AnyAttrOf<[LowBit_LogAttr, LowBit_STLQAttr]>;
+
+#endif // LOWBIT_DIALECT_LOWBIT_IR_LOWBITATTRS_TD

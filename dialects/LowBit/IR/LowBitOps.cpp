@@ -1,0 +1,1078 @@
+//===- LowBitOps.cpp - lowbit operation verifiers and folders -------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Verifiers reject every inconsistency a producer could write (bit-widths,
+// scales, shapes, axes, multiplier and shift ranges, tile masks); folders
+// evaluate constants with the runtime's own integer rules so the compiler
+// never has a second copy of them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LowBit/IR/LowBitOps.h"
+
+#include "lowbit/runtime/Requant.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+namespace rt = ::lowbit::rt;
+
+#define GET_OP_CLASSES
+#include "LowBit/IR/LowBitOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+/// Widest storage lowbit accepts for quantized activations and weights.
+static constexpr unsigned kMinStorageBits = 2;
+static constexpr unsigned kMaxStorageBits = 16;
+
+std::optional<std::pair<int64_t, int64_t>>
+mlir::lowbit::getStorageRange(Type elementType) {
+  if (auto q = dyn_cast<quant::QuantizedType>(elementType))
+    return std::make_pair(q.getStorageTypeMin(), q.getStorageTypeMax());
+  if (auto i = dyn_cast<IntegerType>(elementType)) {
+    unsigned w = i.getWidth();
+    if (w == 0 || w > 64)
+      return std::nullopt;
+    if (i.isUnsigned())
+      return std::make_pair<int64_t, int64_t>(
+          0, w == 64 ? INT64_MAX : static_cast<int64_t>(rt::storageMax(w, false)));
+    if (w == 64)
+      return std::make_pair<int64_t, int64_t>(INT64_MIN, INT64_MAX);
+    return std::make_pair(rt::storageMin(w, true), rt::storageMax(w, true));
+  }
+  return std::nullopt;
+}
+
+static bool dimsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (i)
+      s += ", ";
+    s += ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
+  }
+  return s + "]";
+}
+
+/// Checks that a quantized element type is usable on a tensor of `shape`:
+/// storage width, per-axis dimension and size, sub-channel blocks.
+static LogicalResult verifyQuantizedTensor(Operation *op, StringRef what,
+                                           RankedTensorType type) {
+  auto q = dyn_cast<quant::QuantizedType>(type.getElementType());
+  if (!q)
+    return op->emitOpError() << what << " must have a quantized element type, got "
+                             << type;
+  if (!isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType,
+           quant::UniformQuantizedSubChannelType>(q))
+    return op->emitOpError() << what << " must use a !quant.uniform type, got "
+                             << q;
+  unsigned width = q.getStorageTypeIntegralWidth();
+  if (width < kMinStorageBits || width > kMaxStorageBits)
+    return op->emitOpError()
+           << what << " storage must be " << kMinStorageBits << " to "
+           << kMaxStorageBits << " bits wide, got " << width;
+  ArrayRef<int64_t> shape = type.getShape();
+  if (auto axis = dyn_cast<quant::UniformQuantizedPerAxisType>(q)) {
+    int64_t dim = axis.getQuantizedDimension();
+    if (dim < 0 || dim >= type.getRank())
+      return op->emitOpError() << what << " is quantized along dimension "
+                               << dim << " but has rank " << type.getRank();
+    int64_t n = static_cast<int64_t>(axis.getScales().size());
+    if (!dimsAgree(shape[dim], n))
+      return op->emitOpError()
+             << what << " has " << n << " scales for dimension " << dim
+             << " of size " << shape[dim];
+  }
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(q)) {
+    ArrayRef<int64_t> scaleShape = sub.getScales().getType().getShape();
+    if (static_cast<int64_t>(scaleShape.size()) != type.getRank())
+      return op->emitOpError() << what << " has a rank-" << scaleShape.size()
+                               << " scale tensor for a rank-" << type.getRank()
+                               << " tensor";
+    for (auto [dim, block] : sub.getBlockSizeInfo()) {
+      if (dim < 0 || dim >= type.getRank())
+        return op->emitOpError() << what << " has a block on dimension " << dim
+                                 << " but rank " << type.getRank();
+      if (ShapedType::isDynamic(shape[dim]))
+        continue;
+      if (block <= 0 || shape[dim] % block != 0)
+        return op->emitOpError()
+               << what << " block size " << block << " does not divide dimension "
+               << dim << " of size " << shape[dim];
+      if (scaleShape[dim] != shape[dim] / block)
+        return op->emitOpError()
+               << what << " needs " << shape[dim] / block
+               << " scales along dimension " << dim << ", got "
+               << scaleShape[dim];
+    }
+  }
+  return success();
+}
+
+/// A per-tensor !quant.uniform element type, as activations must have.
+static FailureOr<quant::UniformQuantizedType>
+getActivationType(Operation *op, StringRef what, Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  if (failed(verifyQuantizedTensor(op, what, tensor)))
+    return failure();
+  auto uniform = dyn_cast<quant::UniformQuantizedType>(tensor.getElementType());
+  if (!uniform) {
+    op->emitOpError() << what
+                      << " must be quantized per tensor (one scale and zero "
+                         "point), got "
+                      << tensor.getElementType();
+    return failure();
+  }
+  return uniform;
+}
+
+static LogicalResult verifyMultiplier(Operation *op, StringRef what,
+                                      int64_t multiplier, int64_t shift) {
+  if (multiplier < 0 || multiplier >= rt::kMultiplierLimit)
+    return op->emitOpError() << what << " multiplier " << multiplier
+                             << " is outside [0, 2^31)";
+  if (shift < rt::kMinShift || shift > rt::kMaxShift)
+    return op->emitOpError() << what << " shift " << shift << " is outside ["
+                             << rt::kMinShift << ", " << rt::kMaxShift << "]";
+  return success();
+}
+
+/// Verifies a (multiplier[], shift[]) pair of arrays applied along `axis` of
+/// a tensor of `shape` (one pair, or one per index of `axis`).
+static LogicalResult verifyMultiplierArrays(Operation *op, StringRef what,
+                                            ArrayRef<int32_t> multipliers,
+                                            ArrayRef<int32_t> shifts,
+                                            std::optional<int64_t> axis,
+                                            ArrayRef<int64_t> shape) {
+  if (multipliers.empty())
+    return op->emitOpError() << "needs at least one " << what << " multiplier";
+  if (multipliers.size() != shifts.size())
+    return op->emitOpError() << "has " << multipliers.size() << " " << what
+                             << " multipliers but " << shifts.size()
+                             << " shifts";
+  for (auto [m, s] : llvm::zip(multipliers, shifts))
+    if (failed(verifyMultiplier(op, what, m, s)))
+      return failure();
+  int64_t n = static_cast<int64_t>(multipliers.size());
+  if (!axis) {
+    if (n != 1)
+      return op->emitOpError() << "has " << n << " " << what
+                               << " multipliers but no 'axis' to apply them on";
+    return success();
+  }
+  int64_t rank = static_cast<int64_t>(shape.size());
+  if (*axis < 0 || *axis >= rank)
+    return op->emitOpError() << "axis " << *axis << " is out of range for rank "
+                             << rank;
+  if (!dimsAgree(shape[*axis], n))
+    return op->emitOpError() << "has " << n << " " << what
+                             << " multipliers for axis " << *axis << " of size "
+                             << shape[*axis];
+  return success();
+}
+
+/// Verifies an optional [min, max] saturation range against the storage
+/// range of `elementType`.
+static LogicalResult verifySaturation(Operation *op, Type elementType,
+                                      std::optional<int64_t> min,
+                                      std::optional<int64_t> max) {
+  auto range = getStorageRange(elementType);
+  if (!range)
+    return op->emitOpError() << "cannot saturate to " << elementType;
+  int64_t lo = min.value_or(range->first), hi = max.value_or(range->second);
+  if (lo < range->first || hi > range->second)
+    return op->emitOpError() << "saturation range [" << lo << ", " << hi
+                             << "] exceeds the storage range ["
+                             << range->first << ", " << range->second << "] of "
+                             << elementType;
+  if (lo > hi)
+    return op->emitOpError() << "saturation range [" << lo << ", " << hi
+                             << "] is empty";
+  return success();
+}
+
+static LogicalResult verifyWindow(Operation *op, StringRef name,
+                                  ArrayRef<int64_t> values, size_t size,
+                                  int64_t minValue) {
+  if (values.size() != size)
+    return op->emitOpError() << "'" << name << "' must have " << size
+                             << " values, got " << values.size();
+  for (int64_t v : values)
+    if (v < minValue)
+      return op->emitOpError() << "'" << name << "' values must be >= "
+                               << minValue << ", got " << shapeStr(values);
+  return success();
+}
+
+/// Output extent of a sliding window; emits an error when the padded input is
+/// smaller than the (dilated) window.
+static FailureOr<int64_t> windowOutput(Operation *op, StringRef dimName,
+                                       int64_t in, int64_t kernel,
+                                       int64_t stride, int64_t padBefore,
+                                       int64_t padAfter, int64_t dilation) {
+  if (ShapedType::isDynamic(in))
+    return ShapedType::kDynamic;
+  int64_t effective = dilation * (kernel - 1) + 1;
+  int64_t padded = in + padBefore + padAfter;
+  if (padded < effective) {
+    op->emitOpError() << "window of " << effective << " along " << dimName
+                      << " does not fit the padded input of " << padded;
+    return failure();
+  }
+  return (padded - effective) / stride + 1;
+}
+
+/// Checks NHWC pooling/conv output shape [N, OH, OW, C].
+static LogicalResult verifyNHWCResult(Operation *op, RankedTensorType in,
+                                      RankedTensorType out,
+                                      ArrayRef<int64_t> kernel,
+                                      ArrayRef<int64_t> stride,
+                                      ArrayRef<int64_t> pad,
+                                      ArrayRef<int64_t> dilation,
+                                      int64_t channels) {
+  auto oh = windowOutput(op, "height", in.getDimSize(1), kernel[0], stride[0],
+                         pad[0], pad[1], dilation[0]);
+  if (failed(oh))
+    return failure();
+  auto ow = windowOutput(op, "width", in.getDimSize(2), kernel[1], stride[1],
+                         pad[2], pad[3], dilation[1]);
+  if (failed(ow))
+    return failure();
+  SmallVector<int64_t> expected = {in.getDimSize(0), *oh, *ow, channels};
+  for (auto [e, g] : llvm::zip(expected, out.getShape()))
+    if (!dimsAgree(e, g))
+      return op->emitOpError() << "result shape " << shapeStr(out.getShape())
+                               << " does not match the expected "
+                               << shapeStr(expected);
+  return success();
+}
+
+/// Accumulators are plain signless integers of 32 or 64 bits.
+static LogicalResult verifyAccumulator(Operation *op, RankedTensorType type) {
+  auto acc = dyn_cast<IntegerType>(type.getElementType());
+  if (!acc || !acc.isSignless() ||
+      (acc.getWidth() != 32 && acc.getWidth() != 64))
+    return op->emitOpError()
+           << "accumulator type must be i32 or i64, got "
+           << type.getElementType();
+  return success();
+}
+
+static LogicalResult verifyBias(Operation *op, Value bias,
+                                RankedTensorType result, int64_t outChannels) {
+  if (!bias)
+    return success();
+  auto type = cast<RankedTensorType>(bias.getType());
+  if (type.getRank() != 1)
+    return op->emitOpError() << "bias must have rank 1, got " << type;
+  if (type.getElementType() != result.getElementType())
+    return op->emitOpError() << "bias element type " << type.getElementType()
+                             << " must be the accumulator type "
+                             << result.getElementType();
+  if (!dimsAgree(type.getDimSize(0), outChannels))
+    return op->emitOpError() << "bias has " << type.getDimSize(0)
+                             << " elements for " << outChannels
+                             << " output channels";
+  return success();
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Verifies the weight operand of conv2d / fully_connected and returns its
+/// logical shape ([O, KH, KW, I] or [O, I]): uniform symmetric quantized
+/// weights, or log / STLQ codes described by `encoding`.
+static FailureOr<SmallVector<int64_t>>
+verifyWeights(Operation *op, RankedTensorType weight, Attribute encoding,
+              int64_t logicalRank, Type expressedType) {
+  auto fail = [&]() -> FailureOr<SmallVector<int64_t>> { return failure(); };
+  ArrayRef<int64_t> shape = weight.getShape();
+  if (!encoding) {
+    if (weight.getRank() != logicalRank) {
+      op->emitOpError() << "weight must have rank " << logicalRank << ", got "
+                        << weight;
+      return fail();
+    }
+    if (failed(verifyQuantizedTensor(op, "weight", weight)))
+      return fail();
+    Type elt = weight.getElementType();
+    if (auto u = dyn_cast<quant::UniformQuantizedType>(elt)) {
+      if (u.getZeroPoint() != 0) {
+        op->emitOpError() << "weights must be symmetric (zero point 0), got "
+                          << u.getZeroPoint();
+        return fail();
+      }
+    } else if (auto a = dyn_cast<quant::UniformQuantizedPerAxisType>(elt)) {
+      if (a.getQuantizedDimension() != 0) {
+        op->emitOpError()
+            << "per-axis weights must be quantized along the output channel "
+               "(dimension 0), got dimension "
+            << a.getQuantizedDimension();
+        return fail();
+      }
+      if (llvm::any_of(a.getZeroPoints(), [](int64_t z) { return z != 0; })) {
+        op->emitOpError() << "weights must be symmetric (zero points 0)";
+        return fail();
+      }
+    } else {
+      op->emitOpError() << "weights must be quantized per tensor or per "
+                           "output channel, got "
+                        << elt;
+      return fail();
+    }
+    auto q = cast<quant::QuantizedType>(elt);
+    if (q.getExpressedType() != expressedType) {
+      op->emitOpError() << "weight expressed type " << q.getExpressedType()
+                        << " differs from the input's " << expressedType;
+      return fail();
+    }
+    return SmallVector<int64_t>(shape);
+  }
+
+  unsigned bits = 0;
+  auto stlq = dyn_cast<STLQAttr>(encoding);
+  if (auto log = dyn_cast<LogAttr>(encoding))
+    bits = log.getBits();
+  else
+    bits = stlq.getBits();
+  auto codes = dyn_cast<IntegerType>(weight.getElementType());
+  if (!codes || !codes.isSignless() || codes.getWidth() != bits) {
+    op->emitOpError() << "log-encoded weights must be i" << bits
+                      << " codes, got " << weight.getElementType();
+    return fail();
+  }
+  if (!stlq) {
+    if (weight.getRank() != logicalRank) {
+      op->emitOpError() << "weight must have rank " << logicalRank << ", got "
+                        << weight;
+      return fail();
+    }
+    return SmallVector<int64_t>(shape);
+  }
+  if (weight.getRank() != logicalRank + 1 || shape[0] != 2) {
+    op->emitOpError() << "STLQ weights need a leading dimension of 2 (two "
+                         "words) and rank "
+                      << logicalRank + 1 << ", got " << weight;
+    return fail();
+  }
+  SmallVector<int64_t> logical(shape.drop_front());
+  if (llvm::any_of(logical, ShapedType::isDynamic)) {
+    op->emitOpError() << "STLQ weights must have a static shape, got "
+                      << weight;
+    return fail();
+  }
+  SmallVector<int64_t> maskShape(logical);
+  maskShape.front() = ceilDiv(logical.front(), stlq.getOutputTile());
+  maskShape.back() = ceilDiv(logical.back(), stlq.getInputTile());
+  ArrayRef<int64_t> got = stlq.getMask().getType().getShape();
+  if (ArrayRef<int64_t>(maskShape) != got) {
+    op->emitOpError() << "STLQ mask shape " << shapeStr(got)
+                      << " does not match the tiling of weights "
+                      << shapeStr(logical) << " by tile [Tn = "
+                      << stlq.getInputTile() << ", Tm = "
+                      << stlq.getOutputTile() << "], expected "
+                      << shapeStr(maskShape);
+    return fail();
+  }
+  return logical;
+}
+
+/// Reads the stored integers of a constant as int64 (sign- or zero-extended
+/// according to `elementType`).
+static SmallVector<int64_t> readStored(DenseIntElementsAttr attr,
+                                       Type elementType) {
+  bool isSigned = true;
+  if (auto q = dyn_cast<quant::QuantizedType>(elementType))
+    isSigned = q.isSigned();
+  else if (auto i = dyn_cast<IntegerType>(elementType))
+    isSigned = !i.isUnsigned();
+  SmallVector<int64_t> values;
+  values.reserve(attr.getNumElements());
+  for (const APInt &v : attr.getValues<APInt>())
+    values.push_back(isSigned ? v.getSExtValue()
+                              : static_cast<int64_t>(v.getZExtValue()));
+  return values;
+}
+
+/// Builds a dense attribute of the storage type of `resultType` from int64
+/// values (already inside the storage range).
+static DenseElementsAttr storedAttr(RankedTensorType resultType,
+                                    ArrayRef<int64_t> values) {
+  Type elt = resultType.getElementType();
+  unsigned width;
+  if (auto q = dyn_cast<quant::QuantizedType>(elt))
+    width = q.getStorageTypeIntegralWidth();
+  else
+    width = cast<IntegerType>(elt).getWidth();
+  auto storage = IntegerType::get(resultType.getContext(), width);
+  SmallVector<APInt> ints;
+  ints.reserve(values.size());
+  for (int64_t v : values)
+    ints.emplace_back(width, static_cast<uint64_t>(v), /*isSigned=*/true,
+                      /*implicitTrunc=*/true);
+  return DenseElementsAttr::get(
+      RankedTensorType::get(resultType.getShape(), storage), ints);
+}
+
+/// Index of the element at flat position `flat` along `axis` of `shape`.
+static int64_t indexAlong(ArrayRef<int64_t> shape, int64_t axis, int64_t flat) {
+  int64_t inner = 1;
+  for (int64_t d = axis + 1, e = shape.size(); d < e; ++d)
+    inner *= shape[d];
+  return (flat / inner) % shape[axis];
+}
+
+static rt::RoundingMode toRuntime(RoundingMode mode) {
+  return mode == RoundingMode::double_round ? rt::RoundingMode::DoubleRound
+                                            : rt::RoundingMode::SingleRound;
+}
+
+//===----------------------------------------------------------------------===//
+// ConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConstantOp::verify() {
+  auto valueType = cast<ShapedType>(getValue().getType());
+  RankedTensorType resultType = getType();
+  if (valueType.getShape() != resultType.getShape())
+    return emitOpError() << "value shape " << shapeStr(valueType.getShape())
+                         << " differs from the result shape "
+                         << shapeStr(resultType.getShape());
+  auto q = dyn_cast<quant::QuantizedType>(resultType.getElementType());
+  if (!q) {
+    if (valueType.getElementType() != resultType.getElementType())
+      return emitOpError() << "value element type " << valueType.getElementType()
+                           << " differs from the result's "
+                           << resultType.getElementType();
+    return success();
+  }
+  if (failed(verifyQuantizedTensor(*this, "result", resultType)))
+    return failure();
+  auto storage = dyn_cast<IntegerType>(valueType.getElementType());
+  if (!storage || storage.getWidth() != q.getStorageTypeIntegralWidth())
+    return emitOpError() << "value must hold i"
+                         << q.getStorageTypeIntegralWidth()
+                         << " stored integers for " << q << ", got "
+                         << valueType.getElementType();
+  // Narrow storage ranges (e.g. i8<-127:127>) are checked value by value.
+  if (auto ints = dyn_cast<DenseIntElementsAttr>(getValue())) {
+    for (int64_t v : readStored(ints, q))
+      if (v < q.getStorageTypeMin() || v > q.getStorageTypeMax())
+        return emitOpError() << "stored value " << v
+                             << " is outside the storage range ["
+                             << q.getStorageTypeMin() << ", "
+                             << q.getStorageTypeMax() << "]";
+  }
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+//===----------------------------------------------------------------------===//
+// QuantizeOp / DequantizeOp
+//===----------------------------------------------------------------------===//
+
+/// Shared checks: `real` holds the expressed type, `quantized` the quantized
+/// type, same shape.
+static LogicalResult verifyQuantPair(Operation *op, RankedTensorType real,
+                                     RankedTensorType quantized,
+                                     StringRef quantizedName) {
+  if (failed(verifyQuantizedTensor(op, quantizedName, quantized)))
+    return failure();
+  auto q = cast<quant::QuantizedType>(quantized.getElementType());
+  if (real.getElementType() != q.getExpressedType())
+    return op->emitOpError() << "real element type " << real.getElementType()
+                             << " must be the expressed type "
+                             << q.getExpressedType() << " of " << q;
+  if (real.getRank() != quantized.getRank() ||
+      !llvm::all_of(llvm::zip(real.getShape(), quantized.getShape()),
+                    [](auto p) {
+                      return dimsAgree(std::get<0>(p), std::get<1>(p));
+                    }))
+    return op->emitOpError() << "shapes " << shapeStr(real.getShape())
+                             << " and " << shapeStr(quantized.getShape())
+                             << " differ";
+  return success();
+}
+
+/// (scale, zero point) of the element at flat index `i`, for per-tensor and
+/// per-axis types; false for other types.
+namespace {
+struct QuantParams {
+  quant::QuantizedType type;
+  ArrayRef<int64_t> shape;
+  bool get(int64_t flat, double &scale, int64_t &zeroPoint) const {
+    if (auto u = dyn_cast<quant::UniformQuantizedType>(type)) {
+      scale = u.getScale();
+      zeroPoint = u.getZeroPoint();
+      return true;
+    }
+    if (auto a = dyn_cast<quant::UniformQuantizedPerAxisType>(type)) {
+      int64_t c = indexAlong(shape, a.getQuantizedDimension(), flat);
+      scale = a.getScales()[c];
+      zeroPoint = a.getZeroPoints()[c];
+      return true;
+    }
+    return false;
+  }
+};
+} // namespace
+
+LogicalResult QuantizeOp::verify() {
+  return verifyQuantPair(*this, getInput().getType(), getType(), "result");
+}
+
+OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
+  // quantize(dequantize(x)) is x when the types agree.
+  if (auto dq = getInput().getDefiningOp<DequantizeOp>())
+    if (dq.getInput().getType() == getType())
+      return dq.getInput();
+  auto input = dyn_cast_if_present<DenseFPElementsAttr>(adaptor.getInput());
+  RankedTensorType type = getType();
+  if (!input || !type.hasStaticShape())
+    return {};
+  auto q = cast<quant::QuantizedType>(type.getElementType());
+  QuantParams params{q, type.getShape()};
+  SmallVector<int64_t> stored;
+  stored.reserve(input.getNumElements());
+  int64_t flat = 0;
+  for (const APFloat &x : input.getValues<APFloat>()) {
+    double scale;
+    int64_t zp;
+    if (!params.get(flat++, scale, zp))
+      return {};
+    stored.push_back(rt::quantizeValue(
+        x.convertToDouble(), scale, static_cast<int32_t>(zp),
+        static_cast<int32_t>(q.getStorageTypeMin()),
+        static_cast<int32_t>(q.getStorageTypeMax())));
+  }
+  return storedAttr(type, stored);
+}
+
+LogicalResult DequantizeOp::verify() {
+  return verifyQuantPair(*this, getType(), getInput().getType(), "input");
+}
+
+OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
+  auto input = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getInput());
+  RankedTensorType inType = getInput().getType();
+  RankedTensorType type = getType();
+  auto floatType = dyn_cast<FloatType>(type.getElementType());
+  if (!input || !floatType || !inType.hasStaticShape())
+    return {};
+  auto q = cast<quant::QuantizedType>(inType.getElementType());
+  QuantParams params{q, inType.getShape()};
+  SmallVector<APFloat> values;
+  values.reserve(input.getNumElements());
+  int64_t flat = 0;
+  for (int64_t stored : readStored(input, q)) {
+    double scale;
+    int64_t zp;
+    if (!params.get(flat++, scale, zp))
+      return {};
+    APFloat v(rt::dequantizeValue(static_cast<int32_t>(stored), scale,
+                                  static_cast<int32_t>(zp)));
+    bool lost;
+    v.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+              &lost);
+    values.push_back(v);
+  }
+  return DenseElementsAttr::get(type, values);
+}
+
+//===----------------------------------------------------------------------===//
+// Conv2DOp / FullyConnectedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2DOp::verify() {
+  RankedTensorType in = getInput().getType();
+  RankedTensorType w = getWeight().getType();
+  RankedTensorType out = getType();
+  if (in.getRank() != 4)
+    return emitOpError() << "input must be NHWC (rank 4), got " << in;
+  if (out.getRank() != 4)
+    return emitOpError() << "result must be NHWC (rank 4), got " << out;
+  auto inQ = getActivationType(*this, "input", in);
+  if (failed(inQ) || failed(verifyAccumulator(*this, out)))
+    return failure();
+  auto logical = verifyWeights(*this, w, getWeightEncodingAttr(), 4,
+                               inQ->getExpressedType());
+  if (failed(logical))
+    return failure();
+  if (failed(verifyWindow(*this, "stride", getStride(), 2, 1)) ||
+      failed(verifyWindow(*this, "dilation", getDilation(), 2, 1)) ||
+      failed(verifyWindow(*this, "pad", getPad(), 4, 0)))
+    return failure();
+  int64_t groups = getGroups();
+  if (groups < 1)
+    return emitOpError() << "groups must be >= 1, got " << groups;
+  int64_t channels = in.getDimSize(3);
+  int64_t outChannels = (*logical)[0];
+  int64_t perGroup = (*logical)[3];
+  if (!ShapedType::isDynamic(channels)) {
+    if (channels % groups != 0)
+      return emitOpError() << groups << " groups do not divide " << channels
+                           << " input channels";
+    if (!dimsAgree(perGroup, channels / groups))
+      return emitOpError() << "weight has " << perGroup
+                           << " input channels per group, expected "
+                           << channels / groups << " (" << channels
+                           << " channels / " << groups << " groups)";
+  }
+  if (!ShapedType::isDynamic(outChannels) && outChannels % groups != 0)
+    return emitOpError() << groups << " groups do not divide " << outChannels
+                         << " output channels";
+  if (failed(verifyBias(*this, getBias(), out, outChannels)))
+    return failure();
+  SmallVector<int64_t> kernel = {(*logical)[1], (*logical)[2]};
+  if (ShapedType::isDynamic(kernel[0]) || ShapedType::isDynamic(kernel[1]))
+    return emitOpError() << "kernel size must be static, got weight " << w;
+  return verifyNHWCResult(*this, in, out, kernel, getStride(), getPad(),
+                          getDilation(), outChannels);
+}
+
+LogicalResult FullyConnectedOp::verify() {
+  RankedTensorType in = getInput().getType();
+  RankedTensorType out = getType();
+  if (in.getRank() != 2)
+    return emitOpError() << "input must be [N, I] (rank 2), got " << in;
+  if (out.getRank() != 2)
+    return emitOpError() << "result must be [N, O] (rank 2), got " << out;
+  auto inQ = getActivationType(*this, "input", in);
+  if (failed(inQ) || failed(verifyAccumulator(*this, out)))
+    return failure();
+  auto logical = verifyWeights(*this, getWeight().getType(),
+                               getWeightEncodingAttr(), 2,
+                               inQ->getExpressedType());
+  if (failed(logical))
+    return failure();
+  if (!dimsAgree((*logical)[1], in.getDimSize(1)))
+    return emitOpError() << "weight has " << (*logical)[1]
+                         << " input features, input has " << in.getDimSize(1);
+  if (!dimsAgree(out.getDimSize(0), in.getDimSize(0)) ||
+      !dimsAgree(out.getDimSize(1), (*logical)[0]))
+    return emitOpError() << "result shape " << shapeStr(out.getShape())
+                         << " does not match the expected ["
+                         << in.getDimSize(0) << ", " << (*logical)[0] << "]";
+  return verifyBias(*this, getBias(), out, (*logical)[0]);
+}
+
+//===----------------------------------------------------------------------===//
+// RequantOp
+//===----------------------------------------------------------------------===//
+
+int64_t RequantOp::getSaturationMin() {
+  return getMin().value_or(getStorageRange(getType().getElementType())->first);
+}
+
+int64_t RequantOp::getSaturationMax() {
+  return getMax().value_or(getStorageRange(getType().getElementType())->second);
+}
+
+LogicalResult RequantOp::verify() {
+  RankedTensorType in = getInput().getType();
+  RankedTensorType out = getType();
+  Type inElt = in.getElementType();
+  if (isa<quant::QuantizedType>(inElt)) {
+    if (failed(getActivationType(*this, "input", in)))
+      return failure();
+  } else if (auto i = dyn_cast<IntegerType>(inElt);
+             !i || !i.isSignless() || i.getWidth() > 64) {
+    return emitOpError()
+           << "input must be a signless integer accumulator (at most 64 bits) "
+              "or a quantized tensor, got "
+           << inElt;
+  }
+  auto outQ = getActivationType(*this, "result", out);
+  if (failed(outQ))
+    return failure();
+  if (auto inQ = dyn_cast<quant::QuantizedType>(inElt);
+      inQ && inQ.getExpressedType() != outQ->getExpressedType())
+    return emitOpError() << "input and result expressed types differ";
+  if (in.getShape().size() != out.getShape().size() ||
+      !llvm::all_of(llvm::zip(in.getShape(), out.getShape()), [](auto p) {
+        return dimsAgree(std::get<0>(p), std::get<1>(p));
+      }))
+    return emitOpError() << "input shape " << shapeStr(in.getShape())
+                         << " differs from the result shape "
+                         << shapeStr(out.getShape());
+  if (failed(verifyMultiplierArrays(*this, "positive", getMultiplier(),
+                                    getShift(), getAxis(), out.getShape())))
+    return failure();
+  if (getNegMultiplier().has_value() != getNegShift().has_value())
+    return emitOpError()
+           << "'neg_multiplier' and 'neg_shift' must be given together";
+  if (auto negM = getNegMultiplier()) {
+    if (negM->size() != getMultiplier().size())
+      return emitOpError() << "has " << negM->size()
+                           << " negative multipliers but "
+                           << getMultiplier().size() << " positive ones";
+    if (failed(verifyMultiplierArrays(*this, "negative", *negM, *getNegShift(),
+                                      getAxis(), out.getShape())))
+      return failure();
+  }
+  return verifySaturation(*this, out.getElementType(), getMin(), getMax());
+}
+
+OpFoldResult RequantOp::fold(FoldAdaptor adaptor) {
+  auto input = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getInput());
+  RankedTensorType type = getType();
+  if (!input || !type.hasStaticShape())
+    return {};
+  Type inElt = getInput().getType().getElementType();
+  int64_t inZp = 0;
+  if (auto u = dyn_cast<quant::UniformQuantizedType>(inElt))
+    inZp = u.getZeroPoint();
+  auto outQ = cast<quant::UniformQuantizedType>(type.getElementType());
+  ArrayRef<int32_t> mul = getMultiplier(), sh = getShift();
+  std::optional<ArrayRef<int32_t>> negMul = getNegMultiplier();
+  std::optional<ArrayRef<int32_t>> negSh = getNegShift();
+  int32_t lo = static_cast<int32_t>(getSaturationMin());
+  int32_t hi = static_cast<int32_t>(getSaturationMax());
+  rt::RoundingMode mode = toRuntime(getRounding());
+  std::optional<int64_t> axis = getAxis();
+  SmallVector<int64_t> stored;
+  stored.reserve(input.getNumElements());
+  int64_t flat = 0;
+  for (int64_t v : readStored(input, inElt)) {
+    int64_t c = mul.size() == 1 ? 0 : indexAlong(type.getShape(), *axis, flat);
+    ++flat;
+    rt::ScaleMultiplier pos{mul[c], sh[c]};
+    int64_t acc = v - inZp;
+    if (negMul) {
+      rt::ScaleMultiplier neg{(*negMul)[c], (*negSh)[c]};
+      stored.push_back(rt::requantizeDual(
+          acc, pos, neg, static_cast<int32_t>(outQ.getZeroPoint()), lo, hi,
+          mode));
+    } else {
+      stored.push_back(rt::requantize(
+          acc, pos, static_cast<int32_t>(outQ.getZeroPoint()), lo, hi, mode));
+    }
+  }
+  return storedAttr(type, stored);
+}
+
+//===----------------------------------------------------------------------===//
+// AddOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult AddOp::verify() {
+  auto lhs = getActivationType(*this, "lhs", getLhs().getType());
+  auto rhs = getActivationType(*this, "rhs", getRhs().getType());
+  auto out = getActivationType(*this, "result", getType());
+  if (failed(lhs) || failed(rhs) || failed(out))
+    return failure();
+  if (lhs->getExpressedType() != out->getExpressedType() ||
+      rhs->getExpressedType() != out->getExpressedType())
+    return emitOpError() << "operands and result must share an expressed type";
+  if (getLhs().getType().getShape() != getType().getShape() ||
+      getRhs().getType().getShape() != getType().getShape())
+    return emitOpError() << "operand shapes "
+                         << shapeStr(getLhs().getType().getShape()) << " and "
+                         << shapeStr(getRhs().getType().getShape())
+                         << " must equal the result shape "
+                         << shapeStr(getType().getShape());
+  int64_t inputShift = getInputShift();
+  unsigned widest = std::max(lhs->getStorageTypeIntegralWidth(),
+                             rhs->getStorageTypeIntegralWidth());
+  // (x - zp) needs widest + 1 bits; shifted left it must stay in 32 bits.
+  int64_t limit = 32 - 1 - static_cast<int64_t>(widest);
+  if (inputShift < 0 || inputShift > limit)
+    return emitOpError() << "input_shift " << inputShift
+                         << " must be in [0, " << limit << "] for "
+                         << widest << "-bit inputs";
+  if (failed(verifyMultiplier(*this, "lhs", getLhsMultiplier(), getLhsShift())) ||
+      failed(verifyMultiplier(*this, "rhs", getRhsMultiplier(), getRhsShift())) ||
+      failed(verifyMultiplier(*this, "output", getOutputMultiplier(),
+                              getOutputShift())))
+    return failure();
+  return verifySaturation(*this, getType().getElementType(), getMin(),
+                          getMax());
+}
+
+//===----------------------------------------------------------------------===//
+// ClampOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClampOp::verify() {
+  Type elt = getType().getElementType();
+  if (!isa<quant::QuantizedType, IntegerType>(elt))
+    return emitOpError() << "operates on quantized or integer tensors, got "
+                         << elt;
+  if (isa<quant::QuantizedType>(elt) &&
+      failed(verifyQuantizedTensor(*this, "input", getType())))
+    return failure();
+  return verifySaturation(*this, elt, getMin(), getMax());
+}
+
+/// clamp(clamp(x, a1, b1), a2, b2) as one range. When the ranges are
+/// disjoint every value lands on the bound of the outer range closest to the
+/// inner one.
+static std::pair<int64_t, int64_t> composeRanges(int64_t a1, int64_t b1,
+                                                 int64_t a2, int64_t b2) {
+  int64_t lo = std::max(a1, a2), hi = std::min(b1, b2);
+  if (lo <= hi)
+    return {lo, hi};
+  int64_t v = b1 < a2 ? a2 : b2;
+  return {v, v};
+}
+
+OpFoldResult ClampOp::fold(FoldAdaptor) {
+  auto range = getStorageRange(getType().getElementType());
+  if (range && getMin() <= range->first && getMax() >= range->second)
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<ClampOp>()) {
+    auto [lo, hi] =
+        composeRanges(inner.getMin(), inner.getMax(), getMin(), getMax());
+    setMin(lo);
+    setMax(hi);
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
+namespace {
+/// clamp(requant(x)) -> requant(x) with the clamp absorbed into the
+/// requant's saturation range. Exact: saturating twice is saturating once to
+/// the composed range.
+struct AbsorbClampIntoRequant : public OpRewritePattern<ClampOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ClampOp clamp,
+                                PatternRewriter &rewriter) const override {
+    auto requant = clamp.getInput().getDefiningOp<RequantOp>();
+    if (!requant)
+      return rewriter.notifyMatchFailure(clamp, "input is not a requant");
+    if (!requant->hasOneUse())
+      return rewriter.notifyMatchFailure(clamp, "requant has other users");
+    auto [lo, hi] =
+        composeRanges(requant.getSaturationMin(), requant.getSaturationMax(),
+                      clamp.getMin(), clamp.getMax());
+    rewriter.modifyOpInPlace(requant, [&] {
+      requant.setMin(lo);
+      requant.setMax(hi);
+    });
+    rewriter.replaceOp(clamp, requant.getResult());
+    return success();
+  }
+};
+} // namespace
+
+void ClampOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                          MLIRContext *context) {
+  patterns.add<AbsorbClampIntoRequant>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// PReluOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PReluOp::verify() {
+  auto in = getActivationType(*this, "input", getInput().getType());
+  auto out = getActivationType(*this, "result", getType());
+  if (failed(in) || failed(out))
+    return failure();
+  if (in->getExpressedType() != out->getExpressedType())
+    return emitOpError() << "input and result expressed types differ";
+  if (getInput().getType().getShape() != getType().getShape())
+    return emitOpError() << "input shape "
+                         << shapeStr(getInput().getType().getShape())
+                         << " differs from the result shape "
+                         << shapeStr(getType().getShape());
+  if (failed(verifyMultiplier(*this, "positive", getPosMultiplier(),
+                              getPosShift())))
+    return failure();
+  return verifyMultiplierArrays(*this, "negative", getNegMultiplier(),
+                                getNegShift(), getAxis(),
+                                getType().getShape());
+}
+
+//===----------------------------------------------------------------------===//
+// Pools
+//===----------------------------------------------------------------------===//
+
+/// Shared by max_pool and avg_pool.
+static LogicalResult verifyPool(Operation *op, RankedTensorType in,
+                                RankedTensorType out, ArrayRef<int64_t> kernel,
+                                ArrayRef<int64_t> stride,
+                                ArrayRef<int64_t> pad) {
+  if (in.getRank() != 4 || out.getRank() != 4)
+    return op->emitOpError() << "input and result must be NHWC (rank 4)";
+  if (in.getElementType() != out.getElementType())
+    return op->emitOpError() << "input element type " << in.getElementType()
+                             << " differs from the result's "
+                             << out.getElementType();
+  Type elt = in.getElementType();
+  if (isa<quant::QuantizedType>(elt)) {
+    if (failed(getActivationType(op, "input", in)))
+      return failure();
+  } else if (!isa<IntegerType>(elt)) {
+    return op->emitOpError() << "operates on quantized or integer tensors, got "
+                             << elt;
+  }
+  if (failed(verifyWindow(op, "kernel", kernel, 2, 1)) ||
+      failed(verifyWindow(op, "stride", stride, 2, 1)) ||
+      failed(verifyWindow(op, "pad", pad, 4, 0)))
+    return failure();
+  // A window made only of padding has no value to produce.
+  if (pad[0] >= kernel[0] || pad[1] >= kernel[0] || pad[2] >= kernel[1] ||
+      pad[3] >= kernel[1])
+    return op->emitOpError() << "padding " << shapeStr(pad)
+                             << " must be smaller than the kernel "
+                             << shapeStr(kernel);
+  int64_t dil[2] = {1, 1};
+  return verifyNHWCResult(op, in, out, kernel, stride, pad, dil,
+                          in.getDimSize(3));
+}
+
+LogicalResult MaxPoolOp::verify() {
+  return verifyPool(*this, getInput().getType(), getType(), getKernel(),
+                    getStride(), getPad());
+}
+
+OpFoldResult MaxPoolOp::fold(FoldAdaptor) {
+  // A 1x1 window with unit stride and no padding is the identity.
+  if (getInput().getType() == getType() &&
+      llvm::all_of(getKernel(), [](int64_t k) { return k == 1; }) &&
+      llvm::all_of(getStride(), [](int64_t s) { return s == 1; }) &&
+      llvm::all_of(getPad(), [](int64_t p) { return p == 0; }))
+    return getInput();
+  return {};
+}
+
+LogicalResult AvgPoolOp::verify() {
+  return verifyPool(*this, getInput().getType(), getType(), getKernel(),
+                    getStride(), getPad());
+}
+
+LogicalResult GlobalAvgPoolOp::verify() {
+  RankedTensorType in = getInput().getType();
+  RankedTensorType out = getType();
+  if (in.getRank() != 4 || out.getRank() != 4)
+    return emitOpError() << "input and result must be NHWC (rank 4)";
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "input element type " << in.getElementType()
+                         << " differs from the result's "
+                         << out.getElementType();
+  if (isa<quant::QuantizedType>(in.getElementType())) {
+    if (failed(getActivationType(*this, "input", in)))
+      return failure();
+  } else if (!isa<IntegerType>(in.getElementType())) {
+    return emitOpError() << "operates on quantized or integer tensors, got "
+                         << in.getElementType();
+  }
+  SmallVector<int64_t> expected = {in.getDimSize(0), 1, 1, in.getDimSize(3)};
+  for (auto [e, g] : llvm::zip(expected, out.getShape()))
+    if (!dimsAgree(e, g))
+      return emitOpError() << "result shape " << shapeStr(out.getShape())
+                           << " does not match the expected "
+                           << shapeStr(expected);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp / ConcatOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  RankedTensorType in = getInput().getType();
+  RankedTensorType out = getType();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "element type " << in.getElementType()
+                         << " differs from the result's "
+                         << out.getElementType();
+  if (isa<quant::UniformQuantizedPerAxisType,
+          quant::UniformQuantizedSubChannelType>(in.getElementType()))
+    return emitOpError() << "cannot reshape a tensor quantized per axis or "
+                            "per block: "
+                         << in.getElementType();
+  if (in.hasStaticShape() && out.hasStaticShape() &&
+      in.getNumElements() != out.getNumElements())
+    return emitOpError() << "cannot reshape " << in.getNumElements()
+                         << " elements " << shapeStr(in.getShape()) << " into "
+                         << out.getNumElements() << " "
+                         << shapeStr(out.getShape());
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  // Reshaping a constant reshapes its stored values.
+  if (auto dense = dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput()))
+    if (getType().hasStaticShape())
+      return dense.reshape(RankedTensorType::get(getType().getShape(),
+                                                 dense.getElementType()));
+  return {};
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  RankedTensorType out = getType();
+  int64_t rank = out.getRank();
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= rank)
+    return emitOpError() << "axis " << axis << " is out of range for rank "
+                         << rank;
+  int64_t total = 0;
+  bool dynamic = false;
+  for (auto [i, v] : llvm::enumerate(getInputs())) {
+    auto t = cast<RankedTensorType>(v.getType());
+    if (t.getElementType() != out.getElementType())
+      return emitOpError() << "input " << i << " element type "
+                           << t.getElementType()
+                           << " differs from the result's "
+                           << out.getElementType()
+                           << " (concat needs one common quantization)";
+    if (t.getRank() != rank)
+      return emitOpError() << "input " << i << " has rank " << t.getRank()
+                           << ", result has rank " << rank;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (d == axis)
+        continue;
+      if (!dimsAgree(t.getDimSize(d), out.getDimSize(d)))
+        return emitOpError() << "input " << i << " shape "
+                             << shapeStr(t.getShape())
+                             << " differs from the result shape "
+                             << shapeStr(out.getShape())
+                             << " outside axis " << axis;
+    }
+    if (ShapedType::isDynamic(t.getDimSize(axis)))
+      dynamic = true;
+    else
+      total += t.getDimSize(axis);
+  }
+  if (isa<quant::UniformQuantizedPerAxisType,
+          quant::UniformQuantizedSubChannelType>(out.getElementType()))
+    return emitOpError() << "cannot concatenate tensors quantized per axis or "
+                            "per block";
+  if (!dynamic && !dimsAgree(total, out.getDimSize(axis)))
+    return emitOpError() << "inputs add up to " << total << " along axis "
+                         << axis << ", result has " << out.getDimSize(axis);
+  return success();
+}
+
+OpFoldResult ConcatOp::fold(FoldAdaptor) {
+  if (getInputs().size() == 1 && getInputs()[0].getType() == getType())
+    return getInputs()[0];
+  return {};
+}

@@ -1,0 +1,414 @@
+//===- LowBitOps.td - lowbit operations --------------------*- tablegen -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DIALECT_LOWBIT_IR_LOWBITOPS_TD
+#define LOWBIT_DIALECT_LOWBIT_IR_LOWBITOPS_TD
+
+include "LowBit/IR/LowBitDialect.td"
+include "LowBit/IR/LowBitAttrs.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+
+//===----------------------------------------------------------------------===//
+// Shared attribute shapes
+//===----------------------------------------------------------------------===//
+
+defvar LowBit_Window2 = DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">;
+defvar LowBit_Pad4 = DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">;
+defvar LowBit_Rounding =
+    DefaultValuedAttr<LowBit_RoundingModeAttr, "RoundingMode::single_round">;
+
+//===----------------------------------------------------------------------===//
+// constant
+//===----------------------------------------------------------------------===//
+
+def LowBit_ConstantOp : LowBit_Op<"constant", [ConstantLike, Pure]> {
+  let summary = "a constant tensor, possibly of a quantized element type";
+  let description = [{
+    Materializes a constant whose element type may be a `quant` type, which
+    builtin dense attributes cannot carry: `value` holds the stored integers
+    (signless, of the storage width) and the result type says how to read
+    them. For non-quantized result types `value` must have the result type.
+
+    ```mlir
+    %w = lowbit.constant dense<[[1, -2]]> : tensor<1x2xi8>
+           -> tensor<1x2x!quant.uniform<i8:f32, 0.25>>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$value attr-dict `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// quantize / dequantize
+//===----------------------------------------------------------------------===//
+
+def LowBit_QuantizeOp : LowBit_Op<"quantize", [Pure]> {
+  let summary = "real tensor to quantized tensor";
+  let description = [{
+    `q = saturate(round(x / scale) + zero_point)`, rounding half to even (the
+    ONNX QuantizeLinear rule), saturating to the storage range. Per-tensor,
+    per-axis and sub-channel `quant.uniform` result types are accepted; the
+    input element type must be the expressed type.
+
+    ```mlir
+    %q = lowbit.quantize %x : tensor<1x8xf32>
+           -> tensor<1x8x!quant.uniform<i8:f32, 0.05:-3>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def LowBit_DequantizeOp : LowBit_Op<"dequantize", [Pure]> {
+  let summary = "quantized tensor to real tensor";
+  let description = [{
+    `x = (q - zero_point) * scale` in the expressed type.
+
+    ```mlir
+    %x = lowbit.dequantize %q : tensor<1x8x!quant.uniform<i8:f32, 0.05:-3>>
+           -> tensor<1x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// conv2d / fully_connected
+//===----------------------------------------------------------------------===//
+
+def LowBit_Conv2DOp : LowBit_Op<"conv2d", [Pure]> {
+  let summary = "integer 2-D convolution into an accumulator";
+  let description = [{
+    NHWC input, OHWI weights (`I = C / groups`; depthwise is
+    `groups = C`, `I = 1`), optional bias of the accumulator type, NHWC
+    accumulator result. The result element type (`i32` or `i64`) is the
+    accumulator type:
+
+    `acc[n, y, x, o] = bias[o] + sum_{ky, kx, i} (in[n, y*sh + ky*dh - pt,
+    x*sw + kx*dw - pl, g*I + i] - zp_in) * w[o, ky, kx, i]`
+
+    where `g = o / (O / groups)` and padded input positions equal `zp_in`
+    (real zero). `pad` is `[top, bottom, left, right]`. Weights are
+    symmetric: a `quant.uniform` weight type (per-tensor, or per-axis on the
+    output channel, dimension 0) must have zero points of 0. Weights may
+    instead be log codes (`weight_encoding = #lowbit.log<...>`, a signless
+    integer tensor of that width) or STLQ codes (`#lowbit.stlq<...>`, with a
+    leading dimension of 2 holding the two words).
+
+    ```mlir
+    %acc = lowbit.conv2d %in, %w, %b {pad = array<i64: 1, 1, 1, 1>}
+      : (tensor<1x8x8x3x!quant.uniform<i8:f32, 0.02:-4>>,
+         tensor<16x3x3x3x!quant.uniform<i8<-127:127>:f32:0, {0.01, ...}>>,
+         tensor<16xi32>) -> tensor<1x8x8x16xi32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                       Optional<AnyRankedTensor>:$bias,
+                       LowBit_Window2:$stride,
+                       LowBit_Pad4:$pad,
+                       LowBit_Window2:$dilation,
+                       DefaultValuedAttr<I64Attr, "1">:$groups,
+                       OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LowBit_FullyConnectedOp : LowBit_Op<"fully_connected", [Pure]> {
+  let summary = "integer matrix product into an accumulator";
+  let description = [{
+    `acc[n, o] = bias[o] + sum_i (in[n, i] - zp_in) * w[o, i]` with OI
+    weights, following the same weight rules as `lowbit.conv2d` (STLQ
+    weights have shape `[2, O, I]`).
+
+    ```mlir
+    %acc = lowbit.fully_connected %in, %w, %b
+      : (tensor<1x64x!quant.uniform<i8:f32, 0.1:3>>,
+         tensor<10x64x!quant.uniform<i8:f32, 0.004>>, tensor<10xi32>)
+      -> tensor<1x10xi32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                       Optional<AnyRankedTensor>:$bias,
+                       OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// requant
+//===----------------------------------------------------------------------===//
+
+def LowBit_RequantOp : LowBit_Op<"requant", [Pure]> {
+  let summary = "rescale an accumulator (or quantized tensor) to N bits";
+  let description = [{
+    `out = saturate(zp_out + apply_scale(x - zp_in, M[c], s[c]), min, max)`
+
+    `x` is an integer accumulator (`zp_in = 0`) or a quantized tensor.
+    `multiplier` / `shift` hold one pair (per tensor) or one pair per index
+    of dimension `axis` (per channel). `apply_scale` is the runtime's one
+    rule (`lowbit/runtime/Requant.h`): `floor((v * M + 2^(s-1)) / 2^s)`,
+    TOSA single rounding by default, `M` in [0, 2^31), `s` in [2, 62].
+
+    `neg_multiplier` / `neg_shift`, when present, are used instead for
+    accumulators below zero: this is the dual-multiplier requant that a
+    folded PReLU / LeakyReLU becomes (adaptive-bit-depth paper, eq. 5:
+    `M_neg = alpha * S_w * S_i / S_o`).
+
+    `min` / `max` narrow the saturation range inside the result's storage
+    range, which is how ReLU and Clip are absorbed.
+
+    ```mlir
+    %y = lowbit.requant %acc {multiplier = array<i32: 1518500250>,
+                              shift = array<i32: 38>, min = 0 : i64}
+      : tensor<1x8x8x16xi32> -> tensor<1x8x8x16x!quant.uniform<i8:f32, 0.1:-128>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       DenseI32ArrayAttr:$multiplier,
+                       DenseI32ArrayAttr:$shift,
+                       OptionalAttr<DenseI32ArrayAttr>:$neg_multiplier,
+                       OptionalAttr<DenseI32ArrayAttr>:$neg_shift,
+                       OptionalAttr<I64Attr>:$axis,
+                       LowBit_Rounding:$rounding,
+                       OptionalAttr<I64Attr>:$min,
+                       OptionalAttr<I64Attr>:$max);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// The saturation range actually applied: [min, max] or the storage
+    /// range of the result type.
+    int64_t getSaturationMin();
+    int64_t getSaturationMax();
+    /// True when the op carries a second multiplier set for negatives.
+    bool isDual() { return getNegMultiplier().has_value(); }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// add
+//===----------------------------------------------------------------------===//
+
+def LowBit_AddOp : LowBit_Op<"add", [Pure]> {
+  let summary = "add two quantized tensors, rescaling both inputs";
+  let description = [{
+    Both inputs are moved to a common 32-bit intermediate scale, added, and
+    the sum is requantized to the output:
+
+    ```
+    a' = apply_scale((a - zp_a) << input_shift, lhs_multiplier, lhs_shift)
+    b' = apply_scale((b - zp_b) << input_shift, rhs_multiplier, rhs_shift)
+    out = saturate(zp_out + apply_scale(a' + b', output_multiplier,
+                                        output_shift), min, max)
+    ```
+
+    `input_shift` gives the intermediate extra precision; it must keep
+    `(x - zp) << input_shift` inside 32 bits. Shapes must be equal.
+
+    ```mlir
+    %s = lowbit.add %a, %b {input_shift = 20 : i32,
+          lhs_multiplier = 1073741824 : i32, lhs_shift = 31 : i32,
+          rhs_multiplier = 1431655765 : i32, rhs_shift = 31 : i32,
+          output_multiplier = 1288490189 : i32, output_shift = 50 : i32}
+      : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1:2>>,
+         tensor<1x4x4x8x!quant.uniform<i8:f32, 0.075:-1>>)
+      -> tensor<1x4x4x8x!quant.uniform<i8:f32, 0.12:0>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       DefaultValuedAttr<I32Attr, "0">:$input_shift,
+                       I32Attr:$lhs_multiplier, I32Attr:$lhs_shift,
+                       I32Attr:$rhs_multiplier, I32Attr:$rhs_shift,
+                       I32Attr:$output_multiplier, I32Attr:$output_shift,
+                       LowBit_Rounding:$rounding,
+                       OptionalAttr<I64Attr>:$min,
+                       OptionalAttr<I64Attr>:$max);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// clamp / prelu
+//===----------------------------------------------------------------------===//
+
+def LowBit_ClampOp : LowBit_Op<"clamp", [Pure, SameOperandsAndResultType]> {
+  let summary = "clamp stored integers to [min, max]";
+  let description = [{
+    Saturates every stored value of a quantized tensor into `[min, max]`
+    (inclusive, in storage units; bounds inside the storage range). ReLU is
+    `min = zero_point`. A clamp that follows a `requant` is absorbed into the
+    requant's saturation range by canonicalization.
+
+    ```mlir
+    %r = lowbit.clamp %x {min = -3 : i64, max = 127 : i64}
+      : tensor<1x8x!quant.uniform<i8:f32, 0.05:-3>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$min, I64Attr:$max);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def LowBit_PReluOp : LowBit_Op<"prelu", [Pure]> {
+  let summary = "parametric ReLU on a quantized tensor";
+  let description = [{
+    `v = x - zp_in`;
+    `out = saturate(zp_out + apply_scale(v, v < 0 ? neg[c] : pos))` where
+    `pos = S_in / S_out` and `neg[c] = alpha[c] * S_in / S_out` as
+    (multiplier, shift) pairs, `c` the index along `axis` when there is one
+    slope per channel. Slopes must be non-negative (multipliers are
+    unsigned). `lowbit-fold-prelu-requant` folds a PReLU into the
+    `requant` that produces its input.
+
+    ```mlir
+    %p = lowbit.prelu %x {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32,
+                          neg_multiplier = array<i32: 1073741824>,
+                          neg_shift = array<i32: 33>}
+      : tensor<1x8x8x16x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x8x8x16x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       I32Attr:$pos_multiplier, I32Attr:$pos_shift,
+                       DenseI32ArrayAttr:$neg_multiplier,
+                       DenseI32ArrayAttr:$neg_shift,
+                       OptionalAttr<I64Attr>:$axis,
+                       LowBit_Rounding:$rounding);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Pools
+//===----------------------------------------------------------------------===//
+
+def LowBit_MaxPoolOp : LowBit_Op<"max_pool", [Pure]> {
+  let summary = "2-D max pooling over NHWC stored integers";
+  let description = [{
+    Maximum of the stored values in each window; padded positions never win.
+    Input and result have the same element type.
+
+    ```mlir
+    %p = lowbit.max_pool %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>}
+      : tensor<1x8x8x16x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x4x4x16x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$kernel,
+                       LowBit_Window2:$stride, LowBit_Pad4:$pad);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def LowBit_AvgPoolOp : LowBit_Op<"avg_pool", [Pure]> {
+  let summary = "2-D average pooling over NHWC stored integers";
+  let description = [{
+    `out = saturate(zp + apply_scale(sum(x - zp), 1 / count))`, where the
+    reciprocal is converted with the runtime's `computeMultiplier` and
+    `count` is the window size, or the number of non-padded positions when
+    `count_include_pad` is false. Input and result have the same element
+    type.
+
+    ```mlir
+    %p = lowbit.avg_pool %x {kernel = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>}
+      : tensor<1x8x8x16x!quant.uniform<i8:f32, 0.1:4>>
+      -> tensor<1x8x8x16x!quant.uniform<i8:f32, 0.1:4>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$kernel,
+                       LowBit_Window2:$stride, LowBit_Pad4:$pad,
+                       DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def LowBit_GlobalAvgPoolOp : LowBit_Op<"global_avg_pool", [Pure]> {
+  let summary = "average over the spatial dimensions of an NHWC tensor";
+  let description = [{
+    `avg_pool` with the window covering H × W: result shape `[N, 1, 1, C]`,
+    same element type.
+
+    ```mlir
+    %g = lowbit.global_avg_pool %x : tensor<1x7x7x64x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x1x1x64x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// reshape / concat
+//===----------------------------------------------------------------------===//
+
+def LowBit_ReshapeOp : LowBit_Op<"reshape", [Pure]> {
+  let summary = "reinterpret the shape of a tensor";
+  let description = [{
+    Same elements in row-major order, same element type. Per-axis quantized
+    tensors cannot be reshaped (the quantized dimension would lose its
+    meaning).
+
+    ```mlir
+    %f = lowbit.reshape %x : tensor<1x1x1x64x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x64x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def LowBit_ConcatOp : LowBit_Op<"concat", [Pure]> {
+  let summary = "concatenate tensors that share one quantization";
+  let description = [{
+    Joins the inputs along `axis`. All inputs and the result have the same
+    element type (a common scale and zero point), so no rescaling happens;
+    the quantizer requantizes inputs to the common scale first.
+
+    ```mlir
+    %c = lowbit.concat(%a, %b) {axis = 3 : i64}
+      : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>,
+         tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>)
+      -> tensor<1x4x4x16x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs, I64Attr:$axis);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat =
+      "`(` $inputs `)` attr-dict `:` functional-type($inputs, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // LOWBIT_DIALECT_LOWBIT_IR_LOWBITOPS_TD

@@ -76,7 +76,7 @@ def LowBit_LogAttr : LowBit_Attr<"Log", "log"> {
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// The scale U as a double.
-    double getScaleValue() const { return getScale().convertToDouble(); }
+    double getScaleValue() const { return ::mlir::lowbit::toDouble(getScale()); }
   }];
 }
 
@@ -119,7 +119,7 @@ def LowBit_STLQAttr : LowBit_Attr<"STLQ", "stlq"> {
     /// Tm: tile extent along output channels.
     int64_t getOutputTile() const { return getTile()[1]; }
     /// The scale U as a double.
-    double getScaleValue() const { return getScale().convertToDouble(); }
+    double getScaleValue() const { return ::mlir::lowbit::toDouble(getScale()); }
     /// Number of tiles that use two words.
     int64_t getNumTwoWordTiles() const;
   }];

@@ -47,13 +47,17 @@ Operation *LowBitDialect::materializeConstant(OpBuilder &builder,
 // Weight encoding attributes
 //===----------------------------------------------------------------------===//
 
+double mlir::lowbit::toDouble(const APFloat &value) {
+  APFloat copy = value;
+  bool losesInfo;
+  copy.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &losesInfo);
+  return copy.convertToDouble();
+}
+
 /// Log codes are signed words; a 1-bit word could only hold 0 and -1.
 static LogicalResult verifyLogParams(function_ref<InFlightDiagnostic()> emit,
                                      unsigned bits, const APFloat &scaleAttr) {
-  // Scales are IEEE doubles; anything else would not round-trip.
-  if (&scaleAttr.getSemantics() != &APFloat::IEEEdouble())
-    return emit() << "log scale must be a double";
-  double scale = scaleAttr.convertToDouble();
+  double scale = toDouble(scaleAttr);
   if (bits < 2 || bits > 16)
     return emit() << "log word width must be in [2, 16] bits, got " << bits;
   if (!std::isfinite(scale) || scale <= 0.0)

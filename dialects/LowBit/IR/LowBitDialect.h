@@ -12,6 +12,13 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Dialect.h"
 
+namespace mlir {
+namespace lowbit {
+/// The value of an APFloat of any semantics as a double.
+double toDouble(const llvm::APFloat &value);
+} // namespace lowbit
+} // namespace mlir
+
 #include "LowBit/IR/LowBitDialect.h.inc"
 #include "LowBit/IR/LowBitEnums.h.inc"
 

@@ -413,12 +413,16 @@ static SmallVector<int64_t> readStored(DenseIntElementsAttr attr,
 static DenseElementsAttr storedAttr(RankedTensorType resultType,
                                     ArrayRef<int64_t> values) {
   Type elt = resultType.getElementType();
-  unsigned width;
+  // Unsigned storage is held as `ui<N>` so that it prints as written.
+  IntegerType storage;
   if (auto q = dyn_cast<quant::QuantizedType>(elt))
-    width = q.getStorageTypeIntegralWidth();
+    storage = IntegerType::get(resultType.getContext(),
+                               q.getStorageTypeIntegralWidth(),
+                               q.isSigned() ? IntegerType::Signless
+                                            : IntegerType::Unsigned);
   else
-    width = cast<IntegerType>(elt).getWidth();
-  auto storage = IntegerType::get(resultType.getContext(), width);
+    storage = cast<IntegerType>(elt);
+  unsigned width = storage.getWidth();
   SmallVector<APInt> ints;
   ints.reserve(values.size());
   for (int64_t v : values)
@@ -463,8 +467,10 @@ LogicalResult ConstantOp::verify() {
   if (failed(verifyQuantizedTensor(*this, "result", resultType)))
     return failure();
   auto storage = dyn_cast<IntegerType>(valueType.getElementType());
-  if (!storage || storage.getWidth() != q.getStorageTypeIntegralWidth())
-    return emitOpError() << "value must hold i"
+  if (!storage || storage.getWidth() != q.getStorageTypeIntegralWidth() ||
+      (storage.isSigned() && !q.isSigned()) ||
+      (storage.isUnsigned() && q.isSigned()))
+    return emitOpError() << "value must hold " << (q.isSigned() ? "i" : "ui")
                          << q.getStorageTypeIntegralWidth()
                          << " stored integers for " << q << ", got "
                          << valueType.getElementType();
@@ -786,7 +792,7 @@ LogicalResult AddOp::verify() {
                          << shapeStr(getRhs().getType().getShape())
                          << " must equal the result shape "
                          << shapeStr(getType().getShape());
-  int64_t inputShift = getInputShift();
+  int64_t inputShift = getInputShiftAttr().getInt();
   unsigned widest = std::max(lhs->getStorageTypeIntegralWidth(),
                              rhs->getStorageTypeIntegralWidth());
   // (x - zp) needs widest + 1 bits; shifted left it must stay in 32 bits.
@@ -795,10 +801,15 @@ LogicalResult AddOp::verify() {
     return emitOpError() << "input_shift " << inputShift
                          << " must be in [0, " << limit << "] for "
                          << widest << "-bit inputs";
-  if (failed(verifyMultiplier(*this, "lhs", getLhsMultiplier(), getLhsShift())) ||
-      failed(verifyMultiplier(*this, "rhs", getRhsMultiplier(), getRhsShift())) ||
-      failed(verifyMultiplier(*this, "output", getOutputMultiplier(),
-                              getOutputShift())))
+  // The attribute getters are unsigned; read the signed values to reject
+  // negative multipliers and shifts.
+  if (failed(verifyMultiplier(*this, "lhs", getLhsMultiplierAttr().getInt(),
+                              getLhsShiftAttr().getInt())) ||
+      failed(verifyMultiplier(*this, "rhs", getRhsMultiplierAttr().getInt(),
+                              getRhsShiftAttr().getInt())) ||
+      failed(verifyMultiplier(*this, "output",
+                              getOutputMultiplierAttr().getInt(),
+                              getOutputShiftAttr().getInt())))
     return failure();
   return verifySaturation(*this, getType().getElementType(), getMin(),
                           getMax());
@@ -893,8 +904,9 @@ LogicalResult PReluOp::verify() {
                          << shapeStr(getInput().getType().getShape())
                          << " differs from the result shape "
                          << shapeStr(getType().getShape());
-  if (failed(verifyMultiplier(*this, "positive", getPosMultiplier(),
-                              getPosShift())))
+  if (failed(verifyMultiplier(*this, "positive",
+                              getPosMultiplierAttr().getInt(),
+                              getPosShiftAttr().getInt())))
     return failure();
   return verifyMultiplierArrays(*this, "negative", getNegMultiplier(),
                                 getNegShift(), getAxis(),

@@ -64,7 +64,9 @@ struct FoldPReluIntoRequant : public OpRewritePattern<PReluOp> {
     auto scaleOf = [](int32_t m, int32_t s) {
       return rt::multiplierToScale(rt::ScaleMultiplier{m, s});
     };
-    double posScale = scaleOf(prelu.getPosMultiplier(), prelu.getPosShift());
+    double posScale =
+        scaleOf(static_cast<int32_t>(prelu.getPosMultiplier()),
+                static_cast<int32_t>(prelu.getPosShift()));
     SmallVector<int32_t> posM, posS, nM, nS;
     for (size_t c = 0; c < channels; ++c) {
       size_t r = reqMul.size() == 1 ? 0 : c;

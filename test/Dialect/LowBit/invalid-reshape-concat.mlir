@@ -1,0 +1,79 @@
+// RUN: lowbit-opt %s --split-input-file --verify-diagnostics
+
+func.func @reshape_type(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{'lowbit.reshape' op element type '!quant.uniform<i8:f32, 1.000000e-01>' differs from the result's '!quant.uniform<i8:f32, 2.000000e-01>'}}
+  %r = lowbit.reshape %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<2x2x!quant.uniform<i8:f32, 0.2>>
+  return
+}
+
+// -----
+
+func.func @reshape_per_axis(%x: tensor<2x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>>) {
+  // expected-error @+1 {{cannot reshape a tensor quantized per axis or per block}}
+  %r = lowbit.reshape %x : tensor<2x2x!quant.uniform<i8:f32:1, {0.1, 0.2}>> -> tensor<4x!quant.uniform<i8:f32:1, {0.1, 0.2}>>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{cannot reshape 4 elements [4] into 6 [2, 3]}}
+  %r = lowbit.reshape %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<2x3x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @concat_empty() {
+  // expected-error @+1 {{'lowbit.concat' op needs at least one input}}
+  %c = lowbit.concat() {axis = 0 : i64} : () -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @concat_axis(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{axis 1 is out of range for rank 1}}
+  %c = lowbit.concat(%a) {axis = 1 : i64} : (tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @concat_scale(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>, %b: tensor<4x!quant.uniform<i8:f32, 0.2>>) {
+  // expected-error @+1 {{input 1 element type '!quant.uniform<i8:f32, 2.000000e-01>' differs from the result's '!quant.uniform<i8:f32, 1.000000e-01>' (concat needs one common quantization)}}
+  %c = lowbit.concat(%a, %b) {axis = 0 : i64} : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.2>>) -> tensor<8x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>, %b: tensor<4x1x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{input 1 has rank 2, result has rank 1}}
+  %c = lowbit.concat(%a, %b) {axis = 0 : i64} : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x1x!quant.uniform<i8:f32, 0.1>>) -> tensor<8x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @concat_other_dim(%a: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %b: tensor<2x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{input 1 shape [2, 4] differs from the result shape [1, 8] outside axis 1}}
+  %c = lowbit.concat(%a, %b) {axis = 1 : i64} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x8x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @concat_per_axis(%a: tensor<2x!quant.uniform<i8:f32:0, {0.1, 0.2}>>) {
+  // expected-error @+1 {{cannot concatenate tensors quantized per axis or per block}}
+  %c = lowbit.concat(%a) {axis = 0 : i64} : (tensor<2x!quant.uniform<i8:f32:0, {0.1, 0.2}>>) -> tensor<2x!quant.uniform<i8:f32:0, {0.1, 0.2}>>
+  return
+}
+
+// -----
+
+func.func @concat_sum(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>, %b: tensor<3x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{inputs add up to 7 along axis 0, result has 8}}
+  %c = lowbit.concat(%a, %b) {axis = 0 : i64} : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<3x!quant.uniform<i8:f32, 0.1>>) -> tensor<8x!quant.uniform<i8:f32, 0.1>>
+  return
+}

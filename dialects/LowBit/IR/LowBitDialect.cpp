@@ -7,6 +7,7 @@
 #include "LowBit/IR/LowBitDialect.h"
 #include "LowBit/IR/LowBitOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -40,6 +41,12 @@ Operation *LowBitDialect::materializeConstant(OpBuilder &builder,
   auto tensorType = dyn_cast<RankedTensorType>(type);
   if (!elements || !tensorType)
     return nullptr;
+  // Builtin element types stay builtin constants; only quantized element
+  // types need lowbit.constant.
+  if (!isa<quant::QuantizedType>(tensorType.getElementType()) &&
+      arith::ConstantOp::isBuildableWith(value, type))
+    return arith::ConstantOp::create(builder, loc, tensorType,
+                                     cast<TypedAttr>(value));
   return ConstantOp::create(builder, loc, tensorType, elements);
 }
 

@@ -33,7 +33,8 @@ def LowBit_Dialect : Dialect {
     `floor((x * M + 2^(s-1)) / 2^s)` with M in [0, 2^31) and s in [2, 62],
     then the output zero point and saturation.
   }];
-  let dependentDialects = ["::mlir::quant::QuantDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::quant::QuantDialect"];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
 }

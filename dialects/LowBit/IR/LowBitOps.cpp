@@ -873,9 +873,17 @@ struct AbsorbClampIntoRequant : public OpRewritePattern<ClampOp> {
     auto [lo, hi] =
         composeRanges(requant.getSaturationMin(), requant.getSaturationMax(),
                       clamp.getMin(), clamp.getMax());
+    // Bounds equal to the storage range are left implicit (canonical form).
+    auto storage = *getStorageRange(requant.getType().getElementType());
     rewriter.modifyOpInPlace(requant, [&] {
-      requant.setMin(lo);
-      requant.setMax(hi);
+      if (lo == storage.first)
+        requant.removeMinAttr();
+      else
+        requant.setMin(lo);
+      if (hi == storage.second)
+        requant.removeMaxAttr();
+      else
+        requant.setMax(hi);
     });
     rewriter.replaceOp(clamp, requant.getResult());
     return success();

@@ -11,7 +11,6 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "llvm/ADT/Statistic.h"
 
 namespace mlir {
 namespace lowbit {
@@ -28,8 +27,7 @@ namespace {
 
 /// requant(acc) -> prelu  ==>  requant(acc) with a negative multiplier set.
 struct FoldPReluIntoRequant : public OpRewritePattern<PReluOp> {
-  FoldPReluIntoRequant(MLIRContext *context, llvm::Statistic &folded)
-      : OpRewritePattern(context), folded(folded) {}
+  using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(PReluOp prelu,
                                 PatternRewriter &rewriter) const override {
@@ -93,11 +91,8 @@ struct FoldPReluIntoRequant : public OpRewritePattern<PReluOp> {
         requant.getRoundingAttr(), IntegerAttr(), IntegerAttr());
     rewriter.replaceOp(prelu, fused.getResult());
     rewriter.eraseOp(requant);
-    ++folded;
     return success();
   }
-
-  llvm::Statistic &folded;
 };
 
 struct LowBitFoldPReluRequantPass
@@ -107,7 +102,7 @@ struct LowBitFoldPReluRequantPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldPReluIntoRequant>(&getContext(), numFolded);
+    patterns.add<FoldPReluIntoRequant>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

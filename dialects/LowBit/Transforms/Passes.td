@@ -55,9 +55,6 @@ def LowBitFoldPReluRequant : Pass<"lowbit-fold-prelu-requant"> {
     ```
   }];
   let dependentDialects = ["::mlir::lowbit::LowBitDialect"];
-  let statistics = [
-    Statistic<"numFolded", "num-folded", "Number of PReLUs folded into requants">
-  ];
 }
 
 #endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_TD

@@ -1,0 +1,88 @@
+// RUN: lowbit-opt %s --split-input-file --lowbit-fold-prelu-requant | FileCheck %s
+
+// Per-tensor requant (2^-6) and a per-channel PReLU: positive 1.0,
+// negatives 0.125 and 0.1. Folded: 2^-6, 2^-9 and 0.1 * 2^-6 = 0.8 * 2^-9.
+// CHECK-LABEL: func.func @per_channel_slopes
+// CHECK-SAME: (%[[ACC:.*]]: tensor<1x4x4x2xi32>)
+// CHECK: %[[R:.*]] = lowbit.requant %[[ACC]] {axis = 3 : i64, multiplier = array<i32: 1073741824, 1073741824>, neg_multiplier = array<i32: 1073741824, 1717986918>, neg_shift = array<i32: 39, 40>, shift = array<i32: 36, 36>}
+// CHECK-SAME: tensor<1x4x4x2xi32> -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-2>>
+// CHECK-NOT: lowbit.prelu
+// CHECK: return %[[R]]
+func.func @per_channel_slopes(%acc: tensor<1x4x4x2xi32>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 0.1:-2>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>} : tensor<1x4x4x2xi32> -> tensor<1x4x4x2x!quant.uniform<i8:f32, 0.1:3>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824, 1717986918>, neg_shift = array<i32: 33, 34>, axis = 3 : i64} : tensor<1x4x4x2x!quant.uniform<i8:f32, 0.1:3>> -> tensor<1x4x4x2x!quant.uniform<i8:f32, 0.1:-2>>
+  return %p : tensor<1x4x4x2x!quant.uniform<i8:f32, 0.1:-2>>
+}
+
+// -----
+
+// Per-channel requant, one LeakyReLU slope (0.125), output scale twice the
+// input's (positive multiplier 0.5).
+// CHECK-LABEL: func.func @per_channel_requant_leaky
+// CHECK: lowbit.requant %{{.*}} {axis = 1 : i64, multiplier = array<i32: 1073741824, 1073741824>, neg_multiplier = array<i32: 1073741824, 1073741824>, neg_shift = array<i32: 40, 41>, shift = array<i32: 37, 38>}
+// CHECK-NOT: lowbit.prelu
+func.func @per_channel_requant_leaky(%acc: tensor<3x2xi32>) -> tensor<3x2x!quant.uniform<i8:f32, 0.2>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 36, 37>, axis = 1 : i64} : tensor<3x2xi32> -> tensor<3x2x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 31 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 34>} : tensor<3x2x!quant.uniform<i8:f32, 0.1>> -> tensor<3x2x!quant.uniform<i8:f32, 0.2>>
+  return %p : tensor<3x2x!quant.uniform<i8:f32, 0.2>>
+}
+
+// -----
+
+// A narrowed saturation range is a ReLU/Clip the fold would drop: kept.
+// CHECK-LABEL: func.func @narrowed_range_kept
+// CHECK: lowbit.requant
+// CHECK: lowbit.prelu
+func.func @narrowed_range_kept(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>, max = 60 : i64} : tensor<4xi32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %p : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// The requant result is used elsewhere too: kept.
+// CHECK-LABEL: func.func @shared_requant_kept
+// CHECK: lowbit.requant
+// CHECK: lowbit.prelu
+func.func @shared_requant_kept(%acc: tensor<4xi32>) -> (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>) {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>} : tensor<4xi32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %y, %p : tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// Different rounding modes cannot share one requant: kept.
+// CHECK-LABEL: func.func @rounding_differs_kept
+// CHECK: lowbit.requant
+// CHECK: lowbit.prelu
+func.func @rounding_differs_kept(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>, rounding = #lowbit.rounding<double_round>} : tensor<4xi32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %p : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// Per-channel on different axes: kept.
+// CHECK-LABEL: func.func @axes_differ_kept
+// CHECK: lowbit.requant
+// CHECK: lowbit.prelu
+func.func @axes_differ_kept(%acc: tensor<2x2xi32>) -> tensor<2x2x!quant.uniform<i8:f32, 0.1>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 36, 37>, axis = 0 : i64} : tensor<2x2xi32> -> tensor<2x2x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824, 1073741824>, neg_shift = array<i32: 33, 34>, axis = 1 : i64} : tensor<2x2x!quant.uniform<i8:f32, 0.1>> -> tensor<2x2x!quant.uniform<i8:f32, 0.1>>
+  return %p : tensor<2x2x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// A product scale of 2^29 or more has no (multiplier, shift): kept.
+// CHECK-LABEL: func.func @unrepresentable_kept
+// CHECK: lowbit.requant
+// CHECK: lowbit.prelu
+func.func @unrepresentable_kept(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 2>} : tensor<4xi32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 2 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %p : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}

@@ -1,0 +1,34 @@
+// RUN: lowbit-opt %s | lowbit-opt | FileCheck %s
+// RUN: lowbit-opt %s --mlir-print-op-generic | FileCheck %s --check-prefix=GENERIC
+
+// Weight-encoding attributes keep every parameter through a round trip,
+// including scales that are not short decimals.
+
+// CHECK-LABEL: func.func @log_scales
+// CHECK: #lowbit.log<bits = 2, scale = 1.000000e+00>
+// CHECK: #lowbit.log<bits = 8, scale = 0.1234567890123
+// CHECK: #lowbit.log<bits = 16, scale = 3.0517578125E-5>
+// GENERIC: "lowbit.fully_connected"
+// GENERIC-SAME: weight_encoding = #lowbit.log<bits = 2, scale = 1.000000e+00>
+func.func @log_scales(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %a: tensor<2x4xi2>, %b: tensor<2x4xi8>, %c: tensor<2x4xi16>) -> (tensor<1x2xi32>, tensor<1x2xi32>, tensor<1x2xi64>) {
+  %0 = lowbit.fully_connected %x, %a {weight_encoding = #lowbit.log<bits = 2, scale = 1.0>} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4xi2>) -> tensor<1x2xi32>
+  %1 = lowbit.fully_connected %x, %b {weight_encoding = #lowbit.log<bits = 8, scale = 0.12345678901234567>} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4xi8>) -> tensor<1x2xi32>
+  %2 = lowbit.fully_connected %x, %c {weight_encoding = #lowbit.log<bits = 16, scale = 3.0517578125e-05>} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4xi16>) -> tensor<1x2xi64>
+  return %0, %1, %2 : tensor<1x2xi32>, tensor<1x2xi32>, tensor<1x2xi64>
+}
+
+// Tiles that do not divide the channel counts round up: 33 outputs by
+// Tm = 16 is 3 tiles, 20 inputs by Tn = 8 is 3 tiles.
+// CHECK-LABEL: func.func @stlq_partial_tiles
+// CHECK: #lowbit.stlq<bits = 4, scale = 2.500000e-01, tile = [8, 16], mask = dense<{{\[}}[true, false, false], [false, true, false], [false, false, true]]> : tensor<3x3xi1>>
+func.func @stlq_partial_tiles(%x: tensor<2x20x!quant.uniform<u8:f32, 0.1:7>>, %w: tensor<2x33x20xi4>) -> tensor<2x33xi32> {
+  %0 = lowbit.fully_connected %x, %w {weight_encoding = #lowbit.stlq<bits = 4, scale = 0.25, tile = [8, 16], mask = dense<[[true, false, false], [false, true, false], [false, false, true]]> : tensor<3x3xi1>>} : (tensor<2x20x!quant.uniform<u8:f32, 0.1:7>>, tensor<2x33x20xi4>) -> tensor<2x33xi32>
+  return %0 : tensor<2x33xi32>
+}
+
+// Rounding mode attribute on its own.
+// CHECK-LABEL: func.func @rounding_attr
+// CHECK-SAME: lowbit.mode = #lowbit.rounding<double_round>
+func.func @rounding_attr() attributes {lowbit.mode = #lowbit.rounding<double_round>} {
+  return
+}

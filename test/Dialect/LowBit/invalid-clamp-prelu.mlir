@@ -86,3 +86,11 @@ func.func @prelu_pos_negative(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
   %p = lowbit.prelu %x {pos_multiplier = -2 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
+
+// -----
+
+func.func @clamp_too_wide(%x: tensor<4xi128>) {
+  // expected-error @+1 {{cannot saturate to 'i128'}}
+  %c = lowbit.clamp %x {min = 0 : i64, max = 6 : i64} : tensor<4xi128>
+  return
+}

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/Dialect/Tosa/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -27,5 +28,6 @@ void lowbit::registerAllDialects(mlir::DialectRegistry &registry) {
 
 void lowbit::registerAllPasses() {
   mlir::registerTransformsPasses();
+  mlir::tosa::registerTosaPasses();
   mlir::lowbit::registerLowBitPasses();
 }

@@ -12,8 +12,11 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # Runtime tests
   libgtest-dev
-  # Scripts and tests
-  python3
+  # ONNX importer: ModelProto from libonnx's protobuf schema
+  libonnx-dev libprotobuf-dev
+  # Tests and scripts: Debian's python3 with numpy, onnx and torch (for
+  # making test models and PyTorch exports), and ONNX's conformance data
+  python3 python3-numpy python3-onnx python3-torch libonnx-testdata
 )
 
 missing=()

@@ -22,8 +22,14 @@ llvm_config.use_default_substitutions()
 
 # FileCheck, not, count and split-file come from Debian's llvm-22-tools.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+# %lowbitc (the full path, for scripts) must be defined before the plain
+# tool substitutions, which would otherwise rewrite the "lowbitc" inside it.
+# %python is lit's own interpreter: Debian's /usr/bin/python3, which has
+# numpy, onnx and torch.
+config.substitutions.append(
+    ("%lowbitc", os.path.join(config.lowbit_tools_dir, "lowbitc")))
 tool_dirs = [config.lowbit_tools_dir, config.llvm_tools_dir]
-tools = ["lowbit-opt"]
+tools = ["lowbit-opt", "lowbitc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Variables captured by FileCheck do not leak across CHECK-LABELs.

@@ -46,17 +46,31 @@ double multiplierToScale(ScaleMultiplier m) {
   return std::ldexp(static_cast<double>(m.multiplier), -m.shift);
 }
 
-int32_t quantizeValue(double x, double scale, int32_t zeroPoint, int32_t qmin,
-                      int32_t qmax) {
+namespace {
+template <typename T>
+int32_t quantizeImpl(T x, T scale, int32_t zeroPoint, int32_t qmin,
+                     int32_t qmax) {
   if (std::isnan(x))
     return static_cast<int32_t>(saturate(zeroPoint, qmin, qmax));
-  double q = std::nearbyint(x / scale); // default FE_TONEAREST: ties to even
+  T quotient = x / scale;                     // rounded to T
+  double q = std::nearbyint(static_cast<double>(quotient)); // ties to even
   double shifted = q + static_cast<double>(zeroPoint);
   if (!(shifted >= static_cast<double>(qmin)))
     return qmin;
   if (!(shifted <= static_cast<double>(qmax)))
     return qmax;
   return static_cast<int32_t>(shifted);
+}
+} // namespace
+
+int32_t quantizeValue(double x, double scale, int32_t zeroPoint, int32_t qmin,
+                      int32_t qmax) {
+  return quantizeImpl<double>(x, scale, zeroPoint, qmin, qmax);
+}
+
+int32_t quantizeValue(float x, float scale, int32_t zeroPoint, int32_t qmin,
+                      int32_t qmax) {
+  return quantizeImpl<float>(x, scale, zeroPoint, qmin, qmax);
 }
 
 } // namespace rt

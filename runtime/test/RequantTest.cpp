@@ -307,8 +307,19 @@ TEST(Quantize, TiesToEvenAndSaturation) {
   EXPECT_EQ(quantizeValue(0.26, 0.1, 10, -128, 127), 13);
   EXPECT_EQ(quantizeValue(1e9, 0.1, 0, -128, 127), 127);
   EXPECT_EQ(quantizeValue(-1e9, 0.1, 128, 0, 255), 0);
-  EXPECT_EQ(quantizeValue(INFINITY, 0.1, 0, -8, 7), 7);
-  EXPECT_EQ(quantizeValue(-INFINITY, 0.1, 0, -8, 7), -8);
-  EXPECT_EQ(quantizeValue(NAN, 0.1, 3, -8, 7), 3);
+  EXPECT_EQ(quantizeValue(static_cast<double>(INFINITY), 0.1, 0, -8, 7), 7);
+  EXPECT_EQ(quantizeValue(-static_cast<double>(INFINITY), 0.1, 0, -8, 7), -8);
+  EXPECT_EQ(quantizeValue(static_cast<double>(NAN), 0.1, 3, -8, 7), 3);
   EXPECT_DOUBLE_EQ(dequantizeValue(13, 0.1, 10), 0.30000000000000004);
+}
+
+TEST(Quantize, Float32DividesInFloat) {
+  // 2.5000001 / 1 rounds to 2.5f in float, a tie that goes to even (2);
+  // the double quotient is above the tie and rounds to 3. Float tensors use
+  // the float rule, as ONNX QuantizeLinear does.
+  EXPECT_EQ(quantizeValue(2.5000001, 1.0, 0, -128, 127), 3);
+  EXPECT_EQ(quantizeValue(2.5000001f, 1.0f, 0, -128, 127), 2);
+  EXPECT_EQ(quantizeValue(0.3f, 0.1f, 0, -128, 127), 3);
+  EXPECT_EQ(quantizeValue(-1e9f, 0.1f, 128, 0, 255), 0);
+  EXPECT_EQ(quantizeValue(std::nanf(""), 0.1f, 3, -8, 7), 3);
 }

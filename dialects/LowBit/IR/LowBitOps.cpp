@@ -561,10 +561,16 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
     int64_t zp;
     if (!params.get(flat++, scale, zp))
       return {};
-    stored.push_back(rt::quantizeValue(
-        x.convertToDouble(), scale, static_cast<int32_t>(zp),
-        static_cast<int32_t>(q.getStorageTypeMin()),
-        static_cast<int32_t>(q.getStorageTypeMax())));
+    auto lo = static_cast<int32_t>(q.getStorageTypeMin());
+    auto hi = static_cast<int32_t>(q.getStorageTypeMax());
+    // Divide in the expressed type's precision, as the evaluator does.
+    if (q.getExpressedType().isF32())
+      stored.push_back(rt::quantizeValue(x.convertToFloat(),
+                                         static_cast<float>(scale),
+                                         static_cast<int32_t>(zp), lo, hi));
+    else
+      stored.push_back(rt::quantizeValue(toDouble(x), scale,
+                                         static_cast<int32_t>(zp), lo, hi));
   }
   return storedAttr(type, stored);
 }
@@ -598,6 +604,49 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
     values.push_back(v);
   }
   return DenseElementsAttr::get(type, values);
+}
+
+//===----------------------------------------------------------------------===//
+// BitcastOp
+//===----------------------------------------------------------------------===//
+
+/// Storage width of an integer or quantized element type, 0 otherwise.
+static unsigned storageWidth(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return q.getStorageTypeIntegralWidth();
+  if (auto i = dyn_cast<IntegerType>(t))
+    return i.getWidth();
+  return 0;
+}
+
+LogicalResult BitcastOp::verify() {
+  RankedTensorType in = getInput().getType(), out = getType();
+  unsigned a = storageWidth(in.getElementType());
+  unsigned b = storageWidth(out.getElementType());
+  if (!a || !b)
+    return emitOpError() << "reinterprets integer or quantized tensors only, "
+                            "got "
+                         << in.getElementType() << " -> "
+                         << out.getElementType();
+  if (a != b)
+    return emitOpError() << "storage widths differ: " << a << " bits vs "
+                         << b << " bits";
+  if (in.getShape() != out.getShape())
+    return emitOpError() << "shapes " << shapeStr(in.getShape()) << " and "
+                         << shapeStr(out.getShape()) << " differ";
+  return success();
+}
+
+OpFoldResult BitcastOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<BitcastOp>()) {
+    if (inner.getInput().getType() == getType())
+      return inner.getInput();
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
 }
 
 //===----------------------------------------------------------------------===//
@@ -750,12 +799,13 @@ OpFoldResult RequantOp::fold(FoldAdaptor adaptor) {
   int32_t lo = static_cast<int32_t>(getSaturationMin());
   int32_t hi = static_cast<int32_t>(getSaturationMax());
   rt::RoundingMode mode = toRuntime(getRounding());
-  std::optional<int64_t> axis = getAxis();
+  int64_t axis = getAxis() ? static_cast<int64_t>(*getAxis()) : 0;
   SmallVector<int64_t> stored;
   stored.reserve(input.getNumElements());
   int64_t flat = 0;
   for (int64_t v : readStored(input, inElt)) {
-    int64_t c = mul.size() == 1 ? 0 : indexAlong(type.getShape(), *axis, flat);
+    int64_t c =
+        mul.size() == 1 ? 0 : indexAlong(type.getShape(), axis, flat);
     ++flat;
     rt::ScaleMultiplier pos{mul[c], sh[c]};
     int64_t acc = v - inZp;
@@ -843,8 +893,10 @@ static std::pair<int64_t, int64_t> composeRanges(int64_t a1, int64_t b1,
 }
 
 OpFoldResult ClampOp::fold(FoldAdaptor) {
+  // The generated getters of I64Attr are unsigned: compare signed values.
+  int64_t lo = getMinAttr().getInt(), hi = getMaxAttr().getInt();
   auto range = getStorageRange(getType().getElementType());
-  if (range && getMin() <= range->first && getMax() >= range->second)
+  if (range && lo <= range->first && hi >= range->second)
     return getInput();
   if (auto inner = getInput().getDefiningOp<ClampOp>()) {
     auto [lo, hi] =

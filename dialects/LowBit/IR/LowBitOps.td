@@ -88,6 +88,26 @@ def LowBit_DequantizeOp : LowBit_Op<"dequantize", [Pure]> {
   let hasFolder = 1;
 }
 
+def LowBit_BitcastOp : LowBit_Op<"bitcast", [Pure]> {
+  let summary = "reinterpret stored integers under another element type";
+  let description = [{
+    Same bits, another element type of the same storage width: a plain
+    integer tensor and a quantized one (`ui8` and `!quant.uniform<u8:...>`),
+    or signed and unsigned integers. Upstream `quant.scast` does this only
+    for signless integers; ONNX's uint8 tensors are `ui8`, so the importer
+    uses `lowbit.bitcast` for them.
+
+    ```mlir
+    %q = lowbit.bitcast %x : tensor<4xui8> -> tensor<4x!quant.uniform<u8:f32, 0.1:128>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // conv2d / fully_connected
 //===----------------------------------------------------------------------===//

@@ -145,3 +145,34 @@ func.func @max_pool_kept(%x: tensor<1x4x4x2xi8>) -> tensor<1x3x3x2xi8> {
   %p = lowbit.max_pool %x {kernel = array<i64: 2, 2>} : tensor<1x4x4x2xi8> -> tensor<1x3x3x2xi8>
   return %p : tensor<1x3x3x2xi8>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @bitcast_round_trip
+// CHECK-SAME: (%[[X:.*]]: tensor<4xui8>)
+// CHECK-NEXT: return %[[X]]
+func.func @bitcast_round_trip(%x: tensor<4xui8>) -> tensor<4xui8> {
+  %q = lowbit.bitcast %x : tensor<4xui8> -> tensor<4x!quant.uniform<u8:f32, 0.1:128>>
+  %y = lowbit.bitcast %q : tensor<4x!quant.uniform<u8:f32, 0.1:128>> -> tensor<4xui8>
+  return %y : tensor<4xui8>
+}
+
+// -----
+
+// A ReLU range is not the full storage range and stays (regression: the
+// unsigned attribute getters once made it look full).
+// CHECK-LABEL: func.func @clamp_relu_kept
+// CHECK: lowbit.clamp %{{.*}} {max = 127 : i64, min = 0 : i64}
+func.func @clamp_relu_kept(%x: tensor<4xi8>) -> tensor<4xi8> {
+  %c = lowbit.clamp %x {min = 0 : i64, max = 127 : i64} : tensor<4xi8>
+  return %c : tensor<4xi8>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @clamp_negative_kept
+// CHECK: lowbit.clamp %{{.*}} {max = 5 : i64, min = -128 : i64}
+func.func @clamp_negative_kept(%x: tensor<4xi8>) -> tensor<4xi8> {
+  %c = lowbit.clamp %x {min = -128 : i64, max = 5 : i64} : tensor<4xi8>
+  return %c : tensor<4xi8>
+}

@@ -151,3 +151,27 @@ func.func @constant_narrow_range() {
   %c = lowbit.constant dense<[-128, 2]> : tensor<2xi8> -> tensor<2x!quant.uniform<i8<-127:127>:f32, 0.1>>
   return
 }
+
+// -----
+
+func.func @bitcast_float(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'lowbit.bitcast' op reinterprets integer or quantized tensors only, got 'f32' -> 'i32'}}
+  %y = lowbit.bitcast %x : tensor<4xf32> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @bitcast_width(%x: tensor<4xui8>) {
+  // expected-error @+1 {{storage widths differ: 8 bits vs 16 bits}}
+  %y = lowbit.bitcast %x : tensor<4xui8> -> tensor<4x!quant.uniform<u16:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @bitcast_shape(%x: tensor<4xui8>) {
+  // expected-error @+1 {{shapes [4] and [2, 2] differ}}
+  %y = lowbit.bitcast %x : tensor<4xui8> -> tensor<2x2x!quant.uniform<u8:f32, 0.1>>
+  return
+}

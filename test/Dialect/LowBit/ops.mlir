@@ -22,6 +22,15 @@ func.func @constant_and_quantize(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tenso
   return %d, %c, %p : tensor<2x3xf32>, tensor<2x!u8>, tensor<2x3x!quant.uniform<i8:f32:0, {0.1, 0.2}>>
 }
 
+// CHECK-LABEL: func.func @bitcast
+func.func @bitcast(%x: tensor<4xui8>) -> tensor<4xi8> {
+  // CHECK: lowbit.bitcast %{{.*}} : tensor<4xui8> -> tensor<4x!quant.uniform<u8:f32, 1.000000e-01:128>>
+  %q = lowbit.bitcast %x : tensor<4xui8> -> tensor<4x!quant.uniform<u8:f32, 0.1:128>>
+  // CHECK: lowbit.bitcast %{{.*}} : tensor<4x!quant.uniform<u8:f32, 1.000000e-01:128>> -> tensor<4xi8>
+  %s = lowbit.bitcast %q : tensor<4x!quant.uniform<u8:f32, 0.1:128>> -> tensor<4xi8>
+  return %s : tensor<4xi8>
+}
+
 // CHECK-LABEL: func.func @sub_channel
 func.func @sub_channel(%x: tensor<4x4xf32>) -> tensor<4x4x!quant.uniform<i4:f32:{1:2}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}, {0.7, 0.8}}>> {
   // CHECK: lowbit.quantize %{{.*}} -> tensor<4x4x!quant.uniform<i4:f32:{1:2}

@@ -172,8 +172,12 @@ inline int64_t storageMax(unsigned bits, bool isSigned) {
 
 /// Quantizes a real value: round(x / scale) to nearest, ties to even (the
 /// ONNX QuantizeLinear and TOSA rule), plus the zero point, saturated.
-/// NaN quantizes to the zero point.
+/// NaN quantizes to the zero point. The division is done in the precision of
+/// the arguments: the float overload is the rule for float32 tensors (a
+/// quotient rounded to float can land on a tie that the double one misses).
 int32_t quantizeValue(double x, double scale, int32_t zeroPoint, int32_t qmin,
+                      int32_t qmax);
+int32_t quantizeValue(float x, float scale, int32_t zeroPoint, int32_t qmin,
                       int32_t qmax);
 
 /// Dequantizes a stored integer: (q - zeroPoint) * scale.

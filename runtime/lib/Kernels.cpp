@@ -1,0 +1,509 @@
+//===- Kernels.cpp - Float kernels and data movement ----------------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The float kernels mirror the integer templates in Kernels.h: the loops that
+// do the work run over contiguous channels with their bounds precomputed, and
+// partial sums live in small fixed-size stack arrays, so g++ -O2 vectorizes
+// them without -ffast-math and without aliasing checks.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/runtime/Kernels.h"
+
+#include <cstring>
+
+namespace lowbit {
+namespace rt {
+
+using detail::kChannelChunk;
+using detail::kLanes;
+using detail::TapRange;
+using detail::validTaps;
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Adds x . w_r for r < R into acc[r][*], with w_r = w + r * wStride. Each
+/// lane is its own partial sum, so the j loop is plain vertical arithmetic
+/// the SLP vectorizer handles without reassociating anything.
+template <int R>
+inline void dotBlockF32(const float *x, const float *w, int64_t wStride,
+                        int64_t len, float (&acc)[R][kLanes]) {
+  // Work on a local copy: clang otherwise keeps `acc` in memory across the
+  // loop (6-10x slower); gcc is indifferent within ~10%.
+  float a[R][kLanes];
+  for (int r = 0; r < R; ++r)
+    for (int64_t j = 0; j < kLanes; ++j)
+      a[r][j] = acc[r][j];
+  int64_t i = 0;
+  for (; i + kLanes <= len; i += kLanes)
+    for (int r = 0; r < R; ++r)
+      for (int64_t j = 0; j < kLanes; ++j)
+        a[r][j] += x[i + j] * w[r * wStride + i + j];
+  for (; i < len; ++i)
+    for (int r = 0; r < R; ++r)
+      a[r][0] += x[i] * w[r * wStride + i];
+  for (int r = 0; r < R; ++r)
+    for (int64_t j = 0; j < kLanes; ++j)
+      acc[r][j] = a[r][j];
+}
+
+/// Accumulates R consecutive output channels of one output pixel; see
+/// detail::convPixelInt.
+template <int R>
+inline void convPixelF32(const float *inBatch, const float *wO,
+                         const Conv2DShape &s, int64_t inC, int64_t I,
+                         int64_t y0, int64_t x0, TapRange ky, TapRange kx,
+                         float (&acc)[R][kLanes]) {
+  const int64_t wStride = s.kh * s.kw * I;
+  // Without dilation and groups one kernel row reads contiguous input and
+  // weights: one long dot product instead of kw short ones.
+  const bool contiguous = s.dilationW == 1 && I == s.c;
+  for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
+    const int64_t iy = y0 + kyI * s.dilationH;
+    const float *inRow = inBatch + iy * s.w * s.c + inC;
+    const float *wRow = wO + kyI * s.kw * I;
+    if (contiguous) {
+      dotBlockF32<R>(inRow + (x0 + kx.begin) * s.c, wRow + kx.begin * I,
+                     wStride, (kx.end - kx.begin) * I, acc);
+      continue;
+    }
+    for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI)
+      dotBlockF32<R>(inRow + (x0 + kxI * s.dilationW) * s.c, wRow + kxI * I,
+                     wStride, I, acc);
+  }
+}
+
+/// Sums the lanes pairwise (the order a vector horizontal add would use).
+inline float reduceLanes(const float (&lanes)[kLanes]) {
+  float a = (lanes[0] + lanes[4]) + (lanes[1] + lanes[5]);
+  float b = (lanes[2] + lanes[6]) + (lanes[3] + lanes[7]);
+  return a + b;
+}
+static_assert(kLanes == 8, "reduceLanes assumes eight lanes");
+
+} // namespace
+
+void conv2dF32(const float *in, const float *weight, const float *bias,
+               float *out, const Conv2DShape &s) {
+  assert(s.groups > 0 && s.c % s.groups == 0 && s.oc % s.groups == 0);
+  const int64_t I = s.c / s.groups;
+  const int64_t opg = s.oc / s.groups;
+  // Four output channels at a time: each input load feeds four products,
+  // and 4 x 8 partial sums still fit in the SSE/AVX register file.
+  constexpr int R = 4;
+  for (int64_t b = 0; b < s.n; ++b) {
+    const float *inBatch = in + b * s.h * s.w * s.c;
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const int64_t y0 = y * s.strideH - s.padTop;
+      const TapRange ky = validTaps(y0, s.dilationH, s.kh, s.h);
+      for (int64_t x = 0; x < s.ow; ++x) {
+        const int64_t x0 = x * s.strideW - s.padLeft;
+        const TapRange kx = validTaps(x0, s.dilationW, s.kw, s.w);
+        float *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.oc;
+        for (int64_t g = 0; g < s.groups; ++g) {
+          const int64_t oEnd = (g + 1) * opg;
+          int64_t o = g * opg;
+          for (; o + R <= oEnd; o += R) {
+            float acc[R][kLanes] = {};
+            convPixelF32<R>(inBatch, weight + o * s.kh * s.kw * I, s, g * I, I,
+                            y0, x0, ky, kx, acc);
+            for (int r = 0; r < R; ++r)
+              outPixel[o + r] = (bias ? bias[o + r] : 0.0f) + reduceLanes(acc[r]);
+          }
+          for (; o < oEnd; ++o) {
+            float acc[1][kLanes] = {};
+            convPixelF32<1>(inBatch, weight + o * s.kh * s.kw * I, s, g * I, I,
+                            y0, x0, ky, kx, acc);
+            outPixel[o] = (bias ? bias[o] : 0.0f) + reduceLanes(acc[0]);
+          }
+        }
+      }
+    }
+  }
+}
+
+void depthwiseConv2dF32(const float *in, const float *weight,
+                        const float *bias, float *out, const Conv2DShape &s,
+                        int64_t multiplier) {
+  const int64_t M = multiplier;
+  assert(M > 0 && s.oc == s.c * M);
+  // Same chunking as depthwiseConv2dInt: whole input channels per chunk.
+  const int64_t chunkIn = M >= kChannelChunk ? 1 : kChannelChunk / M;
+  for (int64_t b = 0; b < s.n; ++b) {
+    const float *inBatch = in + b * s.h * s.w * s.c;
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const int64_t y0 = y * s.strideH - s.padTop;
+      const TapRange ky = validTaps(y0, s.dilationH, s.kh, s.h);
+      for (int64_t x = 0; x < s.ow; ++x) {
+        const int64_t x0 = x * s.strideW - s.padLeft;
+        const TapRange kx = validTaps(x0, s.dilationW, s.kw, s.w);
+        float *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.oc;
+        for (int64_t c0 = 0; c0 < s.c; c0 += chunkIn) {
+          const int64_t cEnd = c0 + chunkIn < s.c ? c0 + chunkIn : s.c;
+          for (int64_t o0 = c0 * M; o0 < cEnd * M; o0 += kChannelChunk) {
+            const int64_t oEnd =
+                o0 + kChannelChunk < cEnd * M ? o0 + kChannelChunk : cEnd * M;
+            const int64_t len = oEnd - o0;
+            float acc[kChannelChunk];
+            for (int64_t j = 0; j < len; ++j)
+              acc[j] = bias ? bias[o0 + j] : 0.0f;
+            for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
+              const int64_t iy = y0 + kyI * s.dilationH;
+              for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI) {
+                const int64_t ix = x0 + kxI * s.dilationW;
+                const float *inPix = inBatch + (iy * s.w + ix) * s.c;
+                const float *wTap = weight + (kyI * s.kw + kxI) * s.oc + o0;
+                if (M == 1) {
+                  for (int64_t j = 0; j < len; ++j)
+                    acc[j] += inPix[o0 + j] * wTap[j];
+                  continue;
+                }
+                // o = ci * M + m; walk ci and m instead of dividing.
+                int64_t ci = o0 / M, m = o0 % M;
+                float v = inPix[ci];
+                for (int64_t j = 0; j < len; ++j) {
+                  acc[j] += v * wTap[j];
+                  if (++m == M && j + 1 < len) {
+                    m = 0;
+                    v = inPix[++ci];
+                  }
+                }
+              }
+            }
+            std::memcpy(outPixel + o0, acc, len * sizeof(float));
+          }
+        }
+      }
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Matmul and pooling
+//===----------------------------------------------------------------------===//
+
+void matmulF32(const float *a, const float *b, float *c, int64_t batch,
+               int64_t m, int64_t k, int64_t n) {
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    const float *aB = a + bi * m * k;
+    const float *bB = b + bi * k * n;
+    float *cB = c + bi * m * n;
+    for (int64_t i = 0; i < m; ++i) {
+      // Row i of c in column chunks: c[i, j] += a[i, p] * b[p, j] over
+      // contiguous j, accumulated in an unaliased stack array.
+      for (int64_t j0 = 0; j0 < n; j0 += kChannelChunk) {
+        const int64_t len = j0 + kChannelChunk < n ? kChannelChunk : n - j0;
+        float acc[kChannelChunk] = {};
+        for (int64_t p = 0; p < k; ++p) {
+          const float av = aB[i * k + p];
+          const float *bRow = bB + p * n + j0;
+          for (int64_t j = 0; j < len; ++j)
+            acc[j] += av * bRow[j];
+        }
+        std::memcpy(cB + i * n + j0, acc, len * sizeof(float));
+      }
+    }
+  }
+}
+
+void avgPool2dF32(const float *in, float *out, const Pool2DShape &s,
+                  bool countIncludePad) {
+  for (int64_t b = 0; b < s.n; ++b) {
+    const float *inBatch = in + b * s.h * s.w * s.c;
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const int64_t y0 = y * s.strideH - s.padTop;
+      const TapRange ky = validTaps(y0, 1, s.kh, s.h);
+      for (int64_t x = 0; x < s.ow; ++x) {
+        const int64_t x0 = x * s.strideW - s.padLeft;
+        const TapRange kx = validTaps(x0, 1, s.kw, s.w);
+        const int64_t count = countIncludePad
+                                  ? s.kh * s.kw
+                                  : (ky.end - ky.begin) * (kx.end - kx.begin);
+        const float divisor = static_cast<float>(count);
+        float *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.c;
+        for (int64_t c0 = 0; c0 < s.c; c0 += kChannelChunk) {
+          const int64_t len =
+              c0 + kChannelChunk < s.c ? kChannelChunk : s.c - c0;
+          // Per channel the sum runs in window order (ky outer, kx inner), as
+          // specified; vectorizing across channels does not reorder it.
+          float acc[kChannelChunk] = {};
+          for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI)
+            for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI) {
+              const float *inPix =
+                  inBatch + ((y0 + kyI) * s.w + x0 + kxI) * s.c + c0;
+              for (int64_t j = 0; j < len; ++j)
+                acc[j] += inPix[j];
+            }
+          for (int64_t j = 0; j < len; ++j)
+            outPixel[c0 + j] = count == 0 ? 0.0f : acc[j] / divisor;
+        }
+      }
+    }
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Copies `count` elements of `elemSize` bytes from `src` (stride `srcStride`
+/// elements) to contiguous `dst`. Common sizes get a typed loop so each
+/// element is one load and one store rather than a memcpy call.
+template <size_t N>
+inline void gatherFixed(const char *src, int64_t srcStride, char *dst,
+                        int64_t count) {
+  const int64_t step = srcStride * static_cast<int64_t>(N);
+  for (int64_t i = 0; i < count; ++i)
+    std::memcpy(dst + i * static_cast<int64_t>(N), src + i * step, N);
+}
+void gather(const char *src, int64_t srcStride, char *dst, int64_t count,
+            size_t elemSize) {
+  switch (elemSize) {
+  case 1:
+    return gatherFixed<1>(src, srcStride, dst, count);
+  case 2:
+    return gatherFixed<2>(src, srcStride, dst, count);
+  case 4:
+    return gatherFixed<4>(src, srcStride, dst, count);
+  case 8:
+    return gatherFixed<8>(src, srcStride, dst, count);
+  default:
+    break;
+  }
+  const int64_t size = static_cast<int64_t>(elemSize);
+  for (int64_t i = 0; i < count; ++i)
+    std::memcpy(dst + i * size, src + i * srcStride * size, elemSize);
+}
+
+/// Fills `count` elements at `dst` with the element at `value`.
+template <size_t N>
+inline void fillFixed(char *dst, const void *value, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    std::memcpy(dst + i * static_cast<int64_t>(N), value, N);
+}
+void fill(char *dst, const void *value, int64_t count, size_t elemSize) {
+  switch (elemSize) {
+  case 1:
+    std::memset(dst, *static_cast<const unsigned char *>(value),
+                static_cast<size_t>(count));
+    return;
+  case 2:
+    return fillFixed<2>(dst, value, count);
+  case 4:
+    return fillFixed<4>(dst, value, count);
+  case 8:
+    return fillFixed<8>(dst, value, count);
+  default:
+    break;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    std::memcpy(dst + i * static_cast<int64_t>(elemSize), value, elemSize);
+}
+
+/// Advances the odometer `idx` over dims [0, rank) of `shape`, last fastest.
+/// Returns false after the last index.
+inline bool nextIndex(int64_t *idx, const int64_t *shape, int rank) {
+  for (int d = rank - 1; d >= 0; --d) {
+    if (++idx[d] < shape[d])
+      return true;
+    idx[d] = 0;
+  }
+  return false;
+}
+
+inline int64_t product(const int64_t *shape, int rank) {
+  int64_t p = 1;
+  for (int d = 0; d < rank; ++d)
+    p *= shape[d];
+  return p;
+}
+
+} // namespace
+
+void transpose(const void *in, void *out, size_t elemSize,
+               const int64_t *inShape, const int32_t *perm, int rank) {
+  assert(rank >= 0 && rank <= kMaxRank);
+  const char *src = static_cast<const char *>(in);
+  char *dst = static_cast<char *>(out);
+  if (product(inShape, rank) == 0)
+    return;
+
+  int64_t inStride[kMaxRank];
+  int64_t running = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    inStride[d] = running;
+    running *= inShape[d];
+  }
+
+  // Walk the output in order, as (size, input stride) per output dimension.
+  // Size-1 dimensions are dropped, and an output dimension that continues
+  // the previous one in the input too (the previous stride is this one's
+  // extent) is merged into it, so NHWC <-> NCHW becomes a 2-D (batched)
+  // transpose.
+  int64_t size[kMaxRank], stride[kMaxRank];
+  int dims = 0;
+  for (int d = 0; d < rank; ++d) {
+    const int p = perm[d];
+    if (inShape[p] == 1)
+      continue;
+    if (dims > 0 && stride[dims - 1] == inShape[p] * inStride[p]) {
+      size[dims - 1] *= inShape[p];
+      stride[dims - 1] = inStride[p];
+    } else {
+      size[dims] = inShape[p];
+      stride[dims] = inStride[p];
+      ++dims;
+    }
+  }
+  if (dims == 0) { // a single element
+    std::memcpy(dst, src, elemSize);
+    return;
+  }
+
+  const int64_t esize = static_cast<int64_t>(elemSize);
+  const int64_t inner = size[dims - 1];
+  const int64_t innerStride = stride[dims - 1];
+  // If the innermost output dimension is contiguous in the input, each
+  // output row is one memcpy.
+  const bool contiguousRows = innerStride == 1;
+  int64_t idx[kMaxRank] = {};
+  int64_t offset = 0; // input element offset of the current output row
+  do {
+    if (contiguousRows)
+      std::memcpy(dst, src + offset * esize, inner * elemSize);
+    else
+      gather(src + offset * esize, innerStride, dst, inner, elemSize);
+    dst += inner * esize;
+    // Advance the odometer over the outer output dims, updating the input
+    // offset incrementally instead of recomputing it by division.
+    int d = dims - 2;
+    for (; d >= 0; --d) {
+      offset += stride[d];
+      if (++idx[d] < size[d])
+        break;
+      offset -= stride[d] * size[d];
+      idx[d] = 0;
+    }
+    if (d < 0)
+      break;
+  } while (true);
+}
+
+void pad(const void *in, void *out, size_t elemSize, const int64_t *inShape,
+         int rank, const int64_t *padBefore, const int64_t *padAfter,
+         const void *padValue) {
+  assert(rank >= 0 && rank <= kMaxRank);
+  const char *src = static_cast<const char *>(in);
+  char *dst = static_cast<char *>(out);
+  if (rank == 0) {
+    std::memcpy(dst, src, elemSize);
+    return;
+  }
+  int64_t outShape[kMaxRank], inStride[kMaxRank];
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    assert(padBefore[d] >= 0 && padAfter[d] >= 0);
+    outShape[d] = padBefore[d] + inShape[d] + padAfter[d];
+    inStride[d] = stride;
+    stride *= inShape[d];
+  }
+  if (product(outShape, rank) == 0)
+    return;
+
+  // One output row (last dimension) at a time: a row whose outer index is in
+  // the padding is all padValue; otherwise it is before-padding, one memcpy
+  // of an input row, after-padding.
+  const int64_t esize = static_cast<int64_t>(elemSize);
+  const int last = rank - 1;
+  const int64_t rowLen = outShape[last];
+  int64_t idx[kMaxRank] = {};
+  do {
+    bool inside = true;
+    int64_t offset = 0;
+    for (int d = 0; d < last; ++d) {
+      const int64_t i = idx[d] - padBefore[d];
+      if (i < 0 || i >= inShape[d]) {
+        inside = false;
+        break;
+      }
+      offset += i * inStride[d];
+    }
+    if (!inside || inShape[last] == 0) {
+      fill(dst, padValue, rowLen, elemSize);
+    } else {
+      fill(dst, padValue, padBefore[last], elemSize);
+      std::memcpy(dst + padBefore[last] * esize, src + offset * esize,
+                  inShape[last] * elemSize);
+      fill(dst + (padBefore[last] + inShape[last]) * esize, padValue,
+           padAfter[last], elemSize);
+    }
+    dst += rowLen * esize;
+  } while (nextIndex(idx, outShape, last));
+}
+
+void slice(const void *in, void *out, size_t elemSize, const int64_t *inShape,
+           int rank, const int64_t *start, const int64_t *size) {
+  assert(rank >= 0 && rank <= kMaxRank);
+  const char *src = static_cast<const char *>(in);
+  char *dst = static_cast<char *>(out);
+  if (rank == 0) {
+    std::memcpy(dst, src, elemSize);
+    return;
+  }
+  if (product(size, rank) == 0)
+    return;
+  int64_t inStride[kMaxRank];
+  int64_t stride = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    assert(start[d] >= 0 && start[d] + size[d] <= inShape[d]);
+    inStride[d] = stride;
+    stride *= inShape[d];
+  }
+  // One contiguous output row per outer index, copied with one memcpy.
+  const int64_t esize = static_cast<int64_t>(elemSize);
+  const int last = rank - 1;
+  const int64_t rowBytes = size[last] * esize;
+  int64_t idx[kMaxRank] = {};
+  do {
+    int64_t offset = start[last];
+    for (int d = 0; d < last; ++d)
+      offset += (start[d] + idx[d]) * inStride[d];
+    std::memcpy(dst, src + offset * esize, static_cast<size_t>(rowBytes));
+    dst += rowBytes;
+  } while (nextIndex(idx, size, last));
+}
+
+void concat(const void *const *ins, const int64_t *const *inShapes,
+            int numInputs, void *out, size_t elemSize, int rank, int axis) {
+  assert(rank >= 1 && axis >= 0 && axis < rank && numInputs >= 1);
+  char *dst = static_cast<char *>(out);
+  // Viewed as [outer, axis, inner], every input contributes one contiguous
+  // block of inShape[axis] * inner elements per outer index.
+  const int64_t outer = product(inShapes[0], axis);
+  const int64_t inner = product(inShapes[0] + axis + 1, rank - axis - 1);
+  const int64_t esize = static_cast<int64_t>(elemSize);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int i = 0; i < numInputs; ++i) {
+      const int64_t blockBytes = inShapes[i][axis] * inner * esize;
+      // An empty input may come with a null pointer, which memcpy must not
+      // see even for zero bytes.
+      if (blockBytes == 0)
+        continue;
+      std::memcpy(dst, static_cast<const char *>(ins[i]) + o * blockBytes,
+                  static_cast<size_t>(blockBytes));
+      dst += blockBytes;
+    }
+  }
+}
+
+} // namespace rt
+} // namespace lowbit

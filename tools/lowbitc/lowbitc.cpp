@@ -1,0 +1,385 @@
+//===- lowbitc.cpp - The lowbit compiler driver ---------------------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// One-shot driver in the style of iree-compile / onnx-mlir:
+//
+//   lowbitc model.onnx --emit=mlir -o model.mlir
+//   lowbitc model.onnx --run input.npy -o output.npy
+//   lowbitc model.mlir --run x=input.npy -o outputs/
+//
+// Errors are located diagnostics on stderr and a non-zero exit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Evaluator/Evaluator.h"
+#include "lowbit/Import/ONNX.h"
+#include "lowbit/InitAll.h"
+#include "lowbit/Support/Npy.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace ::lowbit;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("lowbitc options");
+
+static cl::opt<std::string> inputFile(
+    cl::Positional, cl::Required,
+    cl::desc("<model.onnx | file.mlir>: an ONNX model (opsets 7-21), or MLIR "
+             "(func + tosa / lowbit) to evaluate"),
+    cl::cat(category));
+
+static cl::opt<std::string>
+    outputFile("o",
+               cl::desc("Output: the emitted IR (default stdout), or with "
+                        "--run the output .npy file, or a folder that gets "
+                        "one <output name>.npy per output when the model has "
+                        "several"),
+               cl::value_desc("path"), cl::init("-"), cl::cat(category));
+
+enum class EmitKind { MLIR, Bytecode, None };
+static cl::opt<EmitKind> emit(
+    "emit", cl::desc("What to write to -o when not running"),
+    cl::values(clEnumValN(EmitKind::MLIR, "mlir",
+                          "textual MLIR: func + tosa float IR (default)"),
+               clEnumValN(EmitKind::Bytecode, "mlirbc", "MLIR bytecode"),
+               clEnumValN(EmitKind::None, "none",
+                          "nothing (import and verify only)")),
+    cl::init(EmitKind::MLIR), cl::cat(category));
+
+static cl::list<std::string> runInputs(
+    "run",
+    cl::desc("Run the model in the reference evaluator on FILE.npy: one "
+             "--run per graph input in order, or NAME=FILE.npy by name. A "
+             "leading batch dimension that is a multiple of the model's "
+             "iterates the model and stacks the outputs"),
+    cl::value_desc("[NAME=]FILE.npy"), cl::cat(category));
+
+static cl::opt<bool> evaluate(
+    "evaluate",
+    cl::desc("Run in the evaluator even without --run inputs (for models "
+             "whose inputs are all bound or that have none)"),
+    cl::init(false), cl::cat(category));
+
+static cl::list<std::string> bindInputs(
+    "bind-input",
+    cl::desc("Treat graph input NAME as a constant with the value in "
+             "FILE.npy (for operands that must be known at compile time, "
+             "such as quantization scales passed as inputs)"),
+    cl::value_desc("NAME=FILE.npy"), cl::cat(category));
+
+static cl::opt<std::string> passPipeline(
+    "pass-pipeline",
+    cl::desc("Textual pass pipeline to run after import and clean-up, e.g. "
+             "'builtin.module(canonicalize)'"),
+    cl::init(""), cl::cat(category));
+
+static cl::opt<bool> noCleanup(
+    "no-cleanup",
+    cl::desc("Skip the canonicalize + cse clean-up after import (keeps the "
+             "transposes around every NHWC op)"),
+    cl::init(false), cl::cat(category));
+
+namespace {
+/// Splits "NAME=FILE" (NAME may be empty).
+std::pair<std::string, std::string> splitBinding(llvm::StringRef arg) {
+  auto [name, file] = arg.split('=');
+  if (file.empty())
+    return {"", arg.str()};
+  return {name.str(), file.str()};
+}
+
+int fail(const llvm::Twine &msg) {
+  llvm::errs() << "lowbitc: error: " << msg << "\n";
+  return 1;
+}
+
+std::string safeName(llvm::StringRef name) {
+  std::string s = name.str();
+  for (char &c : s)
+    if (!llvm::isAlnum(c) && c != '_' && c != '-' && c != '.')
+      c = '_';
+  return s.empty() ? "output" : s;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  mlir::registerDefaultTimingManagerCLOptions();
+  lowbit::registerAllPasses();
+  cl::HideUnrelatedOptions({&category});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "lowbitc: the lowbit compiler driver\n\n"
+      "Imports an ONNX model (float or Q/DQ) into func + tosa MLIR, writes "
+      "it, or runs it in the reference evaluator on .npy inputs.\n\n"
+      "Examples:\n"
+      "  lowbitc model.onnx --emit=mlir -o model.mlir\n"
+      "  lowbitc model.onnx --run input.npy -o output.npy\n"
+      "  lowbitc model.onnx --run x=a.npy --run y=b.npy -o outputs/\n"
+      "  lowbitc qlinear.onnx --bind-input x_scale=s.npy --run x.npy -o y.npy\n"
+      "\nMLIR's standard flags also apply: --mlir-print-ir-after-all, "
+      "--mlir-timing, --mlir-print-debuginfo, ... (see --help-hidden).\n");
+
+  DialectRegistry registry;
+  lowbit::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  // Diagnostics without a source manager print as "file:line:col: error:"
+  // (an ONNX file has no text lines to quote).
+
+  DefaultTimingManager tm;
+  applyDefaultTimingManagerCLOptions(tm);
+  TimingScope timing = tm.getRootScope();
+
+  // --- load -------------------------------------------------------------
+  OwningOpRef<ModuleOp> module;
+  bool isMLIR = llvm::StringRef(inputFile).ends_with(".mlir") ||
+                llvm::StringRef(inputFile).ends_with(".mlirbc");
+  if (isMLIR) {
+    if (!bindInputs.empty())
+      return fail("--bind-input applies to ONNX models only");
+    TimingScope t = timing.nest("parse");
+    llvm::SourceMgr sourceMgr;
+    std::string error;
+    auto file = openInputFile(inputFile, &error);
+    if (!file)
+      return fail(error);
+    sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+    if (!module)
+      return 1;
+  } else {
+    ONNXImportOptions options;
+    for (const std::string &b : bindInputs) {
+      auto [name, path] = splitBinding(b);
+      if (name.empty())
+        return fail("--bind-input expects NAME=FILE.npy, got '" + b + "'");
+      auto tensor = readNpy(path);
+      if (!tensor)
+        return fail(llvm::toString(tensor.takeError()));
+      options.boundInputs[name] = std::move(*tensor);
+    }
+    TimingScope t = timing.nest("import");
+    module = importONNXFile(inputFile, context, options);
+    if (!module)
+      return 1;
+  }
+
+  // --- passes -----------------------------------------------------------
+  PassManager pm(&context, ModuleOp::getOperationName());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("invalid pass manager options");
+  pm.enableTiming(timing);
+  if (!noCleanup && !isMLIR) {
+    // Cancel adjacent NCHW<->NHWC transposes and fold constants (weights
+    // are already laid out by the importer).
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    if (failed(parsePassPipeline(
+            "builtin.module(canonicalize,cse)",
+            pm, os)))
+      return fail("internal error: " + os.str());
+  }
+  if (!passPipeline.empty()) {
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    if (failed(parsePassPipeline(passPipeline, pm, os)))
+      return fail("invalid --pass-pipeline: " + os.str());
+  }
+  if (failed(pm.run(*module)))
+    return 1;
+
+  // --- emit -------------------------------------------------------------
+  if (runInputs.empty() && !evaluate) {
+    if (emit == EmitKind::None)
+      return 0;
+    TimingScope t = timing.nest("emit");
+    std::string error;
+    auto out = openOutputFile(outputFile, &error);
+    if (!out)
+      return fail(error);
+    if (emit == EmitKind::Bytecode) {
+      if (failed(writeBytecodeToFile(*module, out->os())))
+        return fail("cannot write bytecode");
+    } else {
+      module->print(out->os());
+      out->os() << "\n";
+    }
+    out->keep();
+    return 0;
+  }
+
+  // --- run --------------------------------------------------------------
+  func::FuncOp func;
+  for (auto f : module->getOps<func::FuncOp>())
+    if (!f.isExternal()) {
+      func = f;
+      break;
+    }
+  if (!func)
+    return fail("no function to run in " + inputFile);
+  auto evaluator = Evaluator::create(func);
+  if (failed(evaluator))
+    return 1;
+
+  // Match inputs to arguments.
+  size_t numArgs = func.getNumArguments();
+  std::vector<std::optional<HostTensor>> args(numArgs);
+  auto argName = [&](unsigned i) -> std::string {
+    if (auto n = func.getArgAttrOfType<StringAttr>(i, "onnx.name"))
+      return n.str();
+    return "arg" + std::to_string(i);
+  };
+  size_t positional = 0;
+  for (const std::string &r : runInputs) {
+    auto [name, path] = splitBinding(r);
+    unsigned index;
+    if (name.empty()) {
+      index = positional++;
+      if (index >= numArgs)
+        return fail("more --run inputs than the " + llvm::Twine(numArgs) +
+                    " graph inputs");
+    } else {
+      bool found = false;
+      for (unsigned i = 0; i < numArgs; ++i)
+        if (argName(i) == name) {
+          index = i;
+          found = true;
+        }
+      if (!found) {
+        std::string names;
+        for (unsigned i = 0; i < numArgs; ++i)
+          names += (i ? ", " : "") + argName(i);
+        return fail("--run names input '" + name +
+                    "', which the model does not have (inputs: " + names +
+                    ")");
+      }
+    }
+    if (args[index])
+      return fail("input '" + argName(index) + "' is given twice");
+    auto tensor = readNpy(path);
+    if (!tensor)
+      return fail(llvm::toString(tensor.takeError()));
+    args[index] = std::move(*tensor);
+  }
+  int64_t iterations = -1;
+  for (unsigned i = 0; i < numArgs; ++i) {
+    if (!args[i])
+      return fail("missing --run input for '" + argName(i) + "'");
+    auto type = cast<RankedTensorType>(func.getArgument(i).getType());
+    auto kind = elemKindOf(type.getElementType());
+    if (args[i]->kind() != *kind)
+      return fail("input '" + argName(i) + "' is a " +
+                  elemName(args[i]->kind()) + " array; the model expects " +
+                  elemName(*kind) + " (convert it with numpy's astype)");
+    ArrayRef<int64_t> want = type.getShape(), got = args[i]->shape();
+    int64_t n = 1;
+    if (got != want) {
+      bool batched = !want.empty() && got.size() == want.size() &&
+                     want[0] > 0 && got[0] % want[0] == 0 &&
+                     got.drop_front() == want.drop_front();
+      if (!batched)
+        return fail("input '" + argName(i) + "' has shape " +
+                    shapeToString(got) + "; the model expects " +
+                    shapeToString(want) +
+                    " (or a multiple of its leading dimension)");
+      n = got[0] / want[0];
+    }
+    if (iterations >= 0 && n != iterations)
+      return fail("inputs disagree on the number of batches");
+    iterations = n;
+  }
+
+  TimingScope runTiming = timing.nest("evaluate");
+  std::vector<std::vector<HostTensor>> chunks;
+  for (int64_t it = 0; it < std::max<int64_t>(iterations, 1); ++it) {
+    std::vector<HostTensor> inputs;
+    for (unsigned i = 0; i < numArgs; ++i) {
+      auto type = cast<RankedTensorType>(func.getArgument(i).getType());
+      if (iterations <= 1 && args[i]->shape() == type.getShape()) {
+        inputs.push_back(*args[i]);
+        continue;
+      }
+      HostTensor slice(args[i]->kind(), type.getShape());
+      std::memcpy(slice.raw(),
+                  static_cast<const char *>(args[i]->raw()) +
+                      it * slice.byteSize(),
+                  slice.byteSize());
+      inputs.push_back(std::move(slice));
+    }
+    auto outputs = (*evaluator)->run(inputs);
+    if (failed(outputs))
+      return 1;
+    chunks.push_back(std::move(*outputs));
+  }
+  runTiming.stop();
+
+  // Stack chunks along the leading dimension.
+  size_t numOutputs = chunks.front().size();
+  std::vector<HostTensor> results;
+  for (size_t o = 0; o < numOutputs; ++o) {
+    const HostTensor &first = chunks.front()[o];
+    if (chunks.size() == 1) {
+      results.push_back(first);
+      continue;
+    }
+    SmallVector<int64_t> shape(first.shape());
+    if (shape.empty())
+      shape.push_back(1);
+    shape[0] *= chunks.size();
+    HostTensor stacked(first.kind(), shape);
+    for (size_t c = 0; c < chunks.size(); ++c)
+      std::memcpy(static_cast<char *>(stacked.raw()) + c * first.byteSize(),
+                  chunks[c][o].raw(), first.byteSize());
+    results.push_back(std::move(stacked));
+  }
+
+  if (outputFile == "-")
+    return fail("--run needs -o (an .npy file, or a folder for several "
+                "outputs)");
+  if (numOutputs == 1) {
+    if (auto err = writeNpy(outputFile, results[0]))
+      return fail(llvm::toString(std::move(err)));
+    return 0;
+  }
+  if (auto ec = llvm::sys::fs::create_directories(outputFile))
+    return fail("cannot create output folder '" + outputFile +
+                "': " + ec.message());
+  for (size_t o = 0; o < numOutputs; ++o) {
+    std::string name = "output" + std::to_string(o);
+    if (auto n = func.getResultAttrOfType<StringAttr>(o, "onnx.name"))
+      name = n.str();
+    llvm::SmallString<256> path(outputFile);
+    llvm::sys::path::append(path, safeName(name) + ".npy");
+    if (auto err = writeNpy(path, results[o]))
+      return fail(llvm::toString(std::move(err)));
+  }
+  return 0;
+}

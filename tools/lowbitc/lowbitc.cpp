@@ -193,28 +193,35 @@ int main(int argc, char **argv) {
   }
 
   // --- passes -----------------------------------------------------------
+  // Clean-up after import: cancel adjacent NCHW<->NHWC transposes and fold
+  // constants (weights are already laid out by the importer).
   PassManager pm(&context, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("invalid pass manager options");
   pm.enableTiming(timing);
   if (!noCleanup && !isMLIR) {
-    // Cancel adjacent NCHW<->NHWC transposes and fold constants (weights
-    // are already laid out by the importer).
-    std::string error;
-    llvm::raw_string_ostream os(error);
-    if (failed(parsePassPipeline(
-            "builtin.module(canonicalize,cse)",
-            pm, os)))
-      return fail("internal error: " + os.str());
-  }
-  if (!passPipeline.empty()) {
-    std::string error;
-    llvm::raw_string_ostream os(error);
-    if (failed(parsePassPipeline(passPipeline, pm, os)))
-      return fail("invalid --pass-pipeline: " + os.str());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
   }
   if (failed(pm.run(*module)))
     return 1;
+  if (!passPipeline.empty()) {
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    auto parsed = parsePassPipeline(passPipeline, os);
+    if (failed(parsed))
+      return fail("invalid --pass-pipeline: " + os.str());
+    if (parsed->getOpAnchorName() != ModuleOp::getOperationName())
+      return fail("--pass-pipeline must be anchored on builtin.module, e.g. "
+                  "'builtin.module(canonicalize)'");
+    PassManager user(&context, ModuleOp::getOperationName());
+    static_cast<OpPassManager &>(user) = *parsed;
+    if (failed(applyPassManagerCLOptions(user)))
+      return fail("invalid pass manager options");
+    user.enableTiming(timing);
+    if (failed(user.run(*module)))
+      return 1;
+  }
 
   // --- emit -------------------------------------------------------------
   if (runInputs.empty() && !evaluate) {

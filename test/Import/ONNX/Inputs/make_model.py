@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""Writes small ONNX models for the importer's lit tests.
+
+Usage: make_model.py CASE OUT.onnx
+
+Every model is built with onnx.helper from fixed seeds, so the tests do not
+depend on any file checked into the repo.
+"""
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+F = TensorProto.FLOAT
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def model(nodes, inputs, outputs, inits=(), opset=13, name="g"):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 7
+    return m
+
+
+def vi(name, shape, elem=F):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+rng = np.random.RandomState(7)
+
+
+def conv_relu_pool():
+    w = rng.randn(4, 3, 3, 3).astype(np.float32)
+    b = rng.randn(4).astype(np.float32)
+    return model([
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1], strides=[1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu1"),
+        helper.make_node("MaxPool", ["r"], ["y"], name="pool1",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4, 4, 4])],
+        [init("w", w), init("b", b)])
+
+
+def conv_bn():
+    w = rng.randn(4, 3, 3, 3).astype(np.float32)
+    p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
+    q = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv1"),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"],
+                         ["n"], name="bn1", epsilon=1e-3),
+        helper.make_node("MaxPool", ["n"], ["p"], name="pool",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("BatchNormalization", ["p", "s2", "b2", "m2", "v2"],
+                         ["y"], name="bn2"),
+    ], [vi("x", [1, 3, 6, 6])], [vi("y", [1, 4, 2, 2])],
+        [init("w", w), init("s", p[0]), init("bb", p[1]), init("m", p[2]),
+         init("v", p[3]), init("s2", q[0]), init("b2", q[1]),
+         init("m2", q[2]), init("v2", q[3])])
+
+
+def depthwise_groups():
+    dw = rng.randn(8, 1, 3, 3).astype(np.float32)
+    gw = rng.randn(8, 4, 1, 1).astype(np.float32)
+    return model([
+        helper.make_node("Conv", ["x", "dw"], ["d"], name="dw", group=8,
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["d", "gw"], ["y"], name="grouped", group=2),
+    ], [vi("x", [1, 8, 5, 5])], [vi("y", [1, 8, 5, 5])],
+        [init("dw", dw), init("gw", gw)])
+
+
+def gemm():
+    b = rng.randn(10, 16).astype(np.float32)
+    c = rng.randn(10).astype(np.float32)
+    return model([
+        helper.make_node("Gemm", ["x", "b", "c"], ["y"], name="fc",
+                         transB=1, alpha=0.5, beta=2.0),
+    ], [vi("x", [2, 16])], [vi("y", [2, 10])], [init("b", b), init("c", c)])
+
+
+def activations():
+    slope = (rng.rand(3, 1, 1).astype(np.float32) - 0.2)
+    return model([
+        helper.make_node("PRelu", ["x", "slope"], ["p"], name="prelu"),
+        helper.make_node("LeakyRelu", ["p"], ["l"], name="leaky", alpha=0.1),
+        helper.make_node("Clip", ["l", "lo", "hi"], ["c"], name="clip"),
+        helper.make_node("HardSwish", ["c"], ["h"], name="hswish"),
+        helper.make_node("Softmax", ["h"], ["y"], name="softmax", axis=1),
+    ], [vi("x", [1, 3, 2, 2])], [vi("y", [1, 3, 2, 2])],
+        [init("slope", slope), init("lo", np.float32(-1.0)),
+         init("hi", np.float32(6.0))])
+
+
+def shape_subgraph():
+    # What torch.onnx emits for x.view(x.size(0), -1).
+    return model([
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="gather", axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes"], ["n1"], name="unsq"),
+        helper.make_node("Concat", ["n1", "minus1"], ["shape"], name="cat",
+                         axis=0),
+        helper.make_node("Reshape", ["x", "shape"], ["y"], name="flatten"),
+    ], [vi("x", [2, 3, 4, 4])], [vi("y", [2, 48])],
+        [init("zero", np.int64(0)), init("axes", np.array([0], np.int64)),
+         init("minus1", np.array([-1], np.int64))])
+
+
+def qdq():
+    w = rng.randint(-127, 128, size=(4, 3, 1, 1)).astype(np.int8)
+    return model([
+        helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="q"),
+        helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"],
+                         name="dq"),
+        helper.make_node("DequantizeLinear", ["w", "ws"], ["wd"], name="wdq",
+                         axis=0),
+        helper.make_node("Conv", ["xd", "wd"], ["y"], name="conv"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 4, 4, 4])],
+        [init("xs", np.float32(0.02)), init("xz", np.uint8(128)),
+         init("w", w), init("ws", np.array([0.01, 0.02, 0.03, 0.04],
+                                            np.float32))])
+
+
+def qlinearconv():
+    w = rng.randint(-127, 128, size=(2, 1, 3, 3)).astype(np.int8)
+    return model([
+        helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz",
+                                         "ys", "yz"], ["y"], name="qconv",
+                         pads=[1, 1, 1, 1]),
+    ], [vi("x", [1, 1, 4, 4], TensorProto.UINT8)],
+        [vi("y", [1, 2, 4, 4], TensorProto.UINT8)],
+        [init("xs", np.float32(0.05)), init("xz", np.uint8(120)),
+         init("w", w), init("ws", np.array([0.01, 0.03], np.float32)),
+         init("wz", np.array([0, 0], np.int8)), init("ys", np.float32(0.2)),
+         init("yz", np.uint8(7))])
+
+
+def softmax_opset11():
+    return model([helper.make_node("Softmax", ["x"], ["y"], name="sm")],
+                 [vi("x", [2, 3, 4])], [vi("y", [2, 3, 4])], opset=11)
+
+
+def two_outputs():
+    return model([
+        helper.make_node("Relu", ["x"], ["a"], name="relu"),
+        helper.make_node("Sigmoid", ["x"], ["b"], name="sigmoid"),
+    ], [vi("x", [2, 3])], [vi("a", [2, 3]), vi("b", [2, 3])])
+
+
+# --- bad models -------------------------------------------------------------
+
+def unsupported_op():
+    return model([helper.make_node("Einsum", ["x", "x"], ["y"], name="ein",
+                                   equation="ij,ij->ij")],
+                 [vi("x", [2, 2])], [vi("y", [2, 2])])
+
+
+def unsupported_attr():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu",
+                                   fancy=1)],
+                 [vi("x", [2, 2])], [vi("y", [2, 2])])
+
+
+def dynamic_shape():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", ["N", 4])], [vi("y", ["N", 4])])
+
+
+def missing_input():
+    return model([helper.make_node("Add", ["x", "ghost"], ["y"], name="add")],
+                 [vi("x", [2])], [vi("y", [2])])
+
+
+def bad_opset():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", [2])], [vi("y", [2])], opset=99)
+
+
+def scale_input():
+    return model([helper.make_node("QuantizeLinear", ["x", "s"], ["y"],
+                                   name="quant")],
+                 [vi("x", [4]), vi("s", [])],
+                 [vi("y", [4], TensorProto.UINT8)])
+
+
+def bad_weights():
+    # A weight tensor whose data does not match its shape.
+    t = init("w", np.zeros((2, 2), np.float32))
+    t.dims[:] = [3, 3]
+    return model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                 [vi("x", [3, 3])], [vi("y", [3, 3])], [t])
+
+
+def bad_broadcast():
+    return model([helper.make_node("Add", ["x", "z"], ["y"], name="add")],
+                 [vi("x", [2, 3]), vi("z", [4])], [vi("y", [2, 3])])
+
+
+CASES = {f.__name__: f for f in [
+    conv_relu_pool, conv_bn, depthwise_groups, gemm, activations,
+    shape_subgraph, qdq, qlinearconv, softmax_opset11, two_outputs,
+    unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
+    scale_input, bad_weights, bad_broadcast]}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in CASES:
+        sys.exit("usage: make_model.py {%s} OUT.onnx" % ",".join(CASES))
+    m = CASES[sys.argv[1]]()
+    with open(sys.argv[2], "wb") as f:
+        f.write(m.SerializeToString())
+
+
+if __name__ == "__main__":
+    main()

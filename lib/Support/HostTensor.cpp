@@ -50,6 +50,22 @@ llvm::StringRef lowbit::elemName(ElemKind kind) {
   return "?";
 }
 
+llvm::StringRef lowbit::numpyName(ElemKind kind) {
+  switch (kind) {
+  case ElemKind::F32: return "float32";
+  case ElemKind::F64: return "float64";
+  case ElemKind::I1: return "bool";
+  case ElemKind::I8: return "int8";
+  case ElemKind::U8: return "uint8";
+  case ElemKind::I16: return "int16";
+  case ElemKind::U16: return "uint16";
+  case ElemKind::I32: return "int32";
+  case ElemKind::U32: return "uint32";
+  case ElemKind::I64: return "int64";
+  }
+  return "?";
+}
+
 bool lowbit::isFloatKind(ElemKind kind) {
   return kind == ElemKind::F32 || kind == ElemKind::F64;
 }

@@ -150,8 +150,31 @@ int main(int argc, char **argv) {
   lowbit::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
-  // Diagnostics without a source manager print as "file:line:col: error:"
-  // (an ONNX file has no text lines to quote).
+  // Diagnostics print as "file:line:col: error: message" (for ONNX models
+  // the line is the node's 1-based position in the graph, the message names
+  // the node). An ONNX file has no text lines to quote, so no source manager
+  // here; parsing .mlir installs one of its own.
+  context.getDiagEngine().registerHandler([](Diagnostic &diag) {
+    auto &os = llvm::errs();
+    if (auto file = diag.getLocation()->findInstanceOf<FileLineColLoc>()) {
+      os << file.getFilename().getValue();
+      if (file.getLine() != 0)
+        os << ":" << file.getLine() << ":" << file.getColumn();
+      os << ": ";
+    } else {
+      os << "lowbitc: ";
+    }
+    switch (diag.getSeverity()) {
+    case DiagnosticSeverity::Error: os << "error: "; break;
+    case DiagnosticSeverity::Warning: os << "warning: "; break;
+    case DiagnosticSeverity::Note: os << "note: "; break;
+    case DiagnosticSeverity::Remark: os << "remark: "; break;
+    }
+    os << diag << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      os << "  note: " << note << "\n";
+    return success();
+  });
 
   DefaultTimingManager tm;
   applyDefaultTimingManagerCLOptions(tm);
@@ -304,8 +327,8 @@ int main(int argc, char **argv) {
     auto kind = elemKindOf(type.getElementType());
     if (args[i]->kind() != *kind)
       return fail("input '" + argName(i) + "' is a " +
-                  elemName(args[i]->kind()) + " array; the model expects " +
-                  elemName(*kind) + " (convert it with numpy's astype)");
+                  numpyName(args[i]->kind()) + " array; the model expects " +
+                  numpyName(*kind) + " (convert it with numpy's astype)");
     ArrayRef<int64_t> want = type.getShape(), got = args[i]->shape();
     int64_t n = 1;
     if (got != want) {

@@ -37,6 +37,8 @@ enum class ElemKind : uint8_t { F32, F64, I1, I8, U8, I16, U16, I32, U32, I64 };
 size_t elemSize(ElemKind kind);
 /// "f32", "i8", "ui8", ... as in MLIR.
 llvm::StringRef elemName(ElemKind kind);
+/// "float32", "uint8", ... as numpy names the dtype.
+llvm::StringRef numpyName(ElemKind kind);
 bool isFloatKind(ElemKind kind);
 bool isSignedIntKind(ElemKind kind);
 

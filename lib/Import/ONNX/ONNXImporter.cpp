@@ -2773,7 +2773,10 @@ LogicalResult Importer::importQuantizeLinear() {
                           why);
   if (failed(qt))
     return nodeError() << why, failure();
-  Value q = create<quant::QuantizeCastOp>(
+  // lowbit.quantize rather than quant.qcast: upstream canonicalization folds
+  // quant.dcast(quant.qcast(x)) to x, which would erase the rounding a Q/DQ
+  // pair stands for.
+  Value q = create<mlir::lowbit::QuantizeOp>(
       RankedTensorType::get((*x)->shape, *qt), {valueOf(**x)});
   Value s = storageCast(q, tensorType((*x)->shape, storage));
   setOutput(0, s, storage, (*x)->shape);
@@ -2815,8 +2818,14 @@ LogicalResult Importer::importDequantizeLinear() {
   if (failed(qt))
     return nodeError() << why, failure();
   Value q = storageCast(valueOf(**x), RankedTensorType::get((*x)->shape, *qt));
-  Value d = create<quant::DequantizeCastOp>(
-      tensorType((*x)->shape, ElemKind::F32), {q});
+  // 8-bit storage uses lowbit.dequantize (paired with lowbit.quantize, see
+  // importQuantizeLinear); int32 (biases) is beyond lowbit's activation
+  // widths and stays a quant.dcast.
+  Value d = storage == ElemKind::I32
+                ? create<quant::DequantizeCastOp>(
+                      tensorType((*x)->shape, ElemKind::F32), {q})
+                : create<mlir::lowbit::DequantizeOp>(
+                      tensorType((*x)->shape, ElemKind::F32), {q});
   setOutput(0, d, ElemKind::F32, (*x)->shape);
   return success();
 }

@@ -198,6 +198,32 @@ struct QuantView {
   }
 };
 
+/// Kernel geometry of an NHWC convolution; `pad` is [top, bottom, left,
+/// right] as in TOSA and lowbit.
+rt::Conv2DShape convShape(ArrayRef<int64_t> in, ArrayRef<int64_t> out,
+                          int64_t kh, int64_t kw, ArrayRef<int64_t> stride,
+                          ArrayRef<int64_t> pad, ArrayRef<int64_t> dilation,
+                          int64_t groups) {
+  rt::Conv2DShape s{};
+  s.n = in[0];
+  s.h = in[1];
+  s.w = in[2];
+  s.c = in[3];
+  s.oh = out[1];
+  s.ow = out[2];
+  s.oc = out[3];
+  s.kh = kh;
+  s.kw = kw;
+  s.strideH = stride[0];
+  s.strideW = stride[1];
+  s.dilationH = dilation[0];
+  s.dilationW = dilation[1];
+  s.padTop = pad[0];
+  s.padLeft = pad[2];
+  s.groups = groups;
+  return s;
+}
+
 int64_t zeroPointOf(Type elt) {
   if (auto u = dyn_cast<quant::UniformQuantizedType>(elt))
     return u.getZeroPoint();
@@ -768,23 +794,10 @@ LogicalResult Evaluator::Impl::conv(Operation *op, bool depthwise) {
   }
   Value result = op->getResult(0);
   ArrayRef<int64_t> os = shapeOf(result);
-  rt::Conv2DShape s{};
-  s.n = in.shape()[0];
-  s.h = in.shape()[1];
-  s.w = in.shape()[2];
-  s.c = in.shape()[3];
-  s.oh = os[1];
-  s.ow = os[2];
-  s.oc = os[3];
-  s.kh = depthwise ? w.shape()[0] : w.shape()[1];
-  s.kw = depthwise ? w.shape()[1] : w.shape()[2];
-  s.strideH = stride[0];
-  s.strideW = stride[1];
-  s.dilationH = dilation[0];
-  s.dilationW = dilation[1];
-  s.padTop = pad[0];
-  s.padLeft = pad[2];
-  s.groups = 1;
+  rt::Conv2DShape s = convShape(in.shape(), os,
+                                depthwise ? w.shape()[0] : w.shape()[1],
+                                depthwise ? w.shape()[1] : w.shape()[2],
+                                stride, pad, dilation, /*groups=*/1);
   int64_t multiplier = depthwise ? w.shape()[3] : 1;
   // The output size must be what the padding and stride give.
   auto expect = [](int64_t in, int64_t k, int64_t st, int64_t pb, int64_t pa,
@@ -1195,23 +1208,10 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         HostTensor bias(out.kind(), {rt_.getDimSize(3)});
         if (o.getBias())
           bias = get(o.getBias());
-        rt::Conv2DShape s{};
-        s.n = in.shape()[0];
-        s.h = in.shape()[1];
-        s.w = in.shape()[2];
-        s.c = in.shape()[3];
-        s.oh = rt_.getDimSize(1);
-        s.ow = rt_.getDimSize(2);
-        s.oc = rt_.getDimSize(3);
-        s.kh = w.shape()[1];
-        s.kw = w.shape()[2];
-        s.strideH = o.getStride()[0];
-        s.strideW = o.getStride()[1];
-        s.dilationH = o.getDilation()[0];
-        s.dilationW = o.getDilation()[1];
-        s.padTop = o.getPad()[0];
-        s.padLeft = o.getPad()[2];
-        s.groups = o.getGroups();
+        rt::Conv2DShape s =
+            convShape(in.shape(), rt_.getShape(), w.shape()[1], w.shape()[2],
+                      o.getStride(), o.getPad(), o.getDilation(),
+                      static_cast<int64_t>(o.getGroups()));
         auto inZp = static_cast<int32_t>(
             zeroPointOf(o.getInput().getType().getElementType()));
         bool ok = withIntKinds(in.kind(), w.kind(), out.kind(),

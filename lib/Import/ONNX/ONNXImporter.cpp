@@ -191,6 +191,19 @@ private:
   LogicalResult importQuantizeLinear();
   LogicalResult importDequantizeLinear();
 
+  /// A zero point input that must be one constant value (absent means 0).
+  FailureOr<int64_t> scalarZeroPoint(int idx, StringRef role);
+  /// A tensor<1xT> holding `value`, the zero-point operand of integer TOSA
+  /// ops.
+  Value zeroPointConst(ElemKind kind, int64_t value);
+  /// QLinearConv / QLinearMatMul output: requantizes the i32 accumulator by
+  /// a_scale * b_scale / y_scale (one multiplier per index of `axis` when
+  /// b_scale has several values) to y_zero_point's type, and casts to the
+  /// stored integers. Inputs are given by index.
+  FailureOr<Value> emitQLinearRequant(Value acc, int aScale, int bScale,
+                                      int yScale, int yZeroPoint,
+                                      ElemKind defaultKind, int64_t axis);
+
   /// Shared by Conv and the integer convolutions: geometry from attributes.
   struct ConvGeometry {
     int64_t kh, kw, sh, sw, dh, dw, groups;
@@ -1276,6 +1289,85 @@ makeQuantType(MLIRContext &ctx, ElemKind storage, const HostTensor &scale,
       flags, storageType, f32, scales, zps, axis, qmin, qmax));
 }
 
+FailureOr<int64_t> Importer::scalarZeroPoint(int idx, StringRef role) {
+  if (!input(idx))
+    return int64_t(0);
+  auto zp = constantInput(idx, role);
+  if (failed(zp))
+    return failure();
+  int64_t v = (*zp)->getInt(0);
+  for (int64_t i = 1; i < (*zp)->numElements(); ++i)
+    if ((*zp)->getInt(i) != v)
+      return (void)unsupported("per-channel " + role.str() +
+                               " (one zero point per tensor only)"),
+             failure();
+  return v;
+}
+
+Value Importer::zeroPointConst(ElemKind kind, int64_t value) {
+  HostTensor t(kind, {1});
+  t.setInt(0, value);
+  return materialize(t);
+}
+
+FailureOr<Value> Importer::emitQLinearRequant(Value acc, int aScale,
+                                              int bScale, int yScale,
+                                              int yZeroPoint,
+                                              ElemKind defaultKind,
+                                              int64_t axis) {
+  auto sa = constantInput(aScale, "input scale");
+  auto sb = constantInput(bScale, "weight scale");
+  auto sy = constantInput(yScale, "y scale");
+  if (failed(sa) || failed(sb) || failed(sy))
+    return failure();
+  auto accType = cast<RankedTensorType>(acc.getType());
+  int64_t channels = accType.getDimSize(axis);
+  int64_t n = (*sb)->numElements();
+  if (n != 1 && n != channels)
+    return nodeError() << "weight scale has " << n << " values for "
+                       << channels << " output channels",
+           failure();
+  ElemKind yKind = defaultKind;
+  int64_t yzp = 0;
+  if (input(yZeroPoint)) {
+    auto z = constantInput(yZeroPoint, "y zero point");
+    if (failed(z))
+      return failure();
+    yKind = (*z)->kind();
+    yzp = (*z)->getInt(0);
+  }
+  SmallVector<int32_t> mult, shift;
+  for (int64_t i = 0; i < n; ++i) {
+    // The real scale as ONNX computes it, in float32.
+    float real = static_cast<float>((*sa)->getDouble(0)) *
+                 static_cast<float>((*sb)->getDouble(i)) /
+                 static_cast<float>((*sy)->getDouble(0));
+    ::lowbit::rt::ScaleMultiplier m;
+    if (::lowbit::rt::computeMultiplier(real, m) != ::lowbit::rt::ScaleStatus::Ok)
+      return nodeError() << "requantization scale " << real
+                         << " cannot be represented",
+             failure();
+    mult.push_back(m.multiplier);
+    shift.push_back(m.shift);
+  }
+  HostTensor yScaleT(ElemKind::F32, {});
+  yScaleT.setDouble(0, (*sy)->getDouble(0));
+  HostTensor yZp(yKind, {});
+  yZp.setInt(0, yzp);
+  std::string why;
+  auto yq = makeQuantType(ctx, yKind, yScaleT, &yZp, -1, why);
+  if (failed(yq))
+    return nodeError() << "y quantization: " << why, failure();
+  SmallVector<NamedAttribute> attrs = {
+      named("multiplier", b.getDenseI32ArrayAttr(mult)),
+      named("shift", b.getDenseI32ArrayAttr(shift))};
+  if (mult.size() > 1)
+    attrs.push_back(named("axis", b.getI64IntegerAttr(axis)));
+  Value y = create<mlir::lowbit::RequantOp>(
+      RankedTensorType::get(accType.getShape(), *yq), {acc}, attrs);
+  return storageCast(y, tensorType(accType.getShape(), yKind));
+}
+
 LogicalResult Importer::importConvInteger(bool qlinear) {
   if (failed(checkAttributes({"auto_pad", "dilations", "group", "kernel_shape",
                               "pads", "strides"})))
@@ -1295,22 +1387,8 @@ LogicalResult Importer::importConvInteger(bool qlinear) {
     if (t->kind != ElemKind::U8 && t->kind != ElemKind::I8)
       return unsupported(std::string("element type ") +
                          elemName(t->kind).str() + " (uint8/int8 only)");
-  auto zeroPointOf = [&](int idx, StringRef role) -> FailureOr<int64_t> {
-    if (!input(idx))
-      return int64_t(0);
-    auto zp = constantInput(idx, role);
-    if (failed(zp))
-      return failure();
-    int64_t v = (*zp)->getInt(0);
-    for (int64_t i = 1; i < (*zp)->numElements(); ++i)
-      if ((*zp)->getInt(i) != v)
-        return (void)unsupported("per-channel " + role.str() +
-                           " (one zero point per tensor only)"),
-               failure();
-    return v;
-  };
-  auto xzp = zeroPointOf(xzpi, "x zero point");
-  auto wzp = zeroPointOf(wzpi, "w zero point");
+  auto xzp = scalarZeroPoint(xzpi, "x zero point");
+  auto wzp = scalarZeroPoint(wzpi, "w zero point");
   if (failed(xzp) || failed(wzp))
     return failure();
   int64_t groups = attrInt("group", 1);
@@ -1328,11 +1406,7 @@ LogicalResult Importer::importConvInteger(bool qlinear) {
     return failure();
 
   Type i32 = b.getI32Type();
-  auto zpConst = [&](ElemKind k, int64_t v) {
-    HostTensor t(k, {1});
-    t.setInt(0, v);
-    return materialize(t);
-  };
+
   Value bias;
   if (qlinear && input(8)) {
     auto bi = requireInput(8);
@@ -1365,8 +1439,8 @@ LogicalResult Importer::importConvInteger(bool qlinear) {
       named("stride", b.getDenseI64ArrayAttr({g->sh, g->sw})),
       named("dilation", b.getDenseI64ArrayAttr({g->dh, g->dw})),
       named("acc_type", TypeAttr::get(i32))};
-  Value operands[] = {xn, weight, bias, zpConst((*x)->kind, *xzp),
-                      zpConst((*w)->kind, *wzp)};
+  Value operands[] = {xn, weight, bias, zeroPointConst((*x)->kind, *xzp),
+                      zeroPointConst((*w)->kind, *wzp)};
   Value acc = depthwise
                   ? create<tosa::DepthwiseConv2DOp>(accType, operands, attrs)
                   : create<tosa::Conv2DOp>(accType, operands, attrs);
@@ -1374,56 +1448,12 @@ LogicalResult Importer::importConvInteger(bool qlinear) {
     setOutput(0, toNCHW(acc), ElemKind::I32, {xs[0], o, g->oh, g->ow});
     return success();
   }
-  // Requantize: y = saturate(round(acc * sx * sw / sy) + zy), with the
-  // runtime's (multiplier, shift) rule, per output channel when w_scale is.
-  auto sx = constantInput(1, "x scale");
-  auto sw = constantInput(4, "w scale");
-  auto sy = constantInput(6, "y scale");
-  if (failed(sx) || failed(sw) || failed(sy))
+  // Requantize per output channel (NHWC axis 3) when w_scale is.
+  auto y = emitQLinearRequant(acc, 1, 4, 6, 7, (*x)->kind, /*axis=*/3);
+  if (failed(y))
     return failure();
-  ElemKind yKind = (*x)->kind;
-  int64_t yzp = 0;
-  if (input(7)) {
-    auto z = constantInput(7, "y zero point");
-    if (failed(z))
-      return failure();
-    yKind = (*z)->kind();
-    yzp = (*z)->getInt(0);
-  }
-  if ((*sw)->numElements() != 1 && (*sw)->numElements() != o)
-    return nodeError() << "w scale has " << (*sw)->numElements()
-                       << " values for " << o << " output channels",
-           failure();
-  SmallVector<int32_t> mult, shift;
-  for (int64_t i = 0; i < (*sw)->numElements(); ++i) {
-    // The real scale as ONNX computes it, in float32.
-    float real = static_cast<float>((*sx)->getDouble(0)) *
-                 static_cast<float>((*sw)->getDouble(i)) /
-                 static_cast<float>((*sy)->getDouble(0));
-    ::lowbit::rt::ScaleMultiplier m;
-    if (::lowbit::rt::computeMultiplier(real, m) != ::lowbit::rt::ScaleStatus::Ok)
-      return nodeError() << "requantization scale " << real
-                         << " cannot be represented",
-             failure();
-    mult.push_back(m.multiplier);
-    shift.push_back(m.shift);
-  }
-  HostTensor yScale(ElemKind::F32, {});
-  yScale.setDouble(0, (*sy)->getDouble(0));
-  HostTensor yZp(yKind, {});
-  yZp.setInt(0, yzp);
-  std::string why;
-  auto yq = makeQuantType(ctx, yKind, yScale, &yZp, -1, why);
-  if (failed(yq))
-    return nodeError() << "y quantization: " << why, failure();
-  SmallVector<NamedAttribute> rq = {
-      named("multiplier", b.getDenseI32ArrayAttr(mult)),
-      named("shift", b.getDenseI32ArrayAttr(shift))};
-  if (mult.size() > 1)
-    rq.push_back(named("axis", b.getI64IntegerAttr(3)));
-  Value yqv = create<mlir::lowbit::RequantOp>(
-      RankedTensorType::get(accType.getShape(), *yq), {acc}, rq);
-  Value ys = storageCast(yqv, tensorType(accType.getShape(), yKind));
+  ElemKind yKind = *elemKindOf(getElementTypeOrSelf(y->getType()));
+  Value ys = *y;
   setOutput(0, toNCHW(ys), yKind, {xs[0], o, g->oh, g->ow});
   return success();
 }
@@ -1580,77 +1610,22 @@ LogicalResult Importer::importMatMul(bool integer, bool qlinear) {
         RankedTensorType::get({nb, m, n}, b.getF32Type()), {av, bv, zp, zp});
     return finish(y, ElemKind::F32);
   }
-  auto zeroPoint = [&](int idx, StringRef role) -> FailureOr<int64_t> {
-    if (!input(idx))
-      return int64_t(0);
-    auto zp = constantInput(idx, role);
-    if (failed(zp))
-      return failure();
-    for (int64_t i = 1; i < (*zp)->numElements(); ++i)
-      if ((*zp)->getInt(i) != (*zp)->getInt(0))
-        return (void)unsupported("per-row/column " + role.str()), failure();
-    return (*zp)->getInt(0);
-  };
-  auto azp = zeroPoint(qlinear ? 2 : 2, "a zero point");
-  auto bzp = zeroPoint(qlinear ? 5 : 3, "b zero point");
+  auto azp = scalarZeroPoint(2, "a zero point");
+  auto bzp = scalarZeroPoint(qlinear ? 5 : 3, "b zero point");
   if (failed(azp) || failed(bzp))
     return failure();
-  auto zpConst = [&](ElemKind k, int64_t v) {
-    HostTensor t(k, {1});
-    t.setInt(0, v);
-    return materialize(t);
-  };
+
   Value acc = create<tosa::MatMulOp>(
       RankedTensorType::get({nb, m, n}, b.getI32Type()),
-      {av, bv, zpConst(ka, *azp), zpConst(kb, *bzp)});
+      {av, bv, zeroPointConst(ka, *azp), zeroPointConst(kb, *bzp)});
   if (!qlinear)
     return finish(acc, ElemKind::I32);
-  auto sa = constantInput(1, "a scale");
-  auto sb = constantInput(4, "b scale");
-  auto sy = constantInput(6, "y scale");
-  if (failed(sa) || failed(sb) || failed(sy))
+  // b_scale may hold one value per output column (axis 2 of [B, M, N]).
+  auto y = emitQLinearRequant(acc, 1, 4, 6, 7, ka, /*axis=*/2);
+  if (failed(y))
     return failure();
-  if ((*sb)->numElements() != 1 && (*sb)->numElements() != n)
-    return unsupported("b scale with " +
-                       std::to_string((*sb)->numElements()) + " values");
-  SmallVector<int32_t> mult, shift;
-  for (int64_t i = 0; i < (*sb)->numElements(); ++i) {
-    float real = static_cast<float>((*sa)->getDouble(0)) *
-                 static_cast<float>((*sb)->getDouble(i)) /
-                 static_cast<float>((*sy)->getDouble(0));
-    ::lowbit::rt::ScaleMultiplier mm;
-    if (::lowbit::rt::computeMultiplier(real, mm) != ::lowbit::rt::ScaleStatus::Ok)
-      return nodeError() << "requantization scale " << real
-                         << " cannot be represented",
-             failure();
-    mult.push_back(mm.multiplier);
-    shift.push_back(mm.shift);
-  }
-  ElemKind yKind = ka;
-  int64_t yzp = 0;
-  if (input(7)) {
-    auto z = constantInput(7, "y zero point");
-    if (failed(z))
-      return failure();
-    yKind = (*z)->kind();
-    yzp = (*z)->getInt(0);
-  }
-  HostTensor yScale(ElemKind::F32, {});
-  yScale.setDouble(0, (*sy)->getDouble(0));
-  HostTensor yZp(yKind, {});
-  yZp.setInt(0, yzp);
-  std::string why;
-  auto yq = makeQuantType(ctx, yKind, yScale, &yZp, -1, why);
-  if (failed(yq))
-    return nodeError() << "y quantization: " << why, failure();
-  SmallVector<NamedAttribute> rq = {
-      named("multiplier", b.getDenseI32ArrayAttr(mult)),
-      named("shift", b.getDenseI32ArrayAttr(shift))};
-  if (mult.size() > 1)
-    rq.push_back(named("axis", b.getI64IntegerAttr(2)));
-  Value yqv = create<mlir::lowbit::RequantOp>(
-      RankedTensorType::get({nb, m, n}, *yq), {acc}, rq);
-  Value ys = storageCast(yqv, tensorType({nb, m, n}, yKind));
+  ElemKind yKind = *elemKindOf(getElementTypeOrSelf(y->getType()));
+  Value ys = *y;
   return finish(ys, yKind);
 }
 

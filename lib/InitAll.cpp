@@ -8,6 +8,7 @@
 
 #include "LowBit/IR/LowBitDialect.h"
 #include "LowBit/Transforms/Passes.h"
+#include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
@@ -30,4 +31,5 @@ void lowbit::registerAllPasses() {
   mlir::registerTransformsPasses();
   mlir::tosa::registerTosaPasses();
   mlir::lowbit::registerLowBitPasses();
+  lowbit::registerLowBitCommonPasses();
 }

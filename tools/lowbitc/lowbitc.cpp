@@ -18,6 +18,7 @@
 #include "lowbit/Import/ONNX.h"
 #include "lowbit/InitAll.h"
 #include "lowbit/Support/Npy.h"
+#include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -216,13 +217,16 @@ int main(int argc, char **argv) {
   }
 
   // --- passes -----------------------------------------------------------
-  // Clean-up after import: cancel adjacent NCHW<->NHWC transposes and fold
-  // constants (weights are already laid out by the importer).
+  // Clean-up after import: fold constants (weights are already laid out by
+  // the importer), sink the NCHW<->NHWC transposes through elementwise ops
+  // and cancel the pairs that meet.
   PassManager pm(&context, ModuleOp::getOperationName());
   if (failed(applyPassManagerCLOptions(pm)))
     return fail("invalid pass manager options");
   pm.enableTiming(timing);
   if (!noCleanup && !isMLIR) {
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(lowbit::createLowBitSinkTransposes());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

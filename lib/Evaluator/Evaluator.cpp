@@ -138,6 +138,16 @@ FailureOr<HostTensor> fromAttr(Location loc, ElementsAttr attr,
                             << " does not match its type",
              failure();
     std::memcpy(t.raw(), raw.data(), raw.size());
+    // Sub-byte integers (i2..i7) are stored one per byte without sign
+    // extension: extend them here.
+    if (auto it = dyn_cast<IntegerType>(storedType);
+        it && it.getWidth() < 8 && it.getWidth() > 1 && !it.isUnsigned()) {
+      unsigned w = it.getWidth();
+      auto *p = t.data<int8_t>();
+      for (int64_t i = 0, e = t.numElements(); i < e; ++i)
+        p[i] = static_cast<int8_t>(static_cast<int8_t>(p[i] << (8 - w)) >>
+                                   (8 - w));
+    }
     return t;
   }
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {

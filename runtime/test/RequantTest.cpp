@@ -323,3 +323,28 @@ TEST(Quantize, Float32DividesInFloat) {
   EXPECT_EQ(quantizeValue(-1e9f, 0.1f, 128, 0, 255), 0);
   EXPECT_EQ(quantizeValue(std::nanf(""), 0.1f, 3, -8, 7), 3);
 }
+
+#include "lowbit/runtime/LogQuant.h"
+
+TEST(LogQuant, CodesAndValues) {
+  // 4-bit codes: M = 8, positive exponents 1..7, negative 1..8.
+  const double u = 2.0;
+  EXPECT_EQ(logQuantize(1.0, u, 4), 1);     // 2^-1 * 2
+  EXPECT_EQ(logQuantize(0.5, u, 4), 2);     // 2^-2 * 2
+  EXPECT_EQ(logQuantize(-0.25, u, 4), -3);
+  EXPECT_EQ(logQuantize(3.0, u, 4), 1);     // above U/2 clips to exponent 1
+  EXPECT_EQ(logQuantize(1e-9, u, 4), 7);    // positive side ends at M - 1
+  EXPECT_EQ(logQuantize(-1e-9, u, 4), -8);  // negative side at M
+  EXPECT_EQ(logQuantize(0.0, u, 4), 0);
+  EXPECT_DOUBLE_EQ(logDequantize(0, u), 0.0);
+  EXPECT_DOUBLE_EQ(logDequantize(3, u), 0.25);
+  EXPECT_DOUBLE_EQ(logDequantize(-8, u), -2.0 / 256.0);
+  // Every code round-trips through its value.
+  for (int32_t q = -8; q <= 7; ++q)
+    if (q != 0)
+      EXPECT_EQ(logQuantize(logDequantize(q, u), u, 4), q) << q;
+  // Nearest in the log domain: 0.7 is 2^-0.51 of 1.0... closer to 2^-1 * 2 = 1
+  // than to 0.5 in log2 terms (log2(0.7/2) = -1.51 -> 2).
+  EXPECT_EQ(logQuantize(0.7, u, 4), 2);
+  EXPECT_EQ(logQuantize(0.72, u, 4), 1);
+}

@@ -19,6 +19,8 @@
 #include "lowbit/InitAll.h"
 #include "lowbit/Support/Npy.h"
 #include "lowbit/Transforms/Passes.h"
+#include "lowbit/Quantization/Calibration.h"
+#include "LowBit/Transforms/Passes.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -97,6 +99,49 @@ static cl::opt<std::string> passPipeline(
              "'builtin.module(canonicalize)'"),
     cl::init(""), cl::cat(category));
 
+static cl::list<std::string> calibrationInputs(
+    "calibration",
+    cl::desc("Calibrate on FILE.npy (samples along the leading dimension, "
+             "like --run; one per graph input or NAME=FILE.npy) and quantize "
+             "the model: data-free weights, calibrated activations. The "
+             "result is the quantized model, emitted or run as usual"),
+    cl::value_desc("[NAME=]FILE.npy"), cl::cat(category));
+
+static cl::opt<RangeEstimator> rangeEstimator(
+    "range-estimator", cl::desc("How calibration picks activation ranges"),
+    cl::values(clEnumValN(RangeEstimator::MinMax, "minmax",
+                          "observed minimum and maximum (default)"),
+               clEnumValN(RangeEstimator::Percentile, "percentile",
+                          "--percentile of the values at each end"),
+               clEnumValN(RangeEstimator::SQNR, "sqnr",
+                          "the clipping that maximizes the SQNR")),
+    cl::init(RangeEstimator::MinMax), cl::cat(category));
+
+static cl::opt<double> percentile(
+    "percentile",
+    cl::desc("Percentage of values the percentile estimator keeps "
+             "(default 99.99)"),
+    cl::init(99.99), cl::cat(category));
+
+static cl::opt<unsigned> activationBits(
+    "activation-bits", cl::desc("Bits of quantized activations, 2 to 16"),
+    cl::init(8), cl::cat(category));
+
+static cl::opt<unsigned> weightBits(
+    "weight-bits", cl::desc("Bits of quantized weights, 2 to 8"),
+    cl::init(8), cl::cat(category));
+
+static cl::opt<std::string> weightScheme(
+    "weight-scheme",
+    cl::desc("Weight quantizer: symmetric (default), asymmetric or pow2 "
+             "(power-of-two log codes)"),
+    cl::init("symmetric"), cl::cat(category));
+
+static cl::opt<bool> perTensorWeights(
+    "per-tensor-weights",
+    cl::desc("One weight scale per layer instead of per output channel"),
+    cl::init(false), cl::cat(category));
+
 static cl::opt<bool> noCleanup(
     "no-cleanup",
     cl::desc("Skip the canonicalize + cse clean-up after import (keeps the "
@@ -126,13 +171,110 @@ std::string safeName(llvm::StringRef name) {
 }
 } // namespace
 
+/// Matches `[NAME=]FILE.npy` specs (positional in argument order, or by
+/// ONNX name) to `func`'s arguments, checks dtypes and shapes, and splits a
+/// leading dimension that is a multiple of the model's into one input set
+/// per run. Prints the error and fails on bad input.
+static FailureOr<std::vector<std::vector<HostTensor>>>
+loadInputSets(func::FuncOp func, llvm::ArrayRef<std::string> specs,
+              llvm::StringRef flag) {
+  auto error = [](const llvm::Twine &msg) {
+    llvm::errs() << "lowbitc: error: " << msg << "\n";
+    return failure();
+  };
+  size_t numArgs = func.getNumArguments();
+  std::vector<std::optional<HostTensor>> args(numArgs);
+  auto argName = [&](unsigned i) -> std::string {
+    if (auto n = func.getArgAttrOfType<StringAttr>(i, "onnx.name"))
+      return n.str();
+    return "arg" + std::to_string(i);
+  };
+  size_t positional = 0;
+  for (const std::string &spec : specs) {
+    auto [name, path] = splitBinding(spec);
+    unsigned index = 0;
+    if (name.empty()) {
+      index = positional++;
+      if (index >= numArgs)
+        return error("more " + flag + " inputs than the " +
+                     llvm::Twine(numArgs) + " graph inputs");
+    } else {
+      bool found = false;
+      for (unsigned i = 0; i < numArgs; ++i)
+        if (argName(i) == name) {
+          index = i;
+          found = true;
+        }
+      if (!found) {
+        std::string names;
+        for (unsigned i = 0; i < numArgs; ++i)
+          names += (i ? ", " : "") + argName(i);
+        return error(flag + " names input '" + name +
+                     "', which the model does not have (inputs: " + names +
+                     ")");
+      }
+    }
+    if (args[index])
+      return error("input '" + argName(index) + "' is given twice");
+    auto tensor = readNpy(path);
+    if (!tensor)
+      return error(llvm::toString(tensor.takeError()));
+    args[index] = std::move(*tensor);
+  }
+  int64_t iterations = 1;
+  bool first = true;
+  for (unsigned i = 0; i < numArgs; ++i) {
+    if (!args[i])
+      return error("missing " + flag + " input for '" + argName(i) + "'");
+    auto type = cast<RankedTensorType>(func.getArgument(i).getType());
+    auto kind = elemKindOf(type.getElementType());
+    if (args[i]->kind() != *kind)
+      return error("input '" + argName(i) + "' is a " +
+                   numpyName(args[i]->kind()) + " array; the model expects " +
+                   numpyName(*kind) + " (convert it with numpy's astype)");
+    ArrayRef<int64_t> want = type.getShape(), got = args[i]->shape();
+    int64_t n = 1;
+    if (got != want) {
+      bool batched = !want.empty() && got.size() == want.size() &&
+                     want[0] > 0 && got[0] % want[0] == 0 &&
+                     got.drop_front() == want.drop_front();
+      if (!batched)
+        return error("input '" + argName(i) + "' has shape " +
+                     shapeToString(got) + "; the model expects " +
+                     shapeToString(want) +
+                     " (or a multiple of its leading dimension)");
+      n = got[0] / want[0];
+    }
+    if (!first && n != iterations)
+      return error("inputs disagree on the number of samples");
+    iterations = n;
+    first = false;
+  }
+  std::vector<std::vector<HostTensor>> sets(iterations);
+  for (int64_t it = 0; it < iterations; ++it)
+    for (unsigned i = 0; i < numArgs; ++i) {
+      auto type = cast<RankedTensorType>(func.getArgument(i).getType());
+      if (args[i]->shape() == type.getShape()) {
+        sets[it].push_back(*args[i]);
+        continue;
+      }
+      HostTensor slice(args[i]->kind(), type.getShape());
+      std::memcpy(slice.raw(),
+                  static_cast<const char *>(args[i]->raw()) +
+                      it * slice.byteSize(),
+                  slice.byteSize());
+      sets[it].push_back(std::move(slice));
+    }
+  return sets;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   mlir::registerDefaultTimingManagerCLOptions();
-  lowbit::registerAllPasses();
+  ::lowbit::registerAllPasses();
   cl::HideUnrelatedOptions({&category});
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -148,7 +290,7 @@ int main(int argc, char **argv) {
       "--mlir-timing, --mlir-print-debuginfo, ... (see --help-hidden).\n");
 
   DialectRegistry registry;
-  lowbit::registerAllDialects(registry);
+  ::lowbit::registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   // Diagnostics print as "file:line:col: error: message" (for ONNX models
@@ -226,7 +368,7 @@ int main(int argc, char **argv) {
   pm.enableTiming(timing);
   if (!noCleanup && !isMLIR) {
     pm.addPass(createCanonicalizerPass());
-    pm.addPass(lowbit::createLowBitSinkTransposes());
+    pm.addPass(::lowbit::createLowBitSinkTransposes());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
@@ -247,6 +389,57 @@ int main(int argc, char **argv) {
       return fail("invalid pass manager options");
     user.enableTiming(timing);
     if (failed(user.run(*module)))
+      return 1;
+  }
+
+  // --- calibrate and quantize -------------------------------------------
+  if (!calibrationInputs.empty()) {
+    if (!(percentile > 0.0 && percentile <= 100.0))
+      return fail("--percentile must be in (0, 100], got " +
+                  std::to_string(percentile.getValue()));
+    if (activationBits < 2 || activationBits > 16)
+      return fail("--activation-bits must be in [2, 16], got " +
+                  llvm::Twine(activationBits.getValue()));
+    if (weightBits < 2 || weightBits > 8)
+      return fail("--weight-bits must be in [2, 8], got " +
+                  llvm::Twine(weightBits.getValue()));
+    if (weightScheme != "symmetric" && weightScheme != "asymmetric" &&
+        weightScheme != "pow2")
+      return fail("unknown --weight-scheme '" + weightScheme +
+                  "' (symmetric, asymmetric or pow2)");
+    func::FuncOp target;
+    for (auto f : module->getOps<func::FuncOp>())
+      if (!f.isExternal()) {
+        target = f;
+        break;
+      }
+    if (!target)
+      return fail("no function to calibrate in " + inputFile);
+    auto samples = loadInputSets(target, calibrationInputs, "--calibration");
+    if (failed(samples))
+      return 1;
+    if (samples->empty())
+      return fail("the calibration set is empty (leading dimension 0)");
+    TimingScope t = timing.nest("calibrate");
+    CalibrationOptions options;
+    options.estimator = rangeEstimator;
+    options.percentile = percentile;
+    options.bits = activationBits;
+    options.progress = true;
+    if (failed(calibrate(target, *samples, options)))
+      return 1;
+    t.stop();
+    PassManager qpm(&context, ModuleOp::getOperationName());
+    if (failed(applyPassManagerCLOptions(qpm)))
+      return fail("invalid pass manager options");
+    qpm.enableTiming(timing);
+    mlir::lowbit::LowBitInsertQDQOptions qdq;
+    qdq.activationBits = activationBits;
+    qdq.weightBits = weightBits;
+    qdq.weightScheme = weightScheme;
+    qdq.perChannel = !perTensorWeights;
+    qpm.addNestedPass<func::FuncOp>(mlir::lowbit::createLowBitInsertQDQ(qdq));
+    if (failed(qpm.run(*module)))
       return 1;
   }
 
@@ -283,91 +476,15 @@ int main(int argc, char **argv) {
   if (failed(evaluator))
     return 1;
 
-  // Match inputs to arguments.
-  size_t numArgs = func.getNumArguments();
-  std::vector<std::optional<HostTensor>> args(numArgs);
-  auto argName = [&](unsigned i) -> std::string {
-    if (auto n = func.getArgAttrOfType<StringAttr>(i, "onnx.name"))
-      return n.str();
-    return "arg" + std::to_string(i);
-  };
-  size_t positional = 0;
-  for (const std::string &r : runInputs) {
-    auto [name, path] = splitBinding(r);
-    unsigned index;
-    if (name.empty()) {
-      index = positional++;
-      if (index >= numArgs)
-        return fail("more --run inputs than the " + llvm::Twine(numArgs) +
-                    " graph inputs");
-    } else {
-      bool found = false;
-      for (unsigned i = 0; i < numArgs; ++i)
-        if (argName(i) == name) {
-          index = i;
-          found = true;
-        }
-      if (!found) {
-        std::string names;
-        for (unsigned i = 0; i < numArgs; ++i)
-          names += (i ? ", " : "") + argName(i);
-        return fail("--run names input '" + name +
-                    "', which the model does not have (inputs: " + names +
-                    ")");
-      }
-    }
-    if (args[index])
-      return fail("input '" + argName(index) + "' is given twice");
-    auto tensor = readNpy(path);
-    if (!tensor)
-      return fail(llvm::toString(tensor.takeError()));
-    args[index] = std::move(*tensor);
-  }
-  int64_t iterations = -1;
-  for (unsigned i = 0; i < numArgs; ++i) {
-    if (!args[i])
-      return fail("missing --run input for '" + argName(i) + "'");
-    auto type = cast<RankedTensorType>(func.getArgument(i).getType());
-    auto kind = elemKindOf(type.getElementType());
-    if (args[i]->kind() != *kind)
-      return fail("input '" + argName(i) + "' is a " +
-                  numpyName(args[i]->kind()) + " array; the model expects " +
-                  numpyName(*kind) + " (convert it with numpy's astype)");
-    ArrayRef<int64_t> want = type.getShape(), got = args[i]->shape();
-    int64_t n = 1;
-    if (got != want) {
-      bool batched = !want.empty() && got.size() == want.size() &&
-                     want[0] > 0 && got[0] % want[0] == 0 &&
-                     got.drop_front() == want.drop_front();
-      if (!batched)
-        return fail("input '" + argName(i) + "' has shape " +
-                    shapeToString(got) + "; the model expects " +
-                    shapeToString(want) +
-                    " (or a multiple of its leading dimension)");
-      n = got[0] / want[0];
-    }
-    if (iterations >= 0 && n != iterations)
-      return fail("inputs disagree on the number of batches");
-    iterations = n;
-  }
+  auto inputSets = loadInputSets(func, runInputs, "--run");
+  if (failed(inputSets))
+    return 1;
+  if (inputSets->empty())
+    return fail("--run inputs hold no samples (leading dimension 0)");
 
   TimingScope runTiming = timing.nest("evaluate");
   std::vector<std::vector<HostTensor>> chunks;
-  for (int64_t it = 0; it < std::max<int64_t>(iterations, 1); ++it) {
-    std::vector<HostTensor> inputs;
-    for (unsigned i = 0; i < numArgs; ++i) {
-      auto type = cast<RankedTensorType>(func.getArgument(i).getType());
-      if (iterations <= 1 && args[i]->shape() == type.getShape()) {
-        inputs.push_back(*args[i]);
-        continue;
-      }
-      HostTensor slice(args[i]->kind(), type.getShape());
-      std::memcpy(slice.raw(),
-                  static_cast<const char *>(args[i]->raw()) +
-                      it * slice.byteSize(),
-                  slice.byteSize());
-      inputs.push_back(std::move(slice));
-    }
+  for (const std::vector<HostTensor> &inputs : *inputSets) {
     auto outputs = (*evaluator)->run(inputs);
     if (failed(outputs))
       return 1;

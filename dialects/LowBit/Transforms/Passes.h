@@ -8,6 +8,8 @@
 #define LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_H
 
 #include "LowBit/IR/LowBitDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {

@@ -57,4 +57,57 @@ def LowBitFoldPReluRequant : Pass<"lowbit-fold-prelu-requant"> {
   let dependentDialects = ["::mlir::lowbit::LowBitDialect"];
 }
 
+def LowBitInsertQDQ : Pass<"lowbit-insert-qdq", "::mlir::func::FuncOp"> {
+  let summary = "Quantize a calibrated float graph: weights and activations";
+  let description = [{
+    Turns a float func + tosa graph into its quantized simulation, the form
+    the integer lowering starts from:
+
+    - Weights of `tosa.conv2d`, `tosa.depthwise_conv2d` and constant
+      `tosa.matmul` operands are quantized data-free
+      (bit-efficient-data-free-quantization): uniform symmetric or
+      asymmetric, per output channel or per tensor, 2 to 8 bits, stored with
+      `lowbit.constant` and read through `lowbit.dequantize`; or
+      power-of-two (`#lowbit.log` codes, with scale U = 2 max|w| per channel),
+      simulated as their decoded float values.
+    - Activations are quantized where an integer kernel will consume them
+      (inputs of convolutions, matrix products, pools, adds, concats, and the
+      function's results): a `lowbit.quantize` / `lowbit.dequantize` pair on
+      an asymmetric `!quant.uniform` type covering the `lowbit.range` the
+      calibration recorded. Tensors inside an activation chain (a
+      convolution's output before its ReLU / PReLU) stay float: the integer
+      lowering keeps them as accumulators.
+    - Tensors that already pass through `lowbit.quantize` (Q/DQ models) keep
+      the scales they came with.
+
+    ```mlir
+    %y = tosa.max_pool2d %x {lowbit.range = array<f64: 0.0, 6.0>, ...}
+    %z = tosa.conv2d %y, %w, ...
+    ```
+
+    becomes
+
+    ```mlir
+    %y = tosa.max_pool2d %x {...}
+    %q = lowbit.quantize %y : ... -> tensor<...x!quant.uniform<i8:f32, 0.0235:-128>>
+    %d = lowbit.dequantize %q : ...
+    %wq = lowbit.constant dense<...> : tensor<...xi8> -> tensor<...x!quant.uniform<i8<-127:127>:f32:0, {...}>>
+    %wd = lowbit.dequantize %wq : ...
+    %z = tosa.conv2d %d, %wd, ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::lowbit::LowBitDialect",
+                           "::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"activationBits", "activation-bits", "unsigned", "8",
+           "Bits of activations (2 to 16)">,
+    Option<"weightBits", "weight-bits", "unsigned", "8",
+           "Bits of weights (2 to 8)">,
+    Option<"weightScheme", "weight-scheme", "std::string", "\"symmetric\"",
+           "Weight quantizer: symmetric, asymmetric or pow2">,
+    Option<"perChannel", "per-channel", "bool", "true",
+           "One weight scale per output channel (else per tensor)">,
+  ];
+}
+
 #endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_TD

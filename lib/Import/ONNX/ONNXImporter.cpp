@@ -1484,19 +1484,25 @@ LogicalResult Importer::importGemm() {
     return nodeError() << "inner dimensions " << k << " and " << kb
                        << " differ",
            failure();
-  auto operand = [&](TensorInfo &t, bool trans) -> Value {
-    if (t.constant && trans) {
-      HostTensor tt(t.kind, {t.shape[1], t.shape[0]});
-      int32_t perm[2] = {1, 0};
-      ::lowbit::rt::transpose(t.constant->raw(), tt.raw(), 4,
-                              t.constant->shape().data(), perm, 2);
-      return materialize(tt);
+  // Operands as [1, rows, cols]; constants are laid out on the host so the
+  // weights stay one constant (which weight quantization looks for).
+  auto operand = [&](TensorInfo &t, bool trans, int64_t rows,
+                     int64_t cols) -> Value {
+    if (t.constant) {
+      HostTensor h = *t.constant;
+      if (trans) {
+        h = HostTensor(t.kind, {t.shape[1], t.shape[0]});
+        int32_t perm[2] = {1, 0};
+        ::lowbit::rt::transpose(t.constant->raw(), h.raw(), 4,
+                                t.constant->shape().data(), perm, 2);
+      }
+      return materialize(h.reshaped({1, rows, cols}));
     }
     Value v = valueOf(t);
-    return trans ? transpose(v, {1, 0}) : v;
+    return reshape(trans ? transpose(v, {1, 0}) : v, {1, rows, cols});
   };
-  Value av = reshape(operand(**a, ta), {1, m, k});
-  Value bv = reshape(operand(**bb, tb), {1, k, n});
+  Value av = operand(**a, ta, m, k);
+  Value bv = operand(**bb, tb, k, n);
   Value zp = scalarConst(ElemKind::F32, 0.0);
   Type f32 = b.getF32Type();
   Value y = create<tosa::MatMulOp>(RankedTensorType::get({1, m, n}, f32),

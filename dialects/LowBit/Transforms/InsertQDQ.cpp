@@ -239,13 +239,13 @@ void LowBitInsertQDQPass::runOnOperation() {
   if (activationBits < 2 || activationBits > 16) {
     func.emitError() << "lowbit-insert-qdq: activation-bits must be in "
                         "[2, 16], got "
-                     << activationBits;
+                     << static_cast<unsigned>(activationBits);
     return signalPassFailure();
   }
   if (weightBits < 2 || weightBits > 8) {
     func.emitError() << "lowbit-insert-qdq: weight-bits must be in [2, 8], "
                         "got "
-                     << weightBits;
+                     << static_cast<unsigned>(weightBits);
     return signalPassFailure();
   }
   if (weightScheme != "symmetric" && weightScheme != "asymmetric" &&

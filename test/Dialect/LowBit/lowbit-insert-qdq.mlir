@@ -1,0 +1,53 @@
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq | FileCheck %s
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 per-channel=false' | FileCheck %s --check-prefix=W4
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-scheme=asymmetric' | FileCheck %s --check-prefix=ASYM
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-scheme=pow2 weight-bits=4' | FileCheck %s --check-prefix=POW2
+
+// Weights [2, 1, 1, 2] = [[1, -0.5], [0.25, 0.125]]:
+//  per channel, symmetric 8-bit: scales 1/127 and 0.25/127, codes
+//  [127, -64 (-63.5 ties to even)], [127, 64 (63.5 to even)].
+//  per tensor 4-bit: scale 1/7 as a float (a hair above 1/7), codes
+//  [7, -3 (-3.4999998)], [2 (1.75), 1].
+//  asymmetric per channel: [-0.5, 1] and [0, 0.25] over 255 levels.
+//  pow2 4-bit, U = 2: codes 1, -2, 3, 4 -> values 1, -0.5, 0.25, 0.125.
+// Activations: the input of the convolution (range [0, 1]: scale 1/255,
+// zero point -128) and the result (range [-2, 6]); not the conv output
+// before its ReLU.
+
+// CHECK-LABEL: func.func @conv
+// CHECK: %[[Q:.*]] = lowbit.quantize %{{.*}} -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.0039215688593685627:-128>>
+// CHECK: %[[D:.*]] = lowbit.dequantize %[[Q]]
+// CHECK: %[[WQ:.*]] = lowbit.constant dense<{{\[\[\[\[}}127, -64]]], {{\[\[\[}}127, 64]]]]> : tensor<2x1x1x2xi8> -> tensor<2x1x1x2x!quant.uniform<i8<-127:127>:f32:0, {0.0078740157186985015,0.0019685039296746254}>>
+// CHECK: %[[WD:.*]] = lowbit.dequantize %[[WQ]]
+// CHECK: %[[C:.*]] = tosa.conv2d %[[D]], %[[WD]]
+// CHECK-NOT: lowbit.quantize %[[C]]
+// CHECK: %[[R:.*]] = tosa.clamp %[[C]]
+// CHECK: lowbit.quantize %[[R]] : {{.*}} -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.031372550874948502:-64>>
+// W4: lowbit.constant dense<{{\[\[\[\[}}7, -3]]], {{\[\[\[}}2, 1]]]]> : tensor<2x1x1x2xi4> -> tensor<2x1x1x2x!quant.uniform<i4<-7:7>:f32, 0.1428571492433548>>
+// ASYM: tensor<2x1x1x2x!quant.uniform<i8:f32:0, {0.0058823530562222004:-43,9.8039221484214067E-4:-128}>>
+// (these weights are powers of two already, so the decoded values are the
+// originals)
+// POW2: "tosa.const"() <{values = dense<{{\[\[\[\[}}1.000000e+00, -5.000000e-01]]], {{\[\[\[}}2.500000e-01, 1.250000e-01]]]]> : tensor<2x1x1x2xf32>}>
+// POW2: tosa.conv2d {{.*}}lowbit.weight_encoding = #lowbit.log<bits = 4, scale = 2.000000e+00>
+func.func @conv(%x: tensor<1x2x2x2xf32> {lowbit.range = array<f64: 0.0, 1.0>}) -> tensor<1x2x2x2xf32> {
+  %w = "tosa.const"() {values = dense<[[[[1.0, -0.5]]], [[[0.25, 0.125]]]]> : tensor<2x1x1x2xf32>} : () -> tensor<2x1x1x2xf32>
+  %b = "tosa.const"() {values = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
+  %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
+  %c = tosa.conv2d %x, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.range = array<f64: -3.0, 6.0>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
+  %r = tosa.clamp %c {min_val = -2.0 : f32, max_val = 6.0 : f32, lowbit.range = array<f64: -2.0, 6.0>} : (tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  return %r : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// A max-pool keeps its input's quantization; a Q/DQ already present (an
+// imported Q/DQ model) is kept as it is.
+// CHECK-LABEL: func.func @pool_keeps_type
+// CHECK: %[[P:.*]] = tosa.max_pool2d
+// CHECK-NEXT: lowbit.quantize %[[P]] : tensor<1x1x1x1xf32> -> tensor<1x1x1x1x!quant.uniform<i8:f32, 5.000000e-01:-2>>
+func.func @pool_keeps_type(%x: tensor<1x2x2x1xf32>) -> tensor<1x1x1x1xf32> {
+  %q = lowbit.quantize %x : tensor<1x2x2x1xf32> -> tensor<1x2x2x1x!quant.uniform<i8:f32, 0.5:-2>>
+  %d = lowbit.dequantize %q : tensor<1x2x2x1x!quant.uniform<i8:f32, 0.5:-2>> -> tensor<1x2x2x1xf32>
+  %p = tosa.max_pool2d %d {kernel = array<i64: 2, 2>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, lowbit.range = array<f64: 0.0, 9.0>} : (tensor<1x2x2x1xf32>) -> tensor<1x1x1x1xf32>
+  return %p : tensor<1x1x1x1xf32>
+}

@@ -17,8 +17,8 @@ PACKAGES=(
   # Tests and scripts: Debian's python3 with numpy, onnx and torch (for
   # making test models and PyTorch exports), and ONNX's conformance data
   python3 python3-numpy python3-onnx python3-torch libonnx-testdata
-  # Benchmarks read peak RSS from GNU time
-  time
+  # Benchmarks read peak RSS from GNU time; the Fashion-MNIST example's data
+  time dataset-fashion-mnist
 )
 
 missing=()

@@ -1055,35 +1055,6 @@ LogicalResult Evaluator::Impl::quantOps(Operation *op) {
 // lowbit integer ops
 //===----------------------------------------------------------------------===//
 
-/// lowbit.avg_pool semantics: zp + apply_scale(sum(x - zp), 1 / count).
-static void avgPoolInt(const HostTensor &in, HostTensor &out,
-                       const rt::Pool2DShape &s, int64_t zp, int64_t lo,
-                       int64_t hi, bool countIncludePad) {
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t y = 0; y < s.oh; ++y)
-      for (int64_t x = 0; x < s.ow; ++x)
-        for (int64_t c = 0; c < s.c; ++c) {
-          int64_t sum = 0, count = 0;
-          for (int64_t ky = 0; ky < s.kh; ++ky)
-            for (int64_t kx = 0; kx < s.kw; ++kx) {
-              int64_t iy = y * s.strideH + ky - s.padTop;
-              int64_t ix = x * s.strideW + kx - s.padLeft;
-              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
-                continue;
-              sum += in.getInt(((n * s.h + iy) * s.w + ix) * s.c + c) - zp;
-              ++count;
-            }
-          if (countIncludePad)
-            count = s.kh * s.kw;
-          rt::ScaleMultiplier m;
-          rt::computeMultiplier(1.0 / static_cast<double>(count), m);
-          out.setInt(((n * s.oh + y) * s.ow + x) * s.c + c,
-                     rt::requantize(sum, m, static_cast<int32_t>(zp),
-                                    static_cast<int32_t>(lo),
-                                    static_cast<int32_t>(hi)));
-        }
-}
-
 LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
   Location loc = op->getLoc();
   auto rangeOf = [](Type t) { return *mlir::lowbit::getStorageRange(t); };
@@ -1205,7 +1176,15 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
               });
             } else {
               auto [lo, hi] = rangeOf(elt);
-              avgPoolInt(in, out, s, zeroPointOf(elt), lo, hi, includePad);
+              withKind(in.kind(), [&](auto tag) {
+                using T = decltype(tag);
+                if constexpr (std::is_integral_v<T>)
+                  rt::avgPool2dInt<T>(in.data<T>(), out.data<T>(), s,
+                                      static_cast<int32_t>(zeroPointOf(elt)),
+                                      static_cast<int32_t>(lo),
+                                      static_cast<int32_t>(hi), includePad);
+                return 0;
+              });
             }
             set(o.getResult(), std::move(out));
             return success();

@@ -826,3 +826,26 @@ TEST(Conv2DF32, ReportsThroughput) {
 }
 
 } // namespace
+
+TEST(AvgPool2DInt, RoundsWithTheRequantRule) {
+  using namespace lowbit::rt;
+  // (x - zp) = [1, 2, 3, 4] over a 2x2 window: 2.5 rounds half up to 3,
+  // plus the zero point -1 = 2.
+  const int8_t in[4] = {0, 1, 2, 3};
+  int8_t out[1] = {0};
+  Pool2DShape s{1, 2, 2, 1, 1, 1, 2, 2, 1, 1, 0, 0};
+  avgPool2dInt<int8_t>(in, out, s, -1, -128, 127, false);
+  EXPECT_EQ(out[0], 2);
+  // 3x3 window with padding 1 at a corner: 4 valid positions, or 9 when the
+  // padding counts (each padded position is the real zero, x - zp = 0).
+  Pool2DShape p{1, 2, 2, 1, 1, 1, 3, 3, 1, 1, 1, 1};
+  avgPool2dInt<int8_t>(in, out, p, -1, -128, 127, false);
+  EXPECT_EQ(out[0], 2);            // 10 / 4 = 2.5 -> 3, -1
+  avgPool2dInt<int8_t>(in, out, p, -1, -128, 127, true);
+  EXPECT_EQ(out[0], 0);            // 10 / 9 = 1.11 -> 1, -1
+  // Saturation to a narrowed range.
+  const uint8_t big[4] = {250, 251, 252, 253};
+  uint8_t o8[1] = {0};
+  avgPool2dInt<uint8_t>(big, o8, s, 0, 0, 200, false);
+  EXPECT_EQ(o8[0], 200);
+}

@@ -76,6 +76,9 @@ struct LowBitInsertQDQPass
 
   LogicalResult quantizeWeight(Operation *op, unsigned operand, int64_t axis);
   LogicalResult quantizeActivation(Value v);
+  /// Routes every use of `v` through lowbit.quantize / lowbit.dequantize
+  /// with element type `qtype`.
+  void insertQDQ(Value v, Type qtype);
 };
 
 LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
@@ -202,13 +205,7 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
   if (def && isa<tosa::MaxPool2dOp, tosa::AvgPool2dOp, tosa::ReshapeOp,
                  tosa::TransposeOp>(def))
     if (auto in = def->getOperand(0).getDefiningOp<DequantizeOp>()) {
-      OpBuilder b(&getContext());
-      b.setInsertionPointAfter(def);
-      auto qtype = in.getInput().getType().getElementType();
-      auto q = QuantizeOp::create(
-          b, def->getLoc(), RankedTensorType::get(type.getShape(), qtype), v);
-      auto d = DequantizeOp::create(b, def->getLoc(), type, q.getResult());
-      v.replaceAllUsesExcept(d.getResult(), q);
+      insertQDQ(v, in.getInput().getType().getElementType());
       return success();
     }
   unsigned bits = activationBits;
@@ -221,17 +218,23 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
   auto qtype = quant::UniformQuantizedType::get(
       quant::QuantizationFlags::Signed, IntegerType::get(&getContext(), bits),
       type.getElementType(), scale, zp, qmin, qmax);
+  insertQDQ(v, qtype);
+  return success();
+}
+
+void LowBitInsertQDQPass::insertQDQ(Value v, Type qtype) {
+  auto type = cast<RankedTensorType>(v.getType());
+  Operation *def = v.getDefiningOp();
   OpBuilder b(&getContext());
   if (def)
     b.setInsertionPointAfter(def);
   else
     b.setInsertionPointToStart(cast<BlockArgument>(v).getOwner());
-  Location loc = def ? def->getLoc() : func.getLoc();
+  Location loc = def ? def->getLoc() : getOperation().getLoc();
   auto q = QuantizeOp::create(
       b, loc, RankedTensorType::get(type.getShape(), qtype), v);
   auto d = DequantizeOp::create(b, loc, type, q.getResult());
   v.replaceAllUsesExcept(d.getResult(), q);
-  return success();
 }
 
 void LowBitInsertQDQPass::runOnOperation() {

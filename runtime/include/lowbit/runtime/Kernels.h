@@ -32,6 +32,8 @@
 #ifndef LOWBIT_RUNTIME_KERNELS_H
 #define LOWBIT_RUNTIME_KERNELS_H
 
+#include "lowbit/runtime/Requant.h"
+
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -114,6 +116,14 @@ template <typename T> void maxPool2d(const T *in, T *out, const Pool2DShape &s);
 /// (positions outside count as zeros). The sum is formed in float in window
 /// order (ky outer, kx inner) and divided once: out = sum / count (float
 /// division). A window with count 0 yields 0.
+/// Integer average of stored values with zero point `zp` (lowbit.avg_pool):
+/// out = saturate(zp + apply_scale(sum(x - zp), 1 / count), lo, hi), with
+/// the multiplier of 1 / count from computeMultiplier and count the window
+/// size, or the number of positions inside the input when countIncludePad is
+/// false. The one rescaling rule of Requant.h.
+template <typename T>
+void avgPool2dInt(const T *in, T *out, const Pool2DShape &s, int32_t zp,
+                  int32_t lo, int32_t hi, bool countIncludePad);
 void avgPool2dF32(const float *in, float *out, const Pool2DShape &s,
                   bool countIncludePad);
 
@@ -431,6 +441,40 @@ template <typename T> void maxPool2d(const T *in, T *out, const Pool2DShape &s) 
       }
     }
   }
+}
+
+template <typename T>
+void avgPool2dInt(const T *in, T *out, const Pool2DShape &s, int32_t zp,
+                  int32_t lo, int32_t hi, bool countIncludePad) {
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t y = 0; y < s.oh; ++y)
+      for (int64_t x = 0; x < s.ow; ++x)
+        for (int64_t c = 0; c < s.c; ++c) {
+          int64_t sum = 0, count = 0;
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            int64_t iy = y * s.strideH + ky - s.padTop;
+            if (iy < 0 || iy >= s.h)
+              continue;
+            for (int64_t kx = 0; kx < s.kw; ++kx) {
+              int64_t ix = x * s.strideW + kx - s.padLeft;
+              if (ix < 0 || ix >= s.w)
+                continue;
+              sum += static_cast<int64_t>(
+                         in[((n * s.h + iy) * s.w + ix) * s.c + c]) -
+                     zp;
+              ++count;
+            }
+          }
+          if (countIncludePad)
+            count = s.kh * s.kw;
+          ScaleMultiplier m;
+          if (count == 0 ||
+              computeMultiplier(1.0 / static_cast<double>(count), m) !=
+                  ScaleStatus::Ok)
+            m = ScaleMultiplier{0, kMaxShift};
+          out[((n * s.oh + y) * s.ow + x) * s.c + c] =
+              static_cast<T>(requantize(sum, m, zp, lo, hi));
+        }
 }
 
 } // namespace rt

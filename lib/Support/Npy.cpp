@@ -119,13 +119,21 @@ llvm::Expected<HostTensor> lowbit::readNpy(StringRef path) {
       return npyError(path, "malformed dimension '" + p + "' in .npy shape");
     shape.push_back(v);
   }
-  HostTensor tensor(kind, shape);
+  // Compare sizes before allocating, so a corrupt header cannot ask for a
+  // huge buffer.
   size_t dataStart = headerStart + headerLen;
-  if (bytes.size() - dataStart != tensor.byteSize())
+  uint64_t expected = elemSize(kind);
+  for (int64_t d : shape) {
+    if (d != 0 && expected > UINT64_MAX / static_cast<uint64_t>(d))
+      return npyError(path, "shape " + shapeToString(shape) + " is too large");
+    expected *= static_cast<uint64_t>(d);
+  }
+  if (bytes.size() - dataStart != expected)
     return npyError(path, "holds " + llvm::Twine(bytes.size() - dataStart) +
-                              " data bytes, expected " +
-                              llvm::Twine(tensor.byteSize()) + " for " +
-                              elemName(kind) + " " + shapeToString(shape));
+                              " data bytes, expected " + llvm::Twine(expected) +
+                              " for " + numpyName(kind) + " " +
+                              shapeToString(shape));
+  HostTensor tensor(kind, shape);
   std::memcpy(tensor.raw(), bytes.data() + dataStart, tensor.byteSize());
   return tensor;
 }

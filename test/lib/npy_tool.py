@@ -8,6 +8,8 @@
       Prints "dtype shape" and the values, one row per line.
   npy_tool.py garbage OUT [N]
       Writes N bytes that are not a .npy file.
+  npy_tool.py hugeheader OUT
+      Writes a .npy whose header claims an enormous shape.
   npy_tool.py truncate IN OUT N
       Copies the first N bytes of IN to OUT.
 """
@@ -43,6 +45,13 @@ def main():
         n = int(sys.argv[3]) if len(sys.argv) > 3 else 64
         with open(sys.argv[2], "wb") as f:
             f.write(bytes((i * 37 + 11) % 256 for i in range(n)))
+    elif cmd == "hugeheader":
+        # A valid header that claims an enormous shape, with 16 data bytes.
+        header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000, 100000), }"
+        header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+        with open(sys.argv[2], "wb") as f:
+            f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
+                    + header.encode() + bytes(16))
     elif cmd == "truncate":
         with open(sys.argv[2], "rb") as f:
             data = f.read()

@@ -282,8 +282,31 @@ FailureOr<HostTensor> Importer::tensorFromProto(const onnx::TensorProto &t) {
           << "tensor '" << t.name() << "' has a negative dimension";
       return failure();
     }
+  // Check the data before allocating: a corrupt shape must not become a
+  // huge allocation.
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / 8 / d) {
+      (node ? nodeError() : modelError())
+          << "tensor '" << t.name() << "' has an impossible shape";
+      return failure();
+    }
+    n *= d;
+  }
+  size_t available = t.has_raw_data()
+                         ? t.raw_data().size() / elemSize(*kind)
+                         : static_cast<size_t>(std::max(
+                               {t.float_data_size(), t.double_data_size(),
+                                t.int32_data_size(), t.int64_data_size(),
+                                t.uint64_data_size()}));
+  if (static_cast<uint64_t>(n) != available) {
+    (node ? nodeError() : modelError())
+        << "tensor '" << t.name() << "' holds " << available
+        << " values for shape " << shapeToString(shape) << " (" << n
+        << " expected); the model is corrupt";
+    return failure();
+  }
   HostTensor out(*kind, shape);
-  int64_t n = out.numElements();
   auto mismatch = [&](size_t got) -> FailureOr<HostTensor> {
     (node ? nodeError() : modelError())
         << "tensor '" << t.name() << "' holds " << got << " values for shape "
@@ -1100,6 +1123,30 @@ FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w, Value bias,
   return toNCHW(y);
 }
 
+/// A 1-D convolution or pool as a 2-D one of height 1: single-value
+/// strides, dilations and kernel_shape get a leading 1, [begin, end] pads
+/// become [0, begin, 0, end]. Attributes of any other size are left alone
+/// for the geometry checks to reject.
+static onnx::NodeProto widenTo2D(const onnx::NodeProto &node) {
+  onnx::NodeProto out = node;
+  for (auto &a : *out.mutable_attribute()) {
+    bool single = a.name() == "strides" || a.name() == "dilations" ||
+                  a.name() == "kernel_shape";
+    if (single && a.ints_size() == 1) {
+      int64_t v = a.ints(0);
+      a.clear_ints();
+      a.add_ints(1);
+      a.add_ints(v);
+    } else if (a.name() == "pads" && a.ints_size() == 2) {
+      int64_t p0 = a.ints(0), p1 = a.ints(1);
+      a.clear_ints();
+      for (int64_t v : {int64_t(0), p0, int64_t(0), p1})
+        a.add_ints(v);
+    }
+  }
+  return out;
+}
+
 LogicalResult Importer::importConv() {
   if (failed(checkAttributes({"auto_pad", "dilations", "group", "kernel_shape",
                               "pads", "strides"})))
@@ -1151,25 +1198,7 @@ LogicalResult Importer::importConv() {
   // Rewrite 1-D attributes to 2-D ones for convGeometry.
   std::optional<onnx::NodeProto> patched;
   if (spatial == 1) {
-    patched = *node;
-    for (auto &a : *patched->mutable_attribute()) {
-      if (a.name() == "strides" || a.name() == "dilations") {
-        int64_t v = a.ints(0);
-        a.clear_ints();
-        a.add_ints(1);
-        a.add_ints(v);
-      } else if (a.name() == "pads" && a.ints_size() == 2) {
-        int64_t p0 = a.ints(0), p1 = a.ints(1);
-        a.clear_ints();
-        for (int64_t v : {int64_t(0), p0, int64_t(0), p1})
-          a.add_ints(v);
-      } else if (a.name() == "kernel_shape" && a.ints_size() == 1) {
-        int64_t k = a.ints(0);
-        a.clear_ints();
-        a.add_ints(1);
-        a.add_ints(k);
-      }
-    }
+    patched = widenTo2D(*node);
     node = &*patched;
   }
   auto geometry = convGeometry(x4, w4[2], w4[3], /*pool=*/false);
@@ -1941,21 +1970,7 @@ LogicalResult Importer::importPool(bool isMax, bool global) {
   if (spatial == 1) {
     x4 = {xs[0], xs[1], 1, xs[2]};
     v = reshape(v, x4);
-    patched = *node;
-    for (auto &a : *patched->mutable_attribute()) {
-      if (a.name() == "strides" || a.name() == "dilations" ||
-          a.name() == "kernel_shape") {
-        int64_t k = a.ints(0);
-        a.clear_ints();
-        a.add_ints(1);
-        a.add_ints(k);
-      } else if (a.name() == "pads" && a.ints_size() == 2) {
-        int64_t p0 = a.ints(0), p1 = a.ints(1);
-        a.clear_ints();
-        for (int64_t p : {int64_t(0), p0, int64_t(0), p1})
-          a.add_ints(p);
-      }
-    }
+    patched = widenTo2D(*node);
     node = &*patched;
   }
   ConvGeometry g{};
@@ -2110,7 +2125,10 @@ LogicalResult Importer::importReshape() {
     return failure();
   std::vector<int64_t> target;
   if (opset < 5 || attr("shape")) {
-    target.assign(attrInts("shape")->begin(), attrInts("shape")->end());
+    auto shapeAttr = attrInts("shape");
+    if (!shapeAttr)
+      return nodeError() << "missing 'shape'", failure();
+    target.assign(shapeAttr->begin(), shapeAttr->end());
   } else {
     auto s = constantInput(1, "shape");
     if (failed(s))

@@ -196,6 +196,26 @@ def bad_weights():
                  [vi("x", [3, 3])], [vi("y", [3, 3])], [t])
 
 
+def huge_weights():
+    # Dimensions claiming petabytes with almost no data.
+    t = init("w", np.zeros((2, 2), np.float32))
+    t.dims[:] = [100000, 100000, 100000]
+    return model([helper.make_node("Relu", ["w"], ["y"], name="relu")],
+                 [], [vi("y", [100000, 100000, 100000])], [t])
+
+
+def conv1d_bad_strides():
+    w = rng.randn(2, 1, 3).astype(np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                                   strides=[1, 1, 1])],
+                 [vi("x", [1, 1, 8])], [vi("y", [1, 2, 6])], [init("w", w)])
+
+
+def old_reshape_no_shape():
+    return model([helper.make_node("Reshape", ["x"], ["y"], name="reshape")],
+                 [vi("x", [2, 3])], [vi("y", [6])], opset=4)
+
+
 def bad_broadcast():
     return model([helper.make_node("Add", ["x", "z"], ["y"], name="add")],
                  [vi("x", [2, 3]), vi("z", [4])], [vi("y", [2, 3])])
@@ -205,7 +225,8 @@ CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_bn, depthwise_groups, gemm, activations,
     shape_subgraph, qdq, qlinearconv, softmax_opset11, two_outputs,
     unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
-    scale_input, bad_weights, bad_broadcast]}
+    scale_input, bad_weights, bad_broadcast, huge_weights,
+    conv1d_bad_strides, old_reshape_no_shape]}
 
 
 def main():

@@ -7,8 +7,20 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 
+# ONNX Runtime (npm onnxruntime-node) for the oracle tier, test/Oracle. This
+# never fails the test command: without node, npm or the registry the tier
+# is UNSUPPORTED in lit and reported as skipped below.
+ort_log=$(mktemp)
+trap 'rm -f "$ort_log"' EXIT
+bash scripts/install-ort.sh 2>&1 | tee "$ort_log" || true
+
 echo "== lit suite (build/test)"
 /usr/lib/llvm-22/bin/lit -sv build/test
+
+if [ ! -f .deps/ort/node_modules/onnxruntime-node/package.json ]; then
+  reason=$(tail -n 1 "$ort_log" | sed 's/^install-ort: //; s/; the ONNX Runtime oracle tier.*//')
+  echo "== ONNX Runtime oracle tier (test/Oracle): SKIPPED, onnxruntime-node is not installed (${reason:-unknown})"
+fi
 
 echo "== runtime ctest"
 ctest --test-dir build --output-on-failure

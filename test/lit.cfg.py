@@ -2,6 +2,8 @@
 # lit configuration for the lowbit regression suite.
 
 import os
+import shutil
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -34,3 +36,28 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Variables captured by FileCheck do not leak across CHECK-LABELs.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+
+# The ONNX Runtime oracle tier (test/Oracle, REQUIRES: onnxruntime) runs
+# onnxruntime-node on node; scripts/install-ort.sh (run by scripts/test.sh)
+# installs it into .deps/ort. Without it those tests are UNSUPPORTED, and
+# this note says why.
+ort_dir = os.path.join(config.lowbit_src_root, ".deps", "ort")
+ort_module = os.path.join(ort_dir, "node_modules", "onnxruntime-node")
+node = shutil.which("node")
+ort_missing = None
+if not node:
+    ort_missing = "node is not installed"
+elif not os.path.isfile(os.path.join(ort_module, "package.json")):
+    ort_missing = "onnxruntime-node is not installed in " + ort_dir
+else:
+    try:
+        subprocess.run([node, "-e", "require(process.argv[1])", ort_module],
+                       check=True, timeout=60, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        ort_missing = "onnxruntime-node in " + ort_dir + " does not load"
+if ort_missing:
+    lit_config.note("ONNX Runtime oracle tier (test/Oracle) is UNSUPPORTED: "
+                    + ort_missing + " (run scripts/install-ort.sh)")
+else:
+    config.available_features.add("onnxruntime")

@@ -18,6 +18,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 #include "lowbit/runtime/Kernels.h"
+#include "lowbit/runtime/Ops.h"
 #include "lowbit/runtime/Requant.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -50,6 +51,26 @@ ElemKind kindOf(Value v) {
 }
 ArrayRef<int64_t> shapeOf(Value v) {
   return cast<ShapedType>(v.getType()).getShape();
+}
+
+/// Calls `fn(T())` with T the C++ type of an integer kind that quantized
+/// storage can have (returns false for other kinds).
+template <typename Fn> bool withStorageKind(ElemKind kind, Fn &&fn) {
+  switch (kind) {
+  case ElemKind::U8: fn(uint8_t()); return true;
+  case ElemKind::I8: fn(int8_t()); return true;
+  case ElemKind::I16: fn(int16_t()); return true;
+  case ElemKind::U16: fn(uint16_t()); return true;
+  default: return false;
+  }
+}
+/// Same for storage and accumulator kinds.
+template <typename Fn> bool withIntKind(ElemKind kind, Fn &&fn) {
+  switch (kind) {
+  case ElemKind::I32: fn(int32_t()); return true;
+  case ElemKind::I64: fn(int64_t()); return true;
+  default: return withStorageKind(kind, fn);
+  }
 }
 
 /// Calls `fn(T())` with T the C++ storage type of `kind`.
@@ -325,7 +346,7 @@ LogicalResult Evaluator::Impl::prepare(func::FuncOp func) {
             tosa::ConcatOp, tosa::TileOp, quant::QuantizeCastOp,
             quant::DequantizeCastOp, quant::StorageCastOp, mlir::lowbit::RequantOp,
             mlir::lowbit::QuantizeOp, mlir::lowbit::DequantizeOp, mlir::lowbit::ClampOp,
-            mlir::lowbit::ReshapeOp, mlir::lowbit::ConcatOp, mlir::lowbit::MaxPoolOp,
+            mlir::lowbit::ReshapeOp, mlir::lowbit::TransposeOp, mlir::lowbit::ConcatOp, mlir::lowbit::MaxPoolOp,
             mlir::lowbit::AvgPoolOp, mlir::lowbit::GlobalAvgPoolOp, mlir::lowbit::Conv2DOp,
             mlir::lowbit::FullyConnectedOp, mlir::lowbit::AddOp, mlir::lowbit::PReluOp,
             mlir::lowbit::BitcastOp>(op);
@@ -1083,16 +1104,20 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         auto hi = static_cast<int32_t>(o.getSaturationMax());
         auto zp = static_cast<int32_t>(outQ.getZeroPoint());
         rt::RoundingMode mode = rmode(o.getRounding());
-        for (int64_t i = 0, e = in.numElements(); i < e; ++i) {
-          int64_t c = mul.size() == 1 ? 0 : (i / inner) % axisSize;
-          int64_t acc = in.getInt(i) - inZp;
-          rt::ScaleMultiplier pos{mul[c], sh[c]};
-          out.setInt(i, negM ? rt::requantizeDual(
-                                   acc, pos,
-                                   rt::ScaleMultiplier{(*negM)[c], (*negS)[c]},
-                                   zp, lo, hi, mode)
-                             : rt::requantize(acc, pos, zp, lo, hi, mode));
-        }
+        withIntKind(in.kind(), [&](auto ti) {
+          using TI = decltype(ti);
+          withStorageKind(out.kind(), [&](auto to) {
+            using TO = decltype(to);
+              rt::requantTensor<TI, TO>(
+                  in.data<TI>(), out.data<TO>(), in.numElements(), inner,
+                  axisSize, mul.data(), sh.data(), mul.size() > 1,
+                  negM ? negM->data() : nullptr,
+                  negS ? negS->data() : nullptr, negM && negM->size() > 1,
+                  static_cast<int32_t>(inZp), zp, lo, hi, mode);
+            return 0;
+          });
+          return 0;
+        });
         set(o.getResult(), std::move(out));
         return success();
       })
@@ -1115,8 +1140,13 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         const HostTensor &in = get(o.getInput());
         HostTensor out(in.kind(), in.shape());
         int64_t lo = o.getMin(), hi = o.getMax();
-        for (int64_t i = 0, e = in.numElements(); i < e; ++i)
-          out.setInt(i, std::min(std::max(in.getInt(i), lo), hi));
+        withKind(in.kind(), [&](auto t) {
+          using T = decltype(t);
+          if constexpr (std::is_integral_v<T>)
+            rt::clampTensor<T>(in.data<T>(), out.data<T>(), in.numElements(),
+                               lo, hi);
+          return 0;
+        });
         set(o.getResult(), std::move(out));
         return success();
       })
@@ -1131,6 +1161,15 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
       })
       .Case<mlir::lowbit::ReshapeOp>([&](mlir::lowbit::ReshapeOp o) {
         set(o.getResult(), get(o.getInput()).reshaped(o.getType().getShape()));
+        return success();
+      })
+      .Case<mlir::lowbit::TransposeOp>([&](mlir::lowbit::TransposeOp o) {
+        const HostTensor &in = get(o.getInput());
+        HostTensor out(in.kind(), o.getType().getShape());
+        rt::transpose(in.raw(), out.raw(), elemSize(in.kind()),
+                      in.shape().data(), o.getPerms().data(),
+                      static_cast<int>(in.rank()));
+        set(o.getResult(), std::move(out));
         return success();
       })
       .Case<mlir::lowbit::ConcatOp>([&](mlir::lowbit::ConcatOp o) {
@@ -1208,10 +1247,9 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
                                  using TI = decltype(ti);
                                  using TW = decltype(tw);
                                  using TA = decltype(ta);
-                                 rt::conv2dInt<TI, TW, TA>(
+                                 rt::conv2dTensor<TI, TW, TA>(
                                      in.data<TI>(), w.data<TW>(),
-                                     bias.data<TA>(), inZp, 0, out.data<TA>(),
-                                     s);
+                                     bias.data<TA>(), inZp, out.data<TA>(), s);
                                });
         if (!ok)
           return o.emitError("evaluator: unsupported integer convolution "
@@ -1226,11 +1264,9 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         const HostTensor &w = get(o.getWeight());
         int64_t n = in.shape()[0], k = in.shape()[1], m = w.shape()[0];
         HostTensor out(kindOf(o.getResult()), {n, m});
-        // [O, I] -> [I, O] for the matmul kernel.
-        HostTensor wt(w.kind(), {k, m});
-        int32_t perm[2] = {1, 0};
-        rt::transpose(w.raw(), wt.raw(), elemSize(w.kind()), w.shape().data(),
-                      perm, 2);
+        HostTensor bias(out.kind(), {m});
+        if (o.getBias())
+          bias = get(o.getBias());
         auto inZp = static_cast<int32_t>(
             zeroPointOf(o.getInput().getType().getElementType()));
         bool ok = withIntKinds(in.kind(), w.kind(), out.kind(),
@@ -1238,19 +1274,14 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
                                  using TA = decltype(ta);
                                  using TB = decltype(tb);
                                  using TC = decltype(tc);
-                                 rt::matmulInt<TA, TB, TC>(
-                                     in.data<TA>(), wt.data<TB>(),
-                                     out.data<TC>(), inZp, 0, 1, n, k, m);
+                                 rt::fullyConnectedInt<TA, TB, TC>(
+                                     in.data<TA>(), w.data<TB>(),
+                                     bias.data<TC>(), inZp, out.data<TC>(), n,
+                                     k, m);
                                });
         if (!ok)
           return o.emitError("evaluator: unsupported integer matmul types"),
                  failure();
-        if (o.getBias()) {
-          const HostTensor &bias = get(o.getBias());
-          for (int64_t i = 0; i < n; ++i)
-            for (int64_t j = 0; j < m; ++j)
-              out.setInt(i * m + j, out.getInt(i * m + j) + bias.getInt(j));
-        }
         set(o.getResult(), std::move(out));
         return success();
       })
@@ -1271,16 +1302,24 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         rt::ScaleMultiplier mo{static_cast<int32_t>(o.getOutputMultiplier()),
                                static_cast<int32_t>(o.getOutputShift())};
         HostTensor out(*elemKindOf(outQ), o.getType().getShape());
-        for (int64_t i = 0, e = a.numElements(); i < e; ++i) {
-          int64_t av = rt::applyScale((a.getInt(i) - za) * (int64_t(1) << shift),
-                                      ma, mode);
-          int64_t bv = rt::applyScale((b.getInt(i) - zb) * (int64_t(1) << shift),
-                                      mb, mode);
-          out.setInt(i, rt::requantize(av + bv, mo,
-                                       static_cast<int32_t>(outQ.getZeroPoint()),
-                                       static_cast<int32_t>(lo),
-                                       static_cast<int32_t>(hi), mode));
-        }
+        withStorageKind(a.kind(), [&](auto ta) {
+          using TA = decltype(ta);
+          withStorageKind(b.kind(), [&](auto tb) {
+            using TB = decltype(tb);
+            withStorageKind(out.kind(), [&](auto to) {
+              using TO = decltype(to);
+                rt::addTensor<TA, TB, TO>(
+                    a.data<TA>(), b.data<TB>(), out.data<TO>(),
+                    a.numElements(), static_cast<int32_t>(za),
+                    static_cast<int32_t>(zb), shift, ma, mb, mo,
+                    static_cast<int32_t>(outQ.getZeroPoint()),
+                    static_cast<int32_t>(lo), static_cast<int32_t>(hi), mode);
+              return 0;
+            });
+            return 0;
+          });
+          return 0;
+        });
         set(o.getResult(), std::move(out));
         return success();
       })
@@ -1299,16 +1338,22 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         rt::ScaleMultiplier pos{static_cast<int32_t>(o.getPosMultiplier()),
                                 static_cast<int32_t>(o.getPosShift())};
         rt::RoundingMode mode = rmode(o.getRounding());
-        for (int64_t i = 0, e = in.numElements(); i < e; ++i) {
-          int64_t c = nm.size() == 1 ? 0 : (i / inner) % axisSize;
-          out.setInt(i, rt::requantizeDual(
-                            in.getInt(i) - inZp, pos,
-                            rt::ScaleMultiplier{nm[c], ns[c]},
-                            static_cast<int32_t>(outQ.getZeroPoint()),
-                            static_cast<int32_t>(outQ.getStorageTypeMin()),
-                            static_cast<int32_t>(outQ.getStorageTypeMax()),
-                            mode));
-        }
+        int32_t posM[1] = {pos.multiplier}, posS[1] = {pos.shift};
+        withStorageKind(in.kind(), [&](auto ti) {
+          using TI = decltype(ti);
+          withStorageKind(out.kind(), [&](auto to) {
+            using TO = decltype(to);
+              rt::requantTensor<TI, TO>(
+                  in.data<TI>(), out.data<TO>(), in.numElements(), inner,
+                  axisSize, posM, posS, false, nm.data(), ns.data(),
+                  nm.size() > 1, static_cast<int32_t>(inZp),
+                  static_cast<int32_t>(outQ.getZeroPoint()),
+                  static_cast<int32_t>(outQ.getStorageTypeMin()),
+                  static_cast<int32_t>(outQ.getStorageTypeMax()), mode);
+            return 0;
+          });
+          return 0;
+        });
         set(o.getResult(), std::move(out));
         return success();
       })

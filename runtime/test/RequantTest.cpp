@@ -44,7 +44,7 @@ int64_t referenceScale(int64_t value, ScaleMultiplier m, RoundingMode mode) {
   // Half of 2^s as a rational: num / 2^s + 1/2 = (2 num + 2^s) / 2^(s+1).
   i128 twice = 2 * num + (static_cast<i128>(1) << m.shift);
   if (mode == RoundingMode::DoubleRound && m.shift > 31)
-    twice += (value >= 0 ? 2 : -2) * (static_cast<i128>(1) << 30);
+    twice += (num >= 0 ? 2 : -2) * (static_cast<i128>(1) << 30);
   return floorDivPow2(twice, m.shift + 1);
 }
 
@@ -110,6 +110,34 @@ TEST(Requant, RandomAgainstExactReference) {
               static_cast<unsigned long long>(counter.cases),
               static_cast<unsigned long long>(counter.mismatches));
   EXPECT_GE(counter.cases, 1000000u);
+  EXPECT_EQ(counter.mismatches, 0u);
+}
+
+// Negative multipliers (the negative side of a dual requant with a negative
+// PReLU slope): the same exact product and rounding.
+TEST(Requant, NegativeMultipliersAgainstExactReference) {
+  std::mt19937_64 rng(0x5107eu);
+  Counter counter;
+  for (int i = 0; i < 400000; ++i) {
+    ScaleMultiplier m;
+    m.multiplier = -static_cast<int32_t>(
+        (i % 5 == 0) ? rng() % 1024 : (rng() & 0x7fffffff) % 0x7fffffff);
+    m.shift = kMinShift + static_cast<int32_t>(rng() % (kMaxShift - 1));
+    int64_t acc = (i % 3 == 0)   ? static_cast<int64_t>(rng() % 2001) - 1000
+                  : (i % 3 == 1) ? static_cast<int64_t>(static_cast<int32_t>(rng()))
+                                 : static_cast<int64_t>(rng()) >> 1;
+    RoundingMode mode =
+        (i & 8) ? RoundingMode::DoubleRound : RoundingMode::SingleRound;
+    counter.check(applyScale(acc, m, mode), referenceScale(acc, m, mode));
+    counter.check(requantizeDual(acc, ScaleMultiplier{1 << 30, 31}, m, 3,
+                                 -128, 127, mode),
+                  acc < 0 ? referenceRequant(acc, m, 3, -128, 127, mode)
+                          : referenceRequant(acc, ScaleMultiplier{1 << 30, 31},
+                                             3, -128, 127, mode));
+  }
+  std::printf("requant negative multipliers: %llu cases, %llu mismatches\n",
+              static_cast<unsigned long long>(counter.cases),
+              static_cast<unsigned long long>(counter.mismatches));
   EXPECT_EQ(counter.mismatches, 0u);
 }
 

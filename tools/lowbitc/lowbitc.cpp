@@ -22,7 +22,10 @@
 #include "lowbit/Quantization/Calibration.h"
 #include "LowBit/Transforms/Passes.h"
 
+#include "lowbit/runtime/Requant.h"
+
 #include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -142,6 +145,21 @@ static cl::opt<bool> perTensorWeights(
     cl::desc("One weight scale per layer instead of per output channel"),
     cl::init(false), cl::cat(category));
 
+enum class CompileTo { Auto, QDQ, Integer };
+static cl::opt<CompileTo> compileTo(
+    "compile-to",
+    cl::desc("How far to lower a quantized model (default: integer after "
+             "--calibration or for --emit=cpp, otherwise as imported)"),
+    cl::values(clEnumValN(CompileTo::Auto, "auto", "the default above"),
+               clEnumValN(CompileTo::QDQ, "qdq",
+                          "float graph with quantize/dequantize pairs "
+                          "(simulated quantization)"),
+               clEnumValN(CompileTo::Integer, "integer",
+                          "integer lowbit ops (convert-tosa-to-lowbit); "
+                          "--run quantizes float inputs and dequantizes "
+                          "outputs like the generated C++'s float API")),
+    cl::init(CompileTo::Auto), cl::cat(category));
+
 static cl::opt<bool> noCleanup(
     "no-cleanup",
     cl::desc("Skip the canonicalize + cse clean-up after import (keeps the "
@@ -228,6 +246,20 @@ loadInputSets(func::FuncOp func, llvm::ArrayRef<std::string> specs,
       return error("missing " + flag + " input for '" + argName(i) + "'");
     auto type = cast<RankedTensorType>(func.getArgument(i).getType());
     auto kind = elemKindOf(type.getElementType());
+    auto q = dyn_cast<quant::UniformQuantizedType>(type.getElementType());
+    if (q && args[i]->kind() == ElemKind::F32 && kind) {
+      // A quantized input fed floats: quantize them as the generated
+      // code's float API does (the runtime's rule).
+      HostTensor stored(*kind, args[i]->shape());
+      const float *src = args[i]->data<float>();
+      for (int64_t e = 0, n = stored.numElements(); e < n; ++e)
+        stored.setInt(e, rt::quantizeValue(
+                             src[e], static_cast<float>(q.getScale()),
+                             static_cast<int32_t>(q.getZeroPoint()),
+                             static_cast<int32_t>(q.getStorageTypeMin()),
+                             static_cast<int32_t>(q.getStorageTypeMax())));
+      args[i] = std::move(stored);
+    }
     if (args[i]->kind() != *kind)
       return error("input '" + argName(i) + "' is a " +
                    numpyName(args[i]->kind()) + " array; the model expects " +
@@ -443,6 +475,22 @@ int main(int argc, char **argv) {
       return 1;
   }
 
+  // --- lower to integer ops --------------------------------------------
+  bool lower = compileTo == CompileTo::Integer ||
+               (compileTo == CompileTo::Auto && !calibrationInputs.empty());
+  if (lower) {
+    TimingScope t = timing.nest("lower");
+    PassManager lpm(&context, ModuleOp::getOperationName());
+    if (failed(applyPassManagerCLOptions(lpm)))
+      return fail("invalid pass manager options");
+    lpm.enableTiming(t);
+    lpm.addNestedPass<func::FuncOp>(mlir::lowbit::createConvertTosaToLowBit());
+    lpm.addPass(createCanonicalizerPass());
+    lpm.addPass(createCSEPass());
+    if (failed(lpm.run(*module)))
+      return 1;
+  }
+
   // --- emit -------------------------------------------------------------
   if (runInputs.empty() && !evaluate) {
     if (emit == EmitKind::None)
@@ -491,6 +539,23 @@ int main(int argc, char **argv) {
     chunks.push_back(std::move(*outputs));
   }
   runTiming.stop();
+
+  // Results the lowering made quantized are written as floats (dequantized
+  // with the runtime's rule, as the generated code's float API does); IR
+  // given as quantized keeps its stored integers.
+  for (std::vector<HostTensor> &outs : chunks)
+    for (size_t o = 0; o < outs.size() && lower; ++o) {
+      auto q = dyn_cast<quant::UniformQuantizedType>(
+          cast<RankedTensorType>(func.getResultTypes()[o]).getElementType());
+      if (!q)
+        continue;
+      HostTensor f(ElemKind::F32, outs[o].shape());
+      for (int64_t e = 0, n = f.numElements(); e < n; ++e)
+        f.data<float>()[e] = static_cast<float>(rt::dequantizeValue(
+            static_cast<int32_t>(outs[o].getInt(e)), q.getScale(),
+            static_cast<int32_t>(q.getZeroPoint())));
+      outs[o] = std::move(f);
+    }
 
   // Stack chunks along the leading dimension.
   size_t numOutputs = chunks.front().size();

@@ -143,7 +143,14 @@ getActivationType(Operation *op, StringRef what, Type type) {
 
 static LogicalResult verifyMultiplier(Operation *op, StringRef what,
                                       int64_t multiplier, int64_t shift) {
-  if (multiplier < 0 || multiplier >= rt::kMultiplierLimit)
+  // The negative side of a dual requant may scale by a negative factor (a
+  // negative PReLU slope).
+  if (what == "negative") {
+    if (multiplier <= -rt::kMultiplierLimit ||
+        multiplier >= rt::kMultiplierLimit)
+      return op->emitOpError() << what << " multiplier " << multiplier
+                               << " is outside (-2^31, 2^31)";
+  } else if (multiplier < 0 || multiplier >= rt::kMultiplierLimit)
     return op->emitOpError() << what << " multiplier " << multiplier
                              << " is outside [0, 2^31)";
   if (shift < rt::kMinShift || shift > rt::kMaxShift)
@@ -1078,6 +1085,42 @@ LogicalResult ReshapeOp::verify() {
                          << " elements " << shapeStr(in.getShape()) << " into "
                          << out.getNumElements() << " "
                          << shapeStr(out.getShape());
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  RankedTensorType in = getInput().getType();
+  RankedTensorType out = getType();
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "element type " << in.getElementType()
+                         << " differs from the result's "
+                         << out.getElementType();
+  if (isa<quant::UniformQuantizedPerAxisType,
+          quant::UniformQuantizedSubChannelType>(in.getElementType()))
+    return emitOpError() << "cannot transpose a tensor quantized per axis or "
+                            "per block: "
+                         << in.getElementType();
+  ArrayRef<int32_t> perms = getPerms();
+  int64_t rank = in.getRank();
+  if (static_cast<int64_t>(perms.size()) != rank || out.getRank() != rank)
+    return emitOpError() << "perms has " << perms.size()
+                         << " entries for input rank " << rank
+                         << " and result rank " << out.getRank();
+  SmallVector<bool> seen(rank, false);
+  for (auto [d, p] : llvm::enumerate(perms)) {
+    if (p < 0 || p >= rank || seen[p])
+      return emitOpError() << "perms is not a permutation of [0, " << rank
+                           << ")";
+    seen[p] = true;
+    if (!dimsAgree(out.getDimSize(d), in.getDimSize(p)))
+      return emitOpError() << "result dimension " << d << " is "
+                           << out.getDimSize(d) << " but input dimension "
+                           << p << " is " << in.getDimSize(p);
+  }
   return success();
 }
 

@@ -190,7 +190,8 @@ def LowBit_RequantOp : LowBit_Op<"requant", [Pure]> {
     `neg_multiplier` / `neg_shift`, when present, are used instead for
     accumulators below zero: this is the dual-multiplier requant that a
     folded PReLU / LeakyReLU becomes (adaptive-bit-depth paper, eq. 5:
-    `M_neg = alpha * S_w * S_i / S_o`).
+    `M_neg = alpha * S_w * S_i / S_o`). They may be negative (in
+    (-2^31, 2^31)): a negative slope.
 
     `min` / `max` narrow the saturation range inside the result's storage
     range, which is how ReLU and Clip are absorbed.
@@ -299,8 +300,8 @@ def LowBit_PReluOp : LowBit_Op<"prelu", [Pure]> {
     `out = saturate(zp_out + apply_scale(v, v < 0 ? neg[c] : pos))` where
     `pos = S_in / S_out` and `neg[c] = alpha[c] * S_in / S_out` as
     (multiplier, shift) pairs, `c` the index along `axis` when there is one
-    slope per channel. Slopes must be non-negative (multipliers are
-    unsigned). `lowbit-fold-prelu-requant` folds a PReLU into the
+    slope per channel. Negative multipliers (in (-2^31, 2^31)) express
+    negative slopes. `lowbit-fold-prelu-requant` folds a PReLU into the
     `requant` that produces its input.
 
     ```mlir
@@ -407,6 +408,26 @@ def LowBit_ReshapeOp : LowBit_Op<"reshape", [Pure]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+def LowBit_TransposeOp : LowBit_Op<"transpose", [Pure]> {
+  let summary = "permute the dimensions of a tensor";
+  let description = [{
+    `out[i_0, ..., i_n] = in[j]` with `j[perms[d]] = i_d`: result dimension
+    `d` is input dimension `perms[d]`. Same element type; per-axis quantized
+    tensors are not transposed (the quantized dimension would move). This is
+    how NCHW model inputs and outputs meet the NHWC integer ops.
+
+    ```mlir
+    %t = lowbit.transpose %x {perms = array<i32: 0, 2, 3, 1>}
+      : tensor<1x3x8x8x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x8x8x3x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI32ArrayAttr:$perms);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
 }
 
 def LowBit_ConcatOp : LowBit_Op<"concat", [Pure]> {

@@ -287,9 +287,16 @@ void LowBitInsertQDQPass::runOnOperation() {
       toQuantize.insert(op->getOperand(0));
       toQuantize.insert(op->getOperand(1));
     } else if (isa<tosa::AddOp, tosa::SubOp, tosa::ConcatOp>(op)) {
-      // Bias adds with a constant keep the constant in float.
-      for (Value v : op->getOperands())
-        toQuantize.insert(v);
+      // An add of a constant is a bias add: it belongs to the accumulator
+      // chain of the op before it (e.g. a Gemm's matmul), so neither side
+      // is quantized here; the integer form adds it to the accumulator.
+      bool biasAdd = isa<tosa::AddOp>(op) &&
+                     llvm::any_of(op->getOperands(), [](Value v) {
+                       return v.getDefiningOp<tosa::ConstOp>() != nullptr;
+                     });
+      if (!biasAdd)
+        for (Value v : op->getOperands())
+          toQuantize.insert(v);
     } else if (isa<func::ReturnOp>(op)) {
       for (Value v : op->getOperands())
         toQuantize.insert(v);

@@ -110,4 +110,39 @@ def LowBitInsertQDQ : Pass<"lowbit-insert-qdq", "::mlir::func::FuncOp"> {
   ];
 }
 
+def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp"> {
+  let summary = "Lower a quantized (Q/DQ) float TOSA graph to integer lowbit ops";
+  let description = [{
+    Every `lowbit.quantize` closes a segment of float ops that starts at
+    dequantized values; each segment is replaced by integer ops producing
+    the quantize's type:
+
+    - `tosa.conv2d` / `tosa.depthwise_conv2d` / `tosa.matmul` with quantized
+      constant weights, a bias (and a following constant bias add), then
+      ReLU / Clip / PReLU and reshapes, becomes `lowbit.conv2d` or
+      `lowbit.fully_connected` into an `i32` accumulator (`i64` when the
+      range bound `|b| + max|x - zp| * sum|w|` exceeds 2^31 - 1) and one
+      `lowbit.requant` with `M[c] = S_in * S_w[c] / S_out`; ReLU / Clip
+      become its saturation range and PReLU its second multiplier set
+      (`alpha[c] * M[c]`, adaptive-bit-depth eq. 5). The bias is
+      `round(b / (S_in * S_w[c]))`.
+    - Pools and reshapes of a dequantized value keep its scale
+      (`lowbit.max_pool`, `lowbit.avg_pool`, `lowbit.reshape`); a
+      `lowbit.requant` follows when the quantize's scale differs.
+    - An add of two activations becomes `lowbit.add` (common intermediate
+      scale `2 max(S_a, S_b) / 2^20`); a concat becomes `lowbit.concat` of
+      inputs requantized to the result's scale.
+    - Power-of-two weights (`lowbit.weight_encoding = #lowbit.log`) become
+      exact 16-bit integers times `U * 2^-M`.
+    - Quantized arguments and dequantized results become quantized
+      argument and result types: the function is integer-only. Storage
+      narrower than 8 bits is held in `i8` with its narrow range.
+
+    Imported Q/DQ models keep their scales. Any op left float afterwards is
+    an error that names it (the integer target cannot run it).
+  }];
+  let dependentDialects = ["::mlir::lowbit::LowBitDialect",
+                           "::mlir::quant::QuantDialect"];
+}
+
 #endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_TD

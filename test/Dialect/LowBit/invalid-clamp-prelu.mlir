@@ -56,10 +56,10 @@ func.func @prelu_pos(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
 
 // -----
 
-// Negative slopes cannot be written: multipliers are unsigned.
+// Negative slopes are negative multipliers, but -2^31 is out of range.
 func.func @prelu_negative_slope(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
-  // expected-error @+1 {{negative multiplier -1073741824 is outside [0, 2^31)}}
-  %p = lowbit.prelu %x {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: -1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  // expected-error @+1 {{negative multiplier -2147483648 is outside (-2^31, 2^31)}}
+  %p = lowbit.prelu %x {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: -2147483648>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return
 }
 

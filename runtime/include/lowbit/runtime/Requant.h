@@ -47,7 +47,9 @@ constexpr int32_t kMaxShift = 62;
 /// Multipliers are non-negative and strictly below 2^31.
 constexpr int64_t kMultiplierLimit = int64_t(1) << 31;
 
-/// A real scale `multiplier * 2^-shift`.
+/// A real scale `multiplier * 2^-shift`. Multipliers are in [0, 2^31),
+/// except the negative-side multipliers of a dual requant, which may be
+/// negative (a negative PReLU slope).
 struct ScaleMultiplier {
   int32_t multiplier = 0;
   int32_t shift = kMaxShift;
@@ -104,8 +106,18 @@ inline int64_t applyScale(int64_t value, ScaleMultiplier m,
                           RoundingMode mode = RoundingMode::SingleRound) {
   const int32_t s = m.shift;
   int64_t round = int64_t(1) << (s - 1);
+  // A negative multiplier (the negative side of a dual requant with a
+  // negative PReLU slope) scales by |m| the negated value: the same
+  // product, so the same rounding. DOUBLE_ROUND's extra term follows the
+  // product's sign.
+  const bool productNonNegative =
+      value == 0 || ((value > 0) == (m.multiplier >= 0));
   if (mode == RoundingMode::DoubleRound && s > 31)
-    round += value >= 0 ? (int64_t(1) << 30) : -(int64_t(1) << 30);
+    round += productNonNegative ? (int64_t(1) << 30) : -(int64_t(1) << 30);
+  if (m.multiplier < 0) {
+    m.multiplier = m.multiplier == INT32_MIN ? INT32_MAX : -m.multiplier;
+    value = value == INT64_MIN ? -INT64_MAX : -value;
+  }
 
   // Fast path for 32-bit accumulators: |value * multiplier| <= 2^62 and
   // |round| <= 2^61 + 2^30, so the sum stays inside int64.

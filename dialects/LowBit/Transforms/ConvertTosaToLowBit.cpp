@@ -1,0 +1,1004 @@
+//===- ConvertTosaToLowBit.cpp - Q/DQ float graph to integer lowbit ops ---===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every lowbit.quantize of a quantized float graph closes a segment of float
+// ops that starts at dequantized values. Each segment is matched as a whole
+// and replaced by integer ops that produce the quantize's type directly:
+//
+//   conv / depthwise / matmul (+ bias add) (+ ReLU / Clip / PReLU) (+ reshape)
+//       -> lowbit.conv2d / fully_connected (int32 or int64 accumulator)
+//          + lowbit.requant (ReLU / Clip in its saturation range, PReLU as
+//            its second multiplier set)
+//   max / average pool, reshape, transpose-free data movement
+//       -> lowbit.max_pool / avg_pool / reshape (+ requant when the scale
+//          changes)
+//   add of two activations      -> lowbit.add
+//   concat                      -> lowbit.concat of inputs requantized to
+//                                  the result's scale
+//
+// Function arguments that are quantized become quantized arguments, and
+// results that are dequantized become quantized results, so the function is
+// integer-only. Whatever float op is left afterwards is an error naming it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/Passes.h"
+
+#include "lowbit/runtime/Requant.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace mlir {
+namespace lowbit {
+#define GEN_PASS_DEF_CONVERTTOSATOLOWBIT
+#include "LowBit/Transforms/Passes.h.inc"
+} // namespace lowbit
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::lowbit;
+namespace rt = ::lowbit::rt;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+/// A quantized constant: stored integers, row-major, with its quantization
+/// (per tensor, or per axis `axis`).
+struct QConst {
+  SmallVector<int64_t> shape;
+  std::vector<int64_t> values;
+  SmallVector<double> scales;
+  SmallVector<int64_t> zeroPoints;
+  int64_t axis = -1;
+  int64_t storageMin = 0, storageMax = 0;
+
+  double scale(int64_t c) const { return scales[axis < 0 ? 0 : c]; }
+  int64_t zeroPoint(int64_t c) const { return zeroPoints[axis < 0 ? 0 : c]; }
+};
+
+std::optional<std::vector<int64_t>> readInts(ElementsAttr attr) {
+  auto dense = dyn_cast<DenseIntElementsAttr>(attr);
+  if (!dense)
+    return std::nullopt;
+  auto it = cast<IntegerType>(dense.getElementType());
+  std::vector<int64_t> out;
+  out.reserve(dense.getNumElements());
+  for (const APInt &v : dense.getValues<APInt>())
+    out.push_back(it.isUnsigned() ? static_cast<int64_t>(v.getZExtValue())
+                                  : v.getSExtValue());
+  return out;
+}
+
+std::optional<std::vector<double>> readFloatConst(Value v) {
+  auto cst = v.getDefiningOp<tosa::ConstOp>();
+  if (!cst)
+    return std::nullopt;
+  auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValues());
+  if (!dense)
+    return std::nullopt;
+  std::vector<double> out;
+  out.reserve(dense.getNumElements());
+  for (const APFloat &f : dense.getValues<APFloat>())
+    out.push_back(toDouble(f));
+  return out;
+}
+
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> s(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+
+/// out[i] with out shape[d] = in shape[perm[d]].
+template <typename T>
+std::vector<T> permute(const std::vector<T> &in, ArrayRef<int64_t> shape,
+                       ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> outShape;
+  for (int64_t p : perm)
+    outShape.push_back(shape[p]);
+  SmallVector<int64_t> inStrides = stridesOf(shape);
+  std::vector<T> out(in.size());
+  SmallVector<int64_t> idx(perm.size(), 0);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t src = 0;
+    for (size_t d = 0; d < perm.size(); ++d)
+      src += idx[d] * inStrides[perm[d]];
+    out[i] = in[src];
+    for (int64_t d = static_cast<int64_t>(perm.size()) - 1; d >= 0; --d) {
+      if (++idx[d] < outShape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/// Follows the storage-level casts (lowbit.bitcast, quant.scast) of a
+/// quantized constant back to its integer attribute.
+std::optional<std::vector<int64_t>> storageValues(Value v) {
+  while (true) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      return std::nullopt;
+    if (auto c = dyn_cast<ConstantOp>(def))
+      return readInts(c.getValue());
+    if (auto c = dyn_cast<tosa::ConstOp>(def))
+      return readInts(c.getValues());
+    if (auto c = dyn_cast<arith::ConstantOp>(def))
+      if (auto e = dyn_cast<ElementsAttr>(c.getValue()))
+        return readInts(e);
+    if (isa<BitcastOp, quant::StorageCastOp>(def)) {
+      v = def->getOperand(0);
+      continue;
+    }
+    return std::nullopt;
+  }
+}
+
+/// The quantized constant behind a float weight operand: a dequantize of a
+/// constant, possibly through float transposes and reshapes.
+std::optional<QConst> traceQuantConst(Value v) {
+  if (auto t = v.getDefiningOp<tosa::TransposeOp>()) {
+    auto in = traceQuantConst(t.getInput1());
+    if (!in)
+      return std::nullopt;
+    SmallVector<int64_t> perm(t.getPerms().begin(), t.getPerms().end());
+    QConst out = *in;
+    out.values = permute(in->values, in->shape, perm);
+    out.shape.clear();
+    for (int64_t p : perm)
+      out.shape.push_back(in->shape[p]);
+    if (in->axis >= 0)
+      out.axis = std::find(perm.begin(), perm.end(), in->axis) - perm.begin();
+    return out;
+  }
+  if (auto r = v.getDefiningOp<tosa::ReshapeOp>()) {
+    auto in = traceQuantConst(r.getInput1());
+    if (!in || in->axis >= 0)
+      return std::nullopt;
+    auto type = cast<RankedTensorType>(r.getType());
+    in->shape.assign(type.getShape().begin(), type.getShape().end());
+    return in;
+  }
+  auto dq = v.getDefiningOp<DequantizeOp>();
+  if (!dq)
+    return std::nullopt;
+  auto values = storageValues(dq.getInput());
+  if (!values)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(dq.getInput().getType());
+  QConst out;
+  out.shape.assign(type.getShape().begin(), type.getShape().end());
+  out.values = std::move(*values);
+  Type elt = type.getElementType();
+  if (auto u = dyn_cast<quant::UniformQuantizedType>(elt)) {
+    out.scales = {u.getScale()};
+    out.zeroPoints = {u.getZeroPoint()};
+    out.storageMin = u.getStorageTypeMin();
+    out.storageMax = u.getStorageTypeMax();
+  } else if (auto p = dyn_cast<quant::UniformQuantizedPerAxisType>(elt)) {
+    out.scales.assign(p.getScales().begin(), p.getScales().end());
+    out.zeroPoints.assign(p.getZeroPoints().begin(), p.getZeroPoints().end());
+    out.axis = p.getQuantizedDimension();
+    out.storageMin = p.getStorageTypeMin();
+    out.storageMax = p.getStorageTypeMax();
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
+/// Float values of a constant operand: a float constant or a dequantized
+/// quantized constant.
+std::optional<std::vector<double>> floatValues(Value v) {
+  if (auto f = readFloatConst(v))
+    return f;
+  auto q = traceQuantConst(v);
+  if (!q)
+    return std::nullopt;
+  std::vector<double> out(q->values.size());
+  SmallVector<int64_t> strides = stridesOf(q->shape);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int64_t c = q->axis < 0 ? 0 : (i / strides[q->axis]) % q->shape[q->axis];
+    out[i] = (q->values[i] - q->zeroPoint(c)) * q->scale(c);
+  }
+  return out;
+}
+
+/// A constant that varies at most along the last dimension of `shape`
+/// (broadcast to it): one value per channel, or one value. Empty on failure.
+std::vector<double> perChannel(Value v, int64_t channels) {
+  auto values = floatValues(v);
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!values || !type || values->empty())
+    return {};
+  int64_t last = type.getRank() ? type.getShape().back() : 1;
+  if (static_cast<int64_t>(values->size()) != last)
+    return {}; // varies along another dimension
+  if (last == 1)
+    return std::vector<double>(channels, (*values)[0]);
+  if (last != channels)
+    return {};
+  return *values;
+}
+
+//===----------------------------------------------------------------------===//
+// Types
+//===----------------------------------------------------------------------===//
+
+/// Integer kernels read 8- or 16-bit containers: narrower storage keeps its
+/// range in a wider container type.
+quant::UniformQuantizedType containerType(quant::UniformQuantizedType q) {
+  unsigned w = q.getStorageTypeIntegralWidth();
+  unsigned cw = w <= 8 ? 8 : (w <= 16 ? 16 : w);
+  if (cw == w)
+    return q;
+  return quant::UniformQuantizedType::get(
+      q.getFlags(), IntegerType::get(q.getContext(), cw), q.getExpressedType(),
+      q.getScale(), q.getZeroPoint(), q.getStorageTypeMin(),
+      q.getStorageTypeMax());
+}
+
+RankedTensorType withElement(Type shaped, Type elt) {
+  return RankedTensorType::get(cast<ShapedType>(shaped).getShape(), elt);
+}
+
+/// Activation quantization of a value's type, or null.
+quant::UniformQuantizedType activationType(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  return t ? dyn_cast<quant::UniformQuantizedType>(t.getElementType())
+           : nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Segment description
+//===----------------------------------------------------------------------===//
+
+/// What follows the anchor op of a segment, up to the quantize.
+struct Epilogue {
+  // Clamp on real values (ReLU, Clip), or none.
+  std::optional<double> clampMin, clampMax;
+  // PReLU / LeakyReLU slopes (one, or one per channel), or empty.
+  Value slopes;
+  // Bias add constants after the anchor (Gemm's bias).
+  SmallVector<Value> biasAdds;
+};
+
+/// Walks back through reshapes.
+Value skipReshapes(Value v) {
+  while (auto r = v.getDefiningOp<tosa::ReshapeOp>())
+    v = r.getInput1();
+  return v;
+}
+
+/// Walks back through reshapes and transposes to a function argument.
+BlockArgument argumentBehind(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tosa::ReshapeOp, tosa::TransposeOp>(def))
+      return {};
+    v = def->getOperand(0);
+  }
+  return dyn_cast<BlockArgument>(v);
+}
+
+/// Replays the reshapes and transposes between a (now quantized) argument
+/// and `v` on integers.
+Value replayMovement(OpBuilder &b, Value v, BlockArgument arg) {
+  if (v == arg)
+    return arg;
+  Operation *def = v.getDefiningOp();
+  Value in = replayMovement(b, def->getOperand(0), arg);
+  Type elt = cast<RankedTensorType>(in.getType()).getElementType();
+  auto type = withElement(v.getType(), elt);
+  if (auto t = dyn_cast<tosa::TransposeOp>(def))
+    return TransposeOp::create(b, t.getLoc(), type, in, t.getPermsAttr());
+  return ReshapeOp::create(b, def->getLoc(), type, in);
+}
+
+bool isZeroConst(Value v) {
+  auto values = readFloatConst(v);
+  return values && llvm::all_of(*values, [](double x) { return x == 0.0; });
+}
+
+/// Matches select(ge(z, 0), z, mul(z, slope)) and returns z.
+Value matchPRelu(Value v, Value &slope) {
+  auto sel = v.getDefiningOp<tosa::SelectOp>();
+  if (!sel)
+    return {};
+  auto ge = sel.getInput1().getDefiningOp<tosa::GreaterEqualOp>();
+  auto mul = sel.getInput3().getDefiningOp<tosa::MulOp>();
+  if (!ge || !mul)
+    return {};
+  Value z = sel.getInput2();
+  if (ge.getInput1() != z || !isZeroConst(ge.getInput2()))
+    return {};
+  if (mul.getInput1() == z && floatValues(mul.getInput2()))
+    slope = mul.getInput2();
+  else if (mul.getInput2() == z && floatValues(mul.getInput1()))
+    slope = mul.getInput1();
+  else
+    return {};
+  return z;
+}
+
+/// Parses the epilogue from the quantize's input backwards; returns the
+/// value the epilogue starts from.
+Value parseEpilogue(Value v, Epilogue &epi) {
+  v = skipReshapes(v);
+  if (auto c = v.getDefiningOp<tosa::ClampOp>()) {
+    auto lo = dyn_cast<FloatAttr>(c.getMinValAttr());
+    auto hi = dyn_cast<FloatAttr>(c.getMaxValAttr());
+    if (lo && hi) {
+      epi.clampMin = lo.getValueAsDouble();
+      epi.clampMax = hi.getValueAsDouble();
+      v = skipReshapes(c.getInput());
+    }
+  } else if (Value slope; Value z = matchPRelu(v, slope)) {
+    epi.slopes = slope;
+    v = skipReshapes(z);
+  }
+  while (auto add = v.getDefiningOp<tosa::AddOp>()) {
+    if (readFloatConst(add.getInput2()))
+      epi.biasAdds.push_back(add.getInput2()), v = add.getInput1();
+    else if (readFloatConst(add.getInput1()))
+      epi.biasAdds.push_back(add.getInput1()), v = add.getInput2();
+    else
+      break;
+    v = skipReshapes(v);
+  }
+  return v;
+}
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct ConvertTosaToLowBitPass
+    : public mlir::lowbit::impl::ConvertTosaToLowBitBase<
+          ConvertTosaToLowBitPass> {
+  using Base::Base;
+  void runOnOperation() override;
+
+private:
+  LogicalResult lowerQuantize(QuantizeOp q);
+  FailureOr<Value> lowerLinear(OpBuilder &b, Operation *anchor,
+                               const Epilogue &epi, RankedTensorType outType);
+  FailureOr<Value> lowerAdd(OpBuilder &b, tosa::AddOp add, const Epilogue &epi,
+                            RankedTensorType outType);
+  FailureOr<Value> quantizedSource(OpBuilder &b, Value v, Location loc);
+  FailureOr<Value> rescale(OpBuilder &b, Location loc, Value in,
+                           const Epilogue &epi, RankedTensorType outType);
+  Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape);
+  FailureOr<rt::ScaleMultiplier> multiplier(Location loc, double scale,
+                                            bool allowNegative = false);
+  std::pair<int64_t, int64_t> saturation(const Epilogue &epi,
+                                         quant::UniformQuantizedType out);
+  RoundingModeAttr roundingAttr() {
+    return RoundingModeAttr::get(&getContext(), RoundingMode::single_round);
+  }
+};
+
+FailureOr<rt::ScaleMultiplier>
+ConvertTosaToLowBitPass::multiplier(Location loc, double scale,
+                                    bool allowNegative) {
+  rt::ScaleMultiplier m;
+  bool negate = allowNegative && scale < 0;
+  switch (rt::computeMultiplier(negate ? -scale : scale, m)) {
+  case rt::ScaleStatus::Ok:
+    if (negate)
+      m.multiplier = -m.multiplier;
+    return m;
+  case rt::ScaleStatus::NotFiniteOrNegative:
+    return emitError(loc) << "convert-tosa-to-lowbit: rescale factor " << scale
+                          << " is negative or not finite",
+           failure();
+  case rt::ScaleStatus::TooLarge:
+    return emitError(loc) << "convert-tosa-to-lowbit: rescale factor " << scale
+                          << " is too large for a 31-bit multiplier",
+           failure();
+  }
+  return failure();
+}
+
+std::pair<int64_t, int64_t>
+ConvertTosaToLowBitPass::saturation(const Epilogue &epi,
+                                    quant::UniformQuantizedType out) {
+  int64_t lo = out.getStorageTypeMin(), hi = out.getStorageTypeMax();
+  auto toStored = [&](double x) -> int64_t {
+    double q = std::nearbyint(x / out.getScale()) + out.getZeroPoint();
+    return static_cast<int64_t>(std::clamp(
+        q, static_cast<double>(lo), static_cast<double>(hi)));
+  };
+  if (epi.clampMin && std::isfinite(*epi.clampMin))
+    lo = std::max(lo, toStored(*epi.clampMin));
+  if (epi.clampMax && std::isfinite(*epi.clampMax))
+    hi = std::min(hi, toStored(*epi.clampMax));
+  return {lo, hi};
+}
+
+Value ConvertTosaToLowBitPass::reshapeTo(OpBuilder &b, Location loc, Value v,
+                                         ArrayRef<int64_t> shape) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getShape() == shape)
+    return v;
+  return ReshapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v);
+}
+
+/// The integer value behind a float value that is a dequantized activation,
+/// possibly through reshapes and pools (which keep their input's scale).
+FailureOr<Value> ConvertTosaToLowBitPass::quantizedSource(OpBuilder &b,
+                                                          Value v,
+                                                          Location loc) {
+  if (auto dq = v.getDefiningOp<DequantizeOp>()) {
+    if (!activationType(dq.getInput()))
+      return emitError(dq.getLoc())
+                 << "convert-tosa-to-lowbit: dequantized value is not a "
+                    "per-tensor quantized activation",
+             failure();
+    return dq.getInput();
+  }
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return failure();
+  if (auto r = dyn_cast<tosa::ReshapeOp>(def)) {
+    auto in = quantizedSource(b, r.getInput1(), loc);
+    if (failed(in))
+      return failure();
+    return reshapeTo(b, r.getLoc(), *in,
+                     cast<RankedTensorType>(r.getType()).getShape());
+  }
+  if (auto t = dyn_cast<tosa::TransposeOp>(def)) {
+    auto in = quantizedSource(b, t.getInput1(), loc);
+    if (failed(in))
+      return failure();
+    auto type = withElement(t.getType(), cast<RankedTensorType>(in->getType())
+                                             .getElementType());
+    return TransposeOp::create(b, t.getLoc(), type, *in, t.getPermsAttr())
+        .getResult();
+  }
+  if (isa<tosa::MaxPool2dOp, tosa::AvgPool2dOp>(def)) {
+    auto in = quantizedSource(b, def->getOperand(0), loc);
+    if (failed(in))
+      return failure();
+    auto type = withElement(def->getResult(0).getType(),
+                            cast<RankedTensorType>(in->getType())
+                                .getElementType());
+    if (auto mp = dyn_cast<tosa::MaxPool2dOp>(def))
+      return MaxPoolOp::create(b, mp.getLoc(), type, *in, mp.getKernelAttr(),
+                               mp.getStrideAttr(), mp.getPadAttr())
+          .getResult();
+    auto ap = cast<tosa::AvgPool2dOp>(def);
+    return AvgPoolOp::create(b, ap.getLoc(), type, *in, ap.getKernelAttr(),
+                             ap.getStrideAttr(), ap.getPadAttr(),
+                             b.getBoolAttr(false))
+        .getResult();
+  }
+  return failure();
+}
+
+/// Requantizes a quantized value to `outType` applying the epilogue (clamp
+/// or PReLU); returns `in` itself when nothing changes.
+FailureOr<Value> ConvertTosaToLowBitPass::rescale(OpBuilder &b, Location loc,
+                                                  Value in, const Epilogue &epi,
+                                                  RankedTensorType outType) {
+  auto inQ = activationType(in);
+  auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
+  auto [lo, hi] = saturation(epi, outQ);
+  auto resultType = withElement(in.getType(), outQ);
+  if (!epi.slopes && inQ == outQ) {
+    if (lo == outQ.getStorageTypeMin() && hi == outQ.getStorageTypeMax())
+      return in;
+    return ClampOp::create(b, loc, resultType, in, b.getI64IntegerAttr(lo),
+                           b.getI64IntegerAttr(hi))
+        .getResult();
+  }
+  auto pos = multiplier(loc, inQ.getScale() / outQ.getScale());
+  if (failed(pos))
+    return failure();
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("multiplier", b.getDenseI32ArrayAttr({pos->multiplier})),
+      b.getNamedAttr("shift", b.getDenseI32ArrayAttr({pos->shift})),
+      b.getNamedAttr("rounding", roundingAttr())};
+  if (epi.slopes) {
+    int64_t rank = resultType.getRank();
+    int64_t channels = rank ? resultType.getShape().back() : 1;
+    std::vector<double> alpha = perChannel(epi.slopes, channels);
+    if (alpha.empty())
+      return emitError(loc) << "convert-tosa-to-lowbit: PReLU slope must be "
+                               "one value or one per channel",
+             failure();
+    SmallVector<int32_t> nm, ns;
+    bool same = llvm::all_equal(alpha);
+    for (size_t c = 0; c < (same ? 1 : alpha.size()); ++c) {
+      auto m = multiplier(loc, alpha[c] * inQ.getScale() / outQ.getScale(),
+                          /*allowNegative=*/true);
+      if (failed(m))
+        return failure();
+      nm.push_back(m->multiplier);
+      ns.push_back(m->shift);
+    }
+    if (!same) {
+      // Both multiplier sets per channel.
+      attrs[0] = b.getNamedAttr(
+          "multiplier",
+          b.getDenseI32ArrayAttr(SmallVector<int32_t>(nm.size(), pos->multiplier)));
+      attrs[1] = b.getNamedAttr(
+          "shift",
+          b.getDenseI32ArrayAttr(SmallVector<int32_t>(nm.size(), pos->shift)));
+      attrs.push_back(b.getNamedAttr("axis", b.getI64IntegerAttr(rank - 1)));
+    }
+    attrs.push_back(b.getNamedAttr("neg_multiplier", b.getDenseI32ArrayAttr(nm)));
+    attrs.push_back(b.getNamedAttr("neg_shift", b.getDenseI32ArrayAttr(ns)));
+  }
+  if (lo != outQ.getStorageTypeMin())
+    attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
+  if (hi != outQ.getStorageTypeMax())
+    attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
+  return RequantOp::create(b, loc, TypeRange{resultType}, ValueRange{in}, attrs)
+      .getResult();
+}
+
+FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
+                                                      Operation *anchor,
+                                                      const Epilogue &epi,
+                                                      RankedTensorType outType) {
+  Location loc = anchor->getLoc();
+  auto fail = [&](const Twine &msg) -> FailureOr<Value> {
+    return anchor->emitError("convert-tosa-to-lowbit: ") << msg, failure();
+  };
+  bool depthwise = isa<tosa::DepthwiseConv2DOp>(anchor);
+  bool matmul = isa<tosa::MatMulOp>(anchor);
+  auto input = quantizedSource(b, anchor->getOperand(0), loc);
+  if (failed(input))
+    return fail("the input is not a quantized activation (no calibrated "
+                "quantization reaches it)");
+  auto inQ = activationType(*input);
+
+  // Weights, in the integer op's layout (OHWI, or OI), quantized on dim 0.
+  auto w = traceQuantConst(anchor->getOperand(1));
+  std::optional<QConst> decoded;
+  if (!w) {
+    // Power-of-two weights are simulated as decoded float constants with a
+    // #lowbit.log encoding: every value is sign * U * 2^-e, which is exactly
+    // an integer times U * 2^-M for M the largest exponent.
+    auto enc = anchor->getAttrOfType<LogAttr>("lowbit.weight_encoding");
+    auto values = readFloatConst(anchor->getOperand(1));
+    if (!enc || !values)
+      return fail("weights must be quantized constants (run "
+                  "lowbit-insert-qdq, or import a Q/DQ model)");
+    unsigned bits = enc.getBits();
+    if (bits > 4)
+      return fail("power-of-two weights wider than 4 bits are not supported "
+                  "by the integer target (their integers 2^(M-e) need more "
+                  "than 16 bits)");
+    int64_t maxExp = int64_t(1) << (bits - 1);
+    double step = std::ldexp(toDouble(enc.getScale()), -static_cast<int>(maxExp));
+    QConst q;
+    auto wt = cast<RankedTensorType>(anchor->getOperand(1).getType());
+    q.shape.assign(wt.getShape().begin(), wt.getShape().end());
+    q.scales = {step};
+    q.zeroPoints = {0};
+    q.storageMin = -(int64_t(1) << (maxExp - 1));
+    q.storageMax = int64_t(1) << (maxExp - 1);
+    for (double x : *values) {
+      double r = x / step;
+      if (r != std::nearbyint(r) || r < q.storageMin || r > q.storageMax)
+        return fail("power-of-two weight is not a code of its #lowbit.log "
+                    "encoding");
+      q.values.push_back(static_cast<int64_t>(r));
+    }
+    decoded = std::move(q);
+    w = decoded;
+  }
+  if (matmul) {
+    // [1, K, N] -> [N, K]
+    if (w->shape.size() != 3 || w->shape[0] != 1)
+      return fail("matmul weights must be a constant [1, K, N] tensor");
+    SmallVector<int64_t> perm = {0, 2, 1};
+    w->values = permute(w->values, w->shape, perm);
+    w->shape = {w->shape[2], w->shape[1]};
+    if (w->axis == 2)
+      w->axis = 0;
+    else if (w->axis >= 0)
+      return fail("matmul weights must be quantized per output column");
+  } else if (depthwise) {
+    // [KH, KW, C, M] -> [C * M, KH, KW, 1]
+    SmallVector<int64_t> perm = {2, 3, 0, 1};
+    int64_t kh = w->shape[0], kw = w->shape[1], c = w->shape[2],
+            m = w->shape[3];
+    if (w->axis >= 0 && !(w->axis == 2 && m == 1))
+      return fail("depthwise weights must be quantized per channel with "
+                  "multiplier 1, or per tensor");
+    w->values = permute(w->values, w->shape, perm);
+    w->shape = {c * m, kh, kw, 1};
+    if (w->axis >= 0)
+      w->axis = 0;
+  } else if (w->axis > 0) {
+    return fail("convolution weights must be quantized per output channel");
+  }
+  int64_t outChannels = w->shape[0];
+  for (int64_t c = 0; c < (w->axis < 0 ? 1 : outChannels); ++c)
+    if (w->zeroPoint(c) != 0)
+      return fail("asymmetric weights (non-zero weight zero point) are not "
+                  "supported by the integer kernels; use symmetric or pow2 "
+                  "weights");
+  int64_t inner = static_cast<int64_t>(w->values.size()) / outChannels;
+
+  // Accumulator scale per channel, bias in accumulator units.
+  std::vector<double> bias(outChannels, 0.0);
+  auto addBias = [&](Value v) -> LogicalResult {
+    std::vector<double> b = perChannel(v, outChannels);
+    if (b.empty())
+      return failure();
+    for (int64_t c = 0; c < outChannels; ++c)
+      bias[c] += b[c];
+    return success();
+  };
+  if (!matmul && failed(addBias(anchor->getOperand(2))))
+    return fail("bias must be a constant with one value per output channel");
+  for (Value v : epi.biasAdds)
+    if (failed(addBias(v)))
+      return fail("bias add must be a constant with one value per output "
+                  "channel");
+  std::vector<int64_t> biasQ(outChannels);
+  int64_t maxIn = std::max(std::abs(inQ.getStorageTypeMin() - inQ.getZeroPoint()),
+                           std::abs(inQ.getStorageTypeMax() - inQ.getZeroPoint()));
+  bool wide = false;
+  for (int64_t c = 0; c < outChannels; ++c) {
+    double accScale = inQ.getScale() * w->scale(c);
+    double bq = std::nearbyint(bias[c] / accScale);
+    if (!(std::fabs(bq) < 9.0e15))
+      return fail("bias is too large for the accumulator");
+    biasQ[c] = static_cast<int64_t>(bq);
+    // Range proof: |acc| <= |bias| + max|x - zp| * sum |w|.
+    double bound = std::fabs(bq);
+    for (int64_t i = 0; i < inner; ++i)
+      bound += static_cast<double>(maxIn) *
+               std::fabs(static_cast<double>(w->values[c * inner + i]));
+    if (bound > 2147483647.0)
+      wide = true;
+  }
+  IntegerType accType = b.getIntegerType(wide ? 64 : 32);
+
+  // The integer weight constant.
+  MLIRContext *ctx = &getContext();
+  unsigned wBits = std::max<int64_t>(-w->storageMin, w->storageMax) > 127 ? 16 : 8;
+  auto wStorage = IntegerType::get(ctx, wBits);
+  Type f32 = b.getF32Type();
+  unsigned flags = quant::QuantizationFlags::Signed;
+  Type wElt =
+      w->axis < 0
+          ? Type(quant::UniformQuantizedType::get(flags, wStorage, f32,
+                                                  w->scales[0], 0,
+                                                  w->storageMin, w->storageMax))
+          : Type(quant::UniformQuantizedPerAxisType::get(
+                flags, wStorage, f32, w->scales,
+                SmallVector<int64_t>(w->scales.size(), 0), 0, w->storageMin,
+                w->storageMax));
+  SmallVector<APInt> stored;
+  stored.reserve(w->values.size());
+  for (int64_t v : w->values)
+    stored.emplace_back(wBits, static_cast<uint64_t>(v), /*isSigned=*/true);
+  auto wAttr = DenseElementsAttr::get(
+      RankedTensorType::get(w->shape, wStorage), stored);
+  Value weight =
+      ConstantOp::create(b, loc, RankedTensorType::get(w->shape, wElt), wAttr);
+  SmallVector<APInt> biasInts;
+  for (int64_t v : biasQ)
+    biasInts.emplace_back(accType.getWidth(), static_cast<uint64_t>(v), true);
+  auto biasType = RankedTensorType::get({outChannels}, accType);
+  Value biasV = ConstantOp::create(
+      b, loc, biasType, DenseElementsAttr::get(biasType, biasInts));
+
+  // The accumulating op.
+  Value acc;
+  if (matmul) {
+    auto inType = cast<RankedTensorType>(input->getType());
+    if (inType.getRank() != 3 || inType.getDimSize(0) != 1)
+      return fail("matmul input must be [1, M, K]");
+    Value in2 = reshapeTo(b, loc, *input,
+                          {inType.getDimSize(1), inType.getDimSize(2)});
+    auto accT = RankedTensorType::get({inType.getDimSize(1), outChannels},
+                                      accType);
+    acc = FullyConnectedOp::create(b, loc, TypeRange{accT},
+                                   ValueRange{in2, weight, biasV},
+                                   ArrayRef<NamedAttribute>{})
+              .getResult();
+  } else {
+    auto resT = cast<RankedTensorType>(anchor->getResult(0).getType());
+    auto accT = RankedTensorType::get(resT.getShape(), accType);
+    int64_t groups = depthwise ? cast<RankedTensorType>(input->getType())
+                                     .getDimSize(3)
+                               : 1;
+    SmallVector<NamedAttribute> attrs = {
+        b.getNamedAttr("stride", anchor->getAttr("stride")),
+        b.getNamedAttr("pad", anchor->getAttr("pad")),
+        b.getNamedAttr("dilation", anchor->getAttr("dilation")),
+        b.getNamedAttr("groups", b.getI64IntegerAttr(groups))};
+    acc = Conv2DOp::create(b, loc, TypeRange{accT},
+                           ValueRange{*input, weight, biasV}, attrs)
+              .getResult();
+  }
+
+  // Requant to the quantize's type: M[c] = S_in * S_w[c] / S_out.
+  auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
+  auto accTy = cast<RankedTensorType>(acc.getType());
+  int64_t rank = accTy.getRank();
+  std::vector<double> alpha;
+  if (epi.slopes) {
+    alpha = perChannel(epi.slopes, outChannels);
+    if (alpha.empty())
+      return fail("PReLU slope must be one value or one per channel");
+  }
+  SmallVector<int32_t> pm, ps, nm, ns;
+  int64_t n = (w->axis < 0 && (alpha.empty() || llvm::all_equal(alpha)))
+                  ? 1
+                  : outChannels;
+  for (int64_t c = 0; c < n; ++c) {
+    double s = inQ.getScale() * w->scale(c) / outQ.getScale();
+    auto m = multiplier(loc, s);
+    if (failed(m))
+      return failure();
+    pm.push_back(m->multiplier);
+    ps.push_back(m->shift);
+    if (!alpha.empty()) {
+      auto mn = multiplier(loc, alpha[c] * s, /*allowNegative=*/true);
+      if (failed(mn))
+        return failure();
+      nm.push_back(mn->multiplier);
+      ns.push_back(mn->shift);
+    }
+  }
+  auto [lo, hi] = saturation(epi, outQ);
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("multiplier", b.getDenseI32ArrayAttr(pm)),
+      b.getNamedAttr("shift", b.getDenseI32ArrayAttr(ps)),
+      b.getNamedAttr("rounding", roundingAttr())};
+  if (n > 1)
+    attrs.push_back(b.getNamedAttr("axis", b.getI64IntegerAttr(rank - 1)));
+  if (!nm.empty()) {
+    attrs.push_back(b.getNamedAttr("neg_multiplier", b.getDenseI32ArrayAttr(nm)));
+    attrs.push_back(b.getNamedAttr("neg_shift", b.getDenseI32ArrayAttr(ns)));
+  }
+  if (lo != outQ.getStorageTypeMin())
+    attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
+  if (hi != outQ.getStorageTypeMax())
+    attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
+  Value r = RequantOp::create(b, loc, TypeRange{withElement(accTy, outQ)},
+                              ValueRange{acc}, attrs)
+                .getResult();
+  return reshapeTo(b, loc, r, outType.getShape());
+}
+
+FailureOr<Value> ConvertTosaToLowBitPass::lowerAdd(OpBuilder &b,
+                                                   tosa::AddOp add,
+                                                   const Epilogue &epi,
+                                                   RankedTensorType outType) {
+  Location loc = add.getLoc();
+  auto lhs = quantizedSource(b, add.getInput1(), loc);
+  auto rhs = quantizedSource(b, add.getInput2(), loc);
+  if (failed(lhs) || failed(rhs))
+    return add.emitError("convert-tosa-to-lowbit: both inputs of an add must "
+                         "be quantized activations"),
+           failure();
+  if (cast<ShapedType>(lhs->getType()).getShape() !=
+      cast<ShapedType>(rhs->getType()).getShape())
+    return add.emitError("convert-tosa-to-lowbit: broadcasting adds are not "
+                         "supported by the integer target"),
+           failure();
+  if (epi.slopes)
+    return add.emitError("convert-tosa-to-lowbit: PReLU after an add is not "
+                         "supported by the integer target"),
+           failure();
+  auto qa = activationType(*lhs), qb = activationType(*rhs);
+  auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
+  // Common intermediate scale 2 max(Sa, Sb) / 2^shift, as in TFLite.
+  unsigned bits = std::max(qa.getStorageTypeIntegralWidth(),
+                           qb.getStorageTypeIntegralWidth());
+  int32_t shift = bits <= 8 ? 20 : 12;
+  double twiceMax = 2 * std::max(qa.getScale(), qb.getScale());
+  auto ma = multiplier(loc, qa.getScale() / twiceMax);
+  auto mb = multiplier(loc, qb.getScale() / twiceMax);
+  auto mo = multiplier(loc, twiceMax / (std::ldexp(1.0, shift) *
+                                        outQ.getScale()));
+  if (failed(ma) || failed(mb) || failed(mo))
+    return failure();
+  auto [lo, hi] = saturation(epi, outQ);
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("input_shift", b.getI32IntegerAttr(shift)),
+      b.getNamedAttr("lhs_multiplier", b.getI32IntegerAttr(ma->multiplier)),
+      b.getNamedAttr("lhs_shift", b.getI32IntegerAttr(ma->shift)),
+      b.getNamedAttr("rhs_multiplier", b.getI32IntegerAttr(mb->multiplier)),
+      b.getNamedAttr("rhs_shift", b.getI32IntegerAttr(mb->shift)),
+      b.getNamedAttr("output_multiplier", b.getI32IntegerAttr(mo->multiplier)),
+      b.getNamedAttr("output_shift", b.getI32IntegerAttr(mo->shift)),
+      b.getNamedAttr("rounding", roundingAttr())};
+  if (lo != outQ.getStorageTypeMin())
+    attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
+  if (hi != outQ.getStorageTypeMax())
+    attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
+  Value r = AddOp::create(b, loc, TypeRange{withElement(lhs->getType(), outQ)},
+                          ValueRange{*lhs, *rhs}, attrs)
+                .getResult();
+  return reshapeTo(b, loc, r, outType.getShape());
+}
+
+LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
+  auto outType = cast<RankedTensorType>(q.getType());
+  auto outQ = dyn_cast<quant::UniformQuantizedType>(outType.getElementType());
+  if (!outQ)
+    return q.emitError("convert-tosa-to-lowbit: activations must be "
+                       "quantized per tensor"),
+           failure();
+  outType = withElement(outType, containerType(outQ));
+  OpBuilder b(q);
+  Location loc = q.getLoc();
+  Epilogue epi;
+  Value start = parseEpilogue(q.getInput(), epi);
+  Operation *anchor = start.getDefiningOp();
+  FailureOr<Value> result = failure();
+
+  if (anchor &&
+      isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MatMulOp>(anchor)) {
+    result = lowerLinear(b, anchor, epi, outType);
+  } else if (!epi.biasAdds.empty()) {
+    return q.emitError("convert-tosa-to-lowbit: a constant add that does "
+                       "not follow a convolution or matrix product is not "
+                       "supported by the integer target"),
+           failure();
+  } else if (auto add = dyn_cast_or_null<tosa::AddOp>(anchor)) {
+    result = lowerAdd(b, add, epi, outType);
+  } else if (auto cat = dyn_cast_or_null<tosa::ConcatOp>(anchor)) {
+    SmallVector<Value> inputs;
+    for (Value v : cat.getInput1()) {
+      auto s = quantizedSource(b, v, loc);
+      if (failed(s))
+        return cat.emitError("convert-tosa-to-lowbit: concat inputs must be "
+                             "quantized activations"),
+               failure();
+      auto r = rescale(b, loc, *s, Epilogue(),
+                       withElement(s->getType(), outType.getElementType()));
+      if (failed(r))
+        return failure();
+      inputs.push_back(*r);
+    }
+    auto catType = withElement(cat.getType(), outType.getElementType());
+    Value c = ConcatOp::create(b, cat.getLoc(), catType, inputs,
+                               b.getI64IntegerAttr(cat.getAxis()));
+    result = rescale(b, loc, c, epi, withElement(c.getType(),
+                                                 outType.getElementType()));
+  } else if (BlockArgument arg = argumentBehind(start)) {
+    // A quantized function input: the argument becomes quantized.
+    if (epi.clampMin || epi.slopes)
+      return q.emitError("convert-tosa-to-lowbit: activation on a function "
+                         "input is not supported"),
+             failure();
+    auto argType = cast<RankedTensorType>(arg.getType());
+    if (!argType.getElementType().isF32() &&
+        argType.getElementType() != outType.getElementType())
+      return q.emitError("convert-tosa-to-lowbit: function input is "
+                         "quantized twice with different parameters"),
+             failure();
+    arg.setType(withElement(argType, outType.getElementType()));
+    // Reshapes and transposes between the argument and the quantize.
+    result = reshapeTo(b, loc, replayMovement(b, start, arg),
+                       outType.getShape());
+  } else {
+    auto src = quantizedSource(b, start, loc);
+    if (failed(src)) {
+      Operation *bad = anchor ? anchor : q.getOperation();
+      return bad->emitError("convert-tosa-to-lowbit: '")
+                 << bad->getName()
+                 << "' cannot be lowered to the integer target (no integer "
+                    "form of this op, or its inputs are not quantized)",
+             failure();
+    }
+    auto type = withElement(src->getType(), outType.getElementType());
+    result = rescale(b, loc, *src, epi, type);
+    if (succeeded(result))
+      result = reshapeTo(b, loc, *result, outType.getShape());
+  }
+  if (failed(result))
+    return failure();
+  q.getResult().replaceAllUsesWith(*result);
+  q.erase();
+  return success();
+}
+
+void ConvertTosaToLowBitPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  if (func.isExternal())
+    return;
+  // A float argument quantized through reshapes: arguments change type in
+  // place, so their float users are rewritten first.
+  SmallVector<QuantizeOp> quantizes;
+  func.walk([&](QuantizeOp q) { quantizes.push_back(q); });
+  for (QuantizeOp q : quantizes)
+    if (failed(lowerQuantize(q)))
+      return signalPassFailure();
+
+  // Results: a dequantized value (through reshapes) is returned quantized.
+  auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+  OpBuilder b(ret);
+  for (OpOperand &operand : ret->getOpOperands()) {
+    Value v = operand.get();
+    auto src = quantizedSource(b, v, ret.getLoc());
+    if (failed(src) || !activationType(*src)) {
+      if (isa<FloatType>(getElementTypeOrSelf(v.getType())))
+      {
+        ret.emitError() << "convert-tosa-to-lowbit: result #"
+                   << operand.getOperandNumber()
+                   << " is not quantized (its producer '"
+                   << (v.getDefiningOp() ? v.getDefiningOp()->getName()
+                                         : OperationName("func.arg", &getContext()))
+                   << "' stays float: quantize it or end the model before "
+                      "it)";
+        return signalPassFailure();
+      }
+      continue;
+    }
+    operand.set(*src);
+  }
+
+  // Drop the float graph that is no longer used.
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (Operation &op : llvm::make_early_inc_range(
+             llvm::reverse(func.getBody().front().getOperations()))) {
+      if (op.hasTrait<OpTrait::IsTerminator>() || !op.use_empty())
+        continue;
+      if (isa<tosa::TosaOp, DequantizeOp, BitcastOp, ConstantOp,
+              quant::StorageCastOp, arith::ConstantOp>(op) ||
+          op.getDialect()->getNamespace() == "tosa") {
+        op.erase();
+        changed = true;
+      }
+    }
+  }
+  // Anything float left is an op the integer target cannot run.
+  for (Operation &op : func.getBody().front()) {
+    if (isa<func::ReturnOp, ConstantOp>(op))
+      continue;
+    if (op.getDialect() && op.getDialect()->getNamespace() == "lowbit" &&
+        !isa<DequantizeOp, QuantizeOp>(op))
+      continue;
+    if (isa<tosa::ConstShapeOp>(op))
+      continue;
+    op.emitError("convert-tosa-to-lowbit: '")
+        << op.getName() << "' cannot be lowered to the integer target";
+    return signalPassFailure();
+  }
+  for (BlockArgument arg : func.getArguments())
+    if (isa<FloatType>(getElementTypeOrSelf(arg.getType())) &&
+        !arg.use_empty())
+    {
+      func.emitError() << "convert-tosa-to-lowbit: argument #"
+                       << arg.getArgNumber() << " is used as float";
+      return signalPassFailure();
+    }
+  func.setFunctionType(FunctionType::get(
+      &getContext(), func.getBody().front().getArgumentTypes(),
+      ret->getOperandTypes()));
+}
+
+} // namespace

@@ -1,0 +1,156 @@
+//===- Ops.h - Whole-tensor integer operations of the lowbit dialect -*- C++ -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// One function per integer `lowbit` op, over whole tensors with flat
+// arguments. The reference evaluator and the C++ that `lowbitc --emit=cpp`
+// generates both call these, so the two cannot disagree: every rounding and
+// saturation goes through Requant.h and every window through Kernels.h.
+//
+// Everything here is allocation-free and reentrant. Element types are
+// template parameters (int8_t, uint8_t, int16_t for stored tensors; int32_t
+// or int64_t for accumulators).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_RUNTIME_OPS_H
+#define LOWBIT_RUNTIME_OPS_H
+
+#include "lowbit/runtime/Kernels.h"
+#include "lowbit/runtime/Requant.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace lowbit {
+namespace rt {
+
+/// lowbit.requant (and lowbit.prelu): for element i in channel
+/// c = (i / inner) % channels,
+///   out[i] = saturate(outZp + apply_scale(in[i] - inZp, M), lo, hi)
+/// with M = (mul, shift)[c] (index 0 when posPerChannel is false), or, when
+/// negMul is non-null and in[i] - inZp < 0, M = (negMul, negShift)[c]
+/// (index 0 when negPerChannel is false): the dual-multiplier requant.
+template <typename TIn, typename TOut>
+void requantTensor(const TIn *in, TOut *out, int64_t count, int64_t inner,
+                   int64_t channels, const int32_t *mul, const int32_t *shift,
+                   bool posPerChannel, const int32_t *negMul,
+                   const int32_t *negShift, bool negPerChannel, int32_t inZp,
+                   int32_t outZp, int32_t lo, int32_t hi, RoundingMode mode) {
+  if (inner <= 0)
+    inner = 1;
+  if (channels <= 0)
+    channels = 1;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t c = (i / inner) % channels;
+    const int64_t v = static_cast<int64_t>(in[i]) - inZp;
+    const int64_t pc = posPerChannel ? c : 0;
+    const ScaleMultiplier pos{mul[pc], shift[pc]};
+    if (negMul) {
+      const int64_t nc = negPerChannel ? c : 0;
+      out[i] = static_cast<TOut>(requantizeDual(
+          v, pos, ScaleMultiplier{negMul[nc], negShift[nc]}, outZp, lo, hi,
+          mode));
+    } else {
+      out[i] = static_cast<TOut>(requantize(v, pos, outZp, lo, hi, mode));
+    }
+  }
+}
+
+/// lowbit.add: both inputs moved to a common intermediate scale, added and
+/// requantized (see the op's description).
+template <typename TA, typename TB, typename TOut>
+void addTensor(const TA *a, const TB *b, TOut *out, int64_t count,
+               int32_t aZp, int32_t bZp, int32_t inputShift,
+               ScaleMultiplier aM, ScaleMultiplier bM, ScaleMultiplier outM,
+               int32_t outZp, int32_t lo, int32_t hi, RoundingMode mode) {
+  const int64_t scale = int64_t(1) << inputShift;
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t av =
+        applyScale((static_cast<int64_t>(a[i]) - aZp) * scale, aM, mode);
+    const int64_t bv =
+        applyScale((static_cast<int64_t>(b[i]) - bZp) * scale, bM, mode);
+    out[i] = static_cast<TOut>(requantize(av + bv, outM, outZp, lo, hi, mode));
+  }
+}
+
+/// lowbit.clamp on stored values.
+template <typename T>
+void clampTensor(const T *in, T *out, int64_t count, int64_t lo, int64_t hi) {
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t v = static_cast<int64_t>(in[i]);
+    out[i] = static_cast<T>(v < lo ? lo : (v > hi ? hi : v));
+  }
+}
+
+/// lowbit.fully_connected: acc[r, o] = bias[o] + sum_i (in[r, i] - inZp) *
+/// w[o, i] with OI weights (bias may be null). Exact modulo 2^width of TAcc
+/// like the other integer kernels.
+template <typename TIn, typename TW, typename TAcc>
+void fullyConnectedInt(const TIn *in, const TW *w, const TAcc *bias,
+                       int32_t inZp, TAcc *out, int64_t rows, int64_t inner,
+                       int64_t outputs) {
+  using U = typename detail::IntAccumulator<TAcc>::type;
+  using detail::kLanes;
+  const U xZp = static_cast<U>(static_cast<int64_t>(inZp));
+  for (int64_t r = 0; r < rows; ++r) {
+    const TIn *x = in + r * inner;
+    int64_t o = 0;
+    auto finish = [&](int64_t oc, const U *lanes) {
+      U sum = bias ? static_cast<U>(bias[oc]) : U(0);
+      for (int64_t j = 0; j < kLanes; ++j)
+        sum += lanes[j];
+      out[r * outputs + oc] = static_cast<TAcc>(sum);
+    };
+    for (; o + 4 <= outputs; o += 4) {
+      U acc[4][kLanes] = {};
+      detail::dotBlockInt<4>(x, w + o * inner, inner, inner, xZp, U(0), acc);
+      for (int k = 0; k < 4; ++k)
+        finish(o + k, acc[k]);
+    }
+    for (; o < outputs; ++o) {
+      U acc[1][kLanes] = {};
+      detail::dotBlockInt<1>(x, w + o * inner, inner, inner, xZp, U(0), acc);
+      finish(o, acc[0]);
+    }
+  }
+}
+
+/// lowbit.conv2d: NHWC input, OHWI weights (I = C / groups; depthwise is
+/// groups == C), symmetric weights, exact modulo 2^width of TAcc.
+template <typename TIn, typename TW, typename TAcc>
+void conv2dTensor(const TIn *in, const TW *w, const TAcc *bias, int32_t inZp,
+                  TAcc *out, const Conv2DShape &s) {
+  conv2dInt<TIn, TW, TAcc>(in, w, bias, inZp, 0, out, s);
+}
+
+/// Quantizes float32 values with one scale and zero point (the float
+/// wrappers of generated code; lowbit.quantize per tensor).
+template <typename T>
+void quantizeTensor(const float *in, T *out, int64_t count, float scale,
+                    int32_t zp, int32_t qmin, int32_t qmax) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = static_cast<T>(quantizeValue(in[i], scale, zp, qmin, qmax));
+}
+
+/// Dequantizes stored values with one scale and zero point.
+template <typename T>
+void dequantizeTensor(const T *in, float *out, int64_t count, double scale,
+                      int32_t zp) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = static_cast<float>(
+        dequantizeValue(static_cast<int32_t>(in[i]), scale, zp));
+}
+
+/// Copies `bytes` bytes (a reshape whose result cannot alias its input).
+inline void copyBytes(const void *in, void *out, int64_t bytes) {
+  if (in != out)
+    std::memmove(out, in, static_cast<size_t>(bytes));
+}
+
+} // namespace rt
+} // namespace lowbit
+
+#endif // LOWBIT_RUNTIME_OPS_H

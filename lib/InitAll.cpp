@@ -8,6 +8,7 @@
 
 #include "LowBit/IR/LowBitDialect.h"
 #include "LowBit/Transforms/Passes.h"
+#include "lowbit/Conversion/Passes.h"
 #include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,4 +33,5 @@ void lowbit::registerAllPasses() {
   mlir::tosa::registerTosaPasses();
   mlir::lowbit::registerLowBitPasses();
   lowbit::registerLowBitCommonPasses();
+  lowbit::registerLowBitConversionPasses();
 }

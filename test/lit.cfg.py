@@ -31,7 +31,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 config.substitutions.append(
     ("%lowbitc", os.path.join(config.lowbit_tools_dir, "lowbitc")))
 tool_dirs = [config.lowbit_tools_dir, config.llvm_tools_dir]
-tools = ["lowbit-opt", "lowbitc"]
+tools = ["lowbit-opt", "lowbitc", "lowbit-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Variables captured by FileCheck do not leak across CHECK-LABELs.

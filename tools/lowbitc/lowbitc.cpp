@@ -18,6 +18,7 @@
 #include "lowbit/Import/ONNX.h"
 #include "lowbit/InitAll.h"
 #include "lowbit/Support/Npy.h"
+#include "lowbit/Target/Cpp.h"
 #include "lowbit/Transforms/Passes.h"
 #include "lowbit/Quantization/Calibration.h"
 #include "LowBit/Transforms/Passes.h"
@@ -65,12 +66,16 @@ static cl::opt<std::string>
                         "several"),
                cl::value_desc("path"), cl::init("-"), cl::cat(category));
 
-enum class EmitKind { MLIR, Bytecode, None };
+enum class EmitKind { MLIR, Bytecode, Cpp, None };
 static cl::opt<EmitKind> emit(
     "emit", cl::desc("What to write to -o when not running"),
     cl::values(clEnumValN(EmitKind::MLIR, "mlir",
                           "textual MLIR: func + tosa float IR (default)"),
                clEnumValN(EmitKind::Bytecode, "mlirbc", "MLIR bytecode"),
+               clEnumValN(EmitKind::Cpp, "cpp",
+                          "integer-only C++ on the lowbit runtime into the "
+                          "folder -o: <name>.h, <name>.cpp, <name>_weights.S, "
+                          "<name>.weights.bin, <name>_summary.txt"),
                clEnumValN(EmitKind::None, "none",
                           "nothing (import and verify only)")),
     cl::init(EmitKind::MLIR), cl::cat(category));
@@ -159,6 +164,12 @@ static cl::opt<CompileTo> compileTo(
                           "--run quantizes float inputs and dequantizes "
                           "outputs like the generated C++'s float API")),
     cl::init(CompileTo::Auto), cl::cat(category));
+
+static cl::opt<std::string> modelName(
+    "model-name",
+    cl::desc("Prefix of the generated C symbols and file names for "
+             "--emit=cpp (default: the input file's name)"),
+    cl::init(""), cl::cat(category));
 
 static cl::opt<bool> noCleanup(
     "no-cleanup",
@@ -476,8 +487,15 @@ int main(int argc, char **argv) {
   }
 
   // --- lower to integer ops --------------------------------------------
+  if (emit == EmitKind::Cpp && (!runInputs.empty() || evaluate))
+    return fail("--emit=cpp writes C++ to compile; drop --emit=cpp to --run "
+                "the model in the evaluator");
+  if (emit == EmitKind::Cpp && compileTo == CompileTo::QDQ)
+    return fail("--emit=cpp needs integer ops; it cannot be combined with "
+                "--compile-to=qdq");
   bool lower = compileTo == CompileTo::Integer ||
-               (compileTo == CompileTo::Auto && !calibrationInputs.empty());
+               (compileTo == CompileTo::Auto &&
+                (!calibrationInputs.empty() || emit == EmitKind::Cpp));
   if (lower) {
     TimingScope t = timing.nest("lower");
     PassManager lpm(&context, ModuleOp::getOperationName());
@@ -496,6 +514,27 @@ int main(int argc, char **argv) {
     if (emit == EmitKind::None)
       return 0;
     TimingScope t = timing.nest("emit");
+    if (emit == EmitKind::Cpp) {
+      if (outputFile == "-")
+        return fail("--emit=cpp needs -o FOLDER for the model's files");
+      std::string name = modelName;
+      if (name.empty()) {
+        name = llvm::sys::path::stem(inputFile).str();
+        for (char &c : name)
+          if (!llvm::isAlnum(c))
+            c = '_';
+        if (name.empty() || llvm::isDigit(name[0]))
+          name = "model_" + name;
+      }
+      auto files = buildModelFiles(*module, name);
+      if (failed(files))
+        return 1;
+      std::string err = writeModelFiles(*files, outputFile, name);
+      if (!err.empty())
+        return fail(err);
+      llvm::errs() << files->summary;
+      return 0;
+    }
     std::string error;
     auto out = openOutputFile(outputFile, &error);
     if (!out)

@@ -144,6 +144,29 @@ void dequantizeTensor(const T *in, float *out, int64_t count, double scale,
         dequantizeValue(static_cast<int32_t>(in[i]), scale, zp));
 }
 
+/// lowbit.concat, one input at a time: copies `in` (outer x inInner
+/// elements) into columns [offset, offset + inInner) of `out` (outer x
+/// outInner elements), for `outer` = product of the dimensions before the
+/// axis and inner = the axis and the dimensions after it.
+template <typename T>
+void concatSlice(const T *in, T *out, int64_t outer, int64_t inInner,
+                 int64_t outInner, int64_t offset) {
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(out + o * outInner + offset, in + o * inInner,
+                static_cast<size_t>(inInner) * sizeof(T));
+}
+
+/// Typed pointer `offset` bytes into an arena or a weight blob (generated
+/// code addresses every tensor this way).
+template <typename T> inline T *bufferAt(void *base, int64_t offset) {
+  return reinterpret_cast<T *>(static_cast<unsigned char *>(base) + offset);
+}
+template <typename T>
+inline const T *bufferAt(const void *base, int64_t offset) {
+  return reinterpret_cast<const T *>(
+      static_cast<const unsigned char *>(base) + offset);
+}
+
 /// Copies `bytes` bytes (a reshape whose result cannot alias its input).
 inline void copyBytes(const void *in, void *out, int64_t bytes) {
   if (in != out)

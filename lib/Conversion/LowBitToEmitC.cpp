@@ -1,0 +1,869 @@
+//===- LowBitToEmitC.cpp - Integer lowbit IR to EmitC runtime calls -------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The module's integer-only function becomes two EmitC functions that call
+// the lowbit runtime (see Passes.td for the contract). Memory is planned
+// here: every tensor that is not a view, a constant or a caller's buffer
+// gets a fixed offset in the caller's arena, chosen first-fit over tensor
+// lifetimes in op order.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Conversion/Passes.h"
+
+#include "LowBit/IR/LowBitOps.h"
+
+#include "mlir/Dialect/EmitC/IR/EmitC.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <map>
+
+namespace lowbit {
+#define GEN_PASS_DEF_CONVERTLOWBITTOEMITC
+#include "lowbit/Conversion/Passes.h.inc"
+} // namespace lowbit
+
+using namespace mlir;
+namespace lb = mlir::lowbit;
+
+namespace {
+
+constexpr int64_t kAlign = 64;
+
+int64_t alignUp(int64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+/// Storage integer type of a tensor element type (quantized or integer).
+IntegerType storageType(Type elt) {
+  if (auto q = dyn_cast<quant::QuantizedType>(elt))
+    return IntegerType::get(elt.getContext(), q.getStorageTypeIntegralWidth(),
+                            q.isSigned() ? IntegerType::Signless
+                                         : IntegerType::Unsigned);
+  auto i = dyn_cast<IntegerType>(elt);
+  if (!i)
+    return {};
+  return IntegerType::get(elt.getContext(), i.getWidth(),
+                          i.isUnsigned() ? IntegerType::Unsigned
+                                         : IntegerType::Signless);
+}
+
+/// C name of a storage type, or "" when the runtime has no kernel for it.
+std::string cTypeName(IntegerType t) {
+  if (!t)
+    return "";
+  unsigned w = t.getWidth();
+  if (w != 8 && w != 16 && w != 32 && w != 64)
+    return "";
+  return (t.isUnsigned() ? "uint" : "int") + std::to_string(w) + "_t";
+}
+
+int64_t zeroPointOf(Type elt) {
+  if (auto q = dyn_cast<quant::UniformQuantizedType>(elt))
+    return q.getZeroPoint();
+  return 0;
+}
+
+std::pair<int64_t, int64_t> storageRange(Type elt) {
+  if (auto r = lb::getStorageRange(elt))
+    return *r;
+  return {0, 0};
+}
+
+/// A C++ literal that is exactly `v` (hexadecimal floating point).
+std::string exactDouble(double v) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << llvm::format("%a", v);
+  return s;
+}
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s;
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s;
+}
+
+/// Where a tensor's bytes are.
+struct Buffer {
+  enum Kind { Input, Output, Arena, Constant } kind;
+  int64_t index = 0; // argument / result number, or byte offset
+};
+
+struct Emitter {
+  Emitter(ModuleOp module, func::FuncOp func, StringRef name)
+      : module(module), func(func), name(name.str()),
+        b(module.getContext()), ctx(module.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  // --- analysis --------------------------------------------------------
+  Value root(Value v) {
+    while (Operation *def = v.getDefiningOp()) {
+      if (!isa<lb::ReshapeOp, lb::BitcastOp>(def))
+        break;
+      v = def->getOperand(0);
+    }
+    return v;
+  }
+  LogicalResult plan();
+  FailureOr<int64_t> addConstant(lb::ConstantOp op);
+  int64_t addBlob(const void *data, size_t bytes) {
+    int64_t off = alignUp(static_cast<int64_t>(blob.size()));
+    blob.resize(off + bytes);
+    if (bytes)
+      std::memcpy(blob.data() + off, data, bytes);
+    return off;
+  }
+  template <typename T> int64_t addArray(ArrayRef<T> values) {
+    return addBlob(values.data(), values.size() * sizeof(T));
+  }
+
+  // --- emission --------------------------------------------------------
+  Type ptrType(IntegerType t, bool isConst) {
+    if (isConst)
+      return emitc::PointerType::get(
+          emitc::OpaqueType::get(ctx, "const " + cTypeName(t)));
+    return emitc::PointerType::get(t);
+  }
+  Attribute lit(const Twine &text) {
+    return emitc::OpaqueAttr::get(ctx, text.str());
+  }
+  Attribute lit(int64_t v) { return lit(Twine(v)); }
+  /// Pointer to `offset` of the arena or of the weight blob.
+  Value pointerAt(Location loc, bool weights, int64_t offset, IntegerType t);
+  Value pointerOf(Value v);
+  void call(Location loc, StringRef callee, ArrayRef<Value> operands,
+            ArrayRef<Attribute> args, ArrayRef<std::string> templateArgs);
+  LogicalResult emitOp(Operation *op);
+  void emitFloatWrapper();
+  std::string header();
+
+  ModuleOp module;
+  func::FuncOp func;
+  std::string name;
+  OpBuilder b;
+  MLIRContext *ctx;
+
+  std::vector<uint8_t> blob;
+  llvm::DenseMap<Value, Buffer> buffers; // by root value
+  int64_t arenaBytes = 0, stagingBytes = 0;
+  SmallVector<int64_t> inputStaging, outputStaging;
+
+  // Emission state.
+  emitc::FuncOp runFunc;
+  Value arena, weights;
+  SmallVector<Value> inputs, outputs;
+  llvm::DenseMap<Value, Value> pointers; // root value -> emitted pointer
+  std::string summary;
+};
+
+FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
+  auto type = cast<RankedTensorType>(op.getType());
+  IntegerType st = storageType(type.getElementType());
+  if (cTypeName(st).empty())
+    return op.emitError("convert-lowbit-to-emitc: constant element type ")
+               << type.getElementType()
+               << " has no C storage type (8, 16, 32 or 64 bits)",
+           failure();
+  unsigned bytesPer = st.getWidth() / 8;
+  std::vector<uint8_t> bytes;
+  bytes.reserve(type.getNumElements() * bytesPer);
+  Attribute value = op.getValue();
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(value)) {
+    bool isUnsigned = cast<IntegerType>(dense.getElementType()).isUnsigned();
+    for (const APInt &v : dense.getValues<APInt>()) {
+      APInt w = isUnsigned ? v.zextOrTrunc(st.getWidth())
+                           : v.sextOrTrunc(st.getWidth());
+      uint64_t raw = w.getZExtValue();
+      for (unsigned i = 0; i < bytesPer; ++i)
+        bytes.push_back(static_cast<uint8_t>(raw >> (8 * i)));
+    }
+  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+    auto elt = dyn_cast<IntegerType>(res.getType().getElementType());
+    AsmResourceBlob *data = res.getRawHandle().getBlob();
+    if (!elt || elt.getWidth() != st.getWidth() || !data)
+      return op.emitError("convert-lowbit-to-emitc: cannot read the "
+                          "constant's resource"),
+             failure();
+    ArrayRef<char> raw = data->getData();
+    bytes.assign(raw.begin(), raw.end());
+  } else {
+    return op.emitError("convert-lowbit-to-emitc: unsupported constant "
+                        "attribute"),
+           failure();
+  }
+  if (static_cast<int64_t>(bytes.size()) != type.getNumElements() * bytesPer)
+    return op.emitError("convert-lowbit-to-emitc: constant has ")
+               << bytes.size() << " bytes, expected "
+               << type.getNumElements() * bytesPer,
+           failure();
+  return addBlob(bytes.data(), bytes.size());
+}
+
+LogicalResult Emitter::plan() {
+  Block &body = func.getBody().front();
+  for (BlockArgument arg : func.getArguments())
+    buffers[arg] = {Buffer::Input, arg.getArgNumber()};
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  // Results computed straight into the caller's output buffers.
+  for (OpOperand &o : ret->getOpOperands()) {
+    Value r = root(o.get());
+    if (isa<BlockArgument>(r) || buffers.count(r) ||
+        r.getDefiningOp<lb::ConstantOp>())
+      continue; // copied at the end
+    buffers[r] = {Buffer::Output, o.getOperandNumber()};
+  }
+  // Lifetimes.
+  llvm::DenseMap<Value, int64_t> lastUse;
+  std::vector<Operation *> ops;
+  for (Operation &op : body)
+    ops.push_back(&op);
+  for (int64_t i = 0, e = ops.size(); i < e; ++i)
+    for (Value v : ops[i]->getOperands())
+      lastUse[root(v)] = i;
+  // First fit over live intervals, in op order.
+  std::map<int64_t, std::pair<int64_t, int64_t>> live; // offset -> (end, last)
+  for (int64_t i = 0, e = ops.size(); i < e; ++i) {
+    Operation *op = ops[i];
+    if (auto c = dyn_cast<lb::ConstantOp>(op)) {
+      auto off = addConstant(c);
+      if (failed(off))
+        return failure();
+      buffers[c.getResult()] = {Buffer::Constant, *off};
+      continue;
+    }
+    if (isa<lb::ReshapeOp, lb::BitcastOp, func::ReturnOp>(op))
+      continue;
+    for (Value r : op->getResults()) {
+      if (buffers.count(r))
+        continue;
+      auto type = cast<RankedTensorType>(r.getType());
+      IntegerType st = storageType(type.getElementType());
+      if (cTypeName(st).empty() || !type.hasStaticShape())
+        return op->emitError("convert-lowbit-to-emitc: result type ")
+                   << type << " has no C storage (static shape, 8 to 64-bit "
+                              "integers)",
+               failure();
+      int64_t size = alignUp(type.getNumElements() * (st.getWidth() / 8));
+      int64_t off = 0;
+      for (auto &[start, endLast] : live) {
+        if (off + size <= start)
+          break;
+        off = std::max(off, endLast.first);
+      }
+      live[off] = {off + size, lastUse.count(r) ? lastUse[r] : i};
+      arenaBytes = std::max(arenaBytes, off + size);
+      buffers[r] = {Buffer::Arena, off};
+    }
+    for (auto it = live.begin(); it != live.end();)
+      it = it->second.second <= i ? live.erase(it) : std::next(it);
+  }
+  // Staging for the float wrapper, after the run's arena.
+  stagingBytes = 0;
+  auto stage = [&](Type t) {
+    auto type = cast<RankedTensorType>(t);
+    int64_t off = alignUp(arenaBytes) + stagingBytes;
+    stagingBytes += alignUp(type.getNumElements() *
+                            (storageType(type.getElementType()).getWidth() / 8));
+    return off;
+  };
+  for (Type t : func.getArgumentTypes())
+    inputStaging.push_back(stage(t));
+  for (Type t : func.getResultTypes())
+    outputStaging.push_back(stage(t));
+  return success();
+}
+
+Value Emitter::pointerAt(Location loc, bool fromWeights, int64_t offset,
+                         IntegerType t) {
+  Type result = ptrType(t, fromWeights);
+  auto op = emitc::CallOpaqueOp::create(
+      b, loc, TypeRange{result}, "lowbit::rt::bufferAt",
+      ValueRange{fromWeights ? weights : arena},
+      b.getArrayAttr({b.getIndexAttr(0), lit(offset)}),
+      b.getArrayAttr({lit(cTypeName(t))}));
+  return op.getResult(0);
+}
+
+Value Emitter::pointerOf(Value v) {
+  Value r = root(v);
+  auto it = pointers.find(r);
+  Value p = it->second;
+  // A view with another storage type (a bitcast) casts the pointer.
+  IntegerType want =
+      storageType(cast<RankedTensorType>(v.getType()).getElementType());
+  IntegerType have =
+      storageType(cast<RankedTensorType>(r.getType()).getElementType());
+  if (want == have)
+    return p;
+  bool isConst = buffers[r].kind == Buffer::Input ||
+                 buffers[r].kind == Buffer::Constant;
+  return emitc::CastOp::create(b, v.getLoc(), ptrType(want, isConst), p);
+}
+
+void Emitter::call(Location loc, StringRef callee, ArrayRef<Value> operands,
+                   ArrayRef<Attribute> args,
+                   ArrayRef<std::string> templateArgs) {
+  SmallVector<Attribute> t;
+  for (const std::string &s : templateArgs)
+    t.push_back(lit(s));
+  emitc::CallOpaqueOp::create(b, loc, TypeRange{}, callee, operands,
+                              b.getArrayAttr(args),
+                              t.empty() ? ArrayAttr() : b.getArrayAttr(t));
+}
+
+LogicalResult Emitter::emitOp(Operation *op) {
+  Location loc = op->getLoc();
+  if (isa<lb::ReshapeOp, lb::BitcastOp, lb::ConstantOp>(op))
+    return success();
+  // The result's pointer.
+  for (Value r : op->getResults()) {
+    Buffer buf = buffers[r];
+    IntegerType st =
+        storageType(cast<RankedTensorType>(r.getType()).getElementType());
+    if (buf.kind == Buffer::Output)
+      pointers[r] = outputs[buf.index];
+    else
+      pointers[r] = pointerAt(loc, false, buf.index, st);
+  }
+  auto idx = [&](unsigned i) { return b.getIndexAttr(i); };
+  auto typeOf = [](Value v) {
+    return cTypeName(
+        storageType(cast<RankedTensorType>(v.getType()).getElementType()));
+  };
+  auto count = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getNumElements();
+  };
+  llvm::raw_string_ostream sum(summary);
+  auto describe = [&](Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    std::string s = shapeStr(t.getShape()) + " ";
+    llvm::raw_string_ostream os(s);
+    if (auto q = dyn_cast<quant::UniformQuantizedType>(t.getElementType()))
+      os << (q.isSigned() ? "i" : "u") << q.getStorageTypeIntegralWidth()
+         << " scale " << llvm::format("%.6g", q.getScale()) << " zp "
+         << q.getZeroPoint();
+    else if (auto p = dyn_cast<quant::UniformQuantizedPerAxisType>(
+                 t.getElementType()))
+      os << (p.isSigned() ? "i" : "u") << p.getStorageTypeIntegralWidth()
+         << " [" << p.getStorageTypeMin() << ", " << p.getStorageTypeMax()
+         << "] per-channel (" << p.getScales().size() << " scales)";
+    else
+      os << t.getElementType();
+    return s;
+  };
+
+  if (auto conv = dyn_cast<lb::Conv2DOp>(op)) {
+    if (conv.getWeightEncoding())
+      return conv.emitError("convert-lowbit-to-emitc: log / STLQ weight "
+                            "encodings have no C++ kernel yet"),
+             failure();
+    auto in = cast<RankedTensorType>(conv.getInput().getType());
+    auto out = conv.getType();
+    auto w = cast<RankedTensorType>(conv.getWeight().getType());
+    ArrayRef<int64_t> st = conv.getStride(), pd = conv.getPad(),
+                      dl = conv.getDilation();
+    std::string shape;
+    llvm::raw_string_ostream os(shape);
+    os << "lowbit::rt::Conv2DShape{" << in.getDimSize(0) << ", "
+       << in.getDimSize(1) << ", " << in.getDimSize(2) << ", "
+       << in.getDimSize(3) << ", " << out.getDimSize(1) << ", "
+       << out.getDimSize(2) << ", " << out.getDimSize(3) << ", "
+       << w.getDimSize(1) << ", " << w.getDimSize(2) << ", " << st[0] << ", "
+       << st[1] << ", " << dl[0] << ", " << dl[1] << ", " << pd[0] << ", "
+       << pd[2] << ", " << static_cast<int64_t>(conv.getGroups()) << "}";
+    SmallVector<Value> operands = {pointerOf(conv.getInput()),
+                                   pointerOf(conv.getWeight()),
+                                   pointers[conv.getResult()]};
+    SmallVector<Attribute> args = {idx(0), idx(1)};
+    if (conv.getBias()) {
+      operands.push_back(pointerOf(conv.getBias()));
+      args.push_back(idx(3));
+    } else {
+      args.push_back(lit("nullptr"));
+    }
+    args.append({lit(zeroPointOf(in.getElementType())), idx(2), lit(shape)});
+    call(loc, "lowbit::rt::conv2dTensor", operands, args,
+         {typeOf(conv.getInput()), typeOf(conv.getWeight()),
+          typeOf(conv.getResult())});
+    sum << "conv2d      " << describe(conv.getInput()) << " * "
+        << describe(conv.getWeight()) << " groups " << conv.getGroups()
+        << " -> " << typeOf(conv.getResult()) << " accumulator\n";
+    return success();
+  }
+  if (auto fc = dyn_cast<lb::FullyConnectedOp>(op)) {
+    auto in = cast<RankedTensorType>(fc.getInput().getType());
+    auto w = cast<RankedTensorType>(fc.getWeight().getType());
+    SmallVector<Value> operands = {pointerOf(fc.getInput()),
+                                   pointerOf(fc.getWeight()),
+                                   pointers[fc.getResult()]};
+    SmallVector<Attribute> args = {idx(0), idx(1)};
+    if (fc.getBias()) {
+      operands.push_back(pointerOf(fc.getBias()));
+      args.push_back(idx(3));
+    } else {
+      args.push_back(lit("nullptr"));
+    }
+    args.append({lit(zeroPointOf(in.getElementType())), idx(2),
+                 lit(in.getDimSize(0)), lit(in.getDimSize(1)),
+                 lit(w.getDimSize(0))});
+    call(loc, "lowbit::rt::fullyConnectedInt", operands, args,
+         {typeOf(fc.getInput()), typeOf(fc.getWeight()),
+          typeOf(fc.getResult())});
+    sum << "fully_conn  " << describe(fc.getInput()) << " * "
+        << describe(fc.getWeight()) << " -> " << typeOf(fc.getResult())
+        << " accumulator\n";
+    return success();
+  }
+  auto rounding = [&](lb::RoundingMode m) {
+    return lit(m == lb::RoundingMode::double_round
+                   ? "lowbit::rt::RoundingMode::DoubleRound"
+                   : "lowbit::rt::RoundingMode::SingleRound");
+  };
+  auto requantCall = [&](Value in, Value result, ArrayRef<int32_t> mul,
+                         ArrayRef<int32_t> shift,
+                         std::optional<ArrayRef<int32_t>> negMul,
+                         std::optional<ArrayRef<int32_t>> negShift,
+                         std::optional<int64_t> axis, int64_t lo, int64_t hi,
+                         lb::RoundingMode mode) {
+    auto type = cast<RankedTensorType>(result.getType());
+    int64_t inner = 1, channels = 1;
+    if (axis) {
+      for (int64_t d = *axis + 1; d < type.getRank(); ++d)
+        inner *= type.getDimSize(d);
+      channels = type.getDimSize(*axis);
+    }
+    int64_t mOff = addArray(mul), sOff = addArray(shift);
+    auto i32 = IntegerType::get(ctx, 32);
+    SmallVector<Value> operands = {pointerOf(in), pointers[result],
+                                   pointerAt(loc, true, mOff, i32),
+                                   pointerAt(loc, true, sOff, i32)};
+    SmallVector<Attribute> args = {idx(0),       idx(1),
+                                   lit(count(in)), lit(inner),
+                                   lit(channels), idx(2),
+                                   idx(3),       lit(mul.size() > 1 ? "true" : "false")};
+    if (negMul) {
+      operands.push_back(pointerAt(loc, true, addArray(*negMul), i32));
+      operands.push_back(pointerAt(loc, true, addArray(*negShift), i32));
+      args.append({idx(4), idx(5),
+                   lit(negMul->size() > 1 ? "true" : "false")});
+    } else {
+      args.append({lit("nullptr"), lit("nullptr"), lit("false")});
+    }
+    Type outElt = type.getElementType();
+    args.append({lit(zeroPointOf(cast<RankedTensorType>(in.getType())
+                                     .getElementType())),
+                 lit(zeroPointOf(outElt)), lit(lo), lit(hi), rounding(mode)});
+    call(loc, "lowbit::rt::requantTensor", operands, args,
+         {typeOf(in), typeOf(result)});
+  };
+  if (auto rq = dyn_cast<lb::RequantOp>(op)) {
+    std::optional<ArrayRef<int32_t>> nm, ns;
+    if (auto v = rq.getNegMultiplier())
+      nm = *v;
+    if (auto v = rq.getNegShift())
+      ns = *v;
+    requantCall(rq.getInput(), rq.getResult(), rq.getMultiplier(),
+                rq.getShift(), nm, ns, rq.getAxis(), rq.getSaturationMin(),
+                rq.getSaturationMax(), rq.getRounding());
+    sum << "requant     -> " << describe(rq.getResult())
+        << (rq.isDual() ? " (dual multiplier: PReLU)" : "")
+        << (rq.getMin() || rq.getMax() ? " (clamped: ReLU/Clip)" : "")
+        << "\n";
+    return success();
+  }
+  if (auto pr = dyn_cast<lb::PReluOp>(op)) {
+    int32_t pm = static_cast<int32_t>(pr.getPosMultiplier());
+    int32_t ps = static_cast<int32_t>(pr.getPosShift());
+    auto [lo, hi] = storageRange(pr.getType().getElementType());
+    std::optional<int64_t> axis = pr.getAxis();
+    requantCall(pr.getInput(), pr.getResult(), ArrayRef<int32_t>(pm),
+                ArrayRef<int32_t>(ps), pr.getNegMultiplier(),
+                pr.getNegShift(), axis, lo, hi, pr.getRounding());
+    sum << "prelu       -> " << describe(pr.getResult()) << "\n";
+    return success();
+  }
+  if (auto add = dyn_cast<lb::AddOp>(op)) {
+    auto outElt = add.getType().getElementType();
+    auto [slo, shi] = storageRange(outElt);
+    int64_t lo = add.getMin() ? *add.getMin() : slo;
+    int64_t hi = add.getMax() ? *add.getMax() : shi;
+    auto sm = [&](IntegerAttr m, IntegerAttr s) {
+      return lit("lowbit::rt::ScaleMultiplier{" + std::to_string(m.getInt()) +
+                 ", " + std::to_string(s.getInt()) + "}");
+    };
+    call(loc, "lowbit::rt::addTensor",
+         {pointerOf(add.getLhs()), pointerOf(add.getRhs()),
+          pointers[add.getResult()]},
+         {idx(0), idx(1), idx(2), lit(count(add.getLhs())),
+          lit(zeroPointOf(add.getLhs().getType().getElementType())),
+          lit(zeroPointOf(add.getRhs().getType().getElementType())),
+          lit(add.getInputShiftAttr().getInt()),
+          sm(add.getLhsMultiplierAttr(), add.getLhsShiftAttr()),
+          sm(add.getRhsMultiplierAttr(), add.getRhsShiftAttr()),
+          sm(add.getOutputMultiplierAttr(), add.getOutputShiftAttr()),
+          lit(zeroPointOf(outElt)), lit(lo), lit(hi),
+          rounding(add.getRounding())},
+         {typeOf(add.getLhs()), typeOf(add.getRhs()), typeOf(add.getResult())});
+    sum << "add         -> " << describe(add.getResult()) << "\n";
+    return success();
+  }
+  if (auto cl = dyn_cast<lb::ClampOp>(op)) {
+    call(loc, "lowbit::rt::clampTensor",
+         {pointerOf(cl.getInput()), pointers[cl.getResult()]},
+         {idx(0), idx(1), lit(count(cl.getInput())), lit(cl.getMin()),
+          lit(cl.getMax())},
+         {typeOf(cl.getInput())});
+    sum << "clamp       -> " << describe(cl.getResult()) << "\n";
+    return success();
+  }
+  if (isa<lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp>(op)) {
+    Value in = op->getOperand(0), res = op->getResult(0);
+    auto it = cast<RankedTensorType>(in.getType());
+    auto ot = cast<RankedTensorType>(res.getType());
+    SmallVector<int64_t> k = {it.getDimSize(1), it.getDimSize(2)},
+                         s = {1, 1}, p = {0, 0, 0, 0};
+    bool includePad = false;
+    if (auto mp = dyn_cast<lb::MaxPoolOp>(op)) {
+      k.assign(mp.getKernel().begin(), mp.getKernel().end());
+      s.assign(mp.getStride().begin(), mp.getStride().end());
+      p.assign(mp.getPad().begin(), mp.getPad().end());
+    } else if (auto ap = dyn_cast<lb::AvgPoolOp>(op)) {
+      k.assign(ap.getKernel().begin(), ap.getKernel().end());
+      s.assign(ap.getStride().begin(), ap.getStride().end());
+      p.assign(ap.getPad().begin(), ap.getPad().end());
+      includePad = ap.getCountIncludePad();
+    }
+    std::string shape;
+    llvm::raw_string_ostream os(shape);
+    os << "lowbit::rt::Pool2DShape{" << it.getDimSize(0) << ", "
+       << it.getDimSize(1) << ", " << it.getDimSize(2) << ", "
+       << it.getDimSize(3) << ", " << ot.getDimSize(1) << ", "
+       << ot.getDimSize(2) << ", " << k[0] << ", " << k[1] << ", " << s[0]
+       << ", " << s[1] << ", " << p[0] << ", " << p[2] << "}";
+    if (isa<lb::MaxPoolOp>(op)) {
+      call(loc, "lowbit::rt::maxPool2d", {pointerOf(in), pointers[res]},
+           {idx(0), idx(1), lit(shape)}, {typeOf(in)});
+      sum << "max_pool    -> " << describe(res) << "\n";
+    } else {
+      auto [lo, hi] = storageRange(ot.getElementType());
+      call(loc, "lowbit::rt::avgPool2dInt", {pointerOf(in), pointers[res]},
+           {idx(0), idx(1), lit(shape), lit(zeroPointOf(ot.getElementType())),
+            lit(lo), lit(hi), lit(includePad ? "true" : "false")},
+           {typeOf(in)});
+      sum << "avg_pool    -> " << describe(res) << "\n";
+    }
+    return success();
+  }
+  if (auto tr = dyn_cast<lb::TransposeOp>(op)) {
+    auto it = cast<RankedTensorType>(tr.getInput().getType());
+    SmallVector<int64_t> shape(it.getShape());
+    int64_t shapeOff = addArray(ArrayRef<int64_t>(shape));
+    int64_t permOff = addArray(tr.getPerms());
+    IntegerType st = storageType(it.getElementType());
+    call(loc, "lowbit::rt::transpose",
+         {pointerOf(tr.getInput()), pointers[tr.getResult()],
+          pointerAt(loc, true, shapeOff, IntegerType::get(ctx, 64)),
+          pointerAt(loc, true, permOff, IntegerType::get(ctx, 32))},
+         {idx(0), idx(1), lit(st.getWidth() / 8), idx(2), idx(3),
+          lit(it.getRank())},
+         {});
+    sum << "transpose   -> " << describe(tr.getResult()) << "\n";
+    return success();
+  }
+  if (auto cat = dyn_cast<lb::ConcatOp>(op)) {
+    auto ot = cat.getType();
+    int64_t axis = cat.getAxis();
+    int64_t outer = 1, after = 1;
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= ot.getDimSize(d);
+    for (int64_t d = axis + 1; d < ot.getRank(); ++d)
+      after *= ot.getDimSize(d);
+    int64_t offset = 0;
+    for (Value in : cat.getInputs()) {
+      int64_t inInner =
+          cast<RankedTensorType>(in.getType()).getDimSize(axis) * after;
+      call(loc, "lowbit::rt::concatSlice", {pointerOf(in), pointers[cat.getResult()]},
+           {idx(0), idx(1), lit(outer), lit(inInner),
+            lit(ot.getDimSize(axis) * after), lit(offset)},
+           {typeOf(in)});
+      offset += inInner;
+    }
+    sum << "concat      -> " << describe(cat.getResult()) << "\n";
+    return success();
+  }
+  return op->emitError("convert-lowbit-to-emitc: '")
+             << op->getName()
+             << "' has no integer kernel in the C++ target (lower the model "
+                "with convert-tosa-to-lowbit first)",
+         failure();
+}
+
+void Emitter::emitFloatWrapper() {
+  Location loc = func.getLoc();
+  SmallVector<Type> args;
+  auto f32 = b.getF32Type();
+  for (size_t i = 0; i < func.getNumArguments(); ++i)
+    args.push_back(
+        emitc::PointerType::get(emitc::OpaqueType::get(ctx, "const float")));
+  for (size_t i = 0; i < func.getNumResults(); ++i)
+    args.push_back(emitc::PointerType::get(f32));
+  Type voidPtr = emitc::PointerType::get(emitc::OpaqueType::get(ctx, "void"));
+  args.push_back(voidPtr);
+  auto i32 = b.getI32Type();
+  auto fn = emitc::FuncOp::create(b, loc, name + "_run_float",
+                                  FunctionType::get(ctx, args, {i32}));
+  fn.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
+  Block *entry = fn.addEntryBlock();
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPointToStart(entry);
+  Value arenaArg = entry->getArgument(args.size() - 1);
+  Value savedArena = arena;
+  arena = arenaArg;
+  SmallVector<Value> qIn, qOut;
+  for (size_t i = 0; i < func.getNumArguments(); ++i) {
+    auto t = cast<RankedTensorType>(func.getArgumentTypes()[i]);
+    auto q = cast<quant::UniformQuantizedType>(t.getElementType());
+    IntegerType st = storageType(q);
+    Value p = pointerAt(loc, false, inputStaging[i], st);
+    qIn.push_back(p);
+    call(loc, "lowbit::rt::quantizeTensor", {entry->getArgument(i), p},
+         {b.getIndexAttr(0), b.getIndexAttr(1), lit(t.getNumElements()),
+          lit("static_cast<float>(" + exactDouble(q.getScale()) + ")"),
+          lit(q.getZeroPoint()), lit(q.getStorageTypeMin()),
+          lit(q.getStorageTypeMax())},
+         {cTypeName(st)});
+  }
+  for (size_t i = 0; i < func.getNumResults(); ++i) {
+    auto t = cast<RankedTensorType>(func.getResultTypes()[i]);
+    qOut.push_back(pointerAt(loc, false, outputStaging[i],
+                             storageType(t.getElementType())));
+  }
+  SmallVector<Value> runArgs(qIn);
+  runArgs.append(qOut);
+  runArgs.push_back(arenaArg);
+  emitc::CallOpaqueOp::create(b, loc, TypeRange{i32}, name + "_run",
+                              runArgs);
+  for (size_t i = 0; i < func.getNumResults(); ++i) {
+    auto t = cast<RankedTensorType>(func.getResultTypes()[i]);
+    auto q = cast<quant::UniformQuantizedType>(t.getElementType());
+    call(loc, "lowbit::rt::dequantizeTensor",
+         {qOut[i], entry->getArgument(func.getNumArguments() + i)},
+         {b.getIndexAttr(0), b.getIndexAttr(1), lit(t.getNumElements()),
+          lit(exactDouble(q.getScale())), lit(q.getZeroPoint())},
+         {cTypeName(storageType(q))});
+  }
+  Value zero = emitc::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
+  emitc::ReturnOp::create(b, loc, zero);
+  arena = savedArena;
+}
+
+std::string Emitter::header() {
+  std::string upper;
+  for (char c : name)
+    upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "// Generated by lowbitc: integer-only model '" << name << "'.\n"
+     << "// Link with the lowbit runtime; compile " << name
+     << "_weights.S with -I on the folder that holds " << name
+     << ".weights.bin.\n"
+     << "#ifndef " << upper << "_H\n#define " << upper << "_H\n\n"
+     << "#include <stdint.h>\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "// Bytes of scratch memory a call needs (run or run_float); the "
+        "arena must be\n// aligned to 64 bytes. Calls on different arenas may "
+        "run concurrently.\n"
+     << "#define " << upper << "_ARENA_BYTES " << alignUp(arenaBytes) + stagingBytes
+     << "\n#define " << upper << "_WEIGHT_BYTES " << blob.size() << "\n";
+  auto describe = [&](StringRef kind, unsigned i, Type t) {
+    auto type = cast<RankedTensorType>(t);
+    auto q = cast<quant::UniformQuantizedType>(type.getElementType());
+    os << "#define " << upper << "_" << kind << i << "_ELEMENTS "
+       << type.getNumElements() << "\n#define " << upper << "_" << kind << i
+       << "_SCALE " << llvm::format("%.17g", q.getScale()) << "\n#define "
+       << upper << "_" << kind << i << "_ZERO_POINT " << q.getZeroPoint()
+       << "\n";
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    describe("INPUT", i, func.getArgumentTypes()[i]);
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    describe("OUTPUT", i, func.getResultTypes()[i]);
+  os << "\n// Integer API: quantized inputs and outputs (shapes as in the "
+        "model). Returns 0.\nint32_t "
+     << name << "_run(";
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    os << "const "
+       << cTypeName(storageType(
+              cast<RankedTensorType>(func.getArgumentTypes()[i])
+                  .getElementType()))
+       << " *in" << i << ", ";
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    os << cTypeName(storageType(
+              cast<RankedTensorType>(func.getResultTypes()[i])
+                  .getElementType()))
+       << " *out" << i << ", ";
+  os << "void *arena);\n\n// Float API: quantizes the inputs, runs, "
+        "dequantizes the outputs. Returns 0.\nint32_t "
+     << name << "_run_float(";
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    os << "const float *in" << i << ", ";
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    os << "float *out" << i << ", ";
+  os << "void *arena);\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif // "
+     << upper << "_H\n";
+  return s;
+}
+
+LogicalResult Emitter::run() {
+  for (Type t : llvm::concat<const Type>(func.getArgumentTypes(),
+                                         func.getResultTypes())) {
+    auto type = dyn_cast<RankedTensorType>(t);
+    if (!type || !type.hasStaticShape() ||
+        !isa<quant::UniformQuantizedType>(type.getElementType()) ||
+        cTypeName(storageType(type.getElementType())).empty())
+      return func.emitError("convert-lowbit-to-emitc: every input and result "
+                            "must be a static tensor quantized per tensor "
+                            "(run convert-tosa-to-lowbit first); got ")
+                 << t,
+             failure();
+  }
+  if (failed(plan()))
+    return failure();
+
+  Location loc = func.getLoc();
+  b.setInsertionPointToEnd(module.getBody());
+  emitc::IncludeOp::create(b, loc, "lowbit/runtime/Ops.h");
+  emitc::IncludeOp::create(b, loc, b.getStringAttr(name + ".h"), UnitAttr());
+  emitc::VerbatimOp::create(
+      b, loc,
+      b.getStringAttr("extern \"C\" const unsigned char " + name +
+                      "_weights[];"));
+
+  SmallVector<Type> args;
+  for (Type t : func.getArgumentTypes())
+    args.push_back(ptrType(
+        storageType(cast<RankedTensorType>(t).getElementType()), true));
+  for (Type t : func.getResultTypes())
+    args.push_back(ptrType(
+        storageType(cast<RankedTensorType>(t).getElementType()), false));
+  Type voidPtr = emitc::PointerType::get(emitc::OpaqueType::get(ctx, "void"));
+  args.push_back(voidPtr);
+  auto i32 = b.getI32Type();
+  runFunc = emitc::FuncOp::create(b, loc, name + "_run",
+                                  FunctionType::get(ctx, args, {i32}));
+  runFunc.setSpecifiersAttr(b.getStrArrayAttr({"extern \"C\""}));
+  Block *entry = runFunc.addEntryBlock();
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(entry);
+    unsigned n = func.getNumArguments(), m = func.getNumResults();
+    for (unsigned i = 0; i < n; ++i)
+      inputs.push_back(entry->getArgument(i));
+    for (unsigned i = 0; i < m; ++i)
+      outputs.push_back(entry->getArgument(n + i));
+    arena = entry->getArgument(n + m);
+    weights = emitc::LiteralOp::create(
+        b, loc,
+        emitc::PointerType::get(
+            emitc::OpaqueType::get(ctx, "const unsigned char")),
+        name + "_weights");
+    for (BlockArgument a : func.getArguments())
+      pointers[a] = inputs[a.getArgNumber()];
+    Block &body = func.getBody().front();
+    for (Operation &op : body) {
+      if (auto c = dyn_cast<lb::ConstantOp>(op)) {
+        pointers[c.getResult()] = pointerAt(
+            c.getLoc(), true, buffers[c.getResult()].index,
+            storageType(c.getType().getElementType()));
+        continue;
+      }
+      if (isa<func::ReturnOp>(op))
+        continue;
+      if (failed(emitOp(&op)))
+        return failure();
+    }
+    // Results that are inputs, constants or a second view of a result.
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    for (OpOperand &o : ret->getOpOperands()) {
+      Value r = root(o.get());
+      Buffer buf = buffers[r];
+      if (buf.kind == Buffer::Output && buf.index == o.getOperandNumber())
+        continue;
+      auto t = cast<RankedTensorType>(o.get().getType());
+      int64_t bytes =
+          t.getNumElements() * (storageType(t.getElementType()).getWidth() / 8);
+      call(ret.getLoc(), "lowbit::rt::copyBytes",
+           {pointerOf(o.get()), outputs[o.getOperandNumber()]},
+           {b.getIndexAttr(0), b.getIndexAttr(1), lit(bytes)}, {});
+    }
+    Value zero = emitc::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
+    emitc::ReturnOp::create(b, loc, zero);
+  }
+  emitFloatWrapper();
+
+  // The files around the C++.
+  auto blobType = RankedTensorType::get(
+      {static_cast<int64_t>(blob.size())}, IntegerType::get(ctx, 8));
+  module->setAttr("lowbit.weights",
+                  DenseElementsAttr::getFromRawBuffer(
+                      blobType, ArrayRef<char>(reinterpret_cast<const char *>(
+                                                   blob.data()),
+                                               blob.size())));
+  module->setAttr("lowbit.header", b.getStringAttr(header()));
+  module->setAttr("lowbit.model_name", b.getStringAttr(name));
+  module->setAttr("lowbit.arena_bytes",
+                  b.getI64IntegerAttr(alignUp(arenaBytes) + stagingBytes));
+  std::string fullSummary;
+  llvm::raw_string_ostream os(fullSummary);
+  os << "model " << name << ": arena " << alignUp(arenaBytes) + stagingBytes
+     << " bytes (" << arenaBytes << " for the integer run), weights blob "
+     << blob.size() << " bytes\n"
+     << summary;
+  module->setAttr("lowbit.summary", b.getStringAttr(fullSummary));
+  func.erase();
+  return success();
+}
+
+struct ConvertLowBitToEmitCPass
+    : public ::lowbit::impl::ConvertLowBitToEmitCBase<ConvertLowBitToEmitCPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::string name = modelName;
+    bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+    for (char c : name)
+      valid &= std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    if (!valid) {
+      module.emitError() << "convert-lowbit-to-emitc: model-name '" << name
+                         << "' is not a C identifier";
+      return signalPassFailure();
+    }
+    SmallVector<func::FuncOp> funcs;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (!f.isExternal())
+        funcs.push_back(f);
+    if (funcs.size() != 1) {
+      module.emitError() << "convert-lowbit-to-emitc: expected one function "
+                            "to convert, found "
+                         << funcs.size();
+      return signalPassFailure();
+    }
+    Emitter e(module, funcs.front(), name);
+    if (failed(e.run()))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

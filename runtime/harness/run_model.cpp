@@ -1,0 +1,148 @@
+//===- run_model.cpp - Run a lowbitc-generated model on an .npy batch -----===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// A driver for one generated model with one input and one output. Build it
+// next to the model's files:
+//
+//   g++ -O2 -std=c++17 -I runtime/include -I OUT \
+//       '-DLOWBIT_MODEL_HEADER="NAME.h"' -DLOWBIT_MODEL=NAME \
+//       -DLOWBIT_MODEL_UPPER=UPPER_NAME \
+//       runtime/harness/run_model.cpp OUT/NAME.cpp OUT/NAME_weights.S \
+//       build/runtime/liblowbit_runtime.a -o run_NAME
+//   ./run_NAME inputs.npy outputs.npy
+//
+// inputs.npy is float32 holding N samples (N times the model's input
+// elements, any shape); outputs.npy gets float32 [N, output elements] from
+// the float API (<name>_run_float). Time per sample goes to stderr.
+//
+//===----------------------------------------------------------------------===//
+
+#include LOWBIT_MODEL_HEADER
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#define LB_CAT2(a, b) a##b
+#define LB_CAT(a, b) LB_CAT2(a, b)
+#define RUN_FLOAT LB_CAT(LOWBIT_MODEL, _run_float)
+#define ARENA_BYTES LB_CAT(LOWBIT_MODEL_UPPER, _ARENA_BYTES)
+#define IN_ELEMENTS LB_CAT(LOWBIT_MODEL_UPPER, _INPUT0_ELEMENTS)
+#define OUT_ELEMENTS LB_CAT(LOWBIT_MODEL_UPPER, _OUTPUT0_ELEMENTS)
+
+static int fail(const std::string &msg) {
+  std::fprintf(stderr, "run_model: error: %s\n", msg.c_str());
+  return 1;
+}
+
+/// Reads a little-endian float32 C-order .npy file.
+static bool readNpy(const char *path, std::vector<float> &data,
+                    std::string &err) {
+  FILE *f = std::fopen(path, "rb");
+  if (!f)
+    return err = std::string("cannot open ") + path, false;
+  char magic[8];
+  if (std::fread(magic, 1, 8, f) != 8 || std::memcmp(magic, "\x93NUMPY", 6)) {
+    std::fclose(f);
+    return err = std::string(path) + " is not an .npy file", false;
+  }
+  uint32_t headerLen = 0;
+  unsigned char len[4] = {0, 0, 0, 0};
+  size_t lenBytes = magic[6] == 1 ? 2 : 4;
+  if (std::fread(len, 1, lenBytes, f) != lenBytes) {
+    std::fclose(f);
+    return err = "truncated .npy header", false;
+  }
+  headerLen = len[0] | (len[1] << 8) | (len[2] << 16) | (uint32_t(len[3]) << 24);
+  std::string header(headerLen, '\0');
+  if (headerLen > (1u << 20) ||
+      std::fread(&header[0], 1, headerLen, f) != headerLen) {
+    std::fclose(f);
+    return err = "bad .npy header", false;
+  }
+  if (header.find("'<f4'") == std::string::npos ||
+      header.find("'fortran_order': False") == std::string::npos) {
+    std::fclose(f);
+    return err = std::string(path) + " must be a C-order float32 array",
+           false;
+  }
+  size_t open = header.find('('), close = header.find(')');
+  size_t count = 1;
+  std::string dims = header.substr(open + 1, close - open - 1);
+  for (size_t p = 0; p < dims.size();) {
+    while (p < dims.size() && (dims[p] == ' ' || dims[p] == ','))
+      ++p;
+    if (p >= dims.size())
+      break;
+    count *= std::strtoull(dims.c_str() + p, nullptr, 10);
+    while (p < dims.size() && dims[p] != ',')
+      ++p;
+  }
+  data.resize(count);
+  size_t got = std::fread(data.data(), sizeof(float), count, f);
+  std::fclose(f);
+  if (got != count)
+    return err = std::string(path) + " is truncated", false;
+  return true;
+}
+
+static bool writeNpy(const char *path, const std::vector<float> &data,
+                     size_t rows, size_t cols) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                       std::to_string(rows) + ", " + std::to_string(cols) +
+                       "), }";
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header.push_back('\n');
+  FILE *f = std::fopen(path, "wb");
+  if (!f)
+    return false;
+  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                           static_cast<unsigned char>(header.size() & 0xff),
+                           static_cast<unsigned char>(header.size() >> 8)};
+  bool ok = std::fwrite(pre, 1, 10, f) == 10 &&
+            std::fwrite(header.data(), 1, header.size(), f) == header.size() &&
+            std::fwrite(data.data(), sizeof(float), data.size(), f) ==
+                data.size();
+  return std::fclose(f) == 0 && ok;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3)
+    return fail("usage: run_model inputs.npy outputs.npy");
+  std::vector<float> in;
+  std::string err;
+  if (!readNpy(argv[1], in, err))
+    return fail(err);
+  if (in.empty() || in.size() % IN_ELEMENTS != 0)
+    return fail("input holds " + std::to_string(in.size()) +
+                " values, not a multiple of the model's " +
+                std::to_string(IN_ELEMENTS));
+  size_t samples = in.size() / IN_ELEMENTS;
+  std::vector<float> out(samples * OUT_ELEMENTS);
+  size_t arenaBytes = (ARENA_BYTES + 63) / 64 * 64;
+  void *arena = std::aligned_alloc(64, arenaBytes ? arenaBytes : 64);
+  if (!arena)
+    return fail("cannot allocate the arena");
+  auto start = std::chrono::steady_clock::now();
+  for (size_t s = 0; s < samples; ++s)
+    if (RUN_FLOAT(in.data() + s * IN_ELEMENTS, out.data() + s * OUT_ELEMENTS,
+                  arena) != 0)
+      return fail("the model returned an error");
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  std::free(arena);
+  std::fprintf(stderr, "run_model: %zu samples, %.4f ms per sample\n",
+               samples, ms / samples);
+  if (!writeNpy(argv[2], out, samples, OUT_ELEMENTS))
+    return fail(std::string("cannot write ") + argv[2]);
+  return 0;
+}

@@ -30,6 +30,10 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # numpy, onnx and torch.
 config.substitutions.append(
     ("%lowbitc", os.path.join(config.lowbit_tools_dir, "lowbitc")))
+# The runtime library the generated C++ links against.
+config.substitutions.append(
+    ("%lowbit_runtime_lib",
+     os.path.join(config.lowbit_obj_root, "runtime", "liblowbit_runtime.a")))
 tool_dirs = [config.lowbit_tools_dir, config.llvm_tools_dir]
 tools = ["lowbit-opt", "lowbitc", "lowbit-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -3,8 +3,9 @@
 
   load(split) -> (images float32 [N, 1, 28, 28] in [0, 1], labels int64 [N])
 
-`python3 data.py OUT_DIR` also writes test_images.npy / test_labels.npy (the
-10,000 test images) and calib_images.npy (500 training images, the
+`python3 data.py OUT_DIR [--test N] [--calib M]` also writes
+test_images.npy / test_labels.npy (the first N of the 10,000 test images,
+all by default) and calib_images.npy (M = 500 training images, the
 calibration set) for lowbitc.
 """
 import gzip
@@ -34,17 +35,25 @@ def load(split):
 
 
 def main():
-    out = sys.argv[1] if len(sys.argv) > 1 else "."
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", nargs="?", default=".")
+    ap.add_argument("--test", type=int, default=10000)
+    ap.add_argument("--calib", type=int, default=500)
+    args = ap.parse_args()
+    out = args.out
     os.makedirs(out, exist_ok=True)
     test_x, test_y = load("test")
+    test_x, test_y = test_x[:args.test], test_y[:args.test]
     np.save(os.path.join(out, "test_images.npy"), test_x)
     np.save(os.path.join(out, "test_labels.npy"), test_y)
     train_x, _ = load("train")
     # A fixed, spread-out calibration subset of the training set.
-    idx = np.random.RandomState(0).choice(len(train_x), 500, replace=False)
+    idx = np.random.RandomState(0).choice(len(train_x), args.calib,
+                                          replace=False)
     np.save(os.path.join(out, "calib_images.npy"), train_x[np.sort(idx)])
-    print("wrote %d test images and 500 calibration images to %s"
-          % (len(test_x), out))
+    print("wrote %d test images and %d calibration images to %s"
+          % (len(test_x), args.calib, out))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""The generated C++ against the reference evaluator, bit for bit.
+
+    cpp_bitexact.py --lowbitc LOWBITC --runtime-lib LIB --work DIR
+                    --model M.onnx --input X.npy [--calibration C.npy]
+                    [--flag=LOWBITC_FLAG ...]
+
+1. `lowbitc M.onnx [--calibration C.npy] FLAGS --emit=cpp -o DIR/cpp`
+2. g++ -O2 builds it with runtime/harness/run_model.cpp and the runtime;
+3. the executable runs the float API on every sample of X.npy;
+4. `lowbitc M.onnx [--calibration C.npy] FLAGS --run X.npy` runs the same
+   integer IR in the evaluator;
+5. both outputs (dequantized with the same rule) must be identical.
+
+Prints `cpp-bitexact: N elements, M mismatches` and exits 1 on a mismatch.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "runtime", "harness"))
+import build_model  # noqa: E402
+
+
+def run(cmd):
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit("cpp-bitexact: FAILED: %s\n%s" % (" ".join(cmd), proc.stderr))
+    return proc
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lowbitc", required=True)
+    ap.add_argument("--runtime-lib", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--input", required=True)
+    ap.add_argument("--calibration")
+    ap.add_argument("--name", default="model")
+    ap.add_argument("--flag", action="append", default=[])
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    common = [args.lowbitc, args.model] + args.flag
+    if args.calibration:
+        common += ["--calibration", args.calibration]
+    cpp_dir = os.path.join(args.work, "cpp")
+    run(common + ["--emit=cpp", "--model-name", args.name, "-o", cpp_dir])
+    exe, seconds = build_model.build(cpp_dir, args.name, args.runtime_lib)
+    cpp_out = os.path.join(args.work, "cpp_out.npy")
+    run([exe, args.input, cpp_out])
+    eval_out = os.path.join(args.work, "eval_out.npy")
+    run(common + ["--compile-to=integer", "--run", args.input, "-o",
+                  eval_out])
+    a = np.load(cpp_out).reshape(-1)
+    b = np.load(eval_out).reshape(-1)
+    if a.shape != b.shape:
+        sys.exit("cpp-bitexact: FAILED: %d C++ values, %d evaluator values"
+                 % (a.size, b.size))
+    mismatches = int((a.view(np.uint32) != b.view(np.uint32)).sum())
+    print("cpp-bitexact: %d elements, %d mismatches (g++ -O2 build %.1f s)"
+          % (a.size, mismatches, seconds))
+    if mismatches:
+        idx = np.nonzero(a != b)[0][:5]
+        print("cpp-bitexact: FAILED, first at %s: C++ %s evaluator %s"
+              % (idx.tolist(), a[idx].tolist(), b[idx].tolist()))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

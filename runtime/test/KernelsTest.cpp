@@ -827,20 +827,33 @@ TEST(Conv2DF32, ReportsThroughput) {
 
 } // namespace
 
-TEST(AvgPool2DInt, RoundsWithTheRequantRule) {
+TEST(AvgPool2DInt, RoundsTheExactMeanHalfToEven) {
   using namespace lowbit::rt;
-  // (x - zp) = [1, 2, 3, 4] over a 2x2 window: 2.5 rounds half up to 3,
-  // plus the zero point -1 = 2.
+  // (x - zp) = [1, 2, 3, 4] over a 2x2 window: the mean 2.5 is a tie and
+  // goes to the even 2, plus the zero point -1 = 1.
   const int8_t in[4] = {0, 1, 2, 3};
   int8_t out[1] = {0};
   Pool2DShape s{1, 2, 2, 1, 1, 1, 2, 2, 1, 1, 0, 0};
   avgPool2dInt<int8_t>(in, out, s, -1, -128, 127, false);
-  EXPECT_EQ(out[0], 2);
+  EXPECT_EQ(out[0], 1);
+  // The tie is decided on the mean, before the (odd) zero point is added:
+  // 3.5 -> 4, + zp = 3 (rounding the stored value 3.5 + zp = 2.5 half to
+  // even would give 2).
+  const int8_t in35[4] = {1, 2, 3, 4}; // x - zp = 2, 3, 4, 5
+  avgPool2dInt<int8_t>(in35, out, s, -1, -128, 127, false);
+  EXPECT_EQ(out[0], 3); // 4 - 1
+  // Negative ties: -2.5 -> -2, -1.5 -> -2.
+  const int8_t neg25[4] = {-1, -2, -3, -4}; // zp 0: sum -10
+  avgPool2dInt<int8_t>(neg25, out, s, 0, -128, 127, false);
+  EXPECT_EQ(out[0], -2);
+  const int8_t neg15[4] = {-1, -1, -2, -2}; // sum -6
+  avgPool2dInt<int8_t>(neg15, out, s, 0, -128, 127, false);
+  EXPECT_EQ(out[0], -2);
   // 3x3 window with padding 1 at a corner: 4 valid positions, or 9 when the
   // padding counts (each padded position is the real zero, x - zp = 0).
   Pool2DShape p{1, 2, 2, 1, 1, 1, 3, 3, 1, 1, 1, 1};
   avgPool2dInt<int8_t>(in, out, p, -1, -128, 127, false);
-  EXPECT_EQ(out[0], 2);            // 10 / 4 = 2.5 -> 3, -1
+  EXPECT_EQ(out[0], 1);            // 10 / 4 = 2.5 -> 2, -1
   avgPool2dInt<int8_t>(in, out, p, -1, -128, 127, true);
   EXPECT_EQ(out[0], 0);            // 10 / 9 = 1.11 -> 1, -1
   // Saturation to a narrowed range.
@@ -848,4 +861,88 @@ TEST(AvgPool2DInt, RoundsWithTheRequantRule) {
   uint8_t o8[1] = {0};
   avgPool2dInt<uint8_t>(big, o8, s, 0, 0, 200, false);
   EXPECT_EQ(o8[0], 200);
+}
+
+TEST(AvgPool2DInt, RandomAgainstExactMean) {
+  using namespace lowbit::rt;
+  Rng rng(0xa51);
+  for (int iter = 0; iter < 200; ++iter) {
+    Pool2DShape s{};
+    s.n = randInt(rng, 1, 2);
+    s.h = randInt(rng, 1, 9);
+    s.w = randInt(rng, 1, 9);
+    s.c = randInt(rng, 1, 5);
+    s.kh = randInt(rng, 1, 4);
+    s.kw = randInt(rng, 1, 4);
+    s.strideH = randInt(rng, 1, 3);
+    s.strideW = randInt(rng, 1, 3);
+    s.padTop = randInt(rng, 0, s.kh - 1);
+    s.padLeft = randInt(rng, 0, s.kw - 1);
+    int64_t padBottom = randInt(rng, 0, s.kh - 1);
+    int64_t padRight = randInt(rng, 0, s.kw - 1);
+    s.oh = (s.h + s.padTop + padBottom - s.kh) / s.strideH + 1;
+    s.ow = (s.w + s.padLeft + padRight - s.kw) / s.strideW + 1;
+    if (s.oh <= 0 || s.ow <= 0)
+      continue;
+    const bool includePad = randInt(rng, 0, 1) != 0;
+    const int32_t zp = static_cast<int32_t>(randInt(rng, 0, 255));
+    std::vector<uint8_t> in(s.n * s.h * s.w * s.c);
+    for (uint8_t &v : in)
+      v = static_cast<uint8_t>(randInt(rng, 0, 255));
+    std::vector<uint8_t> out(s.n * s.oh * s.ow * s.c);
+    avgPool2dInt<uint8_t>(in.data(), out.data(), s, zp, 0, 255, includePad);
+    for (int64_t b = 0; b < s.n; ++b)
+      for (int64_t y = 0; y < s.oh; ++y)
+        for (int64_t x = 0; x < s.ow; ++x)
+          for (int64_t c = 0; c < s.c; ++c) {
+            int64_t sum = 0, count = 0;
+            for (int64_t ky = 0; ky < s.kh; ++ky)
+              for (int64_t kx = 0; kx < s.kw; ++kx) {
+                int64_t iy = y * s.strideH + ky - s.padTop;
+                int64_t ix = x * s.strideW + kx - s.padLeft;
+                if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w)
+                  continue;
+                sum += in[((b * s.h + iy) * s.w + ix) * s.c + c] - zp;
+                ++count;
+              }
+            if (includePad)
+              count = s.kh * s.kw;
+            // Exact in double: |sum| < 2^12, count <= 16.
+            double mean = static_cast<double>(sum) / static_cast<double>(count);
+            double r = std::nearbyint(mean); // ties to even (default mode)
+            int64_t want = std::clamp<int64_t>(static_cast<int64_t>(r) + zp, 0, 255);
+            ASSERT_EQ(out[((b * s.oh + y) * s.ow + x) * s.c + c], want)
+                << "sum " << sum << " count " << count << " zp " << zp;
+          }
+  }
+}
+
+TEST(DivideRoundHalfEven, TiesAndExtremes) {
+  using namespace lowbit::rt;
+  EXPECT_EQ(divideRoundHalfEven(5, 2), 2);
+  EXPECT_EQ(divideRoundHalfEven(7, 2), 4);
+  EXPECT_EQ(divideRoundHalfEven(-5, 2), -2);
+  EXPECT_EQ(divideRoundHalfEven(-7, 2), -4);
+  EXPECT_EQ(divideRoundHalfEven(10, 4), 2);
+  EXPECT_EQ(divideRoundHalfEven(11, 4), 3);
+  EXPECT_EQ(divideRoundHalfEven(9, 4), 2);
+  EXPECT_EQ(divideRoundHalfEven(-9, 4), -2);
+  EXPECT_EQ(divideRoundHalfEven(-11, 4), -3);
+  EXPECT_EQ(divideRoundHalfEven(32, 64), 0);
+  EXPECT_EQ(divideRoundHalfEven(96, 64), 2);
+  EXPECT_EQ(divideRoundHalfEven(-96, 64), -2);
+  EXPECT_EQ(divideRoundHalfEven(0, 7), 0);
+  EXPECT_EQ(divideRoundHalfEven(INT64_MAX, 1), INT64_MAX);
+  EXPECT_EQ(divideRoundHalfEven(INT64_MIN, 1), INT64_MIN);
+  EXPECT_EQ(divideRoundHalfEven(INT64_MAX, INT64_MAX), 1);
+  EXPECT_EQ(divideRoundHalfEven(INT64_MIN, INT64_MAX), -1);
+  EXPECT_EQ(divideRoundHalfEven(INT64_MIN, 2), INT64_MIN / 2);
+  EXPECT_EQ(divideRoundHalfEven(INT64_MAX, 2), INT64_MAX / 2 + 1); // x.5, even
+  // Against double on small values.
+  for (int64_t d = 1; d <= 12; ++d)
+    for (int64_t n = -200; n <= 200; ++n)
+      ASSERT_EQ(divideRoundHalfEven(n, d),
+                static_cast<int64_t>(std::nearbyint(static_cast<double>(n) /
+                                                    static_cast<double>(d))))
+          << n << " / " << d;
 }

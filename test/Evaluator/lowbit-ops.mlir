@@ -52,9 +52,10 @@ func.func @main(%x: tensor<1x2x2x1x!x>, %acc: tensor<4xi32>,
   // MAXPOOL-NEXT: 3
   %m = lowbit.max_pool %x {kernel = array<i64: 2, 2>} : tensor<1x2x2x1x!x> -> tensor<1x1x1x1x!x>
 
-  // sum(x - zp) / 4 = 2.5 -> 3 (half up), + zero point -1 = 2.
+  // sum(x - zp) / 4 = 2.5 -> 2 (exact mean, ties to even), + zero point
+  // -1 = 1.
   // GAP: int8 1x1x1x1
-  // GAP-NEXT: 2
+  // GAP-NEXT: 1
   %g = lowbit.global_avg_pool %x : tensor<1x2x2x1x!x> -> tensor<1x1x1x1x!x>
 
   // [1, 2] . [[1, 2], [3, 4]]^T + [1, -1] = [6, 10].

@@ -1124,6 +1124,31 @@ LogicalResult TransposeOp::verify() {
   return success();
 }
 
+OpFoldResult TransposeOp::fold(FoldAdaptor) {
+  auto isIdentity = [](ArrayRef<int32_t> perms) {
+    for (auto [d, p] : llvm::enumerate(perms))
+      if (p != static_cast<int32_t>(d))
+        return false;
+    return true;
+  };
+  ArrayRef<int32_t> perms = getPerms();
+  if (isIdentity(perms) && getInput().getType() == getType())
+    return getInput();
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    // out[d] = mid[perms[d]] = in[innerPerms[perms[d]]].
+    ArrayRef<int32_t> innerPerms = inner.getPerms();
+    SmallVector<int32_t> composed;
+    for (int32_t p : perms)
+      composed.push_back(innerPerms[p]);
+    if (isIdentity(composed) && inner.getInput().getType() == getType())
+      return inner.getInput();
+    setPerms(composed);
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
+
 OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();

@@ -350,11 +350,22 @@ def LowBit_MaxPoolOp : LowBit_Op<"max_pool", [Pure]> {
 def LowBit_AvgPoolOp : LowBit_Op<"avg_pool", [Pure]> {
   let summary = "2-D average pooling over NHWC stored integers";
   let description = [{
-    `out = saturate(zp + apply_scale(sum(x - zp), 1 / count))`, where the
-    reciprocal is converted with the runtime's `computeMultiplier` and
-    `count` is the window size, or the number of non-padded positions when
-    `count_include_pad` is false. Input and result have the same element
-    type.
+    `out = saturate(zp + round_half_even(sum(x - zp) / count))`: the exact
+    mean of the window's `x - zp` (an integer division, no multiplier),
+    rounded to nearest with ties to even, then the zero point. `count` is
+    the window size, or the number of non-padded positions when
+    `count_include_pad` is false (padded positions count as the real value
+    zero). Input and result have the same element type.
+
+    This is ONNX `QuantizeLinear(AveragePool(DequantizeLinear(x)))` with one
+    scale and zero point evaluated exactly: QuantizeLinear rounds half to
+    even before adding the zero point. ONNX Runtime's
+    `QLinearGlobalAveragePool` computes the same (an integer sum times
+    `1 / count`, exact for power-of-two windows); its `QLinearAveragePool`
+    evaluates the mean in float32 and agrees except where float rounding
+    moves an exact tie (about 1% of 2x2 outputs on the torch oracle model,
+    docs/QUANTIZATION.md). The one definition is the runtime's
+    `avgPool2dInt` (`divideRoundHalfEven` in Requant.h).
 
     ```mlir
     %p = lowbit.avg_pool %x {kernel = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>}
@@ -373,8 +384,9 @@ def LowBit_AvgPoolOp : LowBit_Op<"avg_pool", [Pure]> {
 def LowBit_GlobalAvgPoolOp : LowBit_Op<"global_avg_pool", [Pure]> {
   let summary = "average over the spatial dimensions of an NHWC tensor";
   let description = [{
-    `avg_pool` with the window covering H × W: result shape `[N, 1, 1, C]`,
-    same element type.
+    `avg_pool` with the window covering H × W (the same rounding: exact
+    mean of `x - zp`, ties to even, plus the zero point): result shape
+    `[N, 1, 1, C]`, same element type.
 
     ```mlir
     %g = lowbit.global_avg_pool %x : tensor<1x7x7x64x!quant.uniform<i8:f32, 0.1>>
@@ -416,7 +428,9 @@ def LowBit_TransposeOp : LowBit_Op<"transpose", [Pure]> {
     `out[i_0, ..., i_n] = in[j]` with `j[perms[d]] = i_d`: result dimension
     `d` is input dimension `perms[d]`. Same element type; per-axis quantized
     tensors are not transposed (the quantized dimension would move). This is
-    how NCHW model inputs and outputs meet the NHWC integer ops.
+    how NCHW model inputs and outputs meet the NHWC integer ops. An identity
+    permutation folds away, and a transpose of a transpose folds into one
+    (so the NHWC -> NCHW -> NHWC pairs between integer ops cancel).
 
     ```mlir
     %t = lowbit.transpose %x {perms = array<i32: 0, 2, 3, 1>}
@@ -428,6 +442,7 @@ def LowBit_TransposeOp : LowBit_Op<"transpose", [Pure]> {
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def LowBit_ConcatOp : LowBit_Op<"concat", [Pure]> {

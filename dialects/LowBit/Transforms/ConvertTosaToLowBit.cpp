@@ -12,12 +12,17 @@
 //       -> lowbit.conv2d / fully_connected (int32 or int64 accumulator)
 //          + lowbit.requant (ReLU / Clip in its saturation range, PReLU as
 //            its second multiplier set)
-//   max / average pool, reshape, transpose-free data movement
-//       -> lowbit.max_pool / avg_pool / reshape (+ requant when the scale
-//          changes)
+//   max / average pool, reshape, transpose
+//       -> lowbit.max_pool / avg_pool / global_avg_pool / reshape /
+//          transpose (+ requant when the scale changes)
 //   add of two activations      -> lowbit.add
 //   concat                      -> lowbit.concat of inputs requantized to
 //                                  the result's scale
+//
+// Transposes and reshapes right before the quantize (an NCHW model's layout
+// changes around NHWC ops) are replayed on the segment's integer result, so
+// that the segment is lowered in its own layout; lowbit.transpose pairs
+// between segments then fold away.
 //
 // Function arguments that are quantized become quantized arguments, and
 // results that are dequantized become quantized results, so the function is
@@ -37,8 +42,11 @@
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -73,7 +81,39 @@ struct QConst {
   int64_t zeroPoint(int64_t c) const { return zeroPoints[axis < 0 ? 0 : c]; }
 };
 
+/// The bytes of a dense_resource constant (what the ONNX importer makes of
+/// large initializers) when they hold `count` elements of `bytes` bytes.
+std::optional<ArrayRef<char>> resourceBytes(ElementsAttr attr, int64_t count,
+                                            unsigned bytes) {
+  auto res = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!res)
+    return std::nullopt;
+  AsmResourceBlob *blob = res.getRawHandle().getBlob();
+  if (!blob || blob->getData().size() != static_cast<size_t>(count) * bytes)
+    return std::nullopt;
+  return blob->getData();
+}
+
 std::optional<std::vector<int64_t>> readInts(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (auto it = dyn_cast<IntegerType>(type.getElementType());
+      it && !isa<DenseIntElementsAttr>(attr)) {
+    unsigned bytes = it.getWidth() / 8;
+    if (it.getWidth() % 8 != 0 || bytes == 0 || bytes > 8)
+      return std::nullopt;
+    auto data = resourceBytes(attr, type.getNumElements(), bytes);
+    if (!data)
+      return std::nullopt;
+    std::vector<int64_t> out(type.getNumElements());
+    for (size_t i = 0; i < out.size(); ++i) {
+      uint64_t u = 0; // little endian, like the importer's blobs
+      std::memcpy(&u, data->data() + i * bytes, bytes);
+      if (!it.isUnsigned() && bytes < 8 && (u >> (8 * bytes - 1)) & 1)
+        u |= ~uint64_t(0) << (8 * bytes);
+      out[i] = static_cast<int64_t>(u);
+    }
+    return out;
+  }
   auto dense = dyn_cast<DenseIntElementsAttr>(attr);
   if (!dense)
     return std::nullopt;
@@ -90,7 +130,20 @@ std::optional<std::vector<double>> readFloatConst(Value v) {
   auto cst = v.getDefiningOp<tosa::ConstOp>();
   if (!cst)
     return std::nullopt;
-  auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValues());
+  ElementsAttr attr = cst.getValues();
+  auto type = cast<ShapedType>(attr.getType());
+  if (type.getElementType().isF32()) {
+    if (auto data = resourceBytes(attr, type.getNumElements(), 4)) {
+      std::vector<double> out(type.getNumElements());
+      for (size_t i = 0; i < out.size(); ++i) {
+        float f;
+        std::memcpy(&f, data->data() + i * 4, 4);
+        out[i] = f;
+      }
+      return out;
+    }
+  }
+  auto dense = dyn_cast<DenseFPElementsAttr>(attr);
   if (!dense)
     return std::nullopt;
   std::vector<double> out;
@@ -172,19 +225,46 @@ std::optional<QConst> traceQuantConst(Value v) {
   }
   if (auto r = v.getDefiningOp<tosa::ReshapeOp>()) {
     auto in = traceQuantConst(r.getInput1());
-    if (!in || in->axis >= 0)
+    if (!in)
       return std::nullopt;
     auto type = cast<RankedTensorType>(r.getType());
-    in->shape.assign(type.getShape().begin(), type.getShape().end());
+    ArrayRef<int64_t> shape = type.getShape();
+    if (in->axis >= 0) {
+      // The quantized dimension must survive as a dimension of the same
+      // size with the same number of elements before it (a reshape that
+      // only adds or drops unit dimensions around it, or regroups the
+      // others).
+      int64_t before = 1;
+      for (int64_t d = 0; d < in->axis; ++d)
+        before *= in->shape[d];
+      int64_t newAxis = -1, prefix = 1;
+      for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+        if (prefix == before && shape[d] == in->shape[in->axis]) {
+          newAxis = d;
+          break;
+        }
+        prefix *= shape[d];
+      }
+      if (newAxis < 0)
+        return std::nullopt;
+      in->axis = newAxis;
+    }
+    in->shape.assign(shape.begin(), shape.end());
     return in;
   }
-  auto dq = v.getDefiningOp<DequantizeOp>();
-  if (!dq)
+  // lowbit.dequantize (8-bit weights) or quant.dcast (the int32 biases of
+  // imported Q/DQ models).
+  Value stored;
+  if (auto dq = v.getDefiningOp<DequantizeOp>())
+    stored = dq.getInput();
+  else if (auto dc = v.getDefiningOp<quant::DequantizeCastOp>())
+    stored = dc.getInput();
+  else
     return std::nullopt;
-  auto values = storageValues(dq.getInput());
+  auto values = storageValues(stored);
   if (!values)
     return std::nullopt;
-  auto type = cast<RankedTensorType>(dq.getInput().getType());
+  auto type = cast<RankedTensorType>(stored.getType());
   QConst out;
   out.shape.assign(type.getShape().begin(), type.getShape().end());
   out.values = std::move(*values);
@@ -209,7 +289,10 @@ std::optional<QConst> traceQuantConst(Value v) {
 /// Float values of a constant operand: a float constant or a dequantized
 /// quantized constant.
 std::optional<std::vector<double>> floatValues(Value v) {
-  if (auto f = readFloatConst(v))
+  Value c = v;
+  while (auto r = c.getDefiningOp<tosa::ReshapeOp>())
+    c = r.getInput1();
+  if (auto f = readFloatConst(c))
     return f;
   auto q = traceQuantConst(v);
   if (!q)
@@ -313,6 +396,62 @@ Value replayMovement(OpBuilder &b, Value v, BlockArgument arg) {
   return ReshapeOp::create(b, def->getLoc(), type, in);
 }
 
+/// The importer crops an NHWC input (tosa.slice from 0) so that TOSA's
+/// windows fit exactly. When no window of `op` (a convolution or pool) reads
+/// the cropped rows and columns, the integer op can read the uncropped
+/// tensor: returns it, or `in` unchanged.
+Value skipUnusedCrop(Value in, Operation *op) {
+  auto sl = in.getDefiningOp<tosa::SliceOp>();
+  if (!sl)
+    return in;
+  auto start = sl.getStart().getDefiningOp<tosa::ConstShapeOp>();
+  if (!start)
+    return in;
+  for (const APInt &v : cast<DenseElementsAttr>(start.getValues())
+                            .getValues<APInt>())
+    if (!v.isZero())
+      return in;
+  auto full = cast<RankedTensorType>(sl.getInput1().getType());
+  auto cropped = cast<RankedTensorType>(sl.getType());
+  auto out = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  if (full.getRank() != 4 || cropped.getRank() != 4 || !out ||
+      full.getDimSize(0) != cropped.getDimSize(0) ||
+      full.getDimSize(3) != cropped.getDimSize(3))
+    return in;
+  SmallVector<int64_t> kernel, dilation = {1, 1};
+  if (isa<tosa::Conv2DOp>(op)) {
+    auto w = cast<RankedTensorType>(op->getOperand(1).getType());
+    kernel = {w.getDimSize(1), w.getDimSize(2)};
+  } else if (isa<tosa::DepthwiseConv2DOp>(op)) {
+    auto w = cast<RankedTensorType>(op->getOperand(1).getType());
+    kernel = {w.getDimSize(0), w.getDimSize(1)};
+  } else if (auto k = op->getAttrOfType<DenseI64ArrayAttr>("kernel")) {
+    kernel.assign(k.asArrayRef().begin(), k.asArrayRef().end());
+  } else {
+    return in;
+  }
+  if (auto d = op->getAttrOfType<DenseI64ArrayAttr>("dilation"))
+    dilation.assign(d.asArrayRef().begin(), d.asArrayRef().end());
+  auto stride = op->getAttrOfType<DenseI64ArrayAttr>("stride");
+  auto pad = op->getAttrOfType<DenseI64ArrayAttr>("pad");
+  if (!stride || !pad || stride.size() != 2 || pad.size() != 4)
+    return in;
+  for (int d = 0; d < 2; ++d) {
+    int64_t ek = dilation[d] * (kernel[d] - 1) + 1;
+    int64_t s = stride[d], pb = pad[2 * d], pa = pad[2 * d + 1];
+    int64_t o = out.getDimSize(1 + d);
+    int64_t f = full.getDimSize(1 + d), c = cropped.getDimSize(1 + d);
+    if (f == c)
+      continue;
+    // Padding after the crop would read real rows instead of zeros; the
+    // output extent must not change; the last window must end in the crop.
+    if (pa != 0 || (f + pb + pa - ek) / s + 1 != o ||
+        (o - 1) * s + ek - pb > c)
+      return in;
+  }
+  return sl.getInput1();
+}
+
 bool isZeroConst(Value v) {
   auto values = readFloatConst(v);
   return values && llvm::all_of(*values, [](double x) { return x == 0.0; });
@@ -355,10 +494,12 @@ Value parseEpilogue(Value v, Epilogue &epi) {
     epi.slopes = slope;
     v = skipReshapes(z);
   }
+  // Constant adds: a float constant, or a dequantized constant (the int32
+  // bias DequantizeLinear of a Q/DQ Gemm), possibly reshaped.
   while (auto add = v.getDefiningOp<tosa::AddOp>()) {
-    if (readFloatConst(add.getInput2()))
+    if (floatValues(add.getInput2()))
       epi.biasAdds.push_back(add.getInput2()), v = add.getInput1();
-    else if (readFloatConst(add.getInput1()))
+    else if (floatValues(add.getInput1()))
       epi.biasAdds.push_back(add.getInput1()), v = add.getInput2();
     else
       break;
@@ -381,6 +522,7 @@ private:
   LogicalResult lowerQuantize(QuantizeOp q);
   FailureOr<Value> lowerLinear(OpBuilder &b, Operation *anchor,
                                const Epilogue &epi, RankedTensorType outType);
+  Operation *affineAsDepthwise(OpBuilder &b, tosa::MulOp mul);
   FailureOr<Value> lowerAdd(OpBuilder &b, tosa::AddOp add, const Epilogue &epi,
                             RankedTensorType outType);
   FailureOr<Value> quantizedSource(OpBuilder &b, Value v, Location loc);
@@ -394,6 +536,9 @@ private:
   RoundingModeAttr roundingAttr() {
     return RoundingModeAttr::get(&getContext(), RoundingMode::single_round);
   }
+  /// Set when quantizedSource has reported why it failed, so that its
+  /// callers do not add a second, vaguer error.
+  bool sourceDiagnosed = false;
 };
 
 FailureOr<rt::ScaleMultiplier>
@@ -449,11 +594,13 @@ FailureOr<Value> ConvertTosaToLowBitPass::quantizedSource(OpBuilder &b,
                                                           Value v,
                                                           Location loc) {
   if (auto dq = v.getDefiningOp<DequantizeOp>()) {
-    if (!activationType(dq.getInput()))
+    if (!activationType(dq.getInput())) {
+      sourceDiagnosed = true;
       return emitError(dq.getLoc())
                  << "convert-tosa-to-lowbit: dequantized value is not a "
                     "per-tensor quantized activation",
              failure();
+    }
     return dq.getInput();
   }
   Operation *def = v.getDefiningOp();
@@ -466,6 +613,17 @@ FailureOr<Value> ConvertTosaToLowBitPass::quantizedSource(OpBuilder &b,
     return reshapeTo(b, r.getLoc(), *in,
                      cast<RankedTensorType>(r.getType()).getShape());
   }
+  if (auto pad = dyn_cast<tosa::PadOp>(def)) {
+    // A pad of zero width (torch's Pad before AveragePool, before the
+    // clean-up folds it) moves nothing.
+    auto amounts = pad.getPadding().getDefiningOp<tosa::ConstShapeOp>();
+    if (!amounts || pad.getType() != pad.getInput1().getType() ||
+        !llvm::all_of(cast<DenseElementsAttr>(amounts.getValues())
+                          .getValues<APInt>(),
+                      [](const APInt &v) { return v.isZero(); }))
+      return failure();
+    return quantizedSource(b, pad.getInput1(), loc);
+  }
   if (auto t = dyn_cast<tosa::TransposeOp>(def)) {
     auto in = quantizedSource(b, t.getInput1(), loc);
     if (failed(in))
@@ -476,7 +634,7 @@ FailureOr<Value> ConvertTosaToLowBitPass::quantizedSource(OpBuilder &b,
         .getResult();
   }
   if (isa<tosa::MaxPool2dOp, tosa::AvgPool2dOp>(def)) {
-    auto in = quantizedSource(b, def->getOperand(0), loc);
+    auto in = quantizedSource(b, skipUnusedCrop(def->getOperand(0), def), loc);
     if (failed(in))
       return failure();
     auto type = withElement(def->getResult(0).getType(),
@@ -487,6 +645,13 @@ FailureOr<Value> ConvertTosaToLowBitPass::quantizedSource(OpBuilder &b,
                                mp.getStrideAttr(), mp.getPadAttr())
           .getResult();
     auto ap = cast<tosa::AvgPool2dOp>(def);
+    auto inShape = cast<RankedTensorType>(in->getType()).getShape();
+    ArrayRef<int64_t> kernel = ap.getKernel();
+    if (kernel.size() == 2 && inShape.size() == 4 &&
+        kernel[0] == inShape[1] && kernel[1] == inShape[2] &&
+        llvm::all_of(ap.getPad(), [](int64_t p) { return p == 0; }) &&
+        type.getDimSize(1) == 1 && type.getDimSize(2) == 1)
+      return GlobalAvgPoolOp::create(b, ap.getLoc(), type, *in).getResult();
     return AvgPoolOp::create(b, ap.getLoc(), type, *in, ap.getKernelAttr(),
                              ap.getStrideAttr(), ap.getPadAttr(),
                              b.getBoolAttr(false))
@@ -567,10 +732,14 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
   };
   bool depthwise = isa<tosa::DepthwiseConv2DOp>(anchor);
   bool matmul = isa<tosa::MatMulOp>(anchor);
-  auto input = quantizedSource(b, anchor->getOperand(0), loc);
-  if (failed(input))
+  auto input =
+      quantizedSource(b, skipUnusedCrop(anchor->getOperand(0), anchor), loc);
+  if (failed(input)) {
+    if (sourceDiagnosed)
+      return failure();
     return fail("the input is not a quantized activation (no calibrated "
                 "quantization reaches it)");
+  }
   auto inQ = activationType(*input);
 
   // Weights, in the integer op's layout (OHWI, or OI), quantized on dim 0.
@@ -643,12 +812,32 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
                   "weights");
   int64_t inner = static_cast<int64_t>(w->values.size()) / outChannels;
 
-  // Accumulator scale per channel, bias in accumulator units.
+  // Accumulator scale per channel, bias in accumulator units: real-valued
+  // biases are rounded once to the accumulator scale; an integer bias
+  // already stored at that scale (ONNX's int32 bias behind DequantizeLinear,
+  // scale S_in * S_w[c] up to float32 rounding) is taken as stored, so a
+  // large bias is not moved by the rounding of its float32 scale.
   std::vector<double> bias(outChannels, 0.0);
+  std::vector<int64_t> biasInt(outChannels, 0);
   auto addBias = [&](Value v) -> LogicalResult {
     std::vector<double> b = perChannel(v, outChannels);
     if (b.empty())
       return failure();
+    if (auto q = traceQuantConst(v)) {
+      int64_t n = static_cast<int64_t>(q->values.size());
+      bool atAccScale = n == outChannels || n == 1;
+      for (int64_t c = 0; atAccScale && c < outChannels; ++c) {
+        int64_t i = n == 1 ? 0 : c;
+        double accScale = inQ.getScale() * w->scale(c);
+        atAccScale = q->zeroPoint(i) == 0 &&
+                     std::fabs(q->scale(i) / accScale - 1) < 1e-6;
+      }
+      if (atAccScale) {
+        for (int64_t c = 0; c < outChannels; ++c)
+          biasInt[c] += q->values[n == 1 ? 0 : c];
+        return success();
+      }
+    }
     for (int64_t c = 0; c < outChannels; ++c)
       bias[c] += b[c];
     return success();
@@ -665,7 +854,8 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
   bool wide = false;
   for (int64_t c = 0; c < outChannels; ++c) {
     double accScale = inQ.getScale() * w->scale(c);
-    double bq = std::nearbyint(bias[c] / accScale);
+    double bq = std::nearbyint(bias[c] / accScale) +
+                static_cast<double>(biasInt[c]);
     if (!(std::fabs(bq) < 9.0e15))
       return fail("bias is too large for the accumulator");
     biasQ[c] = static_cast<int64_t>(bq);
@@ -681,7 +871,9 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
 
   // The integer weight constant.
   MLIRContext *ctx = &getContext();
-  unsigned wBits = std::max<int64_t>(-w->storageMin, w->storageMax) > 127 ? 16 : 8;
+  // i8 holds [-128, 127] (full-range int8 weights, e.g. torch's qint8);
+  // anything wider (uint8 weights, 16-bit pow2 integers) takes i16.
+  unsigned wBits = w->storageMin >= -128 && w->storageMax <= 127 ? 8 : 16;
   auto wStorage = IntegerType::get(ctx, wBits);
   Type f32 = b.getF32Type();
   unsigned flags = quant::QuantizationFlags::Signed;
@@ -796,10 +988,13 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerAdd(OpBuilder &b,
   Location loc = add.getLoc();
   auto lhs = quantizedSource(b, add.getInput1(), loc);
   auto rhs = quantizedSource(b, add.getInput2(), loc);
-  if (failed(lhs) || failed(rhs))
+  if (failed(lhs) || failed(rhs)) {
+    if (sourceDiagnosed)
+      return failure();
     return add.emitError("convert-tosa-to-lowbit: both inputs of an add must "
                          "be quantized activations"),
            failure();
+  }
   if (cast<ShapedType>(lhs->getType()).getShape() !=
       cast<ShapedType>(rhs->getType()).getShape())
     return add.emitError("convert-tosa-to-lowbit: broadcasting adds are not "
@@ -836,10 +1031,75 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerAdd(OpBuilder &b,
     attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
   if (hi != outQ.getStorageTypeMax())
     attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
-  Value r = AddOp::create(b, loc, TypeRange{withElement(lhs->getType(), outQ)},
-                          ValueRange{*lhs, *rhs}, attrs)
+  // Inputs transposed the same way (an NCHW residual add between NHWC
+  // producers) are added before the transpose, which then moves to the
+  // result, where it usually cancels against the consumer's.
+  Value a = *lhs, c = *rhs;
+  TransposeOp ta = a.getDefiningOp<TransposeOp>();
+  TransposeOp tb = c.getDefiningOp<TransposeOp>();
+  bool sinkTranspose = ta && tb && ta.getPerms() == tb.getPerms() &&
+                       ta.getInput().getType().getShape() ==
+                           tb.getInput().getType().getShape();
+  if (sinkTranspose)
+    a = ta.getInput(), c = tb.getInput();
+  Value r = AddOp::create(b, loc, TypeRange{withElement(a.getType(), outQ)},
+                          ValueRange{a, c}, attrs)
                 .getResult();
+  if (sinkTranspose)
+    r = TransposeOp::create(b, loc, withElement(lhs->getType(), outQ), r,
+                            ta.getPermsAttr());
   return reshapeTo(b, loc, r, outType.getShape());
+}
+
+/// A per-channel affine map x * a[c] (+ b[c] from the epilogue) on an NHWC
+/// activation, e.g. a BatchNorm that follows no convolution, is a 1x1
+/// depthwise convolution with weights a[c]. Builds that convolution in
+/// float with a[c] quantized exactly as +-127 * |a[c]| / 127 (so the
+/// integer lowering treats it like any other), or returns null.
+Operation *ConvertTosaToLowBitPass::affineAsDepthwise(OpBuilder &b,
+                                                      tosa::MulOp mul) {
+  Value x = mul.getInput1(), a = mul.getInput2();
+  if (!floatValues(a))
+    std::swap(x, a);
+  auto type = dyn_cast<RankedTensorType>(mul.getType());
+  if (!type || type.getRank() != 4 || !floatValues(a) || floatValues(x))
+    return nullptr;
+  int64_t channels = type.getDimSize(3);
+  std::vector<double> scale = perChannel(a, channels);
+  if (scale.empty())
+    return nullptr;
+  MLIRContext *ctx = &getContext();
+  Location loc = mul.getLoc();
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(mul);
+  SmallVector<double> scales;
+  SmallVector<APInt> stored;
+  for (double v : scale) {
+    scales.push_back(v != 0 ? std::fabs(v) / 127.0 : 1.0);
+    stored.emplace_back(8, static_cast<uint64_t>(v > 0 ? 127 : (v < 0 ? -127 : 0)),
+                        /*isSigned=*/true);
+  }
+  Type f32 = b.getF32Type();
+  auto wElt = quant::UniformQuantizedPerAxisType::get(
+      quant::QuantizationFlags::Signed, IntegerType::get(ctx, 8), f32, scales,
+      SmallVector<int64_t>(channels, 0), 2, -127, 127);
+  SmallVector<int64_t> wShape = {1, 1, channels, 1};
+  Value wq = ConstantOp::create(
+      b, loc, RankedTensorType::get(wShape, wElt),
+      DenseElementsAttr::get(
+          RankedTensorType::get(wShape, IntegerType::get(ctx, 8)), stored));
+  Value w = DequantizeOp::create(b, loc, RankedTensorType::get(wShape, f32), wq);
+  auto biasType = RankedTensorType::get({channels}, f32);
+  Value bias = tosa::ConstOp::create(
+      b, loc, biasType,
+      DenseElementsAttr::get(biasType, ArrayRef<float>(std::vector<float>(channels, 0.0f))));
+  OperationState state(loc, "tosa.depthwise_conv2d");
+  state.addOperands({x, w, bias});
+  state.addTypes(type);
+  state.addAttribute("stride", b.getDenseI64ArrayAttr({1, 1}));
+  state.addAttribute("pad", b.getDenseI64ArrayAttr({0, 0, 0, 0}));
+  state.addAttribute("dilation", b.getDenseI64ArrayAttr({1, 1}));
+  return b.create(state);
 }
 
 LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
@@ -852,11 +1112,29 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
   outType = withElement(outType, containerType(outQ));
   OpBuilder b(q);
   Location loc = q.getLoc();
+  // Layout movement right before the quantize (the NHWC -> NCHW transposes
+  // and reshapes of an imported NCHW model) is replayed on the integer
+  // result: the segment itself is lowered in its own layout (NHWC for
+  // convolutions and pools, where per-channel requants use the last axis).
+  SmallVector<Operation *> tail;
+  Value tailStart = q.getInput();
+  while (Operation *def = tailStart.getDefiningOp()) {
+    if (!isa<tosa::ReshapeOp, tosa::TransposeOp>(def))
+      break;
+    tail.push_back(def);
+    tailStart = def->getOperand(0);
+  }
+  std::reverse(tail.begin(), tail.end());
+  Type storedElt = outType.getElementType();
+  outType = withElement(tailStart.getType(), storedElt);
   Epilogue epi;
-  Value start = parseEpilogue(q.getInput(), epi);
+  Value start = parseEpilogue(tailStart, epi);
   Operation *anchor = start.getDefiningOp();
   FailureOr<Value> result = failure();
 
+  if (auto mul = dyn_cast_or_null<tosa::MulOp>(anchor))
+    if (Operation *dw = affineAsDepthwise(b, mul))
+      anchor = dw;
   if (anchor &&
       isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MatMulOp>(anchor)) {
     result = lowerLinear(b, anchor, epi, outType);
@@ -871,10 +1149,13 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
     SmallVector<Value> inputs;
     for (Value v : cat.getInput1()) {
       auto s = quantizedSource(b, v, loc);
-      if (failed(s))
+      if (failed(s)) {
+        if (sourceDiagnosed)
+          return failure();
         return cat.emitError("convert-tosa-to-lowbit: concat inputs must be "
                              "quantized activations"),
                failure();
+      }
       auto r = rescale(b, loc, *s, Epilogue(),
                        withElement(s->getType(), outType.getElementType()));
       if (failed(r))
@@ -905,6 +1186,8 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
   } else {
     auto src = quantizedSource(b, start, loc);
     if (failed(src)) {
+      if (sourceDiagnosed)
+        return failure();
       Operation *bad = anchor ? anchor : q.getOperation();
       return bad->emitError("convert-tosa-to-lowbit: '")
                  << bad->getName()
@@ -919,7 +1202,15 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
   }
   if (failed(result))
     return failure();
-  q.getResult().replaceAllUsesWith(*result);
+  Value r = *result;
+  for (Operation *op : tail) {
+    auto type = withElement(op->getResult(0).getType(), storedElt);
+    if (auto t = dyn_cast<tosa::TransposeOp>(op))
+      r = TransposeOp::create(b, t.getLoc(), type, r, t.getPermsAttr());
+    else
+      r = reshapeTo(b, op->getLoc(), r, type.getShape());
+  }
+  q.getResult().replaceAllUsesWith(r);
   q.erase();
   return success();
 }
@@ -928,6 +1219,22 @@ void ConvertTosaToLowBitPass::runOnOperation() {
   func::FuncOp func = getOperation();
   if (func.isExternal())
     return;
+  // A clamp (ReLU / Clip) after a layout transpose or reshape (the importer's
+  // output before lowbit-sink-transposes) commutes with it: the movement is
+  // moved below the clamp, next to the quantize, where lowerQuantize replays
+  // it on the integer result.
+  func.walk([&](tosa::ClampOp c) {
+    while (Operation *mv = c.getInput().getDefiningOp()) {
+      if (!isa<tosa::TransposeOp, tosa::ReshapeOp>(mv) || !mv->hasOneUse())
+        break;
+      Value x = mv->getOperand(0);
+      c.getInputMutable().assign(x);
+      c.getResult().setType(cast<TensorType>(x.getType()));
+      mv->moveAfter(c);
+      c.getResult().replaceAllUsesWith(mv->getResult(0));
+      mv->setOperand(0, c.getResult());
+    }
+  });
   // A float argument quantized through reshapes: arguments change type in
   // place, so their float users are rewritten first.
   SmallVector<QuantizeOp> quantizes;
@@ -942,6 +1249,8 @@ void ConvertTosaToLowBitPass::runOnOperation() {
   for (OpOperand &operand : ret->getOpOperands()) {
     Value v = operand.get();
     auto src = quantizedSource(b, v, ret.getLoc());
+    if (failed(src) && sourceDiagnosed)
+      return signalPassFailure();
     if (failed(src) || !activationType(*src)) {
       if (isa<FloatType>(getElementTypeOrSelf(v.getType())))
       {
@@ -968,14 +1277,17 @@ void ConvertTosaToLowBitPass::runOnOperation() {
       if (op.hasTrait<OpTrait::IsTerminator>() || !op.use_empty())
         continue;
       if (isa<tosa::TosaOp, DequantizeOp, BitcastOp, ConstantOp,
-              quant::StorageCastOp, arith::ConstantOp>(op) ||
+              quant::StorageCastOp, quant::DequantizeCastOp,
+              quant::QuantizeCastOp, arith::ConstantOp>(op) ||
           op.getDialect()->getNamespace() == "tosa") {
         op.erase();
         changed = true;
       }
     }
   }
-  // Anything float left is an op the integer target cannot run.
+  // Anything float left is an op the integer target cannot run. A
+  // dequantize left over only feeds such an op: name the op, not it.
+  Operation *leftover = nullptr;
   for (Operation &op : func.getBody().front()) {
     if (isa<func::ReturnOp, ConstantOp>(op))
       continue;
@@ -984,8 +1296,14 @@ void ConvertTosaToLowBitPass::runOnOperation() {
       continue;
     if (isa<tosa::ConstShapeOp>(op))
       continue;
-    op.emitError("convert-tosa-to-lowbit: '")
-        << op.getName() << "' cannot be lowered to the integer target";
+    if (!leftover || isa<DequantizeOp, QuantizeOp>(leftover))
+      leftover = &op;
+    if (!isa<DequantizeOp, QuantizeOp>(op))
+      break;
+  }
+  if (leftover) {
+    leftover->emitError("convert-tosa-to-lowbit: '")
+        << leftover->getName() << "' cannot be lowered to the integer target";
     return signalPassFailure();
   }
   for (BlockArgument arg : func.getArguments())

@@ -282,7 +282,12 @@ void LowBitInsertQDQPass::runOnOperation() {
   func.walk([&](Operation *op) {
     if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MaxPool2dOp,
             tosa::AvgPool2dOp>(op)) {
-      toQuantize.insert(op->getOperand(0));
+      // The importer's crop of the input (a slice from 0 so that TOSA's
+      // windows fit) reads a quantized tensor: quantize before it.
+      Value in = op->getOperand(0);
+      if (auto crop = in.getDefiningOp<tosa::SliceOp>())
+        in = crop.getInput1();
+      toQuantize.insert(in);
     } else if (isa<tosa::MatMulOp>(op)) {
       toQuantize.insert(op->getOperand(0));
       toQuantize.insert(op->getOperand(1));
@@ -292,6 +297,9 @@ void LowBitInsertQDQPass::runOnOperation() {
       // is quantized here; the integer form adds it to the accumulator.
       bool biasAdd = isa<tosa::AddOp>(op) &&
                      llvm::any_of(op->getOperands(), [](Value v) {
+                       // A constant, possibly reshaped (Gemm's bias).
+                       while (auto r = v.getDefiningOp<tosa::ReshapeOp>())
+                         v = r.getInput1();
                        return v.getDefiningOp<tosa::ConstOp>() != nullptr;
                      });
       if (!biasAdd)

@@ -124,11 +124,18 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
       range bound `|b| + max|x - zp| * sum|w|` exceeds 2^31 - 1) and one
       `lowbit.requant` with `M[c] = S_in * S_w[c] / S_out`; ReLU / Clip
       become its saturation range and PReLU its second multiplier set
-      (`alpha[c] * M[c]`, adaptive-bit-depth eq. 5). The bias is
-      `round(b / (S_in * S_w[c]))`.
+      (`alpha[c] * M[c]`, adaptive-bit-depth eq. 5). A float bias becomes
+      `round(b / (S_in * S_w[c]))`; an integer bias behind a dequantize
+      (the int32 `quant.dcast` of imported Q/DQ models) whose scale is
+      `S_in * S_w[c]` (to 1e-6) keeps its stored integers.
     - Pools and reshapes of a dequantized value keep its scale
-      (`lowbit.max_pool`, `lowbit.avg_pool`, `lowbit.reshape`); a
-      `lowbit.requant` follows when the quantize's scale differs.
+      (`lowbit.max_pool`, `lowbit.avg_pool`, `lowbit.global_avg_pool` for a
+      window covering the input, `lowbit.reshape`); a `lowbit.requant`
+      follows when the quantize's scale differs.
+    - Layout transposes and reshapes right before a quantize (NCHW models)
+      are replayed on the integer result as `lowbit.transpose` /
+      `lowbit.reshape`, so each segment is lowered in its own (NHWC) layout;
+      pairs between layers fold away in canonicalization.
     - An add of two activations becomes `lowbit.add` (common intermediate
       scale `2 max(S_a, S_b) / 2^20`); a concat becomes `lowbit.concat` of
       inputs requantized to the result's scale.

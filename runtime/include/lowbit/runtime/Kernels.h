@@ -111,19 +111,24 @@ struct Pool2DShape {
 /// forbids) yields the identity of max: -infinity for floats, the lowest
 /// value for integers.
 template <typename T> void maxPool2d(const T *in, T *out, const Pool2DShape &s);
+/// Integer average of stored values with zero point `zp` (lowbit.avg_pool,
+/// lowbit.global_avg_pool):
+///   out = saturate(zp + divideRoundHalfEven(sum(x - zp), count), lo, hi)
+/// i.e. the exact mean of x - zp rounded to nearest, ties to even, before
+/// the zero point is added (ONNX QuantizeLinear's rounding of the exact
+/// DequantizeLinear -> AveragePool result; also what ONNX Runtime's
+/// QLinearGlobalAveragePool computes). count is the window size, or the
+/// number of positions inside the input when countIncludePad is false
+/// (padded positions stand for the real value zero, x - zp = 0); a window
+/// with count 0 yields zp.
+template <typename T>
+void avgPool2dInt(const T *in, T *out, const Pool2DShape &s, int32_t zp,
+                  int32_t lo, int32_t hi, bool countIncludePad);
 /// Mean over the window. countIncludePad=false divides by the number of
 /// positions inside the input (TOSA / ONNX default); true divides by kh*kw
 /// (positions outside count as zeros). The sum is formed in float in window
 /// order (ky outer, kx inner) and divided once: out = sum / count (float
 /// division). A window with count 0 yields 0.
-/// Integer average of stored values with zero point `zp` (lowbit.avg_pool):
-/// out = saturate(zp + apply_scale(sum(x - zp), 1 / count), lo, hi), with
-/// the multiplier of 1 / count from computeMultiplier and count the window
-/// size, or the number of positions inside the input when countIncludePad is
-/// false. The one rescaling rule of Requant.h.
-template <typename T>
-void avgPool2dInt(const T *in, T *out, const Pool2DShape &s, int32_t zp,
-                  int32_t lo, int32_t hi, bool countIncludePad);
 void avgPool2dF32(const float *in, float *out, const Pool2DShape &s,
                   bool countIncludePad);
 
@@ -467,13 +472,9 @@ void avgPool2dInt(const T *in, T *out, const Pool2DShape &s, int32_t zp,
           }
           if (countIncludePad)
             count = s.kh * s.kw;
-          ScaleMultiplier m;
-          if (count == 0 ||
-              computeMultiplier(1.0 / static_cast<double>(count), m) !=
-                  ScaleStatus::Ok)
-            m = ScaleMultiplier{0, kMaxShift};
+          const int64_t mean = count == 0 ? 0 : divideRoundHalfEven(sum, count);
           out[((n * s.oh + y) * s.ow + x) * s.c + c] =
-              static_cast<T>(requantize(sum, m, zp, lo, hi));
+              static_cast<T>(saturate(mean + zp, lo, hi));
         }
 }
 

@@ -174,6 +174,25 @@ inline int32_t requantizeDual(int64_t acc, ScaleMultiplier positive,
                     mode);
 }
 
+/// num / den rounded to the nearest integer, ties to even, for den > 0;
+/// exact for every int64 num. This is the rule of integer averages
+/// (lowbit.avg_pool / global_avg_pool): the exact mean of stored values
+/// rounded the way ONNX QuantizeLinear rounds (before the zero point is
+/// added), so DQ -> AveragePool -> Q with one scale and zero point is
+/// reproduced bit for bit.
+inline int64_t divideRoundHalfEven(int64_t num, int64_t den) {
+  int64_t q = num / den; // truncates towards zero
+  int64_t r = num % den; // same sign as num
+  if (r < 0) {           // floor division: 0 <= r < den
+    q -= 1;
+    r += den;
+  }
+  // Compare r with den - r rather than 2r with den: no overflow.
+  if (r > den - r || (r == den - r && (q & 1) != 0))
+    q += 1;
+  return q;
+}
+
 /// Storage range of a signed or unsigned integer of `bits` bits (1..32).
 inline int64_t storageMin(unsigned bits, bool isSigned) {
   return isSigned ? -(int64_t(1) << (bits - 1)) : 0;

@@ -213,6 +213,23 @@ FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
 
 LogicalResult Emitter::plan() {
   Block &body = func.getBody().front();
+  // Every op must have a kernel before anything is laid out.
+  for (Operation &op : body) {
+    if (!isa<lb::ConstantOp, lb::ReshapeOp, lb::BitcastOp, lb::Conv2DOp,
+             lb::FullyConnectedOp, lb::RequantOp, lb::PReluOp, lb::AddOp,
+             lb::ClampOp, lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp,
+             lb::TransposeOp, lb::ConcatOp, func::ReturnOp>(op))
+      return op.emitError("convert-lowbit-to-emitc: '")
+                 << op.getName()
+                 << "' has no integer kernel in the C++ target (lower the "
+                    "model with convert-tosa-to-lowbit first)",
+             failure();
+    if (auto conv = dyn_cast<lb::Conv2DOp>(op))
+      if (conv.getWeightEncoding())
+        return conv.emitError("convert-lowbit-to-emitc: log / STLQ weight "
+                              "encodings have no C++ kernel yet"),
+               failure();
+  }
   for (BlockArgument arg : func.getArguments())
     buffers[arg] = {Buffer::Input, arg.getArgNumber()};
   auto ret = cast<func::ReturnOp>(body.getTerminator());

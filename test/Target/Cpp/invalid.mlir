@@ -1,0 +1,42 @@
+// Inputs the C++ target cannot compile give located errors.
+// RUN: not lowbit-translate --emit-cpp %s --split-input-file 2>&1 | FileCheck %s
+// RUN: not lowbit-translate --emit-cpp --model-name=9lives %S/emit-cpp.mlir 2>&1 | FileCheck %s --check-prefix=NAME
+// NAME: error: convert-lowbit-to-emitc: model-name '9lives' is not a C identifier
+
+// A float function (not lowered to integers).
+// CHECK: error: convert-lowbit-to-emitc: every input and result must be a static tensor quantized per tensor
+func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// An op with no integer kernel.
+// CHECK: error: convert-lowbit-to-emitc: 'lowbit.dequantize' has no integer kernel in the C++ target
+func.func @main(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  %f = lowbit.dequantize %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4xf32>
+  %q = lowbit.quantize %f : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %q : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// Log-encoded weights have no C++ kernel yet.
+// CHECK: error: convert-lowbit-to-emitc: log / STLQ weight encodings have no C++ kernel yet
+func.func @main(%x: tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>> {
+  %w = lowbit.constant dense<1> : tensor<1x1x1x1xi4> -> tensor<1x1x1x1xi4>
+  %acc = lowbit.conv2d %x, %w {weight_encoding = #lowbit.log<bits = 4, scale = 5.000000e-01>} : (tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>>, tensor<1x1x1x1xi4>) -> tensor<1x2x2x1xi32>
+  %r = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 31>} : tensor<1x2x2x1xi32> -> tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>>
+  return %r : tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// Two functions: which one is the model?
+// CHECK: error: convert-lowbit-to-emitc: expected one function to convert, found 2
+func.func @a(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  return %x : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}
+func.func @b(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  return %x : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}

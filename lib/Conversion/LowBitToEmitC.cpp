@@ -411,12 +411,18 @@ LogicalResult Emitter::emitOp(Operation *op) {
       args.push_back(lit("nullptr"));
     }
     args.append({lit(zeroPointOf(in.getElementType())), idx(2), lit(shape)});
-    call(loc, "lowbit::rt::conv2dTensor", operands, args,
+    call(loc,
+         conv.getInputZpFolded() ? "lowbit::rt::conv2dFoldedZp"
+                                 : "lowbit::rt::conv2dTensor",
+         operands, args,
          {typeOf(conv.getInput()), typeOf(conv.getWeight()),
           typeOf(conv.getResult())});
     sum << "conv2d      " << describe(conv.getInput()) << " * "
         << describe(conv.getWeight()) << " groups " << conv.getGroups()
-        << " -> " << typeOf(conv.getResult()) << " accumulator\n";
+        << " -> " << typeOf(conv.getResult()) << " accumulator"
+        << (conv.getInputZpFolded() ? ", zero point folded into the bias"
+                                    : "")
+        << "\n";
     return success();
   }
   if (auto fc = dyn_cast<lb::FullyConnectedOp>(op)) {
@@ -432,15 +438,18 @@ LogicalResult Emitter::emitOp(Operation *op) {
     } else {
       args.push_back(lit("nullptr"));
     }
-    args.append({lit(zeroPointOf(in.getElementType())), idx(2),
-                 lit(in.getDimSize(0)), lit(in.getDimSize(1)),
+    args.append({lit(fc.getInputZpFolded() ? 0
+                                           : zeroPointOf(in.getElementType())),
+                 idx(2), lit(in.getDimSize(0)), lit(in.getDimSize(1)),
                  lit(w.getDimSize(0))});
     call(loc, "lowbit::rt::fullyConnectedInt", operands, args,
          {typeOf(fc.getInput()), typeOf(fc.getWeight()),
           typeOf(fc.getResult())});
     sum << "fully_conn  " << describe(fc.getInput()) << " * "
         << describe(fc.getWeight()) << " -> " << typeOf(fc.getResult())
-        << " accumulator\n";
+        << " accumulator"
+        << (fc.getInputZpFolded() ? ", zero point folded into the bias" : "")
+        << "\n";
     return success();
   }
   auto rounding = [&](lb::RoundingMode m) {

@@ -1247,9 +1247,16 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
                                  using TI = decltype(ti);
                                  using TW = decltype(tw);
                                  using TA = decltype(ta);
-                                 rt::conv2dTensor<TI, TW, TA>(
-                                     in.data<TI>(), w.data<TW>(),
-                                     bias.data<TA>(), inZp, out.data<TA>(), s);
+                                 if (o.getInputZpFolded())
+                                   rt::conv2dFoldedZp<TI, TW, TA>(
+                                       in.data<TI>(), w.data<TW>(),
+                                       bias.data<TA>(), inZp, out.data<TA>(),
+                                       s);
+                                 else
+                                   rt::conv2dTensor<TI, TW, TA>(
+                                       in.data<TI>(), w.data<TW>(),
+                                       bias.data<TA>(), inZp, out.data<TA>(),
+                                       s);
                                });
         if (!ok)
           return o.emitError("evaluator: unsupported integer convolution "
@@ -1267,8 +1274,11 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         HostTensor bias(out.kind(), {m});
         if (o.getBias())
           bias = get(o.getBias());
-        auto inZp = static_cast<int32_t>(
-            zeroPointOf(o.getInput().getType().getElementType()));
+        // A folded zero point is in the bias already.
+        auto inZp = o.getInputZpFolded()
+                        ? 0
+                        : static_cast<int32_t>(zeroPointOf(
+                              o.getInput().getType().getElementType()));
         bool ok = withIntKinds(in.kind(), w.kind(), out.kind(),
                                [&](auto ta, auto tb, auto tc) {
                                  using TA = decltype(ta);

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/runtime/Kernels.h"
+#include "lowbit/runtime/Ops.h"
 
 #include <gtest/gtest.h>
 
@@ -945,4 +946,61 @@ TEST(DivideRoundHalfEven, TiesAndExtremes) {
                 static_cast<int64_t>(std::nearbyint(static_cast<double>(n) /
                                                     static_cast<double>(d))))
           << n << " / " << d;
+}
+
+// adaptive-scale-shift eq. 10: the zero point folded into the bias, with the
+// border correction for padded windows, equals the unfolded convolution on
+// every output, for strides, dilations, groups and asymmetric padding.
+TEST(Conv2DFoldedZp, EqualsTheUnfoldedConvolution) {
+  using namespace lowbit::rt;
+  std::mt19937 rng(1234);
+  int64_t mismatches = 0, outputs = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    Conv2DShape s{};
+    s.n = 1 + trial % 2;
+    s.h = 3 + rng() % 6;
+    s.w = 3 + rng() % 6;
+    s.groups = (trial % 3 == 0) ? 1 : (trial % 3 == 1 ? 2 : 4);
+    s.c = s.groups * (1 + rng() % 3);
+    s.oc = s.groups * (1 + rng() % 3);
+    s.kh = 1 + rng() % 3;
+    s.kw = 1 + rng() % 3;
+    s.strideH = 1 + rng() % 2;
+    s.strideW = 1 + rng() % 2;
+    s.dilationH = 1 + rng() % 2;
+    s.dilationW = 1 + rng() % 2;
+    s.padTop = rng() % 3;
+    s.padLeft = rng() % 3;
+    int64_t padBottom = rng() % 3, padRight = rng() % 3;
+    int64_t ekh = s.dilationH * (s.kh - 1) + 1, ekw = s.dilationW * (s.kw - 1) + 1;
+    if (s.h + s.padTop + padBottom < ekh || s.w + s.padLeft + padRight < ekw)
+      continue;
+    s.oh = (s.h + s.padTop + padBottom - ekh) / s.strideH + 1;
+    s.ow = (s.w + s.padLeft + padRight - ekw) / s.strideW + 1;
+    const int64_t I = s.c / s.groups;
+    std::vector<int8_t> in(s.n * s.h * s.w * s.c), w(s.oc * s.kh * s.kw * I);
+    for (auto &v : in)
+      v = static_cast<int8_t>(rng() % 256 - 128);
+    for (auto &v : w)
+      v = static_cast<int8_t>(rng() % 255 - 127);
+    std::vector<int32_t> bias(s.oc), folded(s.oc);
+    int32_t zp = static_cast<int32_t>(rng() % 256) - 128;
+    for (int64_t o = 0; o < s.oc; ++o) {
+      bias[o] = static_cast<int32_t>(rng() % 20001) - 10000;
+      int64_t sum = 0;
+      for (int64_t k = 0; k < s.kh * s.kw * I; ++k)
+        sum += w[o * s.kh * s.kw * I + k];
+      folded[o] = static_cast<int32_t>(bias[o] - zp * sum);
+    }
+    std::vector<int32_t> want(s.n * s.oh * s.ow * s.oc), got(want.size());
+    conv2dTensor<int8_t, int8_t, int32_t>(in.data(), w.data(), bias.data(), zp,
+                                          want.data(), s);
+    conv2dFoldedZp<int8_t, int8_t, int32_t>(in.data(), w.data(), folded.data(),
+                                            zp, got.data(), s);
+    for (size_t i = 0; i < want.size(); ++i)
+      mismatches += want[i] != got[i];
+    outputs += static_cast<int64_t>(want.size());
+  }
+  EXPECT_GT(outputs, 1000);
+  EXPECT_EQ(mismatches, 0);
 }

@@ -131,6 +131,12 @@ def LowBit_Conv2DOp : LowBit_Op<"conv2d", [Pure]> {
     integer tensor of that width) or STLQ codes (`#lowbit.stlq<...>`, with a
     leading dimension of 2 holding the two words).
 
+    With `input_zp_folded`, the bias already holds `b - zp_in * sum(w[o])`
+    (adaptive-scale-shift eq. 10) and the op computes the same accumulator
+    as `bias[o] + sum_{taps in the input} in * w + zp_in * sum_{padded taps}
+    w`: the kernels' inner loop carries no zero-point term, and only windows
+    that overlap the padding get a correction.
+
     ```mlir
     %acc = lowbit.conv2d %in, %w, %b {pad = array<i64: 1, 1, 1, 1>}
       : (tensor<1x8x8x3x!quant.uniform<i8:f32, 0.02:-4>>,
@@ -144,7 +150,8 @@ def LowBit_Conv2DOp : LowBit_Op<"conv2d", [Pure]> {
                        LowBit_Pad4:$pad,
                        LowBit_Window2:$dilation,
                        DefaultValuedAttr<I64Attr, "1">:$groups,
-                       OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding);
+                       OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding,
+                       UnitAttr:$input_zp_folded);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -155,7 +162,8 @@ def LowBit_FullyConnectedOp : LowBit_Op<"fully_connected", [Pure]> {
   let description = [{
     `acc[n, o] = bias[o] + sum_i (in[n, i] - zp_in) * w[o, i]` with OI
     weights, following the same weight rules as `lowbit.conv2d` (STLQ
-    weights have shape `[2, O, I]`).
+    weights have shape `[2, O, I]`). With `input_zp_folded` the bias holds
+    `b - zp_in * sum(w[o])` and `acc = bias[o] + sum_i in * w`.
 
     ```mlir
     %acc = lowbit.fully_connected %in, %w, %b
@@ -166,7 +174,8 @@ def LowBit_FullyConnectedOp : LowBit_Op<"fully_connected", [Pure]> {
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
                        Optional<AnyRankedTensor>:$bias,
-                       OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding);
+                       OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding,
+                       UnitAttr:$input_zp_folded);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

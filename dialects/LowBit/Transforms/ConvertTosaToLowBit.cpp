@@ -867,6 +867,19 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
     if (bound > 2147483647.0)
       wide = true;
   }
+  // adaptive-scale-shift eq. 10: the input zero point goes into the bias,
+  // b~ = b - zp * sum(w), so the kernels' inner loop has no zero-point term.
+  int64_t inZp = inQ.getZeroPoint();
+  bool fold = foldZeroPoint && inZp != 0;
+  if (fold)
+    for (int64_t c = 0; c < outChannels; ++c) {
+      int64_t sum = 0;
+      for (int64_t i = 0; i < inner; ++i)
+        sum += w->values[c * inner + i];
+      biasQ[c] -= inZp * sum;
+      if (biasQ[c] > INT32_MAX || biasQ[c] < INT32_MIN)
+        wide = true;
+    }
   IntegerType accType = b.getIntegerType(wide ? 64 : 32);
 
   // The integer weight constant.
@@ -911,9 +924,11 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
                           {inType.getDimSize(1), inType.getDimSize(2)});
     auto accT = RankedTensorType::get({inType.getDimSize(1), outChannels},
                                       accType);
+    SmallVector<NamedAttribute> attrs;
+    if (fold)
+      attrs.push_back(b.getNamedAttr("input_zp_folded", b.getUnitAttr()));
     acc = FullyConnectedOp::create(b, loc, TypeRange{accT},
-                                   ValueRange{in2, weight, biasV},
-                                   ArrayRef<NamedAttribute>{})
+                                   ValueRange{in2, weight, biasV}, attrs)
               .getResult();
   } else {
     auto resT = cast<RankedTensorType>(anchor->getResult(0).getType());
@@ -926,6 +941,8 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
         b.getNamedAttr("pad", anchor->getAttr("pad")),
         b.getNamedAttr("dilation", anchor->getAttr("dilation")),
         b.getNamedAttr("groups", b.getI64IntegerAttr(groups))};
+    if (fold)
+      attrs.push_back(b.getNamedAttr("input_zp_folded", b.getUnitAttr()));
     acc = Conv2DOp::create(b, loc, TypeRange{accT},
                            ValueRange{*input, weight, biasV}, attrs)
               .getResult();

@@ -148,6 +148,12 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
     Imported Q/DQ models keep their scales. Any op left float afterwards is
     an error that names it (the integer target cannot run it).
   }];
+  let options = [
+    Option<"foldZeroPoint", "fold-input-zero-point", "bool", /*default=*/"true",
+           "Fold the input zero point into the bias of convolutions and "
+           "fully connected layers (adaptive-scale-shift eq. 10; "
+           "input_zp_folded)">,
+  ];
   let dependentDialects = ["::mlir::lowbit::LowBitDialect",
                            "::mlir::quant::QuantDialect"];
 }

@@ -1,5 +1,7 @@
-// RUN: lowbit-opt %s --split-input-file --convert-tosa-to-lowbit | FileCheck %s
-// RUN: lowbit-opt %s --split-input-file --convert-tosa-to-lowbit --canonicalize | FileCheck %s --check-prefix=CANON
+// (Zero-point folding is off here so that biases read as b / (S_in S_w); it
+// is tested in convert-tosa-to-lowbit-fold-zp.mlir.)
+// RUN: lowbit-opt %s --split-input-file --convert-tosa-to-lowbit=fold-input-zero-point=false | FileCheck %s
+// RUN: lowbit-opt %s --split-input-file --convert-tosa-to-lowbit=fold-input-zero-point=false --canonicalize | FileCheck %s --check-prefix=CANON
 
 // Q/DQ float graphs lowered to integer lowbit ops. Scales are powers of two
 // so every multiplier is 2^30 with shift 30 - log2(M): M = 1 -> shift 30,

@@ -126,6 +126,48 @@ void conv2dTensor(const TIn *in, const TW *w, const TAcc *bias, int32_t inZp,
   conv2dInt<TIn, TW, TAcc>(in, w, bias, inZp, 0, out, s);
 }
 
+/// lowbit.conv2d {input_zp_folded}: `foldedBias[o] = bias[o] - inZp *
+/// sum(w[o])` (adaptive-scale-shift eq. 10). The inner loop multiplies the
+/// stored values with no zero-point term; output pixels whose window
+/// overlaps the padding add back `inZp * sum(w[o] over the padded taps)`.
+/// Equal to conv2dTensor with the unfolded bias (exact modulo 2^width).
+template <typename TIn, typename TW, typename TAcc>
+void conv2dFoldedZp(const TIn *in, const TW *w, const TAcc *foldedBias,
+                    int32_t inZp, TAcc *out, const Conv2DShape &s) {
+  using U = typename detail::IntAccumulator<TAcc>::type;
+  conv2dInt<TIn, TW, TAcc>(in, w, foldedBias, 0, 0, out, s);
+  if (inZp == 0)
+    return;
+  const U zp = static_cast<U>(static_cast<int64_t>(inZp));
+  const int64_t I = s.c / s.groups;
+  for (int64_t y = 0; y < s.oh; ++y) {
+    const int64_t y0 = y * s.strideH - s.padTop;
+    const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
+    for (int64_t x = 0; x < s.ow; ++x) {
+      const int64_t x0 = x * s.strideW - s.padLeft;
+      const detail::TapRange kx =
+          detail::validTaps(x0, s.dilationW, s.kw, s.w);
+      if (ky.begin == 0 && ky.end == s.kh && kx.begin == 0 && kx.end == s.kw)
+        continue; // the window is inside the input
+      for (int64_t o = 0; o < s.oc; ++o) {
+        U padded = 0;
+        const TW *wO = w + o * s.kh * s.kw * I;
+        for (int64_t a = 0; a < s.kh; ++a)
+          for (int64_t b = 0; b < s.kw; ++b) {
+            if (a >= ky.begin && a < ky.end && b >= kx.begin && b < kx.end)
+              continue;
+            for (int64_t i = 0; i < I; ++i)
+              padded += static_cast<U>(wO[(a * s.kw + b) * I + i]);
+          }
+        for (int64_t n = 0; n < s.n; ++n) {
+          TAcc &acc = out[((n * s.oh + y) * s.ow + x) * s.oc + o];
+          acc = static_cast<TAcc>(static_cast<U>(acc) + zp * padded);
+        }
+      }
+    }
+  }
+}
+
 /// Quantizes float32 values with one scale and zero point (the float
 /// wrappers of generated code; lowbit.quantize per tensor).
 template <typename T>

@@ -1067,18 +1067,27 @@ LogicalResult GlobalAvgPoolOp::verify() {
 // ReshapeOp / ConcatOp
 //===----------------------------------------------------------------------===//
 
+/// Reshape and transpose keep the element type, which must not be quantized
+/// per axis or per block (the quantized dimension would lose its meaning).
+static LogicalResult verifyLayoutChange(Operation *op, RankedTensorType in,
+                                        RankedTensorType out, StringRef verb) {
+  if (in.getElementType() != out.getElementType())
+    return op->emitOpError() << "element type " << in.getElementType()
+                             << " differs from the result's "
+                             << out.getElementType();
+  if (isa<quant::UniformQuantizedPerAxisType,
+          quant::UniformQuantizedSubChannelType>(in.getElementType()))
+    return op->emitOpError() << "cannot " << verb
+                             << " a tensor quantized per axis or per block: "
+                             << in.getElementType();
+  return success();
+}
+
 LogicalResult ReshapeOp::verify() {
   RankedTensorType in = getInput().getType();
   RankedTensorType out = getType();
-  if (in.getElementType() != out.getElementType())
-    return emitOpError() << "element type " << in.getElementType()
-                         << " differs from the result's "
-                         << out.getElementType();
-  if (isa<quant::UniformQuantizedPerAxisType,
-          quant::UniformQuantizedSubChannelType>(in.getElementType()))
-    return emitOpError() << "cannot reshape a tensor quantized per axis or "
-                            "per block: "
-                         << in.getElementType();
+  if (failed(verifyLayoutChange(*this, in, out, "reshape")))
+    return failure();
   if (in.hasStaticShape() && out.hasStaticShape() &&
       in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << in.getNumElements()
@@ -1095,15 +1104,8 @@ LogicalResult ReshapeOp::verify() {
 LogicalResult TransposeOp::verify() {
   RankedTensorType in = getInput().getType();
   RankedTensorType out = getType();
-  if (in.getElementType() != out.getElementType())
-    return emitOpError() << "element type " << in.getElementType()
-                         << " differs from the result's "
-                         << out.getElementType();
-  if (isa<quant::UniformQuantizedPerAxisType,
-          quant::UniformQuantizedSubChannelType>(in.getElementType()))
-    return emitOpError() << "cannot transpose a tensor quantized per axis or "
-                            "per block: "
-                         << in.getElementType();
+  if (failed(verifyLayoutChange(*this, in, out, "transpose")))
+    return failure();
   ArrayRef<int32_t> perms = getPerms();
   int64_t rank = in.getRank();
   if (static_cast<int64_t>(perms.size()) != rank || out.getRank() != rank)

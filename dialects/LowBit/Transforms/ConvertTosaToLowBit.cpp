@@ -365,6 +365,16 @@ struct Epilogue {
   SmallVector<Value> biasAdds;
 };
 
+/// `min` / `max` attributes for a saturation range narrower than `out`'s
+/// storage range (how ReLU and Clip are absorbed).
+void addSaturation(OpBuilder &b, SmallVectorImpl<NamedAttribute> &attrs,
+                   int64_t lo, int64_t hi, quant::UniformQuantizedType out) {
+  if (lo != out.getStorageTypeMin())
+    attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
+  if (hi != out.getStorageTypeMax())
+    attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
+}
+
 /// Walks back through reshapes.
 Value skipReshapes(Value v) {
   while (auto r = v.getDefiningOp<tosa::ReshapeOp>())
@@ -714,10 +724,7 @@ FailureOr<Value> ConvertTosaToLowBitPass::rescale(OpBuilder &b, Location loc,
     attrs.push_back(b.getNamedAttr("neg_multiplier", b.getDenseI32ArrayAttr(nm)));
     attrs.push_back(b.getNamedAttr("neg_shift", b.getDenseI32ArrayAttr(ns)));
   }
-  if (lo != outQ.getStorageTypeMin())
-    attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
-  if (hi != outQ.getStorageTypeMax())
-    attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
+  addSaturation(b, attrs, lo, hi, outQ);
   return RequantOp::create(b, loc, TypeRange{resultType}, ValueRange{in}, attrs)
       .getResult();
 }
@@ -988,10 +995,7 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
     attrs.push_back(b.getNamedAttr("neg_multiplier", b.getDenseI32ArrayAttr(nm)));
     attrs.push_back(b.getNamedAttr("neg_shift", b.getDenseI32ArrayAttr(ns)));
   }
-  if (lo != outQ.getStorageTypeMin())
-    attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
-  if (hi != outQ.getStorageTypeMax())
-    attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
+  addSaturation(b, attrs, lo, hi, outQ);
   Value r = RequantOp::create(b, loc, TypeRange{withElement(accTy, outQ)},
                               ValueRange{acc}, attrs)
                 .getResult();
@@ -1044,10 +1048,7 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerAdd(OpBuilder &b,
       b.getNamedAttr("output_multiplier", b.getI32IntegerAttr(mo->multiplier)),
       b.getNamedAttr("output_shift", b.getI32IntegerAttr(mo->shift)),
       b.getNamedAttr("rounding", roundingAttr())};
-  if (lo != outQ.getStorageTypeMin())
-    attrs.push_back(b.getNamedAttr("min", b.getI64IntegerAttr(lo)));
-  if (hi != outQ.getStorageTypeMax())
-    attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
+  addSaturation(b, attrs, lo, hi, outQ);
   // Inputs transposed the same way (an NCHW residual add between NHWC
   // producers) are added before the transpose, which then moves to the
   // result, where it usually cancels against the consumer's.

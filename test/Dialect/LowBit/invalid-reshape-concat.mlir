@@ -77,3 +77,35 @@ func.func @concat_sum(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>, %b: tensor<3x!q
   %c = lowbit.concat(%a, %b) {axis = 0 : i64} : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<3x!quant.uniform<i8:f32, 0.1>>) -> tensor<8x!quant.uniform<i8:f32, 0.1>>
   return
 }
+
+// -----
+
+func.func @transpose_not_permutation(%x: tensor<1x2x3x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{perms is not a permutation of [0, 3)}}
+  %t = lowbit.transpose %x {perms = array<i32: 0, 0, 1>} : tensor<1x2x3x!quant.uniform<i8:f32, 0.1>> -> tensor<1x1x2x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @transpose_bad_shape(%x: tensor<1x2x3x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{result dimension 1 is 2 but input dimension 2 is 3}}
+  %t = lowbit.transpose %x {perms = array<i32: 0, 2, 1>} : tensor<1x2x3x!quant.uniform<i8:f32, 0.1>> -> tensor<1x2x3x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @transpose_per_axis(%x: tensor<2x3x!quant.uniform<i8:f32:0, {0.1, 0.2}>>) {
+  // expected-error @+1 {{cannot transpose a tensor quantized per axis or per block}}
+  %t = lowbit.transpose %x {perms = array<i32: 1, 0>} : tensor<2x3x!quant.uniform<i8:f32:0, {0.1, 0.2}>> -> tensor<3x2x!quant.uniform<i8:f32:0, {0.1, 0.2}>>
+  return
+}
+
+// -----
+
+func.func @transpose_rank(%x: tensor<2x3x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{perms has 3 entries for input rank 2 and result rank 2}}
+  %t = lowbit.transpose %x {perms = array<i32: 1, 0, 2>} : tensor<2x3x!quant.uniform<i8:f32, 0.1>> -> tensor<3x2x!quant.uniform<i8:f32, 0.1>>
+  return
+}

@@ -368,9 +368,11 @@ TEST(LogQuant, CodesAndValues) {
   EXPECT_DOUBLE_EQ(logDequantize(3, u), 0.25);
   EXPECT_DOUBLE_EQ(logDequantize(-8, u), -2.0 / 256.0);
   // Every code round-trips through its value.
-  for (int32_t q = -8; q <= 7; ++q)
-    if (q != 0)
+  for (int32_t q = -8; q <= 7; ++q) {
+    if (q != 0) {
       EXPECT_EQ(logQuantize(logDequantize(q, u), u, 4), q) << q;
+    }
+  }
   // Nearest in the log domain: 0.7 is 2^-0.51 of 1.0... closer to 2^-1 * 2 = 1
   // than to 0.5 in log2 terms (log2(0.7/2) = -1.51 -> 2).
   EXPECT_EQ(logQuantize(0.7, u, 4), 2);

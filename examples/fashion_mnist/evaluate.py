@@ -6,10 +6,13 @@ quantized after calibration on 500 training images, for each weight
 configuration given. Prints one line per configuration with the accuracy
 and its difference from float.
 
-Usage: evaluate.py [--lowbitc PATH] [--work DIR] [CONFIG ...]
+Usage: evaluate.py [--lowbitc PATH] [--work DIR] [--estimator NAME]
+                   [--simulated] [CONFIG ...]
   CONFIG is NAME:FLAGS, e.g. "W8A8:--weight-bits=8"; the default set is
   W8A8 per-channel, W8A8 per-tensor, W4A8 per-channel and power-of-two
-  (4-bit log codes) weights.
+  (4-bit log codes) weights. By default lowbitc runs the integer IR (what
+  the generated C++ computes); --simulated runs the Q/DQ float graph
+  instead (lowbitc --compile-to=qdq).
 """
 import argparse
 import os
@@ -45,6 +48,8 @@ def main():
     ap.add_argument("--work", default=os.path.join(REPO, "build/fashion"))
     ap.add_argument("--model", default=os.path.join(HERE, "fashion_cnn.onnx"))
     ap.add_argument("--estimator", default="minmax")
+    ap.add_argument("--simulated", action="store_true",
+                    help="run the simulated Q/DQ graph, not the integer IR")
     ap.add_argument("configs", nargs="*", default=DEFAULT)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -62,6 +67,8 @@ def main():
         name, flags = config.split(":", 1)
         flags = flags.split() + ["--calibration", calib,
                                  "--range-estimator=" + args.estimator]
+        if args.simulated:
+            flags.append("--compile-to=qdq")
         acc = float((run(args.lowbitc, args.model, images, out, flags)
                      .argmax(1) == labels).mean())
         print("%-28s accuracy %.4f  (%+.2f points vs float)"

@@ -361,8 +361,14 @@ TEST(LogQuant, CodesAndValues) {
   EXPECT_EQ(logQuantize(0.5, u, 4), 2);     // 2^-2 * 2
   EXPECT_EQ(logQuantize(-0.25, u, 4), -3);
   EXPECT_EQ(logQuantize(3.0, u, 4), 1);     // above U/2 clips to exponent 1
-  EXPECT_EQ(logQuantize(1e-9, u, 4), 7);    // positive side ends at M - 1
-  EXPECT_EQ(logQuantize(-1e-9, u, 4), -8);  // negative side at M
+  // The smallest magnitudes are 2/128 (positive, M - 1) and 2/256
+  // (negative, M); below half of them zero is nearer.
+  EXPECT_EQ(logQuantize(0.01, u, 4), 7);     // 2/128 = 0.0156
+  EXPECT_EQ(logQuantize(0.007, u, 4), 0);    // < 0.0078
+  EXPECT_EQ(logQuantize(-0.005, u, 4), -8);  // 2/256 = 0.0078
+  EXPECT_EQ(logQuantize(-0.003, u, 4), 0);   // < 0.0039
+  EXPECT_EQ(logQuantize(1e-9, u, 4), 0);
+  EXPECT_EQ(logQuantize(std::nan(""), u, 4), 0);
   EXPECT_EQ(logQuantize(0.0, u, 4), 0);
   EXPECT_DOUBLE_EQ(logDequantize(0, u), 0.0);
   EXPECT_DOUBLE_EQ(logDequantize(3, u), 0.25);
@@ -373,8 +379,14 @@ TEST(LogQuant, CodesAndValues) {
       EXPECT_EQ(logQuantize(logDequantize(q, u), u, 4), q) << q;
     }
   }
-  // Nearest in the log domain: 0.7 is 2^-0.51 of 1.0... closer to 2^-1 * 2 = 1
-  // than to 0.5 in log2 terms (log2(0.7/2) = -1.51 -> 2).
+  // Nearest in the linear domain: between 0.5 (code 2) and 1 (code 1) the
+  // threshold is 0.75, not the geometric mean 0.707 (log-domain rounding
+  // would give 0.72 code 1); exact ties go to the larger magnitude.
   EXPECT_EQ(logQuantize(0.7, u, 4), 2);
-  EXPECT_EQ(logQuantize(0.72, u, 4), 1);
+  EXPECT_EQ(logQuantize(0.72, u, 4), 2);
+  EXPECT_EQ(logQuantize(-0.74, u, 4), -2);
+  EXPECT_EQ(logQuantize(0.75, u, 4), 1);
+  EXPECT_EQ(logQuantize(0.76, u, 4), 1);
+  EXPECT_EQ(logQuantize(0.1874, u, 4), 4); // 0.125 .. 0.25: threshold 0.1875
+  EXPECT_EQ(logQuantize(0.1875, u, 4), 3);
 }

@@ -68,8 +68,22 @@ def LowBitInsertQDQ : Pass<"lowbit-insert-qdq", "::mlir::func::FuncOp"> {
       (bit-efficient-data-free-quantization): uniform symmetric or
       asymmetric, per output channel or per tensor, 2 to 8 bits, stored with
       `lowbit.constant` and read through `lowbit.dequantize`; or
-      power-of-two (`#lowbit.log` codes, with scale U = 2 max|w| per channel),
-      simulated as their decoded float values.
+      power-of-two (`#lowbit.log` codes with one scale U per layer, by
+      default the one of least squared error, `log-scale`), simulated as
+      their decoded float values.
+    - Weight rounding (`weight-rounding=correlated`, the default) does not
+      round every weight on its own: a layer's output error is
+      `sum_i d_i x_i` (`d = Q(w) - w`), and a convolution's inputs are
+      correlated across its window and share a non-zero mean, so errors that
+      add up in the kernel's low-frequency response (above all its sum) cost
+      more than the same errors spread out. Each weight keeps its nearest
+      code or takes the one on the other side of its value (or zero, for log
+      codes) so that `d^T E[x x^T] d` is least under a data-free model of
+      the inputs: correlation `rho^distance` between taps of one input
+      channel (`rounding-tap-correlation`) plus a mean term `kappa` shared
+      by all inputs of the output channel (`rounding-mean-weight`). Scales,
+      codes and the IR are as with round-to-nearest
+      (`weight-rounding=nearest`).
     - Activations are quantized where an integer kernel will consume them
       (inputs of convolutions, matrix products, pools, adds, concats, and the
       function's results): a `lowbit.quantize` / `lowbit.dequantize` pair on
@@ -107,6 +121,24 @@ def LowBitInsertQDQ : Pass<"lowbit-insert-qdq", "::mlir::func::FuncOp"> {
            "Weight quantizer: symmetric, asymmetric or pow2">,
     Option<"perChannel", "per-channel", "bool", "true",
            "One weight scale per output channel (else per tensor)">,
+    Option<"logScale", "log-scale", "std::string", "\"mse\"",
+           "Scale U of power-of-two weights (one per layer): mse (the U of "
+           "least squared error over the layer's weights) or max "
+           "(U = 2 max|w|: the largest weight exact)">,
+    Option<"weightRounding", "weight-rounding", "std::string",
+           "\"correlated\"",
+           "How weights pick their codes: nearest, or correlated (each "
+           "weight takes its nearest code or the neighbouring one so that "
+           "the layer's output error is least for correlated inputs)">,
+    Option<"roundingTapCorrelation", "rounding-tap-correlation", "double",
+           "0.8",
+           "Correlated rounding: assumed correlation of inputs one pixel "
+           "apart in a convolution window (rho, in [0, 1); taps d pixels "
+           "apart correlate with rho^d)">,
+    Option<"roundingMeanWeight", "rounding-mean-weight", "double", "0.1",
+           "Correlated rounding: weight of the term shared by all inputs of "
+           "an output channel (kappa >= 0; their common mean), which keeps "
+           "the channel's sum of weights">,
   ];
 }
 

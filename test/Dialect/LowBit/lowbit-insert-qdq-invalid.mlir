@@ -2,6 +2,15 @@
 // RUN: not lowbit-opt %s --lowbit-insert-qdq='weight-bits=9' 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not lowbit-opt %s --lowbit-insert-qdq='activation-bits=1' 2>&1 | FileCheck %s --check-prefix=ABITS
 // RUN: not lowbit-opt %s --lowbit-insert-qdq='weight-scheme=ternary' 2>&1 | FileCheck %s --check-prefix=SCHEME
+// RUN: not lowbit-opt %s --lowbit-insert-qdq='weight-rounding=stochastic' 2>&1 | FileCheck %s --check-prefix=ROUNDING
+// RUN: not lowbit-opt %s --lowbit-insert-qdq='log-scale=min' 2>&1 | FileCheck %s --check-prefix=LOGSCALE
+// RUN: not lowbit-opt %s --lowbit-insert-qdq='rounding-tap-correlation=1' 2>&1 | FileCheck %s --check-prefix=RHO
+// RUN: not lowbit-opt %s --lowbit-insert-qdq='rounding-mean-weight=-0.5' 2>&1 | FileCheck %s --check-prefix=KAPPA
+
+// LOGSCALE: error: lowbit-insert-qdq: unknown log-scale 'min' (mse or max)
+// ROUNDING: error: lowbit-insert-qdq: unknown weight-rounding 'stochastic' (nearest or correlated)
+// RHO: error: lowbit-insert-qdq: rounding-tap-correlation must be in [0, 1), got 1.000000e+00
+// KAPPA: error: lowbit-insert-qdq: rounding-mean-weight must be finite and >= 0, got -5.000000e-01
 
 // RANGE: lowbit-insert-qdq-invalid.mlir:[[@LINE+5]]:1: error: lowbit-insert-qdq: tensor has no calibrated range (run calibration first: lowbitc --calibration FILE.npy)
 // BITS: error: lowbit-insert-qdq: weight-bits must be in [2, 8], got 9

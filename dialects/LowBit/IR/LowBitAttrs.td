@@ -45,6 +45,40 @@ def LowBit_F64Parameter : APFloatParameter<"a real scale"> {
   let printer = [{ $_printer.printFloat($_self) }];
 }
 
+// One real scale per channel, `[u0, u1, ...]`, each printed so that it
+// round-trips; optional (empty when absent), never written empty.
+def LowBit_F64ArrayParameter
+    : OptionalArrayRefParameter<"::llvm::APFloat", "real scales"> {
+  let parser = [{ [&]() -> ::mlir::FailureOr<::llvm::SmallVector<::llvm::APFloat>> {
+    ::llvm::SmallVector<::llvm::APFloat> values;
+    ::llvm::SMLoc loc = $_parser.getCurrentLocation();
+    if ($_parser.parseCommaSeparatedList(
+            ::mlir::AsmParser::Delimiter::Square, [&]() {
+              double v;
+              if ($_parser.parseFloat(v))
+                return ::mlir::failure();
+              values.push_back(::llvm::APFloat(v));
+              return ::mlir::success();
+            }))
+      return ::mlir::failure();
+    if (values.empty())
+      return $_parser.emitError(loc, "expected at least one scale"),
+             ::mlir::failure();
+    return values;
+  }() }];
+  let printer = [{
+    $_printer << '[';
+    ::llvm::interleaveComma($_self, $_printer, [&](const ::llvm::APFloat &v) {
+      $_printer.printFloat(v);
+    });
+    $_printer << ']';
+  }];
+  let comparator = [{ ::llvm::equal($_lhs, $_rhs,
+      [](const ::llvm::APFloat &a, const ::llvm::APFloat &b) {
+        return a.bitwiseIsEqual(b);
+      }) }];
+}
+
 //===----------------------------------------------------------------------===//
 // Weight encodings
 //===----------------------------------------------------------------------===//
@@ -60,8 +94,18 @@ def LowBit_LogAttr : LowBit_Attr<"Log", "log"> {
     One signed word of `bits` bits per weight, read as in
     stlq-two-word-log-quantization eq. 1: a code `q` in `[-M, M-1]` with
     `M = 2^(bits-1)` stands for `0` when `q = 0` and for
-    `sign(q) * 2^-|q| * scale` otherwise. Multiplying by such a weight is a
+    `sign(q) * 2^-|q| * U` otherwise.  Multiplying by such a weight is a
     shift, which is what log-to-shift lowering exploits.
+
+    `U` is `scale` for every weight (one scale per layer, as in the paper),
+    or, when `channel_scales` is given, `channel_scales[c]` for the weights
+    of output channel `c` (per-channel log scales: each channel's grid of
+    octaves sits where its weights are).  `c` runs along the consuming op's
+    output-channel dimension: dimension 0 of `lowbit.conv2d` (OHWI) and
+    `lowbit.fully_connected` (OI) weights, and of TOSA `conv2d` (OHWI),
+    dimension 2 of TOSA `depthwise_conv2d` ([KH, KW, C, 1]) and of TOSA
+    `matmul` ([1, K, N]) weights.  `scale` is then the largest of them, so
+    that `scale / 2` bounds every weight's magnitude either way.
 
     The attribute is attached to the op that consumes the weights
     (`weight_encoding`), whose weight operand then holds the codes as a
@@ -69,14 +113,43 @@ def LowBit_LogAttr : LowBit_Attr<"Log", "log"> {
 
     ```mlir
     #lowbit.log<bits = 4, scale = 5.000000e-01>
+    #lowbit.log<bits = 4, scale = 5.000000e-01,
+                channel_scales = [5.000000e-01, 2.500000e-01]>
     ```
   }];
-  let parameters = (ins "unsigned":$bits, LowBit_F64Parameter:$scale);
-  let assemblyFormat = "`<` `bits` `=` $bits `,` `scale` `=` $scale `>`";
+  let parameters = (ins "unsigned":$bits, LowBit_F64Parameter:$scale,
+                        LowBit_F64ArrayParameter:$channelScales);
+  let assemblyFormat = [{
+    `<` `bits` `=` $bits `,` `scale` `=` $scale
+    (`,` `channel_scales` `=` $channelScales^)? `>`
+  }];
+  let builders = [
+    AttrBuilder<(ins "unsigned":$bits, "::llvm::APFloat":$scale,
+                     "::llvm::ArrayRef<double>":$channelScales), [{
+      ::llvm::SmallVector<::llvm::APFloat> scales;
+      for (double u : channelScales)
+        scales.push_back(::llvm::APFloat(u));
+      return $_get($_ctxt, bits, scale, scales);
+    }]>,
+    AttrBuilder<(ins "unsigned":$bits, "::llvm::APFloat":$scale), [{
+      return $_get($_ctxt, bits, scale, ::llvm::ArrayRef<::llvm::APFloat>());
+    }]>
+  ];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
-    /// The scale U as a double.
+    /// The layer scale (the largest U) as a double.
     double getScaleValue() const { return ::mlir::lowbit::toDouble(getScale()); }
+    /// True when every output channel has its own U.
+    bool isPerChannel() const { return !getChannelScales().empty(); }
+    /// Number of distinct scales: 1, or the number of output channels.
+    int64_t getNumScales() const {
+      return isPerChannel() ? getChannelScales().size() : 1;
+    }
+    /// U of output channel `c` (the layer scale when there is one).
+    double getScaleValue(int64_t c) const {
+      return isPerChannel() ? ::mlir::lowbit::toDouble(getChannelScales()[c])
+                            : getScaleValue();
+    }
   }];
 }
 

@@ -73,8 +73,24 @@ static LogicalResult verifyLogParams(function_ref<InFlightDiagnostic()> emit,
 }
 
 LogicalResult LogAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                              unsigned bits, APFloat scale) {
-  return verifyLogParams(emitError, bits, scale);
+                              unsigned bits, APFloat scale,
+                              ArrayRef<APFloat> channelScales) {
+  if (failed(verifyLogParams(emitError, bits, scale)))
+    return failure();
+  if (channelScales.empty())
+    return success(); // one scale per layer
+  double largest = 0;
+  for (auto [c, scaleC] : llvm::enumerate(channelScales)) {
+    double u = toDouble(scaleC);
+    if (!std::isfinite(u) || u <= 0.0)
+      return emitError() << "log channel scale " << c
+                         << " must be finite and positive, got " << u;
+    largest = std::max(largest, u);
+  }
+  if (largest != toDouble(scale))
+    return emitError() << "log scale " << toDouble(scale)
+                       << " must be the largest channel scale, " << largest;
+  return success();
 }
 
 LogicalResult STLQAttr::verify(function_ref<InFlightDiagnostic()> emitError,

@@ -368,6 +368,14 @@ verifyWeights(Operation *op, RankedTensorType weight, Attribute encoding,
                         << weight;
       return fail();
     }
+    auto log = cast<LogAttr>(encoding);
+    if (log.isPerChannel() && !ShapedType::isDynamic(shape[0]) &&
+        log.getNumScales() != shape[0]) {
+      op->emitOpError() << "log encoding has " << log.getNumScales()
+                        << " channel scales for " << shape[0]
+                        << " output channels";
+      return fail();
+    }
     return SmallVector<int64_t>(shape);
   }
   if (weight.getRank() != logicalRank + 1 || shape[0] != 2) {

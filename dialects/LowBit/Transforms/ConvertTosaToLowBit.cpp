@@ -755,7 +755,8 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
   if (!w) {
     // Power-of-two weights are simulated as decoded float constants with a
     // #lowbit.log encoding: every value is sign * U * 2^-e, which is exactly
-    // an integer times U * 2^-M for M the largest exponent.
+    // an integer times U * 2^-M for M the largest exponent (U per layer, or
+    // per output channel).
     auto enc = anchor->getAttrOfType<LogAttr>("lowbit.weight_encoding");
     auto values = readFloatConst(anchor->getOperand(1));
     if (!enc || !values)
@@ -767,16 +768,32 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
                   "by the integer target (their integers 2^(M-e) need more "
                   "than 16 bits)");
     int64_t maxExp = int64_t(1) << (bits - 1);
-    double step = std::ldexp(toDouble(enc.getScale()), -static_cast<int>(maxExp));
     QConst q;
     auto wt = cast<RankedTensorType>(anchor->getOperand(1).getType());
     q.shape.assign(wt.getShape().begin(), wt.getShape().end());
-    q.scales = {step};
-    q.zeroPoints = {0};
+    if (enc.isPerChannel()) {
+      // The output-channel dimension of the TOSA weights (#lowbit.log).
+      q.axis = isa<tosa::Conv2DOp>(anchor) ? 0 : 2;
+      if (q.axis >= static_cast<int64_t>(q.shape.size()) ||
+          q.shape[q.axis] != enc.getNumScales())
+        return fail("power-of-two weights have " +
+                    Twine(enc.getNumScales()) +
+                    " channel scales, not one per output channel");
+    }
+    for (int64_t c = 0; c < enc.getNumScales(); ++c) {
+      q.scales.push_back(
+          std::ldexp(enc.getScaleValue(c), -static_cast<int>(maxExp)));
+      q.zeroPoints.push_back(0);
+    }
     q.storageMin = -(int64_t(1) << (maxExp - 1));
     q.storageMax = int64_t(1) << (maxExp - 1);
-    for (double x : *values) {
-      double r = x / step;
+    int64_t inner = 1;
+    for (int64_t d = q.axis + 1; q.axis >= 0 && d < wt.getRank(); ++d)
+      inner *= q.shape[d];
+    for (auto [i, x] : llvm::enumerate(*values)) {
+      int64_t c = q.axis < 0 ? 0 : (static_cast<int64_t>(i) / inner) %
+                                       q.shape[q.axis];
+      double r = x / q.scales[c];
       if (r != std::nearbyint(r) || r < q.storageMin || r > q.storageMax)
         return fail("power-of-two weight is not a code of its #lowbit.log "
                     "encoding");

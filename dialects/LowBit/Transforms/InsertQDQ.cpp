@@ -344,7 +344,7 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     return op->emitError("lowbit-insert-qdq: cannot read float weights"),
            failure();
   ArrayRef<int64_t> shape = type.getShape();
-  if (!perChannel || weightScheme == "pow2")
+  if (!perChannel)
     axis = -1;
   int64_t channels = axis < 0 ? 1 : shape[axis];
   MLIRContext *ctx = &getContext();
@@ -371,20 +371,27 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
   };
 
   if (weightScheme == "pow2") {
-    // One scale U per layer (as in the STLQ paper): U = 2 max|w|, so the
-    // largest weight is exactly U / 2, code 1 (log-scale=max), or the U of
-    // least squared error (log-scale=mse, see chooseLogScale). U is a float32
-    // value, so every decoded weight U 2^-e is exact in float32 (the integer
-    // lowering relies on it).
-    double maxAbs = 0;
-    for (float v : *values)
-      maxAbs = std::max(maxAbs, std::fabs(static_cast<double>(v)));
-    double u = 1.0;
-    if (maxAbs > 0 && std::isfinite(maxAbs))
-      u = logScale == "max" ? static_cast<float>(2 * maxAbs)
-                            : chooseLogScale(ctx, *values, maxAbs, bits);
+    // One scale U per output channel (per layer with per-tensor weights, as
+    // in the STLQ paper): U = 2 max|w|, so the largest weight is exactly
+    // U / 2, code 1 (log-scale=max), or the U of least squared error
+    // (log-scale=mse, see chooseLogScale). Each U is a float32 value, so
+    // every decoded weight U 2^-e is exact in float32 (the integer lowering
+    // relies on it).
+    std::vector<std::vector<float>> perChannelValues(channels);
+    for (int64_t i = 0; i < size; ++i)
+      perChannelValues[channelOf(shape, axis, i)].push_back((*values)[i]);
+    SmallVector<double> us(channels, 1.0);
+    for (int64_t c = 0; c < channels; ++c) {
+      double maxAbs = 0;
+      for (float v : perChannelValues[c])
+        maxAbs = std::max(maxAbs, std::fabs(static_cast<double>(v)));
+      if (maxAbs > 0 && std::isfinite(maxAbs))
+        us[c] = logScale == "max"
+                    ? static_cast<float>(2 * maxAbs)
+                    : chooseLogScale(ctx, perChannelValues[c], maxAbs, bits);
+    }
     for (int64_t i = 0; i < size; ++i) {
-      double x = (*values)[i];
+      double x = (*values)[i], u = us[channelOf(shape, axis, i)];
       int32_t q = rt::logQuantize(x, u, bits);
       Choices &c = choices[i];
       c.add(q, rt::logDequantize(q, u));
@@ -406,12 +413,16 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     std::vector<int32_t> codes = chooseCodes();
     std::vector<float> decoded(size);
     for (int64_t i = 0; i < size; ++i)
-      decoded[i] = static_cast<float>(rt::logDequantize(codes[i], u));
+      decoded[i] = static_cast<float>(
+          rt::logDequantize(codes[i], us[channelOf(shape, axis, i)]));
     auto attr = DenseElementsAttr::get(type, ArrayRef<float>(decoded));
     Value sim = tosa::ConstOp::create(b, loc, type, attr);
     op->setOperand(operand, sim);
+    double layerU = *std::max_element(us.begin(), us.end());
     op->setAttr("lowbit.weight_encoding",
-                LogAttr::get(ctx, bits, APFloat(u)));
+                LogAttr::get(ctx, bits, APFloat(layerU),
+                             axis < 0 ? ArrayRef<double>()
+                                      : ArrayRef<double>(us)));
     return success();
   }
 

@@ -17,6 +17,14 @@ func.func @log_scales(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %a: tensor<2x
   return %0, %1, %2 : tensor<1x2xi32>, tensor<1x2xi32>, tensor<1x2xi64>
 }
 
+// Per-channel log scales (one U per output channel; `scale` is the largest).
+// CHECK-LABEL: func.func @log_channel_scales
+// CHECK: #lowbit.log<bits = 4, scale = 1.000000e+00, channel_scales = [1.000000e+00, 0.1234567890123
+func.func @log_channel_scales(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %a: tensor<2x4xi4>) -> tensor<1x2xi32> {
+  %0 = lowbit.fully_connected %x, %a {weight_encoding = #lowbit.log<bits = 4, scale = 1.0, channel_scales = [1.0, 0.12345678901234567]>} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4xi4>) -> tensor<1x2xi32>
+  return %0 : tensor<1x2xi32>
+}
+
 // Tiles that do not divide the channel counts round up: 33 outputs by
 // Tm = 16 is 3 tiles, 20 inputs by Tn = 8 is 3 tiles.
 // CHECK-LABEL: func.func @stlq_partial_tiles

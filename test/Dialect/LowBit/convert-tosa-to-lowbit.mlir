@@ -376,3 +376,33 @@ func.func @uncleaned_import(%x: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> {
   %aod = lowbit.dequantize %ao : tensor<1x1x2x2x!quant.uniform<u8:f32, 0.25:10>> -> tensor<1x1x2x2xf32>
   return %aod : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// Power-of-two weights with one U per output channel become exact integers
+// 2^(M-e) at step U[c] 2^-M, quantized per channel: 4-bit codes (M = 8),
+// U = [2, 0.5] give steps [2^-7, 2^-9] and weights [128, -64], [128, 64];
+// 3-bit depthwise codes (M = 4), U = [1, 0.25] give steps [2^-4, 2^-6] and
+// weights 8, -4. The requant multipliers carry the per-channel steps.
+// CHECK-LABEL: func.func @pow2_per_channel
+// CHECK: %[[W:.*]] = lowbit.constant dense<{{\[\[\[\[}}128, -64]]], {{\[\[\[}}128, 64]]]]> : tensor<2x1x1x2xi16> -> tensor<2x1x1x2x!quant.uniform<i16<-128:128>:f32:0, {7.812500e-03,0.001953125}>>
+// CHECK: %[[C:.*]] = lowbit.conv2d %{{.*}}, %[[W]]
+// CHECK: lowbit.requant %[[C]] {axis = 3 : i64, multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 36, 38>}
+// CHECK: %[[D:.*]] = lowbit.constant dense<{{\[\[\[\[}}8]]], {{\[\[\[}}-4]]]]> : tensor<2x1x1x1xi8> -> tensor<2x1x1x1x!quant.uniform<i8<-8:8>:f32:0, {6.250000e-02,1.562500e-02}>>
+// CHECK: %[[E:.*]] = lowbit.conv2d %{{.*}}, %[[D]], %{{.*}} {groups = 2 : i64}
+// CHECK: lowbit.requant %[[E]] {axis = 3 : i64, multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 35, 37>}
+func.func @pow2_per_channel(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %q = lowbit.quantize %x : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
+  %d = lowbit.dequantize %q : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
+  %w = "tosa.const"() {values = dense<[[[[1.0, -0.5]]], [[[0.25, 0.125]]]]> : tensor<2x1x1x2xf32>} : () -> tensor<2x1x1x2xf32>
+  %b = "tosa.const"() {values = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
+  %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
+  %c = tosa.conv2d %d, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.weight_encoding = #lowbit.log<bits = 4, scale = 2.0, channel_scales = [2.0, 0.5]>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
+  %cq = lowbit.quantize %c : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.25>>
+  %cd = lowbit.dequantize %cq : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.25>> -> tensor<1x2x2x2xf32>
+  %dw = "tosa.const"() {values = dense<[[[[0.5], [-0.0625]]]]> : tensor<1x1x2x1xf32>} : () -> tensor<1x1x2x1xf32>
+  %e = tosa.depthwise_conv2d %cd, %dw, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.weight_encoding = #lowbit.log<bits = 3, scale = 1.0, channel_scales = [1.0, 0.25]>} : (tensor<1x2x2x2xf32>, tensor<1x1x2x1xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
+  %o = lowbit.quantize %e : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
+  %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
+  return %od : tensor<1x2x2x2xf32>
+}

@@ -18,6 +18,39 @@ func.func @log_scale(%x: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, %w: tensor
 
 // -----
 
+func.func @log_channel_scale_positive(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %w: tensor<2x4xi4>) {
+  // expected-error @+1 {{log channel scale 1 must be finite and positive, got 0}}
+  %a = lowbit.fully_connected %x, %w {weight_encoding = #lowbit.log<bits = 4, scale = 1.0, channel_scales = [1.0, 0.0]>} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4xi4>) -> tensor<1x2xi32>
+  return
+}
+
+// -----
+
+func.func @log_channel_scales_empty(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %w: tensor<2x4xi4>) {
+  // expected-error @+2 {{expected at least one scale}}
+  // expected-error @+1 {{failed to parse LowBit_LogAttr parameter 'channelScales'}}
+  %a = lowbit.fully_connected %x, %w {weight_encoding = #lowbit.log<bits = 4, scale = 1.0, channel_scales = []>} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4xi4>) -> tensor<1x2xi32>
+  return
+}
+
+// -----
+
+func.func @log_channel_scales_max(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %w: tensor<2x4xi4>) {
+  // expected-error @+1 {{log scale 2.000000e+00 must be the largest channel scale, 1.000000e+00}}
+  %a = lowbit.fully_connected %x, %w {weight_encoding = #lowbit.log<bits = 4, scale = 2.0, channel_scales = [1.0, 0.5]>} : (tensor<1x4x!quant.uniform<i8:f32, 0.1>>, tensor<2x4xi4>) -> tensor<1x2xi32>
+  return
+}
+
+// -----
+
+func.func @log_channel_scales_count(%x: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, %w: tensor<8x1x1x8xi4>) {
+  // expected-error @+1 {{log encoding has 2 channel scales for 8 output channels}}
+  %a = lowbit.conv2d %x, %w {weight_encoding = #lowbit.log<bits = 4, scale = 1.0, channel_scales = [1.0, 0.5]>} : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, tensor<8x1x1x8xi4>) -> tensor<1x4x4x8xi32>
+  return
+}
+
+// -----
+
 func.func @stlq_bits(%x: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, %w: tensor<2x8x1x1x8xi4>) {
   // expected-error @+1 {{log word width must be in [2, 16] bits, got 17}}
   %a = lowbit.conv2d %x, %w {weight_encoding = #lowbit.stlq<bits = 17, scale = 1.0, tile = [16, 16], mask = dense<true> : tensor<1x1x1x1xi1>>} : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, tensor<2x8x1x1x8xi4>) -> tensor<1x4x4x8xi32>

@@ -1,9 +1,9 @@
 // RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4' | FileCheck %s
 // RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 weight-rounding=nearest' | FileCheck %s --check-prefix=NEAREST
 // RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 rounding-mean-weight=1' | FileCheck %s --check-prefix=MEAN
-// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 weight-scheme=pow2 log-scale=max' | FileCheck %s --check-prefix=POW2
-// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 weight-scheme=pow2 log-scale=max weight-rounding=nearest' | FileCheck %s --check-prefix=POW2N
-// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 weight-scheme=pow2 weight-rounding=nearest' | FileCheck %s --check-prefix=LOGMSE
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 weight-scheme=pow2 log-scale=max per-channel=false' | FileCheck %s --check-prefix=POW2
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 weight-scheme=pow2 log-scale=max weight-rounding=nearest per-channel=false' | FileCheck %s --check-prefix=POW2N
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 weight-scheme=pow2 weight-rounding=nearest per-channel=false' | FileCheck %s --check-prefix=LOGMSE
 
 // Correlated weight rounding (the default, weight-rounding=correlated): each
 // weight keeps its nearest code or takes the neighbouring one so that
@@ -12,7 +12,8 @@
 // by default). The expected codes are the exhaustive optimum of that
 // objective over both neighbours of every weight. POW2 and POW2N fix the
 // scale of log codes at U = 2 max|w| (log-scale=max); LOGMSE checks the
-// default, least-squared-error U.
+// default, least-squared-error U. All three use one U per layer
+// (per-channel=false); lowbit-insert-qdq.mlir checks U per channel.
 
 // A smoothing kernel: max 7 gives scale 1 at 4 bits, and round-to-nearest
 // takes every 1.4 down to 1, losing 3.2 of the kernel's sum (its response

@@ -2,6 +2,7 @@
 // RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-bits=4 per-channel=false' | FileCheck %s --check-prefix=W4
 // RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-scheme=asymmetric' | FileCheck %s --check-prefix=ASYM
 // RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-scheme=pow2 weight-bits=4' | FileCheck %s --check-prefix=POW2
+// RUN: lowbit-opt %s --split-input-file --lowbit-insert-qdq='weight-scheme=pow2 weight-bits=4 per-channel=false' | FileCheck %s --check-prefix=POW2T
 
 // Weights [2, 1, 1, 2] = [[1, -0.5], [0.25, 0.125]]:
 //  per channel, symmetric 8-bit: scales 1/127 and 0.25/127, codes
@@ -9,7 +10,8 @@
 //  per tensor 4-bit: scale 1/7 as a float (a hair above 1/7), codes
 //  [7, -3 (-3.4999998)], [2 (1.75), 1].
 //  asymmetric per channel: [-0.5, 1] and [0, 0.25] over 255 levels.
-//  pow2 4-bit, U = 2: codes 1, -2, 3, 4 -> values 1, -0.5, 0.25, 0.125.
+//  pow2 4-bit per channel, U = 2 and 0.5: codes 1, -2, 1, 2; per tensor
+//  (POW2T), U = 2: codes 1, -2, 3, 4; values 1, -0.5, 0.25, 0.125 either way.
 // Activations: the input of the convolution (range [0, 1]: scale 1/255,
 // zero point -128) and the result (range [-2, 6]); not the conv output
 // before its ReLU.
@@ -28,7 +30,9 @@
 // (these weights are powers of two already, so the decoded values are the
 // originals)
 // POW2: "tosa.const"() <{values = dense<{{\[\[\[\[}}1.000000e+00, -5.000000e-01]]], {{\[\[\[}}2.500000e-01, 1.250000e-01]]]]> : tensor<2x1x1x2xf32>}>
-// POW2: tosa.conv2d {{.*}}lowbit.weight_encoding = #lowbit.log<bits = 4, scale = 2.000000e+00>
+// POW2: tosa.conv2d {{.*}}lowbit.weight_encoding = #lowbit.log<bits = 4, scale = 2.000000e+00, channel_scales = [2.000000e+00, 5.000000e-01]>
+// POW2T: "tosa.const"() <{values = dense<{{\[\[\[\[}}1.000000e+00, -5.000000e-01]]], {{\[\[\[}}2.500000e-01, 1.250000e-01]]]]> : tensor<2x1x1x2xf32>}>
+// POW2T: tosa.conv2d {{.*}}lowbit.weight_encoding = #lowbit.log<bits = 4, scale = 2.000000e+00>
 func.func @conv(%x: tensor<1x2x2x2xf32> {lowbit.range = array<f64: 0.0, 1.0>}) -> tensor<1x2x2x2xf32> {
   %w = "tosa.const"() {values = dense<[[[[1.0, -0.5]]], [[[0.25, 0.125]]]]> : tensor<2x1x1x2xf32>} : () -> tensor<2x1x1x2xf32>
   %b = "tosa.const"() {values = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>

@@ -9,8 +9,9 @@ and its difference from float.
 Usage: evaluate.py [--lowbitc PATH] [--work DIR] [--estimator NAME]
                    [--simulated] [CONFIG ...]
   CONFIG is NAME:FLAGS, e.g. "W8A8:--weight-bits=8"; the default set is
-  W8A8 per-channel, W8A8 per-tensor, W4A8 per-channel and power-of-two
-  (4-bit log codes) weights. By default lowbitc runs the integer IR (what
+  W8A8 per-channel, W8A8 per-tensor, W4A8 per-channel, and power-of-two
+  (4-bit log codes) weights with a log scale per output channel and one
+  per layer. By default lowbitc runs the integer IR (what
   the generated C++ computes); --simulated runs the Q/DQ float graph
   instead (lowbitc --compile-to=qdq).
 """
@@ -30,7 +31,9 @@ DEFAULT = [
     "W8A8 per-channel:--weight-bits=8",
     "W8A8 per-tensor:--weight-bits=8 --per-tensor-weights",
     "W4A8 per-channel:--weight-bits=4",
-    "pow2 4-bit weights, A8:--weight-bits=4 --weight-scheme=pow2",
+    "pow2 per-channel, A8:--weight-bits=4 --weight-scheme=pow2",
+    "pow2 per-tensor, A8:--weight-bits=4 --weight-scheme=pow2 "
+    "--per-tensor-weights",
 ]
 
 

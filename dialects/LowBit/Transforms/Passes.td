@@ -68,9 +68,10 @@ def LowBitInsertQDQ : Pass<"lowbit-insert-qdq", "::mlir::func::FuncOp"> {
       (bit-efficient-data-free-quantization): uniform symmetric or
       asymmetric, per output channel or per tensor, 2 to 8 bits, stored with
       `lowbit.constant` and read through `lowbit.dequantize`; or
-      power-of-two (`#lowbit.log` codes with one scale U per layer, by
-      default the one of least squared error, `log-scale`), simulated as
-      their decoded float values.
+      power-of-two (`#lowbit.log` codes with one scale U per output channel,
+      `channel_scales`, or per layer with `per-channel=false`; by default
+      the U of least squared error, `log-scale`), simulated as their
+      decoded float values.
     - Weight rounding (`weight-rounding=correlated`, the default) does not
       round every weight on its own: a layer's output error is
       `sum_i d_i x_i` (`d = Q(w) - w`), and a convolution's inputs are
@@ -122,9 +123,9 @@ def LowBitInsertQDQ : Pass<"lowbit-insert-qdq", "::mlir::func::FuncOp"> {
     Option<"perChannel", "per-channel", "bool", "true",
            "One weight scale per output channel (else per tensor)">,
     Option<"logScale", "log-scale", "std::string", "\"mse\"",
-           "Scale U of power-of-two weights (one per layer): mse (the U of "
-           "least squared error over the layer's weights) or max "
-           "(U = 2 max|w|: the largest weight exact)">,
+           "Scale U of power-of-two weights (per channel, or per layer): "
+           "mse (the U of least squared error over the channel's or layer's "
+           "weights) or max (U = 2 max|w|: the largest weight exact)">,
     Option<"weightRounding", "weight-rounding", "std::string",
            "\"correlated\"",
            "How weights pick their codes: nearest, or correlated (each "
@@ -172,7 +173,8 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
       scale `2 max(S_a, S_b) / 2^20`); a concat becomes `lowbit.concat` of
       inputs requantized to the result's scale.
     - Power-of-two weights (`lowbit.weight_encoding = #lowbit.log`) become
-      exact 16-bit integers times `U * 2^-M`.
+      exact 16-bit integers times `U * 2^-M` (per output channel when the
+      encoding has `channel_scales`).
     - Quantized arguments and dequantized results become quantized
       argument and result types: the function is integer-only. Storage
       narrower than 8 bits is held in `i8` with its narrow range.

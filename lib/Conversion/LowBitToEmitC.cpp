@@ -15,10 +15,12 @@
 #include "lowbit/Conversion/Passes.h"
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/FloatFallback.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -42,8 +44,11 @@ constexpr int64_t kAlign = 64;
 
 int64_t alignUp(int64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
 
-/// Storage integer type of a tensor element type (quantized or integer).
-IntegerType storageType(Type elt) {
+/// Storage type of a tensor element type: an integer type for quantized
+/// and integer elements, f32 for float32 (float fallback), else null.
+Type storageType(Type elt) {
+  if (elt.isF32())
+    return elt;
   if (auto q = dyn_cast<quant::QuantizedType>(elt))
     return IntegerType::get(elt.getContext(), q.getStorageTypeIntegralWidth(),
                             q.isSigned() ? IntegerType::Signless
@@ -57,13 +62,23 @@ IntegerType storageType(Type elt) {
 }
 
 /// C name of a storage type, or "" when the runtime has no kernel for it.
-std::string cTypeName(IntegerType t) {
+std::string cTypeName(Type storage) {
+  if (storage && storage.isF32())
+    return "float";
+  auto t = dyn_cast_or_null<IntegerType>(storage);
   if (!t)
     return "";
   unsigned w = t.getWidth();
   if (w != 8 && w != 16 && w != 32 && w != 64)
     return "";
   return (t.isUnsigned() ? "uint" : "int") + std::to_string(w) + "_t";
+}
+
+/// Bytes of one element of a storage type.
+int64_t storageBytes(Type storage) {
+  if (storage.isF32())
+    return 4;
+  return cast<IntegerType>(storage).getWidth() / 8;
 }
 
 int64_t zeroPointOf(Type elt) {
@@ -110,7 +125,7 @@ private:
   // --- analysis --------------------------------------------------------
   Value root(Value v) {
     while (Operation *def = v.getDefiningOp()) {
-      if (!isa<lb::ReshapeOp, lb::BitcastOp>(def))
+      if (!isa<lb::ReshapeOp, lb::BitcastOp, tosa::ReshapeOp>(def))
         break;
       v = def->getOperand(0);
     }
@@ -118,6 +133,18 @@ private:
   }
   LogicalResult plan();
   FailureOr<int64_t> addConstant(lb::ConstantOp op);
+  FailureOr<int64_t> addFloatConstant(tosa::ConstOp op);
+  /// An op of a region that stays float (float fallback) with a kernel.
+  static bool isFloatKernelOp(Operation *op) {
+    return lb::floatUnaryKind(op) || lb::floatBinaryKind(op) ||
+           lb::isFloatReduce(op);
+  }
+  /// A float32 constant (read by float kernels); other TOSA constants are
+  /// only a tosa.mul's shift, which the float kernel does not read.
+  static bool isFloatConstant(Operation *op) {
+    auto c = dyn_cast<tosa::ConstOp>(op);
+    return c && cast<ShapedType>(c.getType()).getElementType().isF32();
+  }
   int64_t addBlob(const void *data, size_t bytes) {
     int64_t off = alignUp(static_cast<int64_t>(blob.size()));
     blob.resize(off + bytes);
@@ -130,7 +157,7 @@ private:
   }
 
   // --- emission --------------------------------------------------------
-  Type ptrType(IntegerType t, bool isConst) {
+  Type ptrType(Type t, bool isConst) {
     if (isConst)
       return emitc::PointerType::get(
           emitc::OpaqueType::get(ctx, "const " + cTypeName(t)));
@@ -141,7 +168,7 @@ private:
   }
   Attribute lit(int64_t v) { return lit(Twine(v)); }
   /// Pointer to `offset` of the arena or of the weight blob.
-  Value pointerAt(Location loc, bool weights, int64_t offset, IntegerType t);
+  Value pointerAt(Location loc, bool weights, int64_t offset, Type t);
   Value pointerOf(Value v);
   void call(Location loc, StringRef callee, ArrayRef<Value> operands,
             ArrayRef<Attribute> args, ArrayRef<std::string> templateArgs);
@@ -166,12 +193,13 @@ private:
   SmallVector<Value> inputs, outputs;
   llvm::DenseMap<Value, Value> pointers; // root value -> emitted pointer
   std::string summary;
+  int64_t floatOpCount = 0; // float fallback ops (and their Q/DQ)
 };
 
 FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
   auto type = cast<RankedTensorType>(op.getType());
-  IntegerType st = storageType(type.getElementType());
-  if (cTypeName(st).empty())
+  auto st = dyn_cast_or_null<IntegerType>(storageType(type.getElementType()));
+  if (!st || cTypeName(st).empty())
     return op.emitError("convert-lowbit-to-emitc: constant element type ")
                << type.getElementType()
                << " has no C storage type (8, 16, 32 or 64 bits)",
@@ -211,17 +239,36 @@ FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
   return addBlob(bytes.data(), bytes.size());
 }
 
+FailureOr<int64_t> Emitter::addFloatConstant(tosa::ConstOp op) {
+  auto dense = dyn_cast<DenseFPElementsAttr>(op.getValues());
+  auto type = cast<ShapedType>(op.getType());
+  if (!dense || !type.hasStaticShape())
+    return op.emitError("convert-lowbit-to-emitc: float constant must be "
+                        "dense with a static shape"),
+           failure();
+  std::vector<float> values;
+  values.reserve(type.getNumElements());
+  for (float v : dense.getValues<float>())
+    values.push_back(v);
+  return addArray(ArrayRef<float>(values));
+}
+
 LogicalResult Emitter::plan() {
   Block &body = func.getBody().front();
   // Every op must have a kernel before anything is laid out.
   for (Operation &op : body) {
-    if (!isa<lb::ConstantOp, lb::ReshapeOp, lb::BitcastOp, lb::Conv2DOp,
+    bool floatFallback =
+        isFloatKernelOp(&op) ||
+        isa<lb::QuantizeOp, lb::DequantizeOp, tosa::ReshapeOp, tosa::ConstOp,
+            tosa::ConstShapeOp>(op);
+    if (!floatFallback &&
+        !isa<lb::ConstantOp, lb::ReshapeOp, lb::BitcastOp, lb::Conv2DOp,
              lb::FullyConnectedOp, lb::RequantOp, lb::PReluOp, lb::AddOp,
              lb::ClampOp, lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp,
              lb::TransposeOp, lb::ConcatOp, func::ReturnOp>(op))
       return op.emitError("convert-lowbit-to-emitc: '")
                  << op.getName()
-                 << "' has no integer kernel in the C++ target (lower the "
+                 << "' has no kernel in the C++ target (lower the "
                     "model with convert-tosa-to-lowbit first)",
              failure();
     if (auto conv = dyn_cast<lb::Conv2DOp>(op))
@@ -260,19 +307,27 @@ LogicalResult Emitter::plan() {
       buffers[c.getResult()] = {Buffer::Constant, *off};
       continue;
     }
-    if (isa<lb::ReshapeOp, lb::BitcastOp, func::ReturnOp>(op))
+    if (isFloatConstant(op)) {
+      auto off = addFloatConstant(cast<tosa::ConstOp>(op));
+      if (failed(off))
+        return failure();
+      buffers[op->getResult(0)] = {Buffer::Constant, *off};
+      continue;
+    }
+    if (isa<lb::ReshapeOp, lb::BitcastOp, tosa::ReshapeOp, tosa::ConstOp,
+            tosa::ConstShapeOp, func::ReturnOp>(op))
       continue;
     for (Value r : op->getResults()) {
       if (buffers.count(r))
         continue;
       auto type = cast<RankedTensorType>(r.getType());
-      IntegerType st = storageType(type.getElementType());
+      Type st = storageType(type.getElementType());
       if (cTypeName(st).empty() || !type.hasStaticShape())
         return op->emitError("convert-lowbit-to-emitc: result type ")
                    << type << " has no C storage (static shape, 8 to 64-bit "
                               "integers)",
                failure();
-      int64_t size = alignUp(type.getNumElements() * (st.getWidth() / 8));
+      int64_t size = alignUp(type.getNumElements() * storageBytes(st));
       int64_t off = 0;
       for (auto &[start, endLast] : live) {
         if (off + size <= start)
@@ -292,7 +347,7 @@ LogicalResult Emitter::plan() {
     auto type = cast<RankedTensorType>(t);
     int64_t off = alignUp(arenaBytes) + stagingBytes;
     stagingBytes += alignUp(type.getNumElements() *
-                            (storageType(type.getElementType()).getWidth() / 8));
+                            storageBytes(storageType(type.getElementType())));
     return off;
   };
   for (Type t : func.getArgumentTypes())
@@ -303,7 +358,7 @@ LogicalResult Emitter::plan() {
 }
 
 Value Emitter::pointerAt(Location loc, bool fromWeights, int64_t offset,
-                         IntegerType t) {
+                         Type t) {
   Type result = ptrType(t, fromWeights);
   auto op = emitc::CallOpaqueOp::create(
       b, loc, TypeRange{result}, "lowbit::rt::bufferAt",
@@ -318,9 +373,9 @@ Value Emitter::pointerOf(Value v) {
   auto it = pointers.find(r);
   Value p = it->second;
   // A view with another storage type (a bitcast) casts the pointer.
-  IntegerType want =
+  Type want =
       storageType(cast<RankedTensorType>(v.getType()).getElementType());
-  IntegerType have =
+  Type have =
       storageType(cast<RankedTensorType>(r.getType()).getElementType());
   if (want == have)
     return p;
@@ -342,12 +397,13 @@ void Emitter::call(Location loc, StringRef callee, ArrayRef<Value> operands,
 
 LogicalResult Emitter::emitOp(Operation *op) {
   Location loc = op->getLoc();
-  if (isa<lb::ReshapeOp, lb::BitcastOp, lb::ConstantOp>(op))
+  if (isa<lb::ReshapeOp, lb::BitcastOp, lb::ConstantOp, tosa::ReshapeOp,
+          tosa::ConstOp, tosa::ConstShapeOp>(op))
     return success();
   // The result's pointer.
   for (Value r : op->getResults()) {
     Buffer buf = buffers[r];
-    IntegerType st =
+    Type st =
         storageType(cast<RankedTensorType>(r.getType()).getElementType());
     if (buf.kind == Buffer::Output)
       pointers[r] = outputs[buf.index];
@@ -597,12 +653,12 @@ LogicalResult Emitter::emitOp(Operation *op) {
     SmallVector<int64_t> shape(it.getShape());
     int64_t shapeOff = addArray(ArrayRef<int64_t>(shape));
     int64_t permOff = addArray(tr.getPerms());
-    IntegerType st = storageType(it.getElementType());
+    Type st = storageType(it.getElementType());
     call(loc, "lowbit::rt::transpose",
          {pointerOf(tr.getInput()), pointers[tr.getResult()],
           pointerAt(loc, true, shapeOff, IntegerType::get(ctx, 64)),
           pointerAt(loc, true, permOff, IntegerType::get(ctx, 32))},
-         {idx(0), idx(1), lit(st.getWidth() / 8), idx(2), idx(3),
+         {idx(0), idx(1), lit(storageBytes(st)), idx(2), idx(3),
           lit(it.getRank())},
          {});
     sum << "transpose   -> " << describe(tr.getResult()) << "\n";
@@ -629,9 +685,137 @@ LogicalResult Emitter::emitOp(Operation *op) {
     sum << "concat      -> " << describe(cat.getResult()) << "\n";
     return success();
   }
+  // Float fallback: the region between a dequantize and a quantize.
+  auto perTensor = [&](Value v) -> FailureOr<quant::UniformQuantizedType> {
+    auto q = dyn_cast<quant::UniformQuantizedType>(
+        cast<RankedTensorType>(v.getType()).getElementType());
+    if (!q)
+      return op->emitError("convert-lowbit-to-emitc: float fallback needs "
+                           "a per-tensor quantized type, got ")
+                 << v.getType(),
+             failure();
+    return q;
+  };
+  if (auto dq = dyn_cast<lb::DequantizeOp>(op)) {
+    auto q = perTensor(dq.getInput());
+    if (failed(q))
+      return failure();
+    call(loc, "lowbit::rt::dequantizeTensor",
+         {pointerOf(dq.getInput()), pointers[dq.getResult()]},
+         {idx(0), idx(1), lit(count(dq.getInput())),
+          lit(exactDouble(q->getScale())), lit(q->getZeroPoint())},
+         {typeOf(dq.getInput())});
+    sum << "dequantize  -> " << describe(dq.getResult())
+        << " (float fallback)\n";
+    ++floatOpCount;
+    return success();
+  }
+  if (auto qo = dyn_cast<lb::QuantizeOp>(op)) {
+    auto q = perTensor(qo.getResult());
+    if (failed(q))
+      return failure();
+    call(loc, "lowbit::rt::quantizeTensor",
+         {pointerOf(qo.getInput()), pointers[qo.getResult()]},
+         {idx(0), idx(1), lit(count(qo.getInput())),
+          lit("static_cast<float>(" + exactDouble(q->getScale()) + ")"),
+          lit(q->getZeroPoint()), lit(q->getStorageTypeMin()),
+          lit(q->getStorageTypeMax())},
+         {typeOf(qo.getResult())});
+    sum << "quantize    -> " << describe(qo.getResult())
+        << " (float fallback)\n";
+    ++floatOpCount;
+    return success();
+  }
+  std::string opName = op->getName().getStringRef().str();
+  if (auto kind = lb::floatUnaryKind(op)) {
+    static const char *names[] = {"Exp",    "Reciprocal", "Sigmoid", "Tanh",
+                                  "Negate", "Abs",        "Floor",   "Ceil"};
+    call(loc, "lowbit::rt::unaryTensorF32",
+         {pointerOf(op->getOperand(0)), pointers[op->getResult(0)]},
+         {idx(0), idx(1), lit(count(op->getResult(0))),
+          lit(std::string("lowbit::rt::UnaryKind::") +
+              names[static_cast<int>(*kind)])},
+         {});
+    sum << "float       " << opName << " -> " << describe(op->getResult(0))
+        << " (float fallback)\n";
+    ++floatOpCount;
+    return success();
+  }
+  if (auto kind = lb::floatBinaryKind(op)) {
+    static const char *names[] = {"Add", "Sub", "Mul", "Maximum", "Minimum"};
+    auto out = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t rank = out.getRank();
+    if (rank > 4)
+      return op->emitError("convert-lowbit-to-emitc: float fallback "
+                           "supports elementwise ops of rank <= 4, got ")
+                 << rank,
+             failure();
+    std::string spec;
+    llvm::raw_string_ostream os(spec);
+    auto list = [&](auto valueAt) {
+      os << "{";
+      for (int64_t d = 0; d < 4; ++d)
+        os << (d ? ", " : "") << (d < 4 - rank ? 0 : valueAt(d - (4 - rank)));
+      os << "}";
+    };
+    auto strides = [&](Value v) {
+      auto t = cast<RankedTensorType>(v.getType());
+      SmallVector<int64_t> st(rank, 0);
+      int64_t s = 1;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        st[d] = t.getDimSize(d) == 1 && out.getDimSize(d) != 1 ? 0 : s;
+        s *= t.getDimSize(d);
+      }
+      return st;
+    };
+    SmallVector<int64_t> sa = strides(op->getOperand(0)),
+                         sb = strides(op->getOperand(1));
+    os << "lowbit::rt::Broadcast4{";
+    // Leading padded dimensions have extent 1 (and any stride).
+    os << "{";
+    for (int64_t d = 0; d < 4; ++d)
+      os << (d ? ", " : "") << (d < 4 - rank ? 1 : out.getDimSize(d - (4 - rank)));
+    os << "}, ";
+    list([&](int64_t d) { return sa[d]; });
+    os << ", ";
+    list([&](int64_t d) { return sb[d]; });
+    os << "}";
+    call(loc, "lowbit::rt::broadcastBinaryF32",
+         {pointerOf(op->getOperand(0)), pointerOf(op->getOperand(1)),
+          pointers[op->getResult(0)]},
+         {idx(0), idx(1), idx(2),
+          lit(std::string("lowbit::rt::BinaryKind::") +
+              names[static_cast<int>(*kind)]),
+          lit(spec)},
+         {});
+    sum << "float       " << opName << " -> " << describe(op->getResult(0))
+        << " (float fallback)\n";
+    ++floatOpCount;
+    return success();
+  }
+  if (lb::isFloatReduce(op)) {
+    bool isMax = isa<tosa::ReduceMaxOp>(op);
+    int64_t axis = isMax ? cast<tosa::ReduceMaxOp>(op).getAxis()
+                         : cast<tosa::ReduceSumOp>(op).getAxis();
+    auto in = cast<RankedTensorType>(op->getOperand(0).getType());
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= in.getDimSize(d);
+    for (int64_t d = axis + 1; d < in.getRank(); ++d)
+      inner *= in.getDimSize(d);
+    call(loc, "lowbit::rt::reduceF32",
+         {pointerOf(op->getOperand(0)), pointers[op->getResult(0)]},
+         {idx(0), idx(1), lit(outer), lit(in.getDimSize(axis)), lit(inner),
+          lit(isMax ? "true" : "false")},
+         {});
+    sum << "float       " << opName << " -> " << describe(op->getResult(0))
+        << " (float fallback)\n";
+    ++floatOpCount;
+    return success();
+  }
   return op->emitError("convert-lowbit-to-emitc: '")
              << op->getName()
-             << "' has no integer kernel in the C++ target (lower the model "
+             << "' has no kernel in the C++ target (lower the model "
                 "with convert-tosa-to-lowbit first)",
          failure();
 }
@@ -661,7 +845,7 @@ void Emitter::emitFloatWrapper() {
   for (size_t i = 0; i < func.getNumArguments(); ++i) {
     auto t = cast<RankedTensorType>(func.getArgumentTypes()[i]);
     auto q = cast<quant::UniformQuantizedType>(t.getElementType());
-    IntegerType st = storageType(q);
+    Type st = storageType(q);
     Value p = pointerAt(loc, false, inputStaging[i], st);
     qIn.push_back(p);
     call(loc, "lowbit::rt::quantizeTensor", {entry->getArgument(i), p},
@@ -701,7 +885,11 @@ std::string Emitter::header() {
     upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << "// Generated by lowbitc: integer-only model '" << name << "'.\n"
+  os << "// Generated by lowbitc: "
+     << (floatOpCount ? "integer model (with float fallback ops, see " +
+                            name + "_summary.txt)"
+                      : std::string("integer-only model"))
+     << " '" << name << "'.\n"
      << "// Link with the lowbit runtime; compile " << name
      << "_weights.S with -I on the folder that holds " << name
      << ".weights.bin.\n"
@@ -815,6 +1003,12 @@ LogicalResult Emitter::run() {
             storageType(c.getType().getElementType()));
         continue;
       }
+      if (isFloatConstant(&op)) {
+        pointers[op.getResult(0)] =
+            pointerAt(op.getLoc(), true, buffers[op.getResult(0)].index,
+                      b.getF32Type());
+        continue;
+      }
       if (isa<func::ReturnOp>(op))
         continue;
       if (failed(emitOp(&op)))
@@ -829,7 +1023,7 @@ LogicalResult Emitter::run() {
         continue;
       auto t = cast<RankedTensorType>(o.get().getType());
       int64_t bytes =
-          t.getNumElements() * (storageType(t.getElementType()).getWidth() / 8);
+          t.getNumElements() * storageBytes(storageType(t.getElementType()));
       call(ret.getLoc(), "lowbit::rt::copyBytes",
            {pointerOf(o.get()), outputs[o.getOperandNumber()]},
            {b.getIndexAttr(0), b.getIndexAttr(1), lit(bytes)}, {});
@@ -855,8 +1049,12 @@ LogicalResult Emitter::run() {
   llvm::raw_string_ostream os(fullSummary);
   os << "model " << name << ": arena " << alignUp(arenaBytes) + stagingBytes
      << " bytes (" << arenaBytes << " for the integer run), weights blob "
-     << blob.size() << " bytes\n"
-     << summary;
+     << blob.size() << " bytes\n";
+  if (floatOpCount)
+    os << "float fallback: " << floatOpCount
+       << " ops run in float32 (no integer form; see the compiler's "
+          "warnings)\n";
+  os << summary;
   module->setAttr("lowbit.summary", b.getStringAttr(fullSummary));
   func.erase();
   return success();

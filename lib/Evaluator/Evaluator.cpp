@@ -17,6 +17,7 @@
 #include "lowbit/Evaluator/Evaluator.h"
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/FloatFallback.h"
 #include "lowbit/runtime/Kernels.h"
 #include "lowbit/runtime/Ops.h"
 #include "lowbit/runtime/Requant.h"
@@ -624,13 +625,17 @@ LogicalResult Evaluator::Impl::binary(Operation *op) {
     constexpr bool isFloat = std::is_floating_point_v<T>;
     auto compute = [&](T x, T y) -> T {
       if constexpr (isFloat) {
-        if (isa<tosa::AddOp>(op)) return x + y;
-        if (isa<tosa::SubOp>(op)) return x - y;
-        if (isa<tosa::MulOp>(op)) return x * y;
+        // The runtime's rule (what the C++ target's float fallback runs).
+        if (isa<tosa::AddOp>(op))
+          return rt::binaryF32(rt::BinaryKind::Add, x, y);
+        if (isa<tosa::SubOp>(op))
+          return rt::binaryF32(rt::BinaryKind::Sub, x, y);
+        if (isa<tosa::MulOp>(op))
+          return rt::binaryF32(rt::BinaryKind::Mul, x, y);
         if (isa<tosa::MaximumOp>(op))
-          return std::isnan(x) || std::isnan(y) ? x + y : std::max(x, y);
+          return rt::binaryF32(rt::BinaryKind::Maximum, x, y);
         if (isa<tosa::MinimumOp>(op))
-          return std::isnan(x) || std::isnan(y) ? x + y : std::min(x, y);
+          return rt::binaryF32(rt::BinaryKind::Minimum, x, y);
         return x;
       } else {
         // Integer arithmetic wraps in the element type.
@@ -700,25 +705,12 @@ LogicalResult Evaluator::Impl::unary(Operation *op) {
     set(op->getResult(0), std::move(out));
     return success();
   }
-  const float *p = in.data<float>();
-  float *o = out.data<float>();
-  int64_t n = in.numElements();
-  if (isa<tosa::ReciprocalOp>(op))
-    for (int64_t i = 0; i < n; ++i) o[i] = 1.0f / p[i];
-  else if (isa<tosa::ExpOp>(op))
-    for (int64_t i = 0; i < n; ++i) o[i] = std::exp(p[i]);
-  else if (isa<tosa::SigmoidOp>(op))
-    for (int64_t i = 0; i < n; ++i) o[i] = 1.0f / (1.0f + std::exp(-p[i]));
-  else if (isa<tosa::TanhOp>(op))
-    for (int64_t i = 0; i < n; ++i) o[i] = std::tanh(p[i]);
-  else if (isa<tosa::NegateOp>(op))
-    for (int64_t i = 0; i < n; ++i) o[i] = -p[i];
-  else if (isa<tosa::AbsOp>(op))
-    for (int64_t i = 0; i < n; ++i) o[i] = std::fabs(p[i]);
-  else if (isa<tosa::FloorOp>(op))
-    for (int64_t i = 0; i < n; ++i) o[i] = std::floor(p[i]);
-  else
-    for (int64_t i = 0; i < n; ++i) o[i] = std::ceil(p[i]);
+  std::optional<rt::UnaryKind> kind = mlir::lowbit::floatUnaryKind(op);
+  if (!kind)
+    return op->emitError("evaluator: ") << op->getName() << " is not supported",
+           failure();
+  rt::unaryTensorF32(in.data<float>(), out.data<float>(), in.numElements(),
+                     *kind);
   set(op->getResult(0), std::move(out));
   return success();
 }
@@ -977,21 +969,8 @@ LogicalResult Evaluator::Impl::reduce(Operation *op, bool isMax) {
   int64_t inner = numElements(shape.drop_front(axis + 1));
   HostTensor out(in.kind(), shapeOf(op->getResult(0)));
   if (in.kind() == ElemKind::F32) {
-    const float *p = in.data<float>();
-    float *o = out.data<float>();
-    for (int64_t a = 0; a < outer; ++a)
-      for (int64_t c = 0; c < inner; ++c) {
-        float acc = isMax ? -std::numeric_limits<float>::infinity() : 0.0f;
-        for (int64_t r = 0; r < len; ++r) {
-          float v = p[(a * len + r) * inner + c];
-          if (isMax)
-            acc = std::isnan(v) || std::isnan(acc) ? v + acc
-                                                   : std::max(acc, v);
-          else
-            acc += v;
-        }
-        o[a * inner + c] = acc;
-      }
+    rt::reduceF32(in.data<float>(), out.data<float>(), outer, len, inner,
+                  isMax);
   } else {
     for (int64_t a = 0; a < outer; ++a)
       for (int64_t c = 0; c < inner; ++c) {

@@ -1004,3 +1004,91 @@ TEST(Conv2DFoldedZp, EqualsTheUnfoldedConvolution) {
   EXPECT_GT(outputs, 1000);
   EXPECT_EQ(mismatches, 0);
 }
+
+// Float fallback kernels (Ops.h): broadcasting over up to 4 dimensions
+// against an index-by-index reference, NaN propagation, and reductions in
+// index order.
+TEST(FloatFallback, BroadcastBinaryAgainstNaive) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> ext(1, 4), coin(0, 2);
+  std::normal_distribution<float> val(0.0f, 2.0f);
+  for (int iter = 0; iter < 300; ++iter) {
+    int64_t dims[4], sa[4], sb[4], ea[4], eb[4];
+    for (int d = 0; d < 4; ++d) {
+      dims[d] = ext(rng);
+      ea[d] = coin(rng) == 0 ? 1 : dims[d]; // a broadcast along d, or not
+      eb[d] = coin(rng) == 0 ? 1 : dims[d];
+    }
+    int64_t na = 1, nb = 1;
+    for (int d = 3; d >= 0; --d) {
+      sa[d] = ea[d] == 1 ? 0 : na;
+      sb[d] = eb[d] == 1 ? 0 : nb;
+      na *= ea[d];
+      nb *= eb[d];
+    }
+    std::vector<float> a(na), b(nb);
+    for (float &v : a) v = val(rng);
+    for (float &v : b) v = val(rng);
+    auto kind = static_cast<BinaryKind>(iter % 5);
+    Broadcast4 s{{dims[0], dims[1], dims[2], dims[3]},
+                 {sa[0], sa[1], sa[2], sa[3]},
+                 {sb[0], sb[1], sb[2], sb[3]}};
+    std::vector<float> out(dims[0] * dims[1] * dims[2] * dims[3]);
+    broadcastBinaryF32(a.data(), b.data(), out.data(), kind, s);
+    int64_t i = 0;
+    for (int64_t i0 = 0; i0 < dims[0]; ++i0)
+      for (int64_t i1 = 0; i1 < dims[1]; ++i1)
+        for (int64_t i2 = 0; i2 < dims[2]; ++i2)
+          for (int64_t i3 = 0; i3 < dims[3]; ++i3, ++i) {
+            int64_t idx[4] = {i0, i1, i2, i3}, ia = 0, ib = 0;
+            for (int d = 0; d < 4; ++d) {
+              ia = ia * ea[d] + (ea[d] == 1 ? 0 : idx[d]);
+              ib = ib * eb[d] + (eb[d] == 1 ? 0 : idx[d]);
+            }
+            float x = a[ia], y = b[ib];
+            float want = kind == BinaryKind::Add   ? x + y
+                         : kind == BinaryKind::Sub ? x - y
+                         : kind == BinaryKind::Mul ? x * y
+                         : kind == BinaryKind::Maximum ? std::max(x, y)
+                                                       : std::min(x, y);
+            ASSERT_EQ(out[i], want) << iter << " at " << i;
+          }
+  }
+}
+
+TEST(FloatFallback, UnaryAndNaN) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(unaryF32(UnaryKind::Exp, 0.0f), 1.0f);
+  EXPECT_EQ(unaryF32(UnaryKind::Reciprocal, 4.0f), 0.25f);
+  EXPECT_EQ(unaryF32(UnaryKind::Sigmoid, 0.0f), 0.5f);
+  EXPECT_EQ(unaryF32(UnaryKind::Tanh, 0.0f), 0.0f);
+  EXPECT_EQ(unaryF32(UnaryKind::Negate, 2.0f), -2.0f);
+  EXPECT_EQ(unaryF32(UnaryKind::Abs, -2.0f), 2.0f);
+  EXPECT_EQ(unaryF32(UnaryKind::Floor, -1.5f), -2.0f);
+  EXPECT_EQ(unaryF32(UnaryKind::Ceil, -1.5f), -1.0f);
+  EXPECT_TRUE(std::isnan(binaryF32(BinaryKind::Maximum, nan, 1.0f)));
+  EXPECT_TRUE(std::isnan(binaryF32(BinaryKind::Minimum, 1.0f, nan)));
+  float in[3] = {1.0f, nan, 2.0f}, out[1];
+  reduceF32(in, out, 1, 3, 1, /*isMax=*/true);
+  EXPECT_TRUE(std::isnan(out[0]));
+}
+
+TEST(FloatFallback, ReduceAlongMiddleAxisInIndexOrder) {
+  // in: 2 x 3 x 2; sums along the middle axis, max too.
+  float in[12] = {1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6};
+  float sum[4], mx[4];
+  reduceF32(in, sum, 2, 3, 2, false);
+  reduceF32(in, mx, 2, 3, 2, true);
+  EXPECT_EQ(sum[0], 9.0f);
+  EXPECT_EQ(sum[1], 12.0f);
+  EXPECT_EQ(sum[2], -9.0f);
+  EXPECT_EQ(sum[3], -12.0f);
+  EXPECT_EQ(mx[0], 5.0f);
+  EXPECT_EQ(mx[1], 6.0f);
+  EXPECT_EQ(mx[2], -1.0f);
+  EXPECT_EQ(mx[3], -2.0f);
+  // Index order: 1e8 + 1 - 1e8 in float is 0, not 1.
+  float order[3] = {1e8f, 1.0f, -1e8f}, r[1];
+  reduceF32(order, r, 1, 3, 1, false);
+  EXPECT_EQ(r[0], 0.0f);
+}

@@ -165,6 +165,14 @@ static cl::opt<CompileTo> compileTo(
                           "outputs like the generated C++'s float API")),
     cl::init(CompileTo::Auto), cl::cat(category));
 
+static cl::opt<bool> floatFallback(
+    "float-fallback",
+    cl::desc("Let ops with no integer form (a Softmax's exp and sums, "
+             "sigmoid, tanh, ...) stay float in the integer model, with a "
+             "warning that names them (default true; false makes them "
+             "errors)"),
+    cl::init(true), cl::cat(category));
+
 static cl::opt<std::string> modelName(
     "model-name",
     cl::desc("Prefix of the generated C symbols and file names for "
@@ -502,7 +510,10 @@ int main(int argc, char **argv) {
     if (failed(applyPassManagerCLOptions(lpm)))
       return fail("invalid pass manager options");
     lpm.enableTiming(t);
-    lpm.addNestedPass<func::FuncOp>(mlir::lowbit::createConvertTosaToLowBit());
+    mlir::lowbit::ConvertTosaToLowBitOptions lowerOptions;
+    lowerOptions.floatFallback = floatFallback;
+    lpm.addNestedPass<func::FuncOp>(
+        mlir::lowbit::createConvertTosaToLowBit(lowerOptions));
     lpm.addPass(createCanonicalizerPass());
     lpm.addPass(createCSEPass());
     if (failed(lpm.run(*module)))

@@ -31,6 +31,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/FloatFallback.h"
 #include "LowBit/Transforms/Passes.h"
 
 #include "lowbit/runtime/Requant.h"
@@ -43,6 +44,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/MapVector.h"
 
 #include <algorithm>
 #include <cmath>
@@ -549,6 +551,8 @@ private:
   /// Set when quantizedSource has reported why it failed, so that its
   /// callers do not add a second, vaguer error.
   bool sourceDiagnosed = false;
+  /// The ops that stay float (float fallback; empty when it is off).
+  llvm::SetVector<Operation *> floatOps;
 };
 
 FailureOr<rt::ScaleMultiplier>
@@ -1145,6 +1149,12 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
                        "quantized per tensor"),
            failure();
   outType = withElement(outType, containerType(outQ));
+  if (Operation *def = q.getInput().getDefiningOp();
+      def && floatOps.contains(def)) {
+    // The result of a region that stays float: quantized at run time.
+    q.getResult().setType(outType);
+    return success();
+  }
   OpBuilder b(q);
   Location loc = q.getLoc();
   // Layout movement right before the quantize (the NHWC -> NCHW transposes
@@ -1254,6 +1264,21 @@ void ConvertTosaToLowBitPass::runOnOperation() {
   func::FuncOp func = getOperation();
   if (func.isExternal())
     return;
+  floatOps = floatFallbackOps(func);
+  if (!floatFallback && !floatOps.empty()) {
+    // Name the op that has no integer form, not the first one that reads it.
+    Operation *first = floatOps.front();
+    for (Operation *op : floatOps)
+      if (floatUnaryKind(op) || isFloatReduce(op)) {
+        first = op;
+        break;
+      }
+    first->emitError("convert-tosa-to-lowbit: '")
+        << first->getName()
+        << "' has no integer form (float-fallback=false; with float "
+           "fallback it would stay float)";
+    return signalPassFailure();
+  }
   // A clamp (ReLU / Clip) after a layout transpose or reshape (the importer's
   // output before lowbit-sink-transposes) commutes with it: the movement is
   // moved below the clamp, next to the quantize, where lowerQuantize replays
@@ -1329,8 +1354,18 @@ void ConvertTosaToLowBitPass::runOnOperation() {
     if (op.getDialect() && op.getDialect()->getNamespace() == "lowbit" &&
         !isa<DequantizeOp, QuantizeOp>(op))
       continue;
-    if (isa<tosa::ConstShapeOp>(op))
+    if (isa<tosa::ConstShapeOp, tosa::ConstOp>(op) || floatOps.contains(&op))
       continue;
+    // The dequantize into, and the quantize out of, a float region.
+    if (auto dq = dyn_cast<DequantizeOp>(op);
+        dq && !dq->use_empty() &&
+        llvm::all_of(dq->getUsers(),
+                     [&](Operation *u) { return floatOps.contains(u); }))
+      continue;
+    if (auto q = dyn_cast<QuantizeOp>(op))
+      if (Operation *def = q.getInput().getDefiningOp();
+          def && floatOps.contains(def))
+        continue;
     if (!leftover || isa<DequantizeOp, QuantizeOp>(leftover))
       leftover = &op;
     if (!isa<DequantizeOp, QuantizeOp>(op))
@@ -1352,6 +1387,22 @@ void ConvertTosaToLowBitPass::runOnOperation() {
   func.setFunctionType(FunctionType::get(
       &getContext(), func.getBody().front().getArgumentTypes(),
       ret->getOperandTypes()));
+  // Name what stays float, once per source location (one ONNX node, e.g. a
+  // Softmax, is several TOSA ops).
+  llvm::MapVector<Location, SmallVector<Operation *>> byLoc;
+  for (Operation *op : floatOps)
+    if (op->getBlock())
+      byLoc[op->getLoc()].push_back(op);
+  for (auto &[loc, ops] : byLoc) {
+    InFlightDiagnostic d = emitWarning(loc) << "convert-tosa-to-lowbit: ";
+    for (auto [i, op] : llvm::enumerate(ops))
+      d << (i ? ", '" : "'") << op->getName() << "'";
+    d << (ops.size() > 1 ? " stay" : " stays")
+      << " float (no integer form): the C++ target runs "
+      << (ops.size() > 1 ? "them" : "it")
+      << " with float kernels between a dequantize and a quantize "
+         "(float-fallback=false makes this an error)";
+  }
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/FloatFallback.h"
 #include "LowBit/Transforms/Passes.h"
 
 #include "lowbit/runtime/LogQuant.h"
@@ -616,9 +617,22 @@ void LowBitInsertQDQPass::runOnOperation() {
   if (walk.wasInterrupted())
     return signalPassFailure();
 
-  // Activations where an integer kernel consumes them.
+  // Activations where an integer kernel consumes them, and where a region
+  // that stays float (float fallback: a Softmax's exp and sums, ...) reads
+  // an activation from outside it.
   llvm::SetVector<Value> toQuantize;
+  llvm::SetVector<Operation *> floatOps = floatFallbackOps(func);
+  for (Operation *op : floatOps)
+    for (Value v : op->getOperands()) {
+      Operation *def = v.getDefiningOp();
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      if (t && t.getElementType().isF32() && !floatOps.contains(def) &&
+          !(def && isa<tosa::ConstOp>(def)))
+        toQuantize.insert(v);
+    }
   func.walk([&](Operation *op) {
+    if (floatOps.contains(op))
+      return;
     if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MaxPool2dOp,
             tosa::AvgPool2dOp>(op)) {
       // The importer's crop of the input (a slice from 0 so that TOSA's

@@ -179,14 +179,26 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
       argument and result types: the function is integer-only. Storage
       narrower than 8 bits is held in `i8` with its narrow range.
 
-    Imported Q/DQ models keep their scales. Any op left float afterwards is
-    an error that names it (the integer target cannot run it).
+    Imported Q/DQ models keep their scales.
+
+    Float fallback (`float-fallback`, on by default): ops with no integer
+    form (exp, reciprocal, sigmoid, tanh, negate, abs, floor, ceil,
+    reduce_max, reduce_sum on f32, and the elementwise ops and reshapes that
+    read their results; `LowBit/Transforms/FloatFallback.h`) stay float
+    between a `lowbit.dequantize` and a `lowbit.quantize`, with a warning
+    that names them at their source location (e.g. a final Softmax).
+    `lowbit-insert-qdq` has quantized the activations that enter them. With
+    `float-fallback=false` they are errors. Any other op left float
+    afterwards is an error that names it.
   }];
   let options = [
     Option<"foldZeroPoint", "fold-input-zero-point", "bool", /*default=*/"true",
            "Fold the input zero point into the bias of convolutions and "
            "fully connected layers (adaptive-scale-shift eq. 10; "
            "input_zp_folded)">,
+    Option<"floatFallback", "float-fallback", "bool", /*default=*/"true",
+           "Keep ops with no integer form (Softmax's exp and sums, sigmoid, "
+           "...) in float with a warning, instead of an error">,
   ];
   let dependentDialects = ["::mlir::lowbit::LowBitDialect",
                            "::mlir::quant::QuantDialect"];

@@ -55,3 +55,30 @@ func.func @pool_keeps_type(%x: tensor<1x2x2x1xf32>) -> tensor<1x1x1x1xf32> {
   %p = tosa.max_pool2d %d {kernel = array<i64: 2, 2>, stride = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, lowbit.range = array<f64: 0.0, 9.0>} : (tensor<1x2x2x1xf32>) -> tensor<1x1x1x1xf32>
   return %p : tensor<1x1x1x1xf32>
 }
+
+// -----
+
+// Float fallback: the ops of a Softmax have no integer form and stay float.
+// The activation that enters them (the logits, range [-4, 4]) is quantized
+// once, before both of its float readers; nothing inside the region is
+// quantized (the subtraction is not an add of two activations here); the
+// result is quantized as every result is.
+// CHECK-LABEL: func.func @softmax_region
+// CHECK: %[[Q:.*]] = lowbit.quantize %arg0 : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.031372550874948502:-1>>
+// CHECK: %[[D:.*]] = lowbit.dequantize %[[Q]]
+// CHECK: %[[M:.*]] = tosa.reduce_max %[[D]]
+// CHECK-NOT: lowbit.quantize %[[M]]
+// CHECK: %[[S:.*]] = tosa.sub %[[D]], %[[M]]
+// CHECK-NOT: lowbit.quantize
+// CHECK: %[[P:.*]] = tosa.mul
+// CHECK-NEXT: lowbit.quantize %[[P]] : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.0039215688593685627:-128>>
+func.func @softmax_region(%x: tensor<1x4xf32> {lowbit.range = array<f64: -4.0, 4.0>}) -> tensor<1x4xf32> {
+  %zero = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
+  %m = tosa.reduce_max %x {axis = 1 : i32, lowbit.range = array<f64: 0.0, 4.0>} : (tensor<1x4xf32>) -> tensor<1x1xf32>
+  %s = tosa.sub %x, %m {lowbit.range = array<f64: -8.0, 0.0>} : (tensor<1x4xf32>, tensor<1x1xf32>) -> tensor<1x4xf32>
+  %e = tosa.exp %s {lowbit.range = array<f64: 0.0, 1.0>} : (tensor<1x4xf32>) -> tensor<1x4xf32>
+  %t = tosa.reduce_sum %e {axis = 1 : i32, lowbit.range = array<f64: 1.0, 4.0>} : (tensor<1x4xf32>) -> tensor<1x1xf32>
+  %r = tosa.reciprocal %t {lowbit.range = array<f64: 0.25, 1.0>} : (tensor<1x1xf32>) -> tensor<1x1xf32>
+  %p = tosa.mul %e, %r, %zero {lowbit.range = array<f64: 0.0, 1.0>} : (tensor<1x4xf32>, tensor<1x1xf32>, tensor<1xi8>) -> tensor<1x4xf32>
+  return %p : tensor<1x4xf32>
+}

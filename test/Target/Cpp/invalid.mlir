@@ -11,11 +11,13 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-// An op with no integer kernel.
-// CHECK: error: convert-lowbit-to-emitc: 'lowbit.dequantize' has no integer kernel in the C++ target
+// An op with no kernel (float ops have kernels only for float fallback:
+// LowBit/Transforms/FloatFallback.h).
+// CHECK: error: convert-lowbit-to-emitc: 'tosa.log' has no kernel in the C++ target
 func.func @main(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
   %f = lowbit.dequantize %x : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4xf32>
-  %q = lowbit.quantize %f : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %l = tosa.log %f : (tensor<4xf32>) -> tensor<4xf32>
+  %q = lowbit.quantize %l : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return %q : tensor<4x!quant.uniform<i8:f32, 0.1>>
 }
 

@@ -11,7 +11,8 @@
 //
 // Everything here is allocation-free and reentrant. Element types are
 // template parameters (int8_t, uint8_t, int16_t for stored tensors; int32_t
-// or int64_t for accumulators).
+// or int64_t for accumulators). A few float32 kernels at the end run the
+// ops that stay float (float fallback).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +22,8 @@
 #include "lowbit/runtime/Kernels.h"
 #include "lowbit/runtime/Requant.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -196,6 +199,119 @@ void concatSlice(const T *in, T *out, int64_t outer, int64_t inInner,
   for (int64_t o = 0; o < outer; ++o)
     std::memcpy(out + o * outInner + offset, in + o * inInner,
                 static_cast<size_t>(inInner) * sizeof(T));
+}
+
+//===----------------------------------------------------------------------===//
+// Float kernels (float fallback)
+//===----------------------------------------------------------------------===//
+//
+// Ops with no integer form (the exp, sums and reciprocal of a Softmax, a
+// sigmoid, ...) run on float32 between a lowbit.dequantize and a
+// lowbit.quantize. The evaluator computes these TOSA ops element by element
+// with the same functions, and reductions in the same order, so generated
+// code and evaluator still agree bit for bit (no -ffast-math).
+
+/// Elementwise float TOSA ops of one operand.
+enum class UnaryKind : int32_t {
+  Exp,
+  Reciprocal,
+  Sigmoid,
+  Tanh,
+  Negate,
+  Abs,
+  Floor,
+  Ceil
+};
+
+inline float unaryF32(UnaryKind kind, float x) {
+  switch (kind) {
+  case UnaryKind::Exp:
+    return std::exp(x);
+  case UnaryKind::Reciprocal:
+    return 1.0f / x;
+  case UnaryKind::Sigmoid:
+    return 1.0f / (1.0f + std::exp(-x));
+  case UnaryKind::Tanh:
+    return std::tanh(x);
+  case UnaryKind::Negate:
+    return -x;
+  case UnaryKind::Abs:
+    return std::fabs(x);
+  case UnaryKind::Floor:
+    return std::floor(x);
+  case UnaryKind::Ceil:
+    return std::ceil(x);
+  }
+  return x;
+}
+
+inline void unaryTensorF32(const float *in, float *out, int64_t count,
+                           UnaryKind kind) {
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = unaryF32(kind, in[i]);
+}
+
+/// Elementwise float TOSA ops of two operands. Maximum and minimum
+/// propagate NaN.
+enum class BinaryKind : int32_t { Add, Sub, Mul, Maximum, Minimum };
+
+inline float binaryF32(BinaryKind kind, float x, float y) {
+  switch (kind) {
+  case BinaryKind::Add:
+    return x + y;
+  case BinaryKind::Sub:
+    return x - y;
+  case BinaryKind::Mul:
+    return x * y;
+  case BinaryKind::Maximum:
+    return std::isnan(x) || std::isnan(y) ? x + y : std::max(x, y);
+  case BinaryKind::Minimum:
+    return std::isnan(x) || std::isnan(y) ? x + y : std::min(x, y);
+  }
+  return x;
+}
+
+/// A broadcast of two operands to a result of at most 4 dimensions: the
+/// result's extents and each operand's element strides (0 along a
+/// broadcast dimension), leading dimensions padded with extent 1.
+struct Broadcast4 {
+  int64_t dims[4];
+  int64_t aStrides[4];
+  int64_t bStrides[4];
+};
+
+inline void broadcastBinaryF32(const float *a, const float *b, float *out,
+                               BinaryKind kind, const Broadcast4 &s) {
+  int64_t i = 0;
+  for (int64_t d0 = 0; d0 < s.dims[0]; ++d0)
+    for (int64_t d1 = 0; d1 < s.dims[1]; ++d1)
+      for (int64_t d2 = 0; d2 < s.dims[2]; ++d2)
+        for (int64_t d3 = 0; d3 < s.dims[3]; ++d3, ++i) {
+          int64_t ia = d0 * s.aStrides[0] + d1 * s.aStrides[1] +
+                       d2 * s.aStrides[2] + d3 * s.aStrides[3];
+          int64_t ib = d0 * s.bStrides[0] + d1 * s.bStrides[1] +
+                       d2 * s.bStrides[2] + d3 * s.bStrides[3];
+          out[i] = binaryF32(kind, a[ia], b[ib]);
+        }
+}
+
+/// tosa.reduce_max / reduce_sum of float32 along one axis: `in` is
+/// outer x len x inner, `out` outer x inner. Sums run in index order from
+/// 0.0f; the maximum starts at -inf and propagates NaN.
+inline void reduceF32(const float *in, float *out, int64_t outer, int64_t len,
+                      int64_t inner, bool isMax) {
+  for (int64_t a = 0; a < outer; ++a)
+    for (int64_t c = 0; c < inner; ++c) {
+      float acc = isMax ? -INFINITY : 0.0f;
+      for (int64_t r = 0; r < len; ++r) {
+        float v = in[(a * len + r) * inner + c];
+        if (isMax)
+          acc = std::isnan(v) || std::isnan(acc) ? v + acc : std::max(acc, v);
+        else
+          acc += v;
+      }
+      out[a * inner + c] = acc;
+    }
 }
 
 /// Typed pointer `offset` bytes into an arena or a weight blob (generated

@@ -46,6 +46,26 @@ def conv_relu_pool():
         [init("w", w), init("b", b)])
 
 
+def conv_silu_softmax():
+    """Float fallback: a SiLU (x * sigmoid(x)) inside, a Softmax at the end."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    b = rng.randn(4).astype(np.float32)
+    fw = rng.randn(5, 4).astype(np.float32)
+    fb = rng.randn(5).astype(np.float32)
+    return model([
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Sigmoid", ["c"], ["s"], name="sigmoid1"),
+        helper.make_node("Mul", ["c", "s"], ["silu"], name="silu1"),
+        helper.make_node("GlobalAveragePool", ["silu"], ["g"], name="gap"),
+        helper.make_node("Flatten", ["g"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["logits"], name="fc",
+                         transB=1),
+        helper.make_node("Softmax", ["logits"], ["y"], name="softmax"),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 5])],
+        [init("w", w), init("b", b), init("fw", fw), init("fb", fb)])
+
+
 def conv_bn():
     w = rng.randn(4, 3, 3, 3).astype(np.float32)
     p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
@@ -222,7 +242,7 @@ def bad_broadcast():
 
 
 CASES = {f.__name__: f for f in [
-    conv_relu_pool, conv_bn, depthwise_groups, gemm, activations,
+    conv_relu_pool, conv_silu_softmax, conv_bn, depthwise_groups, gemm, activations,
     shape_subgraph, qdq, qlinearconv, softmax_opset11, two_outputs,
     unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
     scale_input, bad_weights, bad_broadcast, huge_weights,

@@ -1,0 +1,83 @@
+//===- FloatFallback.cpp - Ops that stay float in the C++ target ----------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LowBit/Transforms/FloatFallback.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+namespace rt = ::lowbit::rt;
+
+static bool isF32Result(Operation *op) {
+  if (op->getNumResults() != 1)
+    return false;
+  auto t = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+  return t && t.getElementType().isF32();
+}
+
+std::optional<rt::UnaryKind> mlir::lowbit::floatUnaryKind(Operation *op) {
+  if (!isF32Result(op))
+    return std::nullopt;
+  return llvm::TypeSwitch<Operation *, std::optional<rt::UnaryKind>>(op)
+      .Case<tosa::ExpOp>([](auto) { return rt::UnaryKind::Exp; })
+      .Case<tosa::ReciprocalOp>([](auto) { return rt::UnaryKind::Reciprocal; })
+      .Case<tosa::SigmoidOp>([](auto) { return rt::UnaryKind::Sigmoid; })
+      .Case<tosa::TanhOp>([](auto) { return rt::UnaryKind::Tanh; })
+      .Case<tosa::NegateOp>([](auto) { return rt::UnaryKind::Negate; })
+      .Case<tosa::AbsOp>([](auto) { return rt::UnaryKind::Abs; })
+      .Case<tosa::FloorOp>([](auto) { return rt::UnaryKind::Floor; })
+      .Case<tosa::CeilOp>([](auto) { return rt::UnaryKind::Ceil; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+std::optional<rt::BinaryKind> mlir::lowbit::floatBinaryKind(Operation *op) {
+  if (!isF32Result(op))
+    return std::nullopt;
+  if (auto mul = dyn_cast<tosa::MulOp>(op)) {
+    DenseElementsAttr shift;
+    if (!matchPattern(mul.getShift(), m_Constant(&shift)) ||
+        !llvm::all_of(shift.getValues<APInt>(),
+                      [](const APInt &v) { return v.isZero(); }))
+      return std::nullopt;
+    return rt::BinaryKind::Mul;
+  }
+  return llvm::TypeSwitch<Operation *, std::optional<rt::BinaryKind>>(op)
+      .Case<tosa::AddOp>([](auto) { return rt::BinaryKind::Add; })
+      .Case<tosa::SubOp>([](auto) { return rt::BinaryKind::Sub; })
+      .Case<tosa::MaximumOp>([](auto) { return rt::BinaryKind::Maximum; })
+      .Case<tosa::MinimumOp>([](auto) { return rt::BinaryKind::Minimum; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+bool mlir::lowbit::isFloatReduce(Operation *op) {
+  return isF32Result(op) && isa<tosa::ReduceMaxOp, tosa::ReduceSumOp>(op);
+}
+
+llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
+  llvm::SetVector<Operation *> ops;
+  if (func.isExternal())
+    return ops;
+  for (Operation &op : func.getBody().front()) {
+    bool unary = floatUnaryKind(&op).has_value();
+    bool reduce = isFloatReduce(&op);
+    // No integer form at all.
+    if (unary || reduce) {
+      ops.insert(&op);
+      continue;
+    }
+    // Reads the result of an op that stays float.
+    bool follower = floatBinaryKind(&op).has_value() ||
+                    (isa<tosa::ReshapeOp>(op) && isF32Result(&op));
+    if (follower && llvm::any_of(op.getOperands(), [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return def && ops.contains(def);
+        }))
+      ops.insert(&op);
+  }
+  return ops;
+}

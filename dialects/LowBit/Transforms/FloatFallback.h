@@ -1,0 +1,53 @@
+//===- FloatFallback.h - Ops that stay float in the C++ target --*- C++ -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Some float ops have no integer form: the exp, sums and reciprocal of a
+// Softmax, a sigmoid or tanh. Rather than refusing the model, the C++ target
+// may run them in float32 ("float fallback", with a warning that names
+// them): lowbit-insert-qdq quantizes the activations that enter such a
+// region, convert-tosa-to-lowbit leaves the region float between a
+// lowbit.dequantize and a lowbit.quantize, and convert-lowbit-to-emitc calls
+// the runtime's float kernels (lowbit/runtime/Ops.h) for it. This header is
+// the one list of those ops and of the kernel each one maps to.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DIALECT_LOWBIT_TRANSFORMS_FLOATFALLBACK_H
+#define LOWBIT_DIALECT_LOWBIT_TRANSFORMS_FLOATFALLBACK_H
+
+#include "lowbit/runtime/Ops.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <optional>
+
+namespace mlir {
+namespace lowbit {
+
+/// The runtime kernel of a float32 elementwise TOSA op of one operand.
+std::optional<::lowbit::rt::UnaryKind> floatUnaryKind(Operation *op);
+
+/// The runtime kernel of a float32 elementwise TOSA op of two operands
+/// (tosa.mul only with a zero shift).
+std::optional<::lowbit::rt::BinaryKind> floatBinaryKind(Operation *op);
+
+/// True for a float32 tosa.reduce_max or tosa.reduce_sum.
+bool isFloatReduce(Operation *op);
+
+/// The ops of `func` that stay float under float fallback, in op order:
+/// every float32 op that has no integer form (the unary ops and reductions
+/// above), and every float32 elementwise op, reduction or reshape that reads
+/// the result of one (so a Softmax's subtraction and final multiply join
+/// its exp and sums). Their other inputs are quantized activations or float
+/// constants.
+llvm::SetVector<Operation *> floatFallbackOps(func::FuncOp func);
+
+} // namespace lowbit
+} // namespace mlir
+
+#endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_FLOATFALLBACK_H

@@ -259,8 +259,8 @@ LogicalResult Emitter::plan() {
   for (Operation &op : body) {
     bool floatFallback =
         isFloatKernelOp(&op) ||
-        isa<lb::QuantizeOp, lb::DequantizeOp, tosa::ReshapeOp, tosa::ConstOp,
-            tosa::ConstShapeOp>(op);
+        isa<lb::QuantizeOp, lb::DequantizeOp, tosa::ReshapeOp,
+            tosa::TransposeOp, tosa::ConstOp, tosa::ConstShapeOp>(op);
     if (!floatFallback &&
         !isa<lb::ConstantOp, lb::ReshapeOp, lb::BitcastOp, lb::Conv2DOp,
              lb::FullyConnectedOp, lb::RequantOp, lb::PReluOp, lb::AddOp,
@@ -648,20 +648,29 @@ LogicalResult Emitter::emitOp(Operation *op) {
     }
     return success();
   }
-  if (auto tr = dyn_cast<lb::TransposeOp>(op)) {
-    auto it = cast<RankedTensorType>(tr.getInput().getType());
+  if (isa<lb::TransposeOp, tosa::TransposeOp>(op)) {
+    // An integer transpose, or a float one in a float fallback region: the
+    // kernel moves elements of any size.
+    Value in = op->getOperand(0), res = op->getResult(0);
+    ArrayRef<int32_t> perms = isa<lb::TransposeOp>(op)
+                                  ? cast<lb::TransposeOp>(op).getPerms()
+                                  : cast<tosa::TransposeOp>(op).getPerms();
+    auto it = cast<RankedTensorType>(in.getType());
     SmallVector<int64_t> shape(it.getShape());
     int64_t shapeOff = addArray(ArrayRef<int64_t>(shape));
-    int64_t permOff = addArray(tr.getPerms());
+    int64_t permOff = addArray(perms);
     Type st = storageType(it.getElementType());
     call(loc, "lowbit::rt::transpose",
-         {pointerOf(tr.getInput()), pointers[tr.getResult()],
+         {pointerOf(in), pointers[res],
           pointerAt(loc, true, shapeOff, IntegerType::get(ctx, 64)),
           pointerAt(loc, true, permOff, IntegerType::get(ctx, 32))},
          {idx(0), idx(1), lit(storageBytes(st)), idx(2), idx(3),
           lit(it.getRank())},
          {});
-    sum << "transpose   -> " << describe(tr.getResult()) << "\n";
+    sum << "transpose   -> " << describe(res)
+        << (isa<tosa::TransposeOp>(op) ? " (float fallback)" : "") << "\n";
+    if (isa<tosa::TransposeOp>(op))
+      ++floatOpCount;
     return success();
   }
   if (auto cat = dyn_cast<lb::ConcatOp>(op)) {

@@ -71,8 +71,9 @@ llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
       continue;
     }
     // Reads the result of an op that stays float.
-    bool follower = floatBinaryKind(&op).has_value() ||
-                    (isa<tosa::ReshapeOp>(op) && isF32Result(&op));
+    bool follower =
+        floatBinaryKind(&op).has_value() ||
+        (isa<tosa::ReshapeOp, tosa::TransposeOp>(op) && isF32Result(&op));
     if (follower && llvm::any_of(op.getOperands(), [&](Value v) {
           Operation *def = v.getDefiningOp();
           return def && ops.contains(def);

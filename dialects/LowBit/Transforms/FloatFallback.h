@@ -41,8 +41,8 @@ bool isFloatReduce(Operation *op);
 
 /// The ops of `func` that stay float under float fallback, in op order:
 /// every float32 op that has no integer form (the unary ops and reductions
-/// above), and every float32 elementwise op, reduction or reshape that reads
-/// the result of one (so a Softmax's subtraction and final multiply join
+/// above), and every float32 elementwise op, reduction, reshape or transpose
+/// that reads the result of one (so a Softmax's subtraction and final multiply join
 /// its exp and sums). Their other inputs are quantized activations or float
 /// constants.
 llvm::SetVector<Operation *> floatFallbackOps(func::FuncOp func);

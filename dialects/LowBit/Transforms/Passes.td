@@ -183,10 +183,11 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
 
     Float fallback (`float-fallback`, on by default): ops with no integer
     form (exp, reciprocal, sigmoid, tanh, negate, abs, floor, ceil,
-    reduce_max, reduce_sum on f32, and the elementwise ops and reshapes that
-    read their results; `LowBit/Transforms/FloatFallback.h`) stay float
-    between a `lowbit.dequantize` and a `lowbit.quantize`, with a warning
-    that names them at their source location (e.g. a final Softmax).
+    reduce_max, reduce_sum on f32, and the elementwise ops, reshapes and
+    transposes that read their results; `LowBit/Transforms/FloatFallback.h`)
+    stay float between a `lowbit.dequantize` and a `lowbit.quantize`, with
+    a warning that names them at their source location (e.g. a final
+    Softmax).
     `lowbit-insert-qdq` has quantized the activations that enter them. With
     `float-fallback=false` they are errors. Any other op left float
     afterwards is an error that names it.

@@ -66,6 +66,17 @@ def conv_silu_softmax():
         [init("w", w), init("b", b), init("fw", fw), init("fb", fb)])
 
 
+def conv_sigmoid_nchw():
+    """Float fallback with a layout change: NCHW Sigmoid output, the
+    transpose back to NCHW in the float region."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Sigmoid", ["c"], ["y"], name="sigmoid1"),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4, 8, 8])], [init("w", w)])
+
+
 def conv_bn():
     w = rng.randn(4, 3, 3, 3).astype(np.float32)
     p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
@@ -242,7 +253,7 @@ def bad_broadcast():
 
 
 CASES = {f.__name__: f for f in [
-    conv_relu_pool, conv_silu_softmax, conv_bn, depthwise_groups, gemm, activations,
+    conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, conv_bn, depthwise_groups, gemm, activations,
     shape_subgraph, qdq, qlinearconv, softmax_opset11, two_outputs,
     unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
     scale_input, bad_weights, bad_broadcast, huge_weights,

@@ -172,6 +172,25 @@ private:
   Value pointerOf(Value v);
   void call(Location loc, StringRef callee, ArrayRef<Value> operands,
             ArrayRef<Attribute> args, ArrayRef<std::string> templateArgs);
+  /// quantizeTensor / dequantizeTensor of `count` elements of type `q`
+  /// between float32 `f` and stored `s` (the float API's wrappers and the
+  /// edges of float fallback regions).
+  void quantizeCall(Location loc, Value f, Value s, int64_t count,
+                    quant::UniformQuantizedType q) {
+    call(loc, "lowbit::rt::quantizeTensor", {f, s},
+         {b.getIndexAttr(0), b.getIndexAttr(1), lit(count),
+          lit("static_cast<float>(" + exactDouble(q.getScale()) + ")"),
+          lit(q.getZeroPoint()), lit(q.getStorageTypeMin()),
+          lit(q.getStorageTypeMax())},
+         {cTypeName(storageType(q))});
+  }
+  void dequantizeCall(Location loc, Value s, Value f, int64_t count,
+                      quant::UniformQuantizedType q) {
+    call(loc, "lowbit::rt::dequantizeTensor", {s, f},
+         {b.getIndexAttr(0), b.getIndexAttr(1), lit(count),
+          lit(exactDouble(q.getScale())), lit(q.getZeroPoint())},
+         {cTypeName(storageType(q))});
+  }
   LogicalResult emitOp(Operation *op);
   void emitFloatWrapper();
   std::string header();
@@ -709,11 +728,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
     auto q = perTensor(dq.getInput());
     if (failed(q))
       return failure();
-    call(loc, "lowbit::rt::dequantizeTensor",
-         {pointerOf(dq.getInput()), pointers[dq.getResult()]},
-         {idx(0), idx(1), lit(count(dq.getInput())),
-          lit(exactDouble(q->getScale())), lit(q->getZeroPoint())},
-         {typeOf(dq.getInput())});
+    dequantizeCall(loc, pointerOf(dq.getInput()), pointers[dq.getResult()],
+                   count(dq.getInput()), *q);
     sum << "dequantize  -> " << describe(dq.getResult())
         << " (float fallback)\n";
     ++floatOpCount;
@@ -723,13 +739,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
     auto q = perTensor(qo.getResult());
     if (failed(q))
       return failure();
-    call(loc, "lowbit::rt::quantizeTensor",
-         {pointerOf(qo.getInput()), pointers[qo.getResult()]},
-         {idx(0), idx(1), lit(count(qo.getInput())),
-          lit("static_cast<float>(" + exactDouble(q->getScale()) + ")"),
-          lit(q->getZeroPoint()), lit(q->getStorageTypeMin()),
-          lit(q->getStorageTypeMax())},
-         {typeOf(qo.getResult())});
+    quantizeCall(loc, pointerOf(qo.getInput()), pointers[qo.getResult()],
+                 count(qo.getInput()), *q);
     sum << "quantize    -> " << describe(qo.getResult())
         << " (float fallback)\n";
     ++floatOpCount;
@@ -857,12 +868,7 @@ void Emitter::emitFloatWrapper() {
     Type st = storageType(q);
     Value p = pointerAt(loc, false, inputStaging[i], st);
     qIn.push_back(p);
-    call(loc, "lowbit::rt::quantizeTensor", {entry->getArgument(i), p},
-         {b.getIndexAttr(0), b.getIndexAttr(1), lit(t.getNumElements()),
-          lit("static_cast<float>(" + exactDouble(q.getScale()) + ")"),
-          lit(q.getZeroPoint()), lit(q.getStorageTypeMin()),
-          lit(q.getStorageTypeMax())},
-         {cTypeName(st)});
+    quantizeCall(loc, entry->getArgument(i), p, t.getNumElements(), q);
   }
   for (size_t i = 0; i < func.getNumResults(); ++i) {
     auto t = cast<RankedTensorType>(func.getResultTypes()[i]);
@@ -877,11 +883,9 @@ void Emitter::emitFloatWrapper() {
   for (size_t i = 0; i < func.getNumResults(); ++i) {
     auto t = cast<RankedTensorType>(func.getResultTypes()[i]);
     auto q = cast<quant::UniformQuantizedType>(t.getElementType());
-    call(loc, "lowbit::rt::dequantizeTensor",
-         {qOut[i], entry->getArgument(func.getNumArguments() + i)},
-         {b.getIndexAttr(0), b.getIndexAttr(1), lit(t.getNumElements()),
-          lit(exactDouble(q.getScale())), lit(q.getZeroPoint())},
-         {cTypeName(storageType(q))});
+    dequantizeCall(loc, qOut[i],
+                   entry->getArgument(func.getNumArguments() + i),
+                   t.getNumElements(), q);
   }
   Value zero = emitc::ConstantOp::create(b, loc, i32, b.getI32IntegerAttr(0));
   emitc::ReturnOp::create(b, loc, zero);

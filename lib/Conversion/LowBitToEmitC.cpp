@@ -212,7 +212,8 @@ private:
   SmallVector<Value> inputs, outputs;
   llvm::DenseMap<Value, Value> pointers; // root value -> emitted pointer
   std::string summary;
-  int64_t floatOpCount = 0; // float fallback ops (and their Q/DQ)
+  int64_t floatOpCount = 0;  // float fallback ops
+  int64_t floatEdgeCount = 0; // the dequantizes into and quantizes out of them
 };
 
 FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
@@ -732,7 +733,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
                    count(dq.getInput()), *q);
     sum << "dequantize  -> " << describe(dq.getResult())
         << " (float fallback)\n";
-    ++floatOpCount;
+    ++floatEdgeCount;
     return success();
   }
   if (auto qo = dyn_cast<lb::QuantizeOp>(op)) {
@@ -743,7 +744,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
                  count(qo.getInput()), *q);
     sum << "quantize    -> " << describe(qo.getResult())
         << " (float fallback)\n";
-    ++floatOpCount;
+    ++floatEdgeCount;
     return success();
   }
   std::string opName = op->getName().getStringRef().str();
@@ -1066,7 +1067,8 @@ LogicalResult Emitter::run() {
   if (floatOpCount)
     os << "float fallback: " << floatOpCount
        << " ops run in float32 (no integer form; see the compiler's "
-          "warnings)\n";
+          "warnings), with "
+       << floatEdgeCount << " quantizes and dequantizes around them\n";
   os << summary;
   module->setAttr("lowbit.summary", b.getStringAttr(fullSummary));
   func.erase();

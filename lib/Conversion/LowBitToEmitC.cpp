@@ -373,7 +373,8 @@ LogicalResult Emitter::plan() {
   for (Type t : func.getArgumentTypes())
     inputStaging.push_back(stage(t));
   for (Type t : func.getResultTypes())
-    outputStaging.push_back(stage(t));
+    outputStaging.push_back(
+        cast<RankedTensorType>(t).getElementType().isF32() ? -1 : stage(t));
   return success();
 }
 
@@ -873,8 +874,11 @@ void Emitter::emitFloatWrapper() {
   }
   for (size_t i = 0; i < func.getNumResults(); ++i) {
     auto t = cast<RankedTensorType>(func.getResultTypes()[i]);
-    qOut.push_back(pointerAt(loc, false, outputStaging[i],
-                             storageType(t.getElementType())));
+    // A float result is written straight into the caller's buffer.
+    qOut.push_back(outputStaging[i] < 0
+                       ? entry->getArgument(func.getNumArguments() + i)
+                       : pointerAt(loc, false, outputStaging[i],
+                                   storageType(t.getElementType())));
   }
   SmallVector<Value> runArgs(qIn);
   runArgs.append(qOut);
@@ -883,7 +887,9 @@ void Emitter::emitFloatWrapper() {
                               runArgs);
   for (size_t i = 0; i < func.getNumResults(); ++i) {
     auto t = cast<RankedTensorType>(func.getResultTypes()[i]);
-    auto q = cast<quant::UniformQuantizedType>(t.getElementType());
+    auto q = dyn_cast<quant::UniformQuantizedType>(t.getElementType());
+    if (!q)
+      continue; // float32 already
     dequantizeCall(loc, qOut[i],
                    entry->getArgument(func.getNumArguments() + i),
                    t.getNumElements(), q);
@@ -917,9 +923,15 @@ std::string Emitter::header() {
      << "\n#define " << upper << "_WEIGHT_BYTES " << blob.size() << "\n";
   auto describe = [&](StringRef kind, unsigned i, Type t) {
     auto type = cast<RankedTensorType>(t);
-    auto q = cast<quant::UniformQuantizedType>(type.getElementType());
+    auto q = dyn_cast<quant::UniformQuantizedType>(type.getElementType());
     os << "#define " << upper << "_" << kind << i << "_ELEMENTS "
-       << type.getNumElements() << "\n#define " << upper << "_" << kind << i
+       << type.getNumElements() << "\n";
+    if (!q) {
+      os << "// " << kind.lower() << " " << i
+         << " is float32 (the result of ops that stay float)\n";
+      return;
+    }
+    os << "#define " << upper << "_" << kind << i
        << "_SCALE " << llvm::format("%.17g", q.getScale()) << "\n#define "
        << upper << "_" << kind << i << "_ZERO_POINT " << q.getZeroPoint()
        << "\n";
@@ -955,17 +967,25 @@ std::string Emitter::header() {
 }
 
 LogicalResult Emitter::run() {
-  for (Type t : llvm::concat<const Type>(func.getArgumentTypes(),
-                                         func.getResultTypes())) {
+  unsigned numArgs = func.getNumArguments();
+  for (auto [i, t] : llvm::enumerate(llvm::concat<const Type>(
+           func.getArgumentTypes(), func.getResultTypes()))) {
     auto type = dyn_cast<RankedTensorType>(t);
     if (!type || !type.hasStaticShape() ||
         !isa<quant::UniformQuantizedType>(type.getElementType()) ||
-        cTypeName(storageType(type.getElementType())).empty())
+        cTypeName(storageType(type.getElementType())).empty()) {
+      // A float result of a float fallback region (e.g. a Q/DQ model's
+      // float Softmax) is returned as float32.
+      if (i >= numArgs && type && type.hasStaticShape() &&
+          type.getElementType().isF32())
+        continue;
       return func.emitError("convert-lowbit-to-emitc: every input and result "
                             "must be a static tensor quantized per tensor "
-                            "(run convert-tosa-to-lowbit first); got ")
+                            "(run convert-tosa-to-lowbit first), or a "
+                            "float32 result; got ")
                  << t,
              failure();
+    }
   }
   if (failed(plan()))
     return failure();
@@ -1067,8 +1087,8 @@ LogicalResult Emitter::run() {
   if (floatOpCount)
     os << "float fallback: " << floatOpCount
        << " ops run in float32 (no integer form; see the compiler's "
-          "warnings), with "
-       << floatEdgeCount << " quantizes and dequantizes around them\n";
+          "warnings); "
+       << floatEdgeCount << " quantize/dequantize ops at their edges\n";
   os << summary;
   module->setAttr("lowbit.summary", b.getStringAttr(fullSummary));
   func.erase();

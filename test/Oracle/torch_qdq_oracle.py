@@ -36,6 +36,13 @@ The script
      share of bit-identical outputs is printed per layer, which names the
      op where the two start to differ.
 
+With --softmax the network ends in a float Softmax after its dequantized
+logits (what torch leaves float, and lowbitc's float fallback runs in
+float32); the output is then compared in the log domain: if every logit is
+within 1 LSB (s) of ORT's, every log-probability log p = l - logsumexp(l)
+is within 2 s, so the script requires |log p_lowbitc - log p_ORT| <= 2 s
+(plus float32 rounding) on at least 99.9% of the elements.
+
 Exit codes: 0 agreement, 1 disagreement or any failure, 77 SKIPPED because
 onnxruntime-node is not installed (scripts/install-ort.sh installs it) or
 node is missing.
@@ -97,7 +104,7 @@ def structured_images(n, seed):
 
 # ---------------------------------------------------------------- model
 
-def build_quantized_model(weights, calib):
+def build_quantized_model(weights, calib, softmax=False):
     """The float CNN, post-training quantized in eager mode and converted."""
     import torch
     from torch import nn
@@ -146,7 +153,8 @@ def build_quantized_model(weights, calib):
             x = self.pool2(self.bn4(self.conv4(x)))
             x = self.add.add(self.relu5(self.conv5(x)), x)
             x = torch.flatten(self.gap(x), 1)
-            return self.dequant(self.fc(x))
+            x = self.dequant(self.fc(x))
+            return torch.softmax(x, 1) if softmax else x
 
     model = Net().eval()
     model = tq.fuse_modules(model, [["conv1", "bn1", "relu1"], ["conv3", "relu3"],
@@ -205,11 +213,16 @@ def constant_values(graph):
 
 def qdq_params(model):
     """(op, storage, scale, zero point, axis) for every Q/DQ node, plus the
-    scale and zero point of the DequantizeLinear producing the graph output."""
+    scale and zero point of the DequantizeLinear producing the graph output
+    (or the input of a final Softmax)."""
     g = model.graph
     vals = constant_values(g)
     params = []
     out_dq = None
+    logits = g.output[0].name
+    for n in g.node:
+        if n.op_type == "Softmax" and n.output[0] == logits:
+            logits = n.input[0]
     for n in g.node:
         if n.op_type not in ("QuantizeLinear", "DequantizeLinear"):
             continue
@@ -227,7 +240,7 @@ def qdq_params(model):
         axis = next((a.i for a in n.attribute if a.name == "axis"), 1)
         params.append((n.op_type, np.dtype(storage), scale.astype(np.float32), zp.astype(np.int64),
                        axis if scale.size > 1 else None))
-        if n.op_type == "DequantizeLinear" and n.output[0] == g.output[0].name:
+        if n.op_type == "DequantizeLinear" and n.output[0] == logits:
             out_dq = (float(scale.astype(np.float32).ravel()[0]), int(zp.ravel()[0]), scale.size)
     return params, out_dq
 
@@ -366,6 +379,8 @@ def main():
                     help="required %% of output elements within 1 LSB (default 99.9)")
     ap.add_argument("--lowbitc-flag", action="append", default=[], metavar="FLAG",
                     help="extra flag for `lowbitc --run` (repeatable; write --lowbitc-flag=--x=y)")
+    ap.add_argument("--softmax", action="store_true",
+                    help="end the network in a float Softmax (compared in the log domain)")
     ap.add_argument("--per-layer", action="store_true",
                     help="print the per-layer comparison even when the outputs agree")
     args = ap.parse_args()
@@ -392,7 +407,7 @@ def main():
 
     # 1-3. Quantize in torch and export.
     calib = structured_images(CALIB_SAMPLES, SEED + 1)
-    model = build_quantized_model(args.weights, calib)
+    model = build_quantized_model(args.weights, calib, args.softmax)
     onnx_model = export(model, model_path)
     ops = [n.op_type for n in onnx_model.graph.node]
     params, out_dq = qdq_params(onnx_model)
@@ -409,7 +424,10 @@ def main():
     if not w_dq or any((ax is not None) != want_axis for s, ax in w_dq):
         fail("the export's int8 weights are not %s" % args.weights)
     if out_dq is None:
-        fail("the graph output is not produced by a DequantizeLinear")
+        fail("the graph output is not produced by a DequantizeLinear%s"
+             % (" and a Softmax" if args.softmax else ""))
+    if args.softmax and ops[-1] != "Softmax":
+        fail("the export does not end in a Softmax")
     out_scale, out_zp, n_scales = out_dq
     if n_scales != 1:
         fail("the output DequantizeLinear is per-axis")
@@ -472,6 +490,9 @@ def main():
     if not (np.isfinite(lb).all() and np.isfinite(ort).all()):
         fail("non-finite outputs")
 
+    if args.softmax:
+        return compare_softmax(args, lb, ort, out_scale)
+
     # Informational: torch's own int8 kernels against ORT.
     with torch.no_grad():
         tq_out = model(torch.from_numpy(x)).numpy()
@@ -497,6 +518,36 @@ def main():
     if not ok:
         fail("only %.3f%% of output elements within 1 LSB (required >= %g%%)" % (p1, args.min_within_1))
     print("%s: %.3f%% within 1 LSB (required >= %g%%): OK" % (NAME, p1, args.min_within_1))
+    return 0
+
+
+def compare_softmax(args, lb, ort, scale):
+    """Probabilities in the log domain: within 2 LSB of the logits' scale."""
+    tiny = np.finfo(np.float32).tiny
+    dlog = np.abs(np.log(np.maximum(lb.astype(np.float64), tiny)) -
+                  np.log(np.maximum(ort.astype(np.float64), tiny))).ravel()
+    # float32 rounding of exp, the sum and the reciprocal on both sides.
+    bound = 2 * scale + 1e-5
+    n = dlog.size
+    within = 100.0 * np.count_nonzero(dlog <= bound) / n
+    same = 100.0 * np.count_nonzero(lb.ravel() == ort.ravel()) / n
+    top = 100.0 * np.mean(lb.argmax(1) == ort.argmax(1))
+    flags = " ".join(args.lowbitc_flag) or "(none)"
+    print("lowbitc (float fallback Softmax) vs ONNX Runtime 1.30 (%s weights, lowbitc flags %s): "
+          "%d probabilities (%d inputs x %d), %.3f%% identical, %.3f%% within 2 LSB of the logits "
+          "in log p, max |log p difference| %.3g (logit LSB %.3g), max |p difference| %.3g, "
+          "top-1 agreement %.2f%%"
+          % (args.weights, flags, n, lb.shape[0], n // lb.shape[0], same, within, dlog.max(), scale,
+             np.abs(lb - ort).max(), top))
+    if within < args.min_within_1:
+        worst = np.argsort(-dlog, kind="stable")[:5]
+        for i in worst:
+            print("  element %s: lowbitc %.6g, ORT %.6g" % (np.unravel_index(i, lb.shape),
+                                                          lb.ravel()[i], ort.ravel()[i]))
+        fail("only %.3f%% of probabilities within 2 LSB in log p (required >= %g%%)"
+             % (within, args.min_within_1))
+    print("%s: %.3f%% of probabilities within 2 LSB in log p (required >= %g%%): OK"
+          % (NAME, within, args.min_within_1))
     return 0
 
 

@@ -20,7 +20,7 @@
 // CHECK: %[[P:.*]] = tosa.mul %[[E]], %[[R]]
 // CHECK: %[[Q:.*]] = lowbit.quantize %[[P]] : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 3.906250e-03:-128>>
 // CHECK: return %[[Q]]
-// WARN: warning: loc("softmax"): convert-tosa-to-lowbit: 'tosa.reduce_max', 'tosa.sub', 'tosa.exp', 'tosa.reduce_sum', 'tosa.reciprocal', 'tosa.mul' stay float (no integer form): the C++ target runs them with float kernels between a dequantize and a quantize (float-fallback=false makes this an error)
+// WARN: warning: loc("softmax"): convert-tosa-to-lowbit: 'tosa.reduce_max', 'tosa.sub', 'tosa.exp', 'tosa.reduce_sum', 'tosa.reciprocal', 'tosa.mul' stay float (no integer form): the C++ target runs them with float kernels (float-fallback=false makes this an error)
 // OFF: error: {{.*}}convert-tosa-to-lowbit: 'tosa.reduce_max' has no integer form (float-fallback=false; with float fallback it would stay float)
 func.func @softmax_tail(%x: tensor<1x1x4xf32>) -> tensor<1x4xf32> {
   %q = lowbit.quantize %x : tensor<1x1x4xf32> -> tensor<1x1x4x!quant.uniform<i8:f32, 0.5>>
@@ -78,4 +78,22 @@ func.func @silu(%x: tensor<1x2x2x2xf32>) -> tensor<1x1x1x2xf32> {
   %pq = lowbit.quantize %p : tensor<1x1x1x2xf32> -> tensor<1x1x1x2x!quant.uniform<i8:f32, 0.125>>
   %pd = lowbit.dequantize %pq : tensor<1x1x1x2x!quant.uniform<i8:f32, 0.125>> -> tensor<1x1x1x2xf32>
   return %pd : tensor<1x1x1x2xf32>
+}
+
+// -----
+
+// A float result: a Q/DQ model whose last op stays float (no quantize after
+// it) returns float32; the rest of the function is integer.
+// CHECK-LABEL: func.func @float_result
+// CHECK-SAME: (%[[X:.*]]: tensor<1x4x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<1x4xf32>
+// CHECK: %[[D:.*]] = lowbit.dequantize %[[X]]
+// CHECK: %[[S:.*]] = tosa.sigmoid %[[D]]
+// CHECK: return %[[S]] : tensor<1x4xf32>
+// WARN: warning: loc("head"): convert-tosa-to-lowbit: 'tosa.sigmoid' stays float
+// OFF: error: {{.*}}convert-tosa-to-lowbit: 'tosa.sigmoid' has no integer form
+func.func @float_result(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %q = lowbit.quantize %x : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.5>>
+  %d = lowbit.dequantize %q : tensor<1x4x!quant.uniform<i8:f32, 0.5>> -> tensor<1x4xf32>
+  %s = tosa.sigmoid %d : (tensor<1x4xf32>) -> tensor<1x4xf32> loc("head")
+  return %s : tensor<1x4xf32>
 }

@@ -157,6 +157,29 @@ def qdq():
                                             np.float32))])
 
 
+def qdq_softmax():
+    """A Q/DQ classifier head whose Softmax stays float: a float result."""
+    w = rng.randint(-127, 128, size=(5, 8)).astype(np.int8)
+    return model([
+        helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="q"),
+        helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"],
+                         name="dq"),
+        helper.make_node("DequantizeLinear", ["w", "ws"], ["wd"], name="wdq",
+                         axis=0),
+        helper.make_node("Gemm", ["xd", "wd", "b"], ["l"], name="fc",
+                         transB=1),
+        helper.make_node("QuantizeLinear", ["l", "ls", "lz"], ["lq"],
+                         name="lq"),
+        helper.make_node("DequantizeLinear", ["lq", "ls", "lz"], ["ld"],
+                         name="ldq"),
+        helper.make_node("Softmax", ["ld"], ["y"], name="softmax"),
+    ], [vi("x", [1, 8])], [vi("y", [1, 5])],
+        [init("xs", np.float32(0.02)), init("xz", np.int8(0)),
+         init("w", w), init("ws", np.full(5, 0.01, np.float32)),
+         init("b", rng.randn(5).astype(np.float32)),
+         init("ls", np.float32(0.05)), init("lz", np.int8(-10))])
+
+
 def qlinearconv():
     w = rng.randint(-127, 128, size=(2, 1, 3, 3)).astype(np.int8)
     return model([
@@ -254,7 +277,7 @@ def bad_broadcast():
 
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, conv_bn, depthwise_groups, gemm, activations,
-    shape_subgraph, qdq, qlinearconv, softmax_opset11, two_outputs,
+    shape_subgraph, qdq, qdq_softmax, qlinearconv, softmax_opset11, two_outputs,
     unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
     scale_input, bad_weights, bad_broadcast, huge_weights,
     conv1d_bad_strides, old_reshape_no_shape]}

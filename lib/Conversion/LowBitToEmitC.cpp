@@ -590,7 +590,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
     int32_t pm = static_cast<int32_t>(pr.getPosMultiplier());
     int32_t ps = static_cast<int32_t>(pr.getPosShift());
     auto [lo, hi] = storageRange(pr.getType().getElementType());
-    std::optional<int64_t> axis = pr.getAxis();
+    std::optional<int64_t> axis;
+    if (IntegerAttr a = pr.getAxisAttr())
+      axis = a.getInt();
     requantCall(pr.getInput(), pr.getResult(), ArrayRef<int32_t>(pm),
                 ArrayRef<int32_t>(ps), pr.getNegMultiplier(),
                 pr.getNegShift(), axis, lo, hi, pr.getRounding());

@@ -42,3 +42,24 @@ func.func @a(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.unifo
 func.func @b(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
   return %x : tensor<4x!quant.uniform<i8:f32, 0.1>>
 }
+
+// -----
+
+// Float fallback kernels broadcast over at most 4 dimensions.
+// CHECK: error: convert-lowbit-to-emitc: float fallback supports elementwise ops of rank <= 4, got 5
+func.func @main(%x: tensor<1x1x1x2x2x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x1x1x2x2x!quant.uniform<i8:f32, 0.1>> {
+  %f = lowbit.dequantize %x : tensor<1x1x1x2x2x!quant.uniform<i8:f32, 0.1>> -> tensor<1x1x1x2x2xf32>
+  %e = tosa.exp %f : (tensor<1x1x1x2x2xf32>) -> tensor<1x1x1x2x2xf32>
+  %s = tosa.add %e, %f : (tensor<1x1x1x2x2xf32>, tensor<1x1x1x2x2xf32>) -> tensor<1x1x1x2x2xf32>
+  %q = lowbit.quantize %s : tensor<1x1x1x2x2xf32> -> tensor<1x1x1x2x2x!quant.uniform<i8:f32, 0.1>>
+  return %q : tensor<1x1x1x2x2x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// A float input (only results may be float, from float fallback ops).
+// CHECK: error: convert-lowbit-to-emitc: every input and result must be a static tensor quantized per tensor (run convert-tosa-to-lowbit first), or a float32 result; got 'tensor<4xf32>'
+func.func @main(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  %q = lowbit.quantize %x : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %q : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}

@@ -466,6 +466,21 @@ int main(int argc, char **argv) {
       }
     if (!target)
       return fail("no function to calibrate in " + inputFile);
+    {
+      // Input normalization inside the graph becomes a depthwise layer the
+      // integer target can run (before calibration, which records its
+      // output range).
+      PassManager npm(&context, ModuleOp::getOperationName());
+      if (failed(applyPassManagerCLOptions(npm)))
+        return fail("invalid pass manager options");
+      npm.enableTiming(timing);
+      npm.addNestedPass<func::FuncOp>(
+          ::lowbit::createLowBitInputAffineToDepthwise());
+      npm.addPass(createCanonicalizerPass());
+      npm.addPass(createCSEPass());
+      if (failed(npm.run(*module)))
+        return 1;
+    }
     auto samples = loadInputSets(target, calibrationInputs, "--calibration");
     if (failed(samples))
       return 1;

@@ -40,4 +40,28 @@ def LowBitSinkTransposes : Pass<"lowbit-sink-transposes"> {
   let dependentDialects = ["::mlir::tosa::TosaDialect"];
 }
 
+def LowBitInputAffineToDepthwise
+    : Pass<"lowbit-input-affine-to-depthwise", "::mlir::func::FuncOp"> {
+  let summary = "Turn input normalization into a 1x1 depthwise convolution";
+  let description = [{
+    Models often normalize their input inside the graph: `(x - mean) / std`
+    with per-channel constants (ONNX Sub and Div, which the importer makes
+    `tosa.sub` and `tosa.mul` by `tosa.reciprocal` of a constant). The
+    integer target has no kernel for an elementwise op with a constant, but
+    a per-channel affine map `y = K x + C` is a 1x1 depthwise convolution
+    with weights `K` and bias `C`, which it quantizes and runs like any
+    layer (one weight per channel, so symmetric per-channel quantization
+    keeps it to float32 precision).
+
+    This pass rewrites every chain of `tosa.add`, `tosa.sub` and `tosa.mul`
+    (shift 0) by constants that starts at a rank-4 float function argument
+    and whose constants are per-channel along dimension 1 (NCHW; the
+    depthwise convolution is wrapped in transposes, which cancel against
+    the importer's) or dimension 3 (NHWC), or scalars. Values are unchanged
+    up to float32 rounding: the chain's constants are composed in double.
+    `lowbitc --calibration` runs it before calibration.
+  }];
+  let dependentDialects = ["::mlir::tosa::TosaDialect"];
+}
+
 #endif // LOWBIT_TRANSFORMS_PASSES_TD

@@ -77,6 +77,21 @@ def conv_sigmoid_nchw():
     ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4, 8, 8])], [init("w", w)])
 
 
+def normalize_conv():
+    """Input normalization in the graph: (x - mean) / std per channel."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    mean = np.array([0.1, -0.2, 0.3], np.float32).reshape(1, 3, 1, 1)
+    std = np.array([0.5, 0.8, 1.2], np.float32).reshape(1, 3, 1, 1)
+    return model([
+        helper.make_node("Sub", ["x", "mean"], ["s"], name="sub_mean"),
+        helper.make_node("Div", ["s", "std"], ["n"], name="div_std"),
+        helper.make_node("Conv", ["n", "w"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["y"], name="relu1"),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4, 8, 8])],
+        [init("w", w), init("mean", mean), init("std", std)])
+
+
 def conv_bn():
     w = rng.randn(4, 3, 3, 3).astype(np.float32)
     p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
@@ -276,7 +291,8 @@ def bad_broadcast():
 
 
 CASES = {f.__name__: f for f in [
-    conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, conv_bn, depthwise_groups, gemm, activations,
+    conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
+    conv_bn, depthwise_groups, gemm, activations,
     shape_subgraph, qdq, qdq_softmax, qlinearconv, softmax_opset11, two_outputs,
     unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
     scale_input, bad_weights, bad_broadcast, huge_weights,

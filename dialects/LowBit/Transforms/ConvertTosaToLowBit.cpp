@@ -1269,7 +1269,7 @@ void ConvertTosaToLowBitPass::runOnOperation() {
     // Name the op that has no integer form, not the first one that reads it.
     Operation *first = floatOps.front();
     for (Operation *op : floatOps)
-      if (floatUnaryKind(op) || isFloatReduce(op)) {
+      if (floatUnaryKind(op) || isFloatReduce(op) || isActivationProduct(op)) {
         first = op;
         break;
       }

@@ -6,11 +6,14 @@
 
 #include "LowBit/Transforms/FloatFallback.h"
 
+#include "LowBit/IR/LowBitOps.h"
+
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
+using namespace mlir::lowbit;
 namespace rt = ::lowbit::rt;
 
 static bool isF32Result(Operation *op) {
@@ -54,6 +57,25 @@ std::optional<rt::BinaryKind> mlir::lowbit::floatBinaryKind(Operation *op) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
+/// A constant, possibly reshaped or transposed, or a dequantized constant
+/// (an imported Q/DQ model's weights).
+static bool isConstantLike(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<tosa::ReshapeOp, tosa::TransposeOp, DequantizeOp>(def)) {
+      v = def->getOperand(0);
+      continue;
+    }
+    return def->hasTrait<OpTrait::ConstantLike>();
+  }
+  return false;
+}
+
+bool mlir::lowbit::isActivationProduct(Operation *op) {
+  auto mul = dyn_cast<tosa::MulOp>(op);
+  return mul && floatBinaryKind(op) && !isConstantLike(mul.getInput1()) &&
+         !isConstantLike(mul.getInput2());
+}
+
 bool mlir::lowbit::isFloatReduce(Operation *op) {
   return isF32Result(op) && isa<tosa::ReduceMaxOp, tosa::ReduceSumOp>(op);
 }
@@ -66,7 +88,7 @@ llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
     bool unary = floatUnaryKind(&op).has_value();
     bool reduce = isFloatReduce(&op);
     // No integer form at all.
-    if (unary || reduce) {
+    if (unary || reduce || isActivationProduct(&op)) {
       ops.insert(&op);
       continue;
     }

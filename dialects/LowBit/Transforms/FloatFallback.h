@@ -39,9 +39,14 @@ std::optional<::lowbit::rt::BinaryKind> floatBinaryKind(Operation *op);
 /// True for a float32 tosa.reduce_max or tosa.reduce_sum.
 bool isFloatReduce(Operation *op);
 
+/// True for a float32 tosa.mul (shift 0) of two activations (neither operand
+/// a constant): the integer target only multiplies by constants (BatchNorm,
+/// PReLU slopes), so e.g. HardSwish's x * hardsigmoid(x) stays float.
+bool isActivationProduct(Operation *op);
+
 /// The ops of `func` that stay float under float fallback, in op order:
-/// every float32 op that has no integer form (the unary ops and reductions
-/// above), and every float32 elementwise op, reduction, reshape or transpose
+/// every float32 op that has no integer form (the unary ops, reductions and
+/// products of activations above), and every float32 elementwise op, reduction, reshape or transpose
 /// that reads the result of one (so a Softmax's subtraction and final multiply join
 /// its exp and sums). Their other inputs are quantized activations or float
 /// constants.

@@ -97,3 +97,26 @@ func.func @float_result(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
   %s = tosa.sigmoid %d : (tensor<1x4xf32>) -> tensor<1x4xf32> loc("head")
   return %s : tensor<1x4xf32>
 }
+
+// -----
+
+// A product of two activations (HardSwish's x * hardsigmoid(x)) has no
+// integer form; a product with a constant (a BatchNorm scale) does.
+// CHECK-LABEL: func.func @activation_product
+// CHECK: %[[A:.*]] = lowbit.dequantize %arg0
+// CHECK: %[[B:.*]] = lowbit.dequantize %arg1
+// CHECK: %[[M:.*]] = tosa.mul %[[A]], %[[B]]
+// CHECK: lowbit.quantize %[[M]]
+// WARN: warning: loc("product"): convert-tosa-to-lowbit: 'tosa.mul' stays float
+// OFF: error: {{.*}}convert-tosa-to-lowbit: 'tosa.mul' has no integer form
+func.func @activation_product(%x: tensor<1x4xf32>, %y: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %qx = lowbit.quantize %x : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.5>>
+  %dx = lowbit.dequantize %qx : tensor<1x4x!quant.uniform<i8:f32, 0.5>> -> tensor<1x4xf32>
+  %qy = lowbit.quantize %y : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.25>>
+  %dy = lowbit.dequantize %qy : tensor<1x4x!quant.uniform<i8:f32, 0.25>> -> tensor<1x4xf32>
+  %zero = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
+  %m = tosa.mul %dx, %dy, %zero : (tensor<1x4xf32>, tensor<1x4xf32>, tensor<1xi8>) -> tensor<1x4xf32> loc("product")
+  %o = lowbit.quantize %m : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.125>>
+  %od = lowbit.dequantize %o : tensor<1x4x!quant.uniform<i8:f32, 0.125>> -> tensor<1x4xf32>
+  return %od : tensor<1x4xf32>
+}

@@ -92,6 +92,35 @@ def normalize_conv():
         [init("w", w), init("mean", mean), init("std", std)])
 
 
+def conv_hardswish():
+    """HardSwish: its hard sigmoid lowers to integers, x * hardsigmoid(x)
+    stays float (a product of two activations)."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    w2 = rng.randn(4, 4, 1, 1).astype(np.float32) * 0.5
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("HardSwish", ["c"], ["h"], name="hswish1"),
+        helper.make_node("Conv", ["h", "w2"], ["y"], name="conv2"),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4, 8, 8])],
+        [init("w", w), init("w2", w2)], opset=14)
+
+
+def conv_pad_pool():
+    """A non-zero Pad between layers: no integer form, no float fallback."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Pad", ["c", "pads", "v"], ["p"], name="pad1"),
+        helper.make_node("MaxPool", ["p"], ["y"], name="pool1",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 4, 5, 5])],
+        [init("w", w), init("pads", np.array([0, 0, 1, 1, 0, 0, 1, 1],
+                                               np.int64)),
+         init("v", np.float32(0.5))])
+
+
 def conv_bn():
     w = rng.randn(4, 3, 3, 3).astype(np.float32)
     p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
@@ -292,7 +321,7 @@ def bad_broadcast():
 
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
-    conv_bn, depthwise_groups, gemm, activations,
+    conv_hardswish, conv_pad_pool, conv_bn, depthwise_groups, gemm, activations,
     shape_subgraph, qdq, qdq_softmax, qlinearconv, softmax_opset11, two_outputs,
     unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
     scale_input, bad_weights, bad_broadcast, huge_weights,

@@ -183,8 +183,8 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
 
     Float fallback (`float-fallback`, on by default): ops with no integer
     form (exp, reciprocal, sigmoid, tanh, negate, abs, floor, ceil,
-    reduce_max, reduce_sum on f32, and the elementwise ops, reshapes and
-    transposes that read their results; `LowBit/Transforms/FloatFallback.h`)
+    reduce_max, reduce_sum on f32, the product of two activations, and the
+    elementwise ops, reshapes and transposes that read their results; `LowBit/Transforms/FloatFallback.h`)
     stay float between a `lowbit.dequantize` and a `lowbit.quantize`, with
     a warning that names them at their source location (e.g. a final
     Softmax).

@@ -365,6 +365,11 @@ struct Epilogue {
   Value slopes;
   // Bias add constants after the anchor (Gemm's bias).
   SmallVector<Value> biasAdds;
+  // A positive constant scale between the anchor and the output (a hard
+  // sigmoid's 1/6 after a convolution): y = k * (acc + b1) + b2. The bias
+  // adds from index `scaledFrom` on are the b1 (before the multiply).
+  Value scale;
+  size_t scaledFrom = 0;
 };
 
 /// `min` / `max` attributes for a saturation range narrower than `out`'s
@@ -508,14 +513,45 @@ Value parseEpilogue(Value v, Epilogue &epi) {
   }
   // Constant adds: a float constant, or a dequantized constant (the int32
   // bias DequantizeLinear of a Q/DQ Gemm), possibly reshaped.
-  while (auto add = v.getDefiningOp<tosa::AddOp>()) {
-    if (floatValues(add.getInput2()))
-      epi.biasAdds.push_back(add.getInput2()), v = add.getInput1();
-    else if (floatValues(add.getInput1()))
-      epi.biasAdds.push_back(add.getInput1()), v = add.getInput2();
-    else
-      break;
-    v = skipReshapes(v);
+  auto biasAdds = [&](Value v) {
+    while (auto add = v.getDefiningOp<tosa::AddOp>()) {
+      if (floatValues(add.getInput2()))
+        epi.biasAdds.push_back(add.getInput2()), v = add.getInput1();
+      else if (floatValues(add.getInput1()))
+        epi.biasAdds.push_back(add.getInput1()), v = add.getInput2();
+      else
+        break;
+      v = skipReshapes(v);
+    }
+    return v;
+  };
+  v = biasAdds(v);
+  // A positive constant multiply right after a convolution or matrix
+  // product (and its bias adds) folds into the weights' scales.
+  if (auto mul = v.getDefiningOp<tosa::MulOp>()) {
+    Value k = mul.getInput2(), x = mul.getInput1();
+    if (!floatValues(k))
+      std::swap(k, x);
+    DenseElementsAttr shift;
+    auto values = floatValues(k);
+    bool positive = values && !values->empty() && !floatValues(x) &&
+                    llvm::all_of(*values, [](double s) {
+                      return s > 0 && std::isfinite(s);
+                    }) &&
+                    matchPattern(mul.getShift(), m_Constant(&shift)) &&
+                    llvm::all_of(shift.getValues<APInt>(),
+                                 [](const APInt &a) { return a.isZero(); });
+    if (positive) {
+      size_t before = epi.biasAdds.size();
+      Value start = biasAdds(skipReshapes(x));
+      if (isa_and_nonnull<tosa::Conv2DOp, tosa::DepthwiseConv2DOp,
+                          tosa::MatMulOp>(start.getDefiningOp())) {
+        epi.scale = k;
+        epi.scaledFrom = before;
+        return start;
+      }
+      epi.biasAdds.resize(before); // not after a linear op: no epilogue
+    }
   }
   return v;
 }
@@ -833,6 +869,21 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
     return fail("convolution weights must be quantized per output channel");
   }
   int64_t outChannels = w->shape[0];
+  // A positive scale after the op (Epilogue::scale) is the weights' too.
+  std::vector<double> postScale(outChannels, 1.0);
+  if (epi.scale) {
+    postScale = perChannel(epi.scale, outChannels);
+    if (postScale.empty())
+      return fail("the multiply after the layer must be by one value or one "
+                  "per channel");
+    if (w->axis < 0 && !llvm::all_equal(postScale)) {
+      w->axis = 0;
+      w->scales.assign(outChannels, w->scales[0]);
+      w->zeroPoints.assign(outChannels, w->zeroPoints[0]);
+    }
+    for (size_t c = 0; c < w->scales.size(); ++c)
+      w->scales[c] *= postScale[c];
+  }
   for (int64_t c = 0; c < (w->axis < 0 ? 1 : outChannels); ++c)
     if (w->zeroPoint(c) != 0)
       return fail("asymmetric weights (non-zero weight zero point) are not "
@@ -847,10 +898,16 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
   // large bias is not moved by the rounding of its float32 scale.
   std::vector<double> bias(outChannels, 0.0);
   std::vector<int64_t> biasInt(outChannels, 0);
-  auto addBias = [&](Value v) -> LogicalResult {
+  auto addBias = [&](Value v, bool scaled) -> LogicalResult {
     std::vector<double> b = perChannel(v, outChannels);
     if (b.empty())
       return failure();
+    if (scaled) {
+      // Before the post-scale: in the scaled accumulator's real units.
+      for (int64_t c = 0; c < outChannels; ++c)
+        bias[c] += b[c] * postScale[c];
+      return success();
+    }
     if (auto q = traceQuantConst(v)) {
       int64_t n = static_cast<int64_t>(q->values.size());
       bool atAccScale = n == outChannels || n == 1;
@@ -870,10 +927,10 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
       bias[c] += b[c];
     return success();
   };
-  if (!matmul && failed(addBias(anchor->getOperand(2))))
+  if (!matmul && failed(addBias(anchor->getOperand(2), epi.scale != nullptr)))
     return fail("bias must be a constant with one value per output channel");
-  for (Value v : epi.biasAdds)
-    if (failed(addBias(v)))
+  for (auto [i, v] : llvm::enumerate(epi.biasAdds))
+    if (failed(addBias(v, epi.scale && i >= epi.scaledFrom)))
       return fail("bias add must be a constant with one value per output "
                   "channel");
   std::vector<int64_t> biasQ(outChannels);

@@ -406,3 +406,36 @@ func.func @pow2_per_channel(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
   return %od : tensor<1x2x2x2xf32>
 }
+
+// -----
+
+// A positive constant multiply after a convolution and its bias (a hard
+// sigmoid: clamp(x / 6 + 0.5, 0, 1)) folds into the weights' scales,
+// 0.5 / 6 per channel, and the bias: round(1 * (1 / 6) / (0.5 * 0.5 / 6))
+// + round(0.5 / (0.5 * 0.5 / 6)) = 4 + 12 = 16 in accumulator units; the
+// requant multiplier is 0.5 * (0.5 / 6) / 2^-8 = 10.667 (1431655808 *
+// 2^-27), and the clamp [0, 1] is the output type's whole range.
+// CHECK-LABEL: func.func @conv_hard_sigmoid
+// CHECK-DAG: %[[W:.*]] = lowbit.constant dense<{{\[\[\[\[}}1, -2]]], {{\[\[\[}}3, 4]]]]> : tensor<2x1x1x2xi8> -> tensor<2x1x1x2x!quant.uniform<i8<-127:127>:f32, 0.083333335816860198>>
+// CHECK-DAG: %[[B:.*]] = lowbit.constant dense<16> : tensor<2xi32>
+// CHECK: %[[C:.*]] = lowbit.conv2d %{{.*}}, %[[W]], %[[B]]
+// CHECK: lowbit.requant %[[C]] {multiplier = array<i32: 1431655808>, shift = array<i32: 27>}
+// CHECK-NOT: tosa.
+func.func @conv_hard_sigmoid(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %q = lowbit.quantize %x : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
+  %d = lowbit.dequantize %q : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
+  %wq = lowbit.constant dense<[[[[1, -2]]], [[[3, 4]]]]> : tensor<2x1x1x2xi8> -> tensor<2x1x1x2x!quant.uniform<i8<-127:127>:f32, 0.5>>
+  %w = lowbit.dequantize %wq : tensor<2x1x1x2x!quant.uniform<i8<-127:127>:f32, 0.5>> -> tensor<2x1x1x2xf32>
+  %b = "tosa.const"() {values = dense<1.0> : tensor<2xf32>} : () -> tensor<2xf32>
+  %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
+  %c = tosa.conv2d %d, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
+  %k = "tosa.const"() {values = dense<0.16666667> : tensor<1x1x1x1xf32>} : () -> tensor<1x1x1x1xf32>
+  %half = "tosa.const"() {values = dense<0.5> : tensor<1x1x1x1xf32>} : () -> tensor<1x1x1x1xf32>
+  %shift = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
+  %m = tosa.mul %c, %k, %shift : (tensor<1x2x2x2xf32>, tensor<1x1x1x1xf32>, tensor<1xi8>) -> tensor<1x2x2x2xf32>
+  %a = tosa.add %m, %half : (tensor<1x2x2x2xf32>, tensor<1x1x1x1xf32>) -> tensor<1x2x2x2xf32>
+  %h = tosa.clamp %a {min_val = 0.0 : f32, max_val = 1.0 : f32} : (tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
+  %o = lowbit.quantize %h : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.00390625:-128>>
+  %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.00390625:-128>> -> tensor<1x2x2x2xf32>
+  return %od : tensor<1x2x2x2xf32>
+}

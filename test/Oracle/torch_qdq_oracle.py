@@ -60,6 +60,9 @@ import warnings
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from torch_util import random_batchnorm  # noqa: E402
+
 EXIT_SKIP = 77
 SEED = 20240611
 OPSET = 13
@@ -116,13 +119,7 @@ def build_quantized_model(weights, calib, softmax=False):
     torch.backends.quantized.engine = "qnnpack"
 
     def bn(c):
-        b = nn.BatchNorm2d(c)
-        with torch.no_grad():
-            b.running_mean.uniform_(-0.5, 0.5)
-            b.running_var.uniform_(0.5, 2.0)
-            b.weight.uniform_(0.5, 1.5)
-            b.bias.uniform_(-0.3, 0.3)
-        return b
+        return random_batchnorm(c)
 
     class Net(nn.Module):
         def __init__(self):

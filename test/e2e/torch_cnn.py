@@ -29,6 +29,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from torch_util import random_batchnorm  # noqa: E402
+
 TOLERANCE = 1e-4      # max abs error allowed between lowbitc and torch
 TOLERANCE_TEXT = "1e-4"
 BATCH = 8             # inputs per --run; the model itself is exported with batch 1
@@ -44,15 +47,7 @@ def build_model():
     torch.manual_seed(SEED)
 
     def bn(c):
-        # Random running statistics and affine parameters, so that BN is not
-        # the identity it is right after construction.
-        b = nn.BatchNorm2d(c)
-        with torch.no_grad():
-            b.running_mean.uniform_(-0.5, 0.5)
-            b.running_var.uniform_(0.5, 2.0)
-            b.weight.uniform_(0.5, 1.5)
-            b.bias.uniform_(-0.3, 0.3)
-        return b
+        return random_batchnorm(c)
 
     def prelu(c):
         # Per-channel slopes, mostly positive with some negative ones.

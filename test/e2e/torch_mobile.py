@@ -31,6 +31,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from torch_util import random_batchnorm  # noqa: E402
+
 SEED = 20261123
 OPSET = 13
 IMAGE = (3, 16, 16)
@@ -73,13 +76,7 @@ def build_model():
     torch.manual_seed(SEED)
 
     def bn(c):
-        b = nn.BatchNorm2d(c)
-        with torch.no_grad():
-            b.running_mean.uniform_(-0.3, 0.3)
-            b.running_var.uniform_(0.5, 2.0)
-            b.weight.uniform_(0.5, 1.5)
-            b.bias.uniform_(-0.3, 0.3)
-        return b
+        return random_batchnorm(c, mean_range=0.3)
 
     class Normalize(nn.Module):
         def __init__(self):

@@ -61,6 +61,7 @@ import warnings
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import torch_util  # noqa: E402
 from torch_util import random_batchnorm  # noqa: E402
 
 EXIT_SKIP = 77
@@ -82,27 +83,7 @@ def fail(msg):
 # ---------------------------------------------------------------- data
 
 def structured_images(n, seed):
-    """Images that look more like images than white noise: per channel a sum
-    of random oriented sinusoids, a few Gaussian blobs and some pixel noise,
-    roughly zero mean and unit variance."""
-    rng = np.random.default_rng(seed)
-    c, h, w = IMAGE
-    yy, xx = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing="ij")
-    out = np.zeros((n, c, h, w), np.float64)
-    for i in range(n):
-        for ch in range(c):
-            img = np.zeros((h, w))
-            for _ in range(3):
-                fy, fx = rng.uniform(-6, 6, 2)
-                img += rng.uniform(0.3, 1.0) * np.sin(2 * np.pi * (fy * yy + fx * xx) + rng.uniform(0, 2 * np.pi))
-            for _ in range(2):
-                cy, cx = rng.uniform(0, 1, 2)
-                s = rng.uniform(0.05, 0.2)
-                img += rng.uniform(-1.5, 1.5) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
-            img += 0.2 * rng.standard_normal((h, w))
-            out[i, ch] = img
-    out = (out - out.mean()) / out.std()
-    return out.astype(np.float32)
+    return torch_util.structured_images(n, seed, IMAGE)
 
 
 # ---------------------------------------------------------------- model

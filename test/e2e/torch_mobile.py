@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from torch_util import random_batchnorm  # noqa: E402
+from torch_util import random_batchnorm, structured_images  # noqa: E402
 
 SEED = 20261123
 OPSET = 13
@@ -47,26 +47,10 @@ def fail(msg):
 
 
 def images(n, seed):
-    """Smooth random images (sinusoids and blobs plus a little noise), in
-    [0, 1] like normalized pixel data before the model's own normalization."""
-    rng = np.random.default_rng(seed)
-    c, h, w = IMAGE
-    yy, xx = np.meshgrid(np.linspace(0, 1, h), np.linspace(0, 1, w), indexing="ij")
-    out = np.zeros((n, c, h, w), np.float64)
-    for i in range(n):
-        for ch in range(c):
-            img = np.zeros((h, w))
-            for _ in range(2):
-                fy, fx = rng.uniform(-3, 3, 2)
-                img += rng.uniform(0.3, 1.0) * np.sin(
-                    2 * np.pi * (fy * yy + fx * xx) + rng.uniform(0, 2 * np.pi))
-            cy, cx = rng.uniform(0, 1, 2)
-            img += rng.uniform(-1.5, 1.5) * np.exp(
-                -((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * 0.15 ** 2))
-            img += 0.1 * rng.standard_normal((h, w))
-            out[i, ch] = img
-    out = (out - out.min()) / (out.max() - out.min())
-    return out.astype(np.float32)
+    """Structured images scaled to [0, 1], like pixel data before the
+    model's own normalization."""
+    x = structured_images(n, seed, IMAGE)
+    return ((x - x.min()) / (x.max() - x.min())).astype(np.float32)
 
 
 def build_model():

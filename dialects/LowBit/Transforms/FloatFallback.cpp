@@ -8,6 +8,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -61,7 +62,8 @@ std::optional<rt::BinaryKind> mlir::lowbit::floatBinaryKind(Operation *op) {
 /// (an imported Q/DQ model's weights).
 static bool isConstantLike(Value v) {
   while (Operation *def = v.getDefiningOp()) {
-    if (isa<tosa::ReshapeOp, tosa::TransposeOp, DequantizeOp>(def)) {
+    if (isa<tosa::ReshapeOp, tosa::TransposeOp, DequantizeOp,
+            quant::DequantizeCastOp, quant::StorageCastOp>(def)) {
       v = def->getOperand(0);
       continue;
     }

@@ -145,6 +145,19 @@ static cl::opt<std::string> weightScheme(
              "(power-of-two log codes)"),
     cl::init("symmetric"), cl::cat(category));
 
+static cl::opt<std::string> weightRounding(
+    "weight-rounding",
+    cl::desc("How weights pick their codes: correlated (default: the "
+             "nearest code or its neighbour, whichever keeps the layer's "
+             "output error least for correlated inputs) or nearest"),
+    cl::init("correlated"), cl::cat(category));
+
+static cl::opt<std::string> logScale(
+    "log-scale",
+    cl::desc("Scale U of power-of-two weights: mse (default, least squared "
+             "error) or max (U = 2 max|w|)"),
+    cl::init("mse"), cl::cat(category));
+
 static cl::opt<bool> perTensorWeights(
     "per-tensor-weights",
     cl::desc("One weight scale per layer instead of per output channel"),
@@ -458,6 +471,11 @@ int main(int argc, char **argv) {
         weightScheme != "pow2")
       return fail("unknown --weight-scheme '" + weightScheme +
                   "' (symmetric, asymmetric or pow2)");
+    if (weightRounding != "correlated" && weightRounding != "nearest")
+      return fail("unknown --weight-rounding '" + weightRounding +
+                  "' (correlated or nearest)");
+    if (logScale != "mse" && logScale != "max")
+      return fail("unknown --log-scale '" + logScale + "' (mse or max)");
     func::FuncOp target;
     for (auto f : module->getOps<func::FuncOp>())
       if (!f.isExternal()) {
@@ -504,6 +522,8 @@ int main(int argc, char **argv) {
     qdq.weightBits = weightBits;
     qdq.weightScheme = weightScheme;
     qdq.perChannel = !perTensorWeights;
+    qdq.weightRounding = weightRounding;
+    qdq.logScale = logScale;
     qpm.addNestedPass<func::FuncOp>(mlir::lowbit::createLowBitInsertQDQ(qdq));
     if (failed(qpm.run(*module)))
       return 1;

@@ -617,6 +617,7 @@ LogicalResult Evaluator::Impl::binary(Operation *op) {
     return op->emitError("evaluator: tosa.mul shift applies to i32 only"),
            failure();
   bool divByZero = false;
+  std::optional<rt::BinaryKind> floatKind = mlir::lowbit::floatBinaryKind(op);
   bool isCompare = isa<tosa::GreaterEqualOp, tosa::GreaterOp, tosa::EqualOp>(op);
   withKind(inKind, [&](auto tag) {
     using T = decltype(tag);
@@ -624,18 +625,17 @@ LogicalResult Evaluator::Impl::binary(Operation *op) {
     const T *pb = b.data<T>();
     constexpr bool isFloat = std::is_floating_point_v<T>;
     auto compute = [&](T x, T y) -> T {
-      if constexpr (isFloat) {
+      if constexpr (std::is_same_v<T, float>) {
         // The runtime's rule (what the C++ target's float fallback runs).
-        if (isa<tosa::AddOp>(op))
-          return rt::binaryF32(rt::BinaryKind::Add, x, y);
-        if (isa<tosa::SubOp>(op))
-          return rt::binaryF32(rt::BinaryKind::Sub, x, y);
-        if (isa<tosa::MulOp>(op))
-          return rt::binaryF32(rt::BinaryKind::Mul, x, y);
+        return floatKind ? rt::binaryF32(*floatKind, x, y) : x;
+      } else if constexpr (isFloat) {
+        if (isa<tosa::AddOp>(op)) return x + y;
+        if (isa<tosa::SubOp>(op)) return x - y;
+        if (isa<tosa::MulOp>(op)) return x * y;
         if (isa<tosa::MaximumOp>(op))
-          return rt::binaryF32(rt::BinaryKind::Maximum, x, y);
+          return std::isnan(x) || std::isnan(y) ? x + y : std::max(x, y);
         if (isa<tosa::MinimumOp>(op))
-          return rt::binaryF32(rt::BinaryKind::Minimum, x, y);
+          return std::isnan(x) || std::isnan(y) ? x + y : std::min(x, y);
         return x;
       } else {
         // Integer arithmetic wraps in the element type.

@@ -10,6 +10,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
 #include <optional>
 #include <vector>
 
@@ -141,7 +142,10 @@ struct InputAffineToDepthwisePass
         break;
       op = *v.getUsers().begin();
     }
-    if (chain.empty())
+    // A division by zero (or a float32 overflow) makes the map non-finite:
+    // leave the chain as it is, so the integer lowering names it.
+    auto finite = [](double x) { return std::isfinite(static_cast<float>(x)); };
+    if (chain.empty() || !llvm::all_of(k, finite) || !llvm::all_of(b, finite))
       return;
 
     // NHWC for the depthwise convolution.

@@ -47,18 +47,22 @@ func.func @nhwc_and_scalars(%x: tensor<1x3x3x2xf32>) -> tensor<1x3x3x2xf32> {
 // -----
 
 // Not rewritten: an op of two activations, a constant that varies along two
-// dimensions, an input of rank 2.
+// dimensions, an input of rank 2, a division by zero (a non-finite map).
 // CHECK-LABEL: func.func @untouched
 // CHECK-NOT: tosa.depthwise_conv2d
 // CHECK: tosa.add %arg0, %arg0
 // CHECK: tosa.mul %arg0
 // CHECK: tosa.sub %arg1
-func.func @untouched(%x: tensor<1x2x2x2xf32>, %z: tensor<2x2xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>, tensor<2x2xf32>) {
+// CHECK: tosa.mul %arg2
+func.func @untouched(%x: tensor<1x2x2x2xf32>, %z: tensor<2x2xf32>, %u: tensor<1x2x2x2xf32>) -> (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>, tensor<2x2xf32>, tensor<1x2x2x2xf32>) {
   %shift = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
   %k = "tosa.const"() {values = dense<[[[[1.0], [2.0]], [[3.0], [4.0]]]]> : tensor<1x2x2x1xf32>} : () -> tensor<1x2x2x1xf32>
   %c = "tosa.const"() {values = dense<1.0> : tensor<1x1xf32>} : () -> tensor<1x1xf32>
   %a = tosa.add %x, %x : (tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32>
   %m = tosa.mul %x, %k, %shift : (tensor<1x2x2x2xf32>, tensor<1x2x2x1xf32>, tensor<1xi8>) -> tensor<1x2x2x2xf32>
   %s = tosa.sub %z, %c : (tensor<2x2xf32>, tensor<1x1xf32>) -> tensor<2x2xf32>
-  return %a, %m, %s : tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>, tensor<2x2xf32>
+  %zero = "tosa.const"() {values = dense<[[[[1.0]], [[0.0]]]]> : tensor<1x2x1x1xf32>} : () -> tensor<1x2x1x1xf32>
+  %r = tosa.reciprocal %zero : (tensor<1x2x1x1xf32>) -> tensor<1x2x1x1xf32>
+  %d = tosa.mul %u, %r, %shift : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>, tensor<1xi8>) -> tensor<1x2x2x2xf32>
+  return %a, %m, %s, %d : tensor<1x2x2x2xf32>, tensor<1x2x2x2xf32>, tensor<2x2xf32>, tensor<1x2x2x2xf32>
 }

@@ -1326,7 +1326,7 @@ void ConvertTosaToLowBitPass::runOnOperation() {
     // Name the op that has no integer form, not the first one that reads it.
     Operation *first = floatOps.front();
     for (Operation *op : floatOps)
-      if (floatUnaryKind(op) || isFloatReduce(op) || isActivationProduct(op)) {
+      if (hasNoIntegerForm(op)) {
         first = op;
         break;
       }
@@ -1401,6 +1401,7 @@ void ConvertTosaToLowBitPass::runOnOperation() {
               quant::StorageCastOp, quant::DequantizeCastOp,
               quant::QuantizeCastOp, arith::ConstantOp>(op) ||
           op.getDialect()->getNamespace() == "tosa") {
+        floatOps.remove(&op); // a dead float op is not warned about
         op.erase();
         changed = true;
       }
@@ -1452,8 +1453,7 @@ void ConvertTosaToLowBitPass::runOnOperation() {
   // Softmax, is several TOSA ops).
   llvm::MapVector<Location, SmallVector<Operation *>> byLoc;
   for (Operation *op : floatOps)
-    if (op->getBlock())
-      byLoc[op->getLoc()].push_back(op);
+    byLoc[op->getLoc()].push_back(op);
   for (auto &[loc, ops] : byLoc) {
     InFlightDiagnostic d = emitWarning(loc) << "convert-tosa-to-lowbit: ";
     for (auto [i, op] : llvm::enumerate(ops))

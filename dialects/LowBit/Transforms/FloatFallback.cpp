@@ -82,15 +82,16 @@ bool mlir::lowbit::isFloatReduce(Operation *op) {
   return isF32Result(op) && isa<tosa::ReduceMaxOp, tosa::ReduceSumOp>(op);
 }
 
+bool mlir::lowbit::hasNoIntegerForm(Operation *op) {
+  return floatUnaryKind(op) || isFloatReduce(op) || isActivationProduct(op);
+}
+
 llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
   llvm::SetVector<Operation *> ops;
   if (func.isExternal())
     return ops;
   for (Operation &op : func.getBody().front()) {
-    bool unary = floatUnaryKind(&op).has_value();
-    bool reduce = isFloatReduce(&op);
-    // No integer form at all.
-    if (unary || reduce || isActivationProduct(&op)) {
+    if (hasNoIntegerForm(&op)) {
       ops.insert(&op);
       continue;
     }

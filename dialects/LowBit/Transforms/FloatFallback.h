@@ -44,6 +44,12 @@ bool isFloatReduce(Operation *op);
 /// PReLU slopes), so e.g. HardSwish's x * hardsigmoid(x) stays float.
 bool isActivationProduct(Operation *op);
 
+/// True for an op that has no integer form at all: a unary op or reduction
+/// above, or a product of activations. Such ops start the regions of
+/// floatFallbackOps; the other ops of a region are there because they read
+/// one.
+bool hasNoIntegerForm(Operation *op);
+
 /// The ops of `func` that stay float under float fallback, in op order:
 /// every float32 op that has no integer form (the unary ops, reductions and
 /// products of activations above), and every float32 elementwise op, reduction, reshape or transpose

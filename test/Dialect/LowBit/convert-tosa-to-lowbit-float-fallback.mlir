@@ -120,3 +120,20 @@ func.func @activation_product(%x: tensor<1x4xf32>, %y: tensor<1x4xf32>) -> tenso
   %od = lowbit.dequantize %o : tensor<1x4x!quant.uniform<i8:f32, 0.125>> -> tensor<1x4xf32>
   return %od : tensor<1x4xf32>
 }
+
+// -----
+
+// A float op nothing reads is dropped with the rest of the unused float
+// graph and not warned about. (float-fallback=false checks the graph before
+// the lowering, so it still names it.)
+// CHECK-LABEL: func.func @dead_float_op
+// CHECK-NOT: tosa.exp
+// CHECK: return
+// WARN-NOT: loc("dead")
+// OFF: error: {{.*}}convert-tosa-to-lowbit: 'tosa.exp' has no integer form
+func.func @dead_float_op(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %q = lowbit.quantize %x : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.5>>
+  %d = lowbit.dequantize %q : tensor<1x4x!quant.uniform<i8:f32, 0.5>> -> tensor<1x4xf32>
+  %e = tosa.exp %d : (tensor<1x4xf32>) -> tensor<1x4xf32> loc("dead")
+  return %d : tensor<1x4xf32>
+}

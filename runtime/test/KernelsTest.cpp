@@ -955,7 +955,11 @@ TEST(Conv2DFoldedZp, EqualsTheUnfoldedConvolution) {
   using namespace lowbit::rt;
   std::mt19937 rng(1234);
   int64_t mismatches = 0, outputs = 0;
-  for (int trial = 0; trial < 60; ++trial) {
+  for (int trial = 0; trial < 80; ++trial) {
+    // Every fourth trial has a large window and padding: more distinct
+    // border tap ranges (up to 7 x 7) than the kernel keeps sums for (32).
+    const bool large = trial % 4 == 3;
+    const unsigned kMax = large ? 7 : 3, padMax = large ? 7 : 3;
     Conv2DShape s{};
     s.n = 1 + trial % 2;
     s.h = 3 + rng() % 6;
@@ -963,15 +967,15 @@ TEST(Conv2DFoldedZp, EqualsTheUnfoldedConvolution) {
     s.groups = (trial % 3 == 0) ? 1 : (trial % 3 == 1 ? 2 : 4);
     s.c = s.groups * (1 + rng() % 3);
     s.oc = s.groups * (1 + rng() % 3);
-    s.kh = 1 + rng() % 3;
-    s.kw = 1 + rng() % 3;
+    s.kh = 1 + rng() % kMax;
+    s.kw = 1 + rng() % kMax;
     s.strideH = 1 + rng() % 2;
     s.strideW = 1 + rng() % 2;
-    s.dilationH = 1 + rng() % 2;
-    s.dilationW = 1 + rng() % 2;
-    s.padTop = rng() % 3;
-    s.padLeft = rng() % 3;
-    int64_t padBottom = rng() % 3, padRight = rng() % 3;
+    s.dilationH = 1 + rng() % (large ? 1 : 2);
+    s.dilationW = 1 + rng() % (large ? 1 : 2);
+    s.padTop = rng() % padMax;
+    s.padLeft = rng() % padMax;
+    int64_t padBottom = rng() % padMax, padRight = rng() % padMax;
     int64_t ekh = s.dilationH * (s.kh - 1) + 1, ekw = s.dilationW * (s.kw - 1) + 1;
     if (s.h + s.padTop + padBottom < ekh || s.w + s.padLeft + padRight < ekw)
       continue;

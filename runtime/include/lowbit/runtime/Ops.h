@@ -143,25 +143,48 @@ void conv2dFoldedZp(const TIn *in, const TW *w, const TAcc *foldedBias,
     return;
   const U zp = static_cast<U>(static_cast<int64_t>(inZp));
   const int64_t I = s.c / s.groups;
-  for (int64_t y = 0; y < s.oh; ++y) {
-    const int64_t y0 = y * s.strideH - s.padTop;
-    const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
-    for (int64_t x = 0; x < s.ow; ++x) {
-      const int64_t x0 = x * s.strideW - s.padLeft;
-      const detail::TapRange kx =
-          detail::validTaps(x0, s.dilationW, s.kw, s.w);
-      if (ky.begin == 0 && ky.end == s.kh && kx.begin == 0 && kx.end == s.kw)
-        continue; // the window is inside the input
-      for (int64_t o = 0; o < s.oc; ++o) {
-        U padded = 0;
-        const TW *wO = w + o * s.kh * s.kw * I;
-        for (int64_t a = 0; a < s.kh; ++a)
-          for (int64_t b = 0; b < s.kw; ++b) {
-            if (a >= ky.begin && a < ky.end && b >= kx.begin && b < kx.end)
-              continue;
-            for (int64_t i = 0; i < I; ++i)
-              padded += static_cast<U>(wO[(a * s.kw + b) * I + i]);
-          }
+  // Border windows repeat the same tap ranges along the edges (a 3x3 window
+  // with padding 1 has 8 distinct ones), so each output channel keeps the
+  // padded-tap sums of the ranges it has seen instead of summing them again
+  // for every border pixel.
+  constexpr int kRanges = 32;
+  for (int64_t o = 0; o < s.oc; ++o) {
+    const TW *wO = w + o * s.kh * s.kw * I;
+    int64_t seen[kRanges][4];
+    U seenSum[kRanges];
+    int count = 0, nextSlot = 0;
+    auto paddedSum = [&](const detail::TapRange &ky,
+                         const detail::TapRange &kx) {
+      for (int i = 0; i < count; ++i)
+        if (seen[i][0] == ky.begin && seen[i][1] == ky.end &&
+            seen[i][2] == kx.begin && seen[i][3] == kx.end)
+          return seenSum[i];
+      U padded = 0;
+      for (int64_t a = 0; a < s.kh; ++a)
+        for (int64_t b = 0; b < s.kw; ++b) {
+          if (a >= ky.begin && a < ky.end && b >= kx.begin && b < kx.end)
+            continue;
+          for (int64_t i = 0; i < I; ++i)
+            padded += static_cast<U>(wO[(a * s.kw + b) * I + i]);
+        }
+      int slot = count < kRanges ? count++ : nextSlot++ % kRanges;
+      seen[slot][0] = ky.begin, seen[slot][1] = ky.end;
+      seen[slot][2] = kx.begin, seen[slot][3] = kx.end;
+      seenSum[slot] = padded;
+      return padded;
+    };
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const int64_t y0 = y * s.strideH - s.padTop;
+      const detail::TapRange ky =
+          detail::validTaps(y0, s.dilationH, s.kh, s.h);
+      for (int64_t x = 0; x < s.ow; ++x) {
+        const int64_t x0 = x * s.strideW - s.padLeft;
+        const detail::TapRange kx =
+            detail::validTaps(x0, s.dilationW, s.kw, s.w);
+        if (ky.begin == 0 && ky.end == s.kh && kx.begin == 0 &&
+            kx.end == s.kw)
+          continue; // the window is inside the input
+        const U padded = paddedSum(ky, kx);
         for (int64_t n = 0; n < s.n; ++n) {
           TAcc &acc = out[((n * s.oh + y) * s.ow + x) * s.oc + o];
           acc = static_cast<TAcc>(static_cast<U>(acc) + zp * padded);

@@ -12,16 +12,24 @@
 //       -DLOWBIT_MODEL_UPPER=UPPER_NAME \
 //       runtime/harness/run_model.cpp OUT/NAME.cpp OUT/NAME_weights.S \
 //       build/runtime/liblowbit_runtime.a -o run_NAME
-//   ./run_NAME inputs.npy outputs.npy
+//   ./run_NAME inputs.npy outputs.npy [--repeat N [--warmup W]]
 //
 // inputs.npy is float32 holding N samples (N times the model's input
 // elements, any shape); outputs.npy gets float32 [N, output elements] from
 // the float API (<name>_run_float). Time per sample goes to stderr.
 //
+// Timing mode (--repeat N, used by bench/speed.py): after that pass over all
+// samples, the first sample runs W more times as a warm-up (default 3) and
+// then N times, each run timed on its own with steady_clock; one more line
+// goes to stderr:
+//
+//   run_model: timing: repeat N median M ms best B ms mean A ms
+//
 //===----------------------------------------------------------------------===//
 
 #include LOWBIT_MODEL_HEADER
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -114,9 +122,37 @@ static bool writeNpy(const char *path, const std::vector<float> &data,
   return std::fclose(f) == 0 && ok;
 }
 
+/// Parses a positive decimal count; false on anything else.
+static bool parseCount(const char *text, long &value) {
+  char *end = nullptr;
+  value = std::strtol(text, &end, 10);
+  return end != text && *end == '\0' && value > 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3)
-    return fail("usage: run_model inputs.npy outputs.npy");
+  const char *usage =
+      "usage: run_model inputs.npy outputs.npy [--repeat N [--warmup W]]";
+  if (argc < 3)
+    return fail(usage);
+  long repeat = 0, warmup = 3;
+  bool warmupGiven = false;
+  for (int i = 3; i < argc; ++i) {
+    std::string opt = argv[i];
+    if ((opt == "--repeat" || opt == "--warmup") && i + 1 < argc) {
+      long value;
+      if (!parseCount(argv[++i], value))
+        return fail(opt + " needs a positive integer, got '" + argv[i] + "'");
+      if (opt == "--repeat")
+        repeat = value;
+      else
+        warmup = value, warmupGiven = true;
+    } else {
+      return fail(std::string("unexpected argument '") + argv[i] + "'; " +
+                  usage);
+    }
+  }
+  if (warmupGiven && !repeat)
+    return fail("--warmup needs --repeat");
   std::vector<float> in;
   std::string err;
   if (!readNpy(argv[1], in, err))
@@ -139,9 +175,36 @@ int main(int argc, char **argv) {
   double ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - start)
                   .count();
-  std::free(arena);
   std::fprintf(stderr, "run_model: %zu samples, %.4f ms per sample\n",
                samples, ms / samples);
+  if (repeat) {
+    // The first sample again, into a scratch output: warm-up, then each of
+    // the timed runs on its own.
+    std::vector<float> scratch(OUT_ELEMENTS);
+    std::vector<double> times;
+    times.reserve(repeat);
+    for (long r = 0; r < warmup + repeat; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (RUN_FLOAT(in.data(), scratch.data(), arena) != 0)
+        return fail("the model returned an error");
+      auto t1 = std::chrono::steady_clock::now();
+      if (r >= warmup)
+        times.push_back(
+            std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    double sum = 0;
+    for (double t : times)
+      sum += t;
+    std::sort(times.begin(), times.end());
+    size_t n = times.size();
+    double median =
+        n % 2 ? times[n / 2] : 0.5 * (times[n / 2 - 1] + times[n / 2]);
+    std::fprintf(stderr,
+                 "run_model: timing: repeat %zu median %.4f ms best %.4f ms "
+                 "mean %.4f ms\n",
+                 n, median, times.front(), sum / n);
+  }
+  std::free(arena);
   if (!writeNpy(argv[2], out, samples, OUT_ELEMENTS))
     return fail(std::string("cannot write ") + argv[2]);
   return 0;

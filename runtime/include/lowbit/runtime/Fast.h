@@ -1,0 +1,175 @@
+//===- Fast.h - Fused, packed int8 kernels with run-time ISA choice -*- C++ -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The kernels that the generated C++ calls for the hot integer ops: a
+// convolution or fully connected layer followed by its requantization runs
+// as one call, with weights packed at compile time and the requant as the
+// kernel's epilogue, so int32 accumulators never go through memory.
+//
+// They are specified by the reference kernels (Kernels.h, Ops.h): for every
+// input, `convRequantGemm` equals conv2dInt/conv2dFoldedZp then requantTensor,
+// and `depthwiseRequant` equals the grouped (depthwise) conv2dInt then
+// requantTensor, bit for bit. The gtests in runtime/test/FastTest.cpp check
+// every instruction-set path against them.
+//
+// Packing is defined here once (packGemmWeights, gemmBias, ...): the
+// compiler calls these functions to lay out the weight blob, and the
+// kernels read that layout. The layout does not depend on the instruction
+// set, so one blob runs on any CPU and the path is chosen at run time.
+//
+// Integer facts the fast paths rely on:
+//  - 32-bit accumulation wraps modulo 2^32, the reference's static_cast of
+//    the exact sum to int32 does too: any order of summation agrees.
+//  - u8 x s8 dot products (vpdpbusd): int8 activations x become u8 as
+//    x ^ 0x80 = x + 128, so sum (x - zp) w = sum xu w - (zp + 128) sum w;
+//    the second term is folded into the packed bias. Padded taps read a
+//    row filled with the input zero point (the real value 0), so their
+//    terms cancel exactly.
+//
+// Same rules as Kernels.h: no allocation, no globals (the ISA choice is a
+// function-local constant computed once), reentrant, caller-owned buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_RUNTIME_FAST_H
+#define LOWBIT_RUNTIME_FAST_H
+
+#include "lowbit/runtime/Kernels.h"
+#include "lowbit/runtime/Requant.h"
+
+#include <cstdint>
+
+namespace lowbit {
+namespace rt {
+
+//===----------------------------------------------------------------------===//
+// Instruction sets
+//===----------------------------------------------------------------------===//
+
+/// Kernel paths, from the portable C++ one up. Each implies the ones below
+/// it on the CPUs that have it.
+enum class Isa : int32_t {
+  Portable = 0,   ///< plain C++, any CPU
+  Avx2 = 1,       ///< x86-64 AVX2 (vpmaddwd)
+  Avx2Vnni = 2,   ///< AVX2 with AVX-VNNI (256-bit vpdpbusd)
+  Avx512Vnni = 3, ///< AVX-512 F/BW/VL with AVX512-VNNI (512-bit vpdpbusd)
+};
+
+/// The best path this CPU runs (Portable on non-x86 builds).
+Isa cpuIsa();
+/// The path generated code uses: cpuIsa(), capped by the environment
+/// variable LOWBIT_MAX_ISA (portable, avx2, avx2-vnni, avx512-vnni) when it
+/// is set, and by the macro LOWBIT_RT_MAX_ISA when the runtime is built
+/// with it (-DLOWBIT_RT_MAX_ISA=0..3). Computed once per process.
+Isa selectedIsa();
+/// "portable", "avx2", "avx2-vnni", "avx512-vnni".
+const char *isaName(Isa isa);
+/// Parses isaName's spelling; false for anything else.
+bool parseIsa(const char *name, Isa &out);
+
+//===----------------------------------------------------------------------===//
+// Packed GEMM weights (convolution with groups == 1, fully connected)
+//===----------------------------------------------------------------------===//
+
+/// Output channels per packed block and input values per group.
+constexpr int64_t kGemmBlockOc = 16;
+constexpr int64_t kGemmBlockK = 4;
+/// Largest kernel window (kh * kw) the GEMM kernels take.
+constexpr int64_t kGemmMaxTaps = 256;
+
+/// The packed layout of one layer's weights: OHWI int8 weights [oc][taps][in]
+/// become [ocPadded / 16][taps * inPadded / 4][16][4] int8, zero past oc and
+/// past in within each tap.
+struct GemmPacking {
+  int64_t oc = 0, ocPadded = 0;
+  int64_t taps = 0;
+  int64_t in = 0, inPadded = 0;
+  int64_t kGroups = 0; ///< taps * inPadded / 4
+  int64_t bytes = 0;   ///< ocPadded * taps * inPadded
+};
+GemmPacking gemmPacking(int64_t oc, int64_t taps, int64_t in);
+/// Writes `p.bytes` bytes of packed weights.
+void packGemmWeights(const int8_t *ohwi, const GemmPacking &p, int8_t *dst);
+
+/// The bias the GEMM kernels start from, for o < p.ocPadded (0 past oc):
+///   bias[o] (0 when null) + (inZpFolded ? inZp * sum w[o] : 0)
+///     - (inZp + (inputSigned ? 128 : 0)) * sum w[o]          (mod 2^32)
+/// where `inZpFolded` says `bias` already holds -inZp * sum w[o]
+/// (lowbit.conv2d's input_zp_folded, adaptive-scale-shift eq. 10).
+void gemmBias(const int8_t *ohwi, const int32_t *bias, const GemmPacking &p,
+              int32_t inZp, bool inZpFolded, bool inputSigned, int32_t *dst);
+
+//===----------------------------------------------------------------------===//
+// Requantization epilogue
+//===----------------------------------------------------------------------===//
+
+/// Per-channel requant parameters, one entry per output channel (a per-tensor
+/// requant is expanded), `padded` entries (extra ones are multiplier 0,
+/// shift 31). Negative-side multipliers of INT32_MIN become -INT32_MAX, which
+/// applyScale treats identically. The value requantized is the accumulator
+/// itself (the requant's input zero point is 0).
+void expandRequant(const int32_t *mul, const int32_t *shift, bool perChannel,
+                   int64_t channels, int64_t padded, int32_t *mulOut,
+                   int32_t *shiftOut);
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+/// Where a fused layer's arrays are in the weight blob (byte offsets from
+/// the blob's start, each 64-byte aligned) and its scalar parameters. The
+/// generated code writes it as a literal.
+struct QGemmConv {
+  Conv2DShape shape; ///< groups must be 1; a fully connected layer is a 1x1
+                     ///< convolution over an n x 1 x 1 x inner input
+  int64_t weights;   ///< packGemmWeights
+  int64_t bias;      ///< gemmBias, int32 [ocPadded]
+  int64_t zeroRow;   ///< inPadded bytes, each the input's stored zero point
+  int64_t mul, shift;         ///< expandRequant, int32 [ocPadded]
+  int64_t negMul, negShift;   ///< the same for negative accumulators, or -1
+  int32_t inputSigned;        ///< 1: int8 activations, 0: uint8
+  int32_t outZp, lo, hi;      ///< output zero point and saturation range
+  RoundingMode mode;
+};
+
+/// out = requant(conv(in)) for a QGemmConv layer; `in` and `out` hold 8-bit
+/// stored values (NHWC).
+void convRequantGemm(const void *in, void *out, const void *blob,
+                     const QGemmConv &d, Isa isa);
+
+/// Depthwise weights: OHWI [c][kh][kw][1] int8 become int16 [taps][cPadded]
+/// with cPadded = c rounded up to 64 (zero past c).
+int64_t depthwisePaddedChannels(int64_t c);
+void packDepthwiseWeights(const int8_t *ohwi, int64_t c, int64_t taps,
+                          int16_t *dst);
+/// The bias depthwise kernels start from (they subtract the input zero
+/// point from every valid tap): bias[o] (0 when null) + (inZpFolded ? inZp *
+/// sum w[o] : 0) mod 2^32, cPadded entries.
+void depthwiseBias(const int8_t *ohwi, const int32_t *bias, int64_t c,
+                   int64_t taps, int32_t inZp, bool inZpFolded, int32_t *dst);
+
+struct QDepthwiseConv {
+  Conv2DShape shape; ///< groups == c == oc (channel multiplier 1)
+  int64_t weights;   ///< packDepthwiseWeights, int16 [taps][cPadded]
+  int64_t bias;      ///< depthwiseBias, int32 [cPadded]
+  int64_t mul, shift, negMul, negShift; ///< as in QGemmConv, cPadded entries
+  int32_t inputSigned, inZp;
+  int32_t outZp, lo, hi;
+  RoundingMode mode;
+};
+void depthwiseRequant(const void *in, void *out, const void *blob,
+                      const QDepthwiseConv &d, Isa isa);
+
+/// True when a layer of this shape fits the fast kernels' limits.
+inline bool gemmShapeSupported(const Conv2DShape &s) {
+  return s.groups == 1 && s.kh * s.kw <= kGemmMaxTaps && s.kh > 0 &&
+         s.kw > 0;
+}
+
+} // namespace rt
+} // namespace lowbit
+
+#endif // LOWBIT_RUNTIME_FAST_H

@@ -1,0 +1,340 @@
+//===- Fast.cpp - Packing, ISA choice and the loops of the fast kernels ---===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FastImpl.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace lowbit {
+namespace rt {
+
+//===----------------------------------------------------------------------===//
+// Instruction sets
+//===----------------------------------------------------------------------===//
+
+Isa cpuIsa() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512dq");
+  if (avx512 && __builtin_cpu_supports("avx512vnni") && fast::avx512Gemm())
+    return Isa::Avx512Vnni;
+  if (!__builtin_cpu_supports("avx2") || !fast::avx2Gemm(false))
+    return Isa::Portable;
+#if defined(__clang__) || __GNUC__ >= 11
+  if (__builtin_cpu_supports("avxvnni"))
+    return Isa::Avx2Vnni;
+#endif
+  return Isa::Avx2;
+#else
+  return Isa::Portable;
+#endif
+}
+
+const char *isaName(Isa isa) {
+  switch (isa) {
+  case Isa::Portable:
+    return "portable";
+  case Isa::Avx2:
+    return "avx2";
+  case Isa::Avx2Vnni:
+    return "avx2-vnni";
+  case Isa::Avx512Vnni:
+    return "avx512-vnni";
+  }
+  return "unknown";
+}
+
+bool parseIsa(const char *name, Isa &out) {
+  for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Avx2Vnni, Isa::Avx512Vnni})
+    if (name && std::strcmp(name, isaName(isa)) == 0) {
+      out = isa;
+      return true;
+    }
+  return false;
+}
+
+static Isa computeSelectedIsa() {
+  Isa isa = cpuIsa();
+#ifdef LOWBIT_RT_MAX_ISA
+  if (static_cast<int32_t>(isa) > LOWBIT_RT_MAX_ISA)
+    isa = static_cast<Isa>(LOWBIT_RT_MAX_ISA);
+#endif
+  Isa cap;
+  if (parseIsa(std::getenv("LOWBIT_MAX_ISA"), cap) && cap < isa)
+    isa = cap;
+  return isa;
+}
+
+Isa selectedIsa() {
+  static const Isa isa = computeSelectedIsa();
+  return isa;
+}
+
+//===----------------------------------------------------------------------===//
+// Packing
+//===----------------------------------------------------------------------===//
+
+GemmPacking gemmPacking(int64_t oc, int64_t taps, int64_t in) {
+  GemmPacking p;
+  p.oc = oc;
+  p.ocPadded = detail::ceilDiv(oc, kGemmBlockOc) * kGemmBlockOc;
+  p.taps = taps;
+  p.in = in;
+  p.inPadded = detail::ceilDiv(in, kGemmBlockK) * kGemmBlockK;
+  p.kGroups = taps * p.inPadded / kGemmBlockK;
+  p.bytes = p.ocPadded * taps * p.inPadded;
+  return p;
+}
+
+void packGemmWeights(const int8_t *ohwi, const GemmPacking &p, int8_t *dst) {
+  std::memset(dst, 0, static_cast<size_t>(p.bytes));
+  for (int64_t o = 0; o < p.oc; ++o) {
+    const int64_t block = o / kGemmBlockOc, lane = o % kGemmBlockOc;
+    int8_t *blockBase = dst + block * p.kGroups * kGemmBlockOc * kGemmBlockK;
+    for (int64_t t = 0; t < p.taps; ++t)
+      for (int64_t i = 0; i < p.in; ++i) {
+        const int64_t k = t * p.inPadded + i; // position along padded K
+        blockBase[((k / kGemmBlockK) * kGemmBlockOc + lane) * kGemmBlockK +
+                  k % kGemmBlockK] = ohwi[(o * p.taps + t) * p.in + i];
+      }
+  }
+}
+
+/// sum of one output channel's weights, modulo 2^32.
+static uint32_t weightSum(const int8_t *w, int64_t count) {
+  uint32_t sum = 0;
+  for (int64_t i = 0; i < count; ++i)
+    sum += static_cast<uint32_t>(static_cast<int32_t>(w[i]));
+  return sum;
+}
+
+void gemmBias(const int8_t *ohwi, const int32_t *bias, const GemmPacking &p,
+              int32_t inZp, bool inZpFolded, bool inputSigned, int32_t *dst) {
+  const int64_t perChannel = p.taps * p.in;
+  const uint32_t zp = static_cast<uint32_t>(inZp);
+  const uint32_t zpu = zp + (inputSigned ? 128u : 0u);
+  for (int64_t o = 0; o < p.ocPadded; ++o) {
+    if (o >= p.oc) {
+      dst[o] = 0;
+      continue;
+    }
+    const uint32_t sum = weightSum(ohwi + o * perChannel, perChannel);
+    uint32_t b = bias ? static_cast<uint32_t>(bias[o]) : 0u;
+    if (inZpFolded)
+      b += zp * sum;
+    b -= zpu * sum;
+    dst[o] = static_cast<int32_t>(b);
+  }
+}
+
+void expandRequant(const int32_t *mul, const int32_t *shift, bool perChannel,
+                   int64_t channels, int64_t padded, int32_t *mulOut,
+                   int32_t *shiftOut) {
+  for (int64_t o = 0; o < padded; ++o) {
+    if (o >= channels) {
+      mulOut[o] = 0;
+      shiftOut[o] = 31;
+      continue;
+    }
+    const int64_t i = perChannel ? o : 0;
+    mulOut[o] = mul[i] == INT32_MIN ? -INT32_MAX : mul[i];
+    shiftOut[o] = shift[i];
+  }
+}
+
+int64_t depthwisePaddedChannels(int64_t c) {
+  return detail::ceilDiv(c, 64) * 64;
+}
+
+void packDepthwiseWeights(const int8_t *ohwi, int64_t c, int64_t taps,
+                          int16_t *dst) {
+  const int64_t cp = depthwisePaddedChannels(c);
+  for (int64_t t = 0; t < taps; ++t)
+    for (int64_t o = 0; o < cp; ++o)
+      dst[t * cp + o] = o < c ? ohwi[o * taps + t] : 0;
+}
+
+void depthwiseBias(const int8_t *ohwi, const int32_t *bias, int64_t c,
+                   int64_t taps, int32_t inZp, bool inZpFolded, int32_t *dst) {
+  const int64_t cp = depthwisePaddedChannels(c);
+  for (int64_t o = 0; o < cp; ++o) {
+    if (o >= c) {
+      dst[o] = 0;
+      continue;
+    }
+    uint32_t b = bias ? static_cast<uint32_t>(bias[o]) : 0u;
+    if (inZpFolded)
+      b += static_cast<uint32_t>(inZp) * weightSum(ohwi + o * taps, taps);
+    dst[o] = static_cast<int32_t>(b);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Loops
+//===----------------------------------------------------------------------===//
+
+namespace fast {
+
+void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
+             const QGemmConv &d) {
+  const Conv2DShape &s = d.shape;
+  const auto *base = static_cast<const uint8_t *>(blob);
+  const GemmPacking p = gemmPacking(s.oc, s.kh * s.kw, s.c);
+  auto array = [&](int64_t off) {
+    return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(base + off);
+  };
+  GemmCtx c;
+  c.w = reinterpret_cast<const int8_t *>(base + d.weights);
+  c.kGroups = p.kGroups;
+  c.taps = p.taps;
+  c.fullGroups = s.c / kGemmBlockK;
+  c.tail = s.c % kGemmBlockK;
+  c.bias = array(d.bias);
+  c.mul = array(d.mul);
+  c.shift = array(d.shift);
+  c.negMul = array(d.negMul);
+  c.negShift = array(d.negShift);
+  c.outZp = d.outZp;
+  c.lo = d.lo;
+  c.hi = d.hi;
+  c.doubleRound = d.mode == RoundingMode::DoubleRound;
+  c.xorMask = d.inputSigned ? 0x80808080u : 0u;
+  c.oc = s.oc;
+
+  const uint8_t *zero = base + d.zeroRow;
+  const auto *inB = static_cast<const uint8_t *>(in);
+  auto *outB = static_cast<uint8_t *>(out);
+  const int64_t pixels = s.n * s.oh * s.ow;
+  const int64_t blocks = p.ocPadded / kGemmBlockOc;
+  const uint8_t *rows[8 * kGemmMaxTaps];
+  for (int64_t ob = 0; ob < blocks; ob += k.maxBlocks) {
+    const int nv = static_cast<int>(std::min<int64_t>(k.maxBlocks, blocks - ob));
+    const int64_t lastValid =
+        std::min<int64_t>(s.oc - (ob + nv - 1) * kGemmBlockOc, kGemmBlockOc);
+    int64_t n = 0, y = 0, x = 0; // the tile's first pixel
+    for (int64_t p0 = 0; p0 < pixels; p0 += k.maxRows) {
+      const int mr =
+          static_cast<int>(std::min<int64_t>(k.maxRows, pixels - p0));
+      int64_t pn = n, py = y, px = x;
+      for (int m = 0; m < mr; ++m) {
+        const uint8_t *inBatch = inB + pn * s.h * s.w * s.c;
+        const uint8_t **r = rows + m * p.taps;
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t iy = py * s.strideH - s.padTop + ky * s.dilationH;
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t ix = px * s.strideW - s.padLeft + kx * s.dilationW;
+            r[ky * s.kw + kx] =
+                iy >= 0 && iy < s.h && ix >= 0 && ix < s.w
+                    ? inBatch + (iy * s.w + ix) * s.c
+                    : zero;
+          }
+        }
+        if (++px == s.ow) {
+          px = 0;
+          if (++py == s.oh)
+            py = 0, ++pn;
+        }
+      }
+      k.fn[mr - 1][nv - 1](
+          c, GemmTile{rows, outB + p0 * s.oc + ob * kGemmBlockOc, ob,
+                      lastValid});
+      n = pn, y = py, x = px; // the next tile starts where this one ends
+    }
+  }
+}
+
+void runDepthwise(DepthwiseFn fn, const void *in, void *out, const void *blob,
+                  const QDepthwiseConv &d) {
+  const Conv2DShape &s = d.shape;
+  const auto *base = static_cast<const uint8_t *>(blob);
+  auto array = [&](int64_t off) {
+    return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(base + off);
+  };
+  DepthwiseCtx c;
+  c.w = reinterpret_cast<const int16_t *>(base + d.weights);
+  c.cPadded = depthwisePaddedChannels(s.c);
+  c.bias = array(d.bias);
+  c.mul = array(d.mul);
+  c.shift = array(d.shift);
+  c.negMul = array(d.negMul);
+  c.negShift = array(d.negShift);
+  c.inZp = d.inZp;
+  c.outZp = d.outZp;
+  c.lo = d.lo;
+  c.hi = d.hi;
+  c.doubleRound = d.mode == RoundingMode::DoubleRound;
+  c.inputSigned = d.inputSigned != 0;
+  const auto *inB = static_cast<const uint8_t *>(in);
+  auto *outB = static_cast<uint8_t *>(out);
+  DepthwisePixel px;
+  px.rowStride = s.dilationH * s.w * s.c;
+  px.colStride = s.dilationW * s.c;
+  px.kw = s.kw;
+  for (int64_t b = 0; b < s.n; ++b) {
+    px.inBatch = inB + b * s.h * s.w * s.c;
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const int64_t y0 = y * s.strideH - s.padTop;
+      const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
+      for (int64_t x = 0; x < s.ow; ++x) {
+        const int64_t x0 = x * s.strideW - s.padLeft;
+        const detail::TapRange kx =
+            detail::validTaps(x0, s.dilationW, s.kw, s.w);
+        px.base = (y0 * s.w + x0) * s.c;
+        px.ky0 = ky.begin, px.ky1 = ky.end, px.kx0 = kx.begin,
+        px.kx1 = kx.end;
+        px.out = outB + ((b * s.oh + y) * s.ow + x) * s.oc;
+        fn(c, px, s.c);
+      }
+    }
+  }
+}
+
+} // namespace fast
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+static const fast::GemmKernel *gemmFor(Isa isa) {
+  const fast::GemmKernel *k = nullptr;
+  switch (isa) {
+  case Isa::Avx512Vnni:
+    k = fast::avx512Gemm();
+    break;
+  case Isa::Avx2Vnni:
+    k = fast::avx2Gemm(true);
+    break;
+  case Isa::Avx2:
+    k = fast::avx2Gemm(false);
+    break;
+  case Isa::Portable:
+    break;
+  }
+  return k ? k : fast::portableGemm();
+}
+
+void convRequantGemm(const void *in, void *out, const void *blob,
+                     const QGemmConv &d, Isa isa) {
+  fast::runGemm(*gemmFor(isa), in, out, blob, d);
+}
+
+void depthwiseRequant(const void *in, void *out, const void *blob,
+                      const QDepthwiseConv &d, Isa isa) {
+  fast::DepthwiseFn fn = nullptr;
+  if (isa == Isa::Avx512Vnni)
+    fn = fast::avx512Depthwise();
+  else if (isa == Isa::Avx2 || isa == Isa::Avx2Vnni)
+    fn = fast::avx2Depthwise();
+  fast::runDepthwise(fn ? fn : fast::portableDepthwise(), in, out, blob, d);
+}
+
+} // namespace rt
+} // namespace lowbit

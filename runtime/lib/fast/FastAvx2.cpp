@@ -1,0 +1,325 @@
+//===- FastAvx2.cpp - AVX2 and AVX-VNNI tiles of the fast kernels ----------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// GEMM tiles of up to 4 output pixels x 16 channels (two ymm per pixel) over
+// the same packed weights as every other path. With AVX-VNNI each group of
+// four products is one vpdpbusd; without it the u8 activations and s8
+// weights are split into their even and odd bytes, widened to 16 bits and
+// multiplied with vpmaddwd (exact: |sum| <= 2 * 255 * 128), never with
+// vpmaddubsw, whose 16-bit saturation would break bit-exactness.
+//
+// The requant epilogue follows Requant.h with AVX2's missing pieces built
+// from others: the 64-bit arithmetic shift from a logical one
+// (x >> s == ~(~x >>> s) for x < 0) and 64-bit min/max from compares.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FastImpl.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#define LB_AVX2 __attribute__((target("avx2,fma,bmi2")))
+#if defined(__clang__) || __GNUC__ >= 11
+#define LOWBIT_HAVE_AVXVNNI 1
+#define LB_AVXVNNI __attribute__((target("avx2,fma,bmi2,avxvnni")))
+#endif
+
+namespace lowbit {
+namespace rt {
+namespace fast {
+namespace {
+
+LB_AVX2 inline __m256i scaleLanes(__m256i a, __m256i m, __m256i s,
+                                  bool doubleRound, __m256i lo, __m256i hi) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i prod = _mm256_mul_epi32(a, m);
+  __m256i round = _mm256_sllv_epi64(
+      _mm256_set1_epi64x(1), _mm256_sub_epi64(s, _mm256_set1_epi64x(1)));
+  if (doubleRound) {
+    __m256i d = _mm256_and_si256(_mm256_cmpgt_epi64(s, _mm256_set1_epi64x(31)),
+                                 _mm256_set1_epi64x(int64_t(1) << 30));
+    const __m256i neg = _mm256_cmpgt_epi64(zero, prod);
+    d = _mm256_sub_epi64(_mm256_xor_si256(d, neg), neg); // neg ? -d : d
+    round = _mm256_add_epi64(round, d);
+  }
+  const __m256i x = _mm256_add_epi64(prod, round);
+  const __m256i sign = _mm256_cmpgt_epi64(zero, x);
+  __m256i r = _mm256_xor_si256(
+      _mm256_srlv_epi64(_mm256_xor_si256(x, sign), s), sign);
+  r = _mm256_blendv_epi8(r, lo, _mm256_cmpgt_epi64(lo, r));
+  return _mm256_blendv_epi8(r, hi, _mm256_cmpgt_epi64(r, hi));
+}
+
+/// requantize() of 8 accumulators of channels [ch, ch + 8), as int32.
+template <typename Ctx>
+LB_AVX2 inline __m256i requant8(__m256i acc, const Ctx &c, int64_t ch) {
+  __m256i mul =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(c.mul + ch));
+  __m256i sh =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(c.shift + ch));
+  if (c.negMul) {
+    const __m256i neg = _mm256_cmpgt_epi32(_mm256_setzero_si256(), acc);
+    mul = _mm256_blendv_epi8(
+        mul,
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(c.negMul + ch)),
+        neg);
+    sh = _mm256_blendv_epi8(
+        sh,
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(c.negShift + ch)),
+        neg);
+  }
+  const __m256i lo = _mm256_set1_epi64x(int64_t(c.lo) - c.outZp);
+  const __m256i hi = _mm256_set1_epi64x(int64_t(c.hi) - c.outZp);
+  const __m256i even = scaleLanes(
+      acc, mul, _mm256_and_si256(sh, _mm256_set1_epi64x(0xffffffff)),
+      c.doubleRound, lo, hi);
+  const __m256i odd =
+      scaleLanes(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mul, 32),
+                 _mm256_srli_epi64(sh, 32), c.doubleRound, lo, hi);
+  const __m256i r =
+      _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  return _mm256_add_epi32(r, _mm256_set1_epi32(c.outZp));
+}
+
+/// The low byte of each of 8 int32 lanes (values already in range).
+LB_AVX2 inline __m128i lowBytes(__m256i r) {
+  const __m256i pick = _mm256_setr_epi8(
+      0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, //
+      0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  const __m256i b = _mm256_shuffle_epi8(r, pick);
+  return _mm_unpacklo_epi32(_mm256_castsi256_si128(b),
+                            _mm256_extracti128_si256(b, 1));
+}
+
+LB_AVX2 inline void storeBytes(uint8_t *dst, __m128i lo8, __m128i hi8,
+                               int64_t valid) {
+  const __m128i v = _mm_unpacklo_epi64(lo8, hi8);
+  if (valid >= 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), v);
+    return;
+  }
+  alignas(16) uint8_t buf[16];
+  _mm_store_si128(reinterpret_cast<__m128i *>(buf), v);
+  std::memcpy(dst, buf, static_cast<size_t>(valid));
+}
+
+/// acc += the four products of a (u8 x 4 per lane) and w (s8 x 4 per lane)
+/// with vpmaddwd on the even and the odd bytes.
+LB_AVX2 inline __m256i dotWide(__m256i acc, __m256i aEven, __m256i aOdd,
+                               __m256i wEven, __m256i wOdd) {
+  return _mm256_add_epi32(
+      acc, _mm256_add_epi32(_mm256_madd_epi16(aEven, wEven),
+                            _mm256_madd_epi16(aOdd, wOdd)));
+}
+
+template <int MR>
+LB_AVX2 void epilogue(const GemmCtx &c, const GemmTile &t, __m256i (&acc)[MR][2]) {
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m) {
+    const int64_t ch = t.ob * kGemmBlockOc;
+    storeBytes(t.out + m * c.oc, lowBytes(requant8(acc[m][0], c, ch)),
+               lowBytes(requant8(acc[m][1], c, ch + 8)), t.lastValid);
+  }
+}
+
+template <int MR>
+LB_AVX2 void gemmTileWide(const GemmCtx &c, const GemmTile &t) {
+  __m256i acc[MR][2];
+  const int32_t *bias = c.bias + t.ob * kGemmBlockOc;
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m) {
+    acc[m][0] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias));
+    acc[m][1] =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8));
+  }
+  const int8_t *w = c.w + t.ob * c.kGroups * kGemmBlockOc * kGemmBlockK;
+  const __m256i lowByte = _mm256_set1_epi16(0xff);
+  const int64_t groups = c.fullGroups + (c.tail ? 1 : 0);
+  for (int64_t tap = 0; tap < c.taps; ++tap) {
+    const uint8_t *r[MR];
+#pragma GCC unroll 4
+    for (int m = 0; m < MR; ++m)
+      r[m] = t.rows[m * c.taps + tap];
+    for (int64_t g = 0; g < groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
+      const __m256i w0 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w));
+      const __m256i w1 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32));
+      const __m256i w0e = _mm256_srai_epi16(_mm256_slli_epi16(w0, 8), 8);
+      const __m256i w0o = _mm256_srai_epi16(w0, 8);
+      const __m256i w1e = _mm256_srai_epi16(_mm256_slli_epi16(w1, 8), 8);
+      const __m256i w1o = _mm256_srai_epi16(w1, 8);
+      const bool full = g < c.fullGroups;
+#pragma GCC unroll 4
+      for (int m = 0; m < MR; ++m) {
+        const uint32_t word =
+            full ? load32(r[m] + 4 * g) ^ c.xorMask
+                 : loadTail(r[m] + 4 * g, c.tail) ^
+                       (c.xorMask >> (8 * (4 - c.tail)));
+        const __m256i a = _mm256_set1_epi32(static_cast<int>(word));
+        const __m256i ae = _mm256_and_si256(a, lowByte);
+        const __m256i ao = _mm256_srli_epi16(a, 8);
+        acc[m][0] = dotWide(acc[m][0], ae, ao, w0e, w0o);
+        acc[m][1] = dotWide(acc[m][1], ae, ao, w1e, w1o);
+      }
+    }
+  }
+  epilogue<MR>(c, t, acc);
+}
+
+#ifdef LOWBIT_HAVE_AVXVNNI
+template <int MR>
+LB_AVXVNNI void gemmTileVnni(const GemmCtx &c, const GemmTile &t) {
+  __m256i acc[MR][2];
+  const int32_t *bias = c.bias + t.ob * kGemmBlockOc;
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m) {
+    acc[m][0] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias));
+    acc[m][1] =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8));
+  }
+  const int8_t *w = c.w + t.ob * c.kGroups * kGemmBlockOc * kGemmBlockK;
+  const int64_t groups = c.fullGroups + (c.tail ? 1 : 0);
+  for (int64_t tap = 0; tap < c.taps; ++tap) {
+    const uint8_t *r[MR];
+#pragma GCC unroll 4
+    for (int m = 0; m < MR; ++m)
+      r[m] = t.rows[m * c.taps + tap];
+    for (int64_t g = 0; g < groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
+      const __m256i w0 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w));
+      const __m256i w1 =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32));
+      const bool full = g < c.fullGroups;
+#pragma GCC unroll 4
+      for (int m = 0; m < MR; ++m) {
+        const uint32_t word =
+            full ? load32(r[m] + 4 * g) ^ c.xorMask
+                 : loadTail(r[m] + 4 * g, c.tail) ^
+                       (c.xorMask >> (8 * (4 - c.tail)));
+        const __m256i a = _mm256_set1_epi32(static_cast<int>(word));
+        acc[m][0] = _mm256_dpbusd_avx_epi32(acc[m][0], a, w0);
+        acc[m][1] = _mm256_dpbusd_avx_epi32(acc[m][1], a, w1);
+      }
+    }
+  }
+  epilogue<MR>(c, t, acc);
+}
+#endif
+
+/// Depthwise: blocks of 8 channels in ymm; the last (c % 8) channels run
+/// the scalar loop.
+LB_AVX2 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
+                            int64_t channels) {
+  const __m256i zp = _mm256_set1_epi32(c.inZp);
+  int64_t c0 = 0;
+  for (; c0 + 32 <= channels; c0 += 32) {
+    __m256i acc[4];
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v)
+      acc[v] = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i *>(c.bias + c0 + 8 * v));
+    for (int64_t ky = p.ky0; ky < p.ky1; ++ky)
+      for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
+        const uint8_t *in = p.tap(ky, kx) + c0;
+        const int16_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) {
+          const __m128i xb = _mm_loadl_epi64(
+              reinterpret_cast<const __m128i *>(in + 8 * v));
+          const __m256i x = _mm256_sub_epi32(
+              c.inputSigned ? _mm256_cvtepi8_epi32(xb)
+                            : _mm256_cvtepu8_epi32(xb),
+              zp);
+          const __m256i wv = _mm256_cvtepu16_epi32(
+              _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + 8 * v)));
+          acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(x, wv));
+        }
+      }
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; v += 2)
+      _mm_storeu_si128(
+          reinterpret_cast<__m128i *>(p.out + c0 + 8 * v),
+          _mm_unpacklo_epi64(lowBytes(requant8(acc[v], c, c0 + 8 * v)),
+                             lowBytes(requant8(acc[v + 1], c, c0 + 8 * v + 8))));
+  }
+  for (; c0 + 8 <= channels; c0 += 8) {
+    __m256i acc = _mm256_loadu_si256(
+        reinterpret_cast<const __m256i *>(c.bias + c0));
+    for (int64_t ky = p.ky0; ky < p.ky1; ++ky)
+      for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
+        const __m128i xb = _mm_loadl_epi64(
+            reinterpret_cast<const __m128i *>(p.tap(ky, kx) + c0));
+        const __m256i x = _mm256_sub_epi32(
+            c.inputSigned ? _mm256_cvtepi8_epi32(xb) : _mm256_cvtepu8_epi32(xb),
+            zp);
+        const __m256i wv = _mm256_cvtepu16_epi32(_mm_loadu_si128(
+            reinterpret_cast<const __m128i *>(c.w + (ky * p.kw + kx) * c.cPadded +
+                                              c0)));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, wv));
+      }
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(p.out + c0),
+                     lowBytes(requant8(acc, c, c0)));
+  }
+  for (; c0 < channels; ++c0) {
+    uint32_t acc = static_cast<uint32_t>(c.bias[c0]);
+    for (int64_t ky = p.ky0; ky < p.ky1; ++ky)
+      for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
+        const uint8_t v = p.tap(ky, kx)[c0];
+        const int32_t x = c.inputSigned
+                              ? static_cast<int32_t>(static_cast<int8_t>(v))
+                              : static_cast<int32_t>(v);
+        acc += static_cast<uint32_t>(x - c.inZp) *
+               static_cast<uint32_t>(static_cast<int32_t>(
+                   c.w[(ky * p.kw + kx) * c.cPadded + c0]));
+      }
+    p.out[c0] = static_cast<uint8_t>(
+        requantOne(static_cast<int32_t>(acc), c0, c.mul, c.shift, c.negMul,
+                   c.negShift, c.outZp, c.lo, c.hi, c.doubleRound));
+  }
+}
+
+} // namespace
+
+const GemmKernel *avx2Gemm(bool vnni) {
+  static const GemmKernel wide = {4,
+                                  1,
+                                  {{&gemmTileWide<1>},
+                                   {&gemmTileWide<2>},
+                                   {&gemmTileWide<3>},
+                                   {&gemmTileWide<4>}}};
+#ifdef LOWBIT_HAVE_AVXVNNI
+  static const GemmKernel dot = {4,
+                                 1,
+                                 {{&gemmTileVnni<1>},
+                                  {&gemmTileVnni<2>},
+                                  {&gemmTileVnni<3>},
+                                  {&gemmTileVnni<4>}}};
+  return vnni ? &dot : &wide;
+#else
+  return vnni ? nullptr : &wide;
+#endif
+}
+
+DepthwiseFn avx2Depthwise() { return &depthwisePixel; }
+
+} // namespace fast
+} // namespace rt
+} // namespace lowbit
+
+#else // not x86-64 with GCC or Clang
+
+namespace lowbit {
+namespace rt {
+namespace fast {
+const GemmKernel *avx2Gemm(bool) { return nullptr; }
+DepthwiseFn avx2Depthwise() { return nullptr; }
+} // namespace fast
+} // namespace rt
+} // namespace lowbit
+
+#endif

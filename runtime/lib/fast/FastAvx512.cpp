@@ -1,0 +1,238 @@
+//===- FastAvx512.cpp - AVX-512 VNNI tiles of the fast kernels -------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// GEMM tiles of up to 6 output pixels x 64 channels (24 zmm accumulators)
+// over the packed [oc/16][k/4][16][4] weights with vpdpbusd (u8 x s8, four
+// products per int32 lane, wrapping like the reference's int32 sum), and the
+// requant as the epilogue: 32x32->64-bit products on even and odd lanes,
+// the rounding term, an arithmetic shift, saturation and the zero point, as
+// Requant.h's applyScale/requantize compute them.
+//
+// Functions carry target attributes instead of the file being compiled with
+// -mavx512*: the library builds with plain flags and runs on any x86-64,
+// and Fast.cpp calls in here only when the CPU has these instructions.
+//
+//===----------------------------------------------------------------------===//
+
+#include "FastImpl.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12's avx512fintrin.h builds results from _mm512_undefined_*(), which
+// -Wuninitialized reports inside the header; nothing here reads them.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#define LB_AVX512                                                              \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+namespace lowbit {
+namespace rt {
+namespace fast {
+namespace {
+
+/// applyScale on the low 32 bits of each 64-bit lane (a: value, m:
+/// multiplier, s: shift), saturated into [lo, hi] (64-bit lanes).
+LB_AVX512 inline __m512i scaleLanes(__m512i a, __m512i m, __m512i s,
+                                    bool doubleRound, __m512i lo, __m512i hi) {
+  const __m512i prod = _mm512_mul_epi32(a, m);
+  __m512i round = _mm512_sllv_epi64(
+      _mm512_set1_epi64(1), _mm512_sub_epi64(s, _mm512_set1_epi64(1)));
+  if (doubleRound) {
+    const __mmask8 big = _mm512_cmpgt_epi64_mask(s, _mm512_set1_epi64(31));
+    const __mmask8 neg =
+        _mm512_cmplt_epi64_mask(prod, _mm512_setzero_si512());
+    const __m512i d = _mm512_set1_epi64(int64_t(1) << 30);
+    round = _mm512_mask_add_epi64(round, big & ~neg, round, d);
+    round = _mm512_mask_sub_epi64(round, big & neg, round, d);
+  }
+  const __m512i r = _mm512_srav_epi64(_mm512_add_epi64(prod, round), s);
+  return _mm512_min_epi64(_mm512_max_epi64(r, lo), hi);
+}
+
+/// requantize() of 16 accumulators of channels [ch, ch + 16), as int32.
+template <typename Ctx>
+LB_AVX512 inline __m512i requant16(__m512i acc, const Ctx &c, int64_t ch) {
+  __m512i mul = _mm512_loadu_si512(c.mul + ch);
+  __m512i sh = _mm512_loadu_si512(c.shift + ch);
+  if (c.negMul) {
+    const __mmask16 neg =
+        _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512());
+    mul = _mm512_mask_loadu_epi32(mul, neg, c.negMul + ch);
+    sh = _mm512_mask_loadu_epi32(sh, neg, c.negShift + ch);
+  }
+  const __m512i lo = _mm512_set1_epi64(int64_t(c.lo) - c.outZp);
+  const __m512i hi = _mm512_set1_epi64(int64_t(c.hi) - c.outZp);
+  const __m512i even = scaleLanes(
+      acc, mul, _mm512_and_si512(sh, _mm512_set1_epi64(0xffffffff)),
+      c.doubleRound, lo, hi);
+  const __m512i odd =
+      scaleLanes(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(mul, 32),
+                 _mm512_srli_epi64(sh, 32), c.doubleRound, lo, hi);
+  const __m512i r =
+      _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  return _mm512_add_epi32(r, _mm512_set1_epi32(c.outZp));
+}
+
+template <int MR, int NV>
+LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
+  __m512i acc[MR][NV];
+  const int8_t *w[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    const __m512i b = _mm512_loadu_si512(c.bias + (t.ob + v) * kGemmBlockOc);
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+      acc[m][v] = b;
+    w[v] = c.w + (t.ob + v) * c.kGroups * kGemmBlockOc * kGemmBlockK;
+  }
+  const uint32_t xorMask = c.xorMask;
+  for (int64_t tap = 0; tap < c.taps; ++tap) {
+    const uint8_t *r[MR];
+#pragma GCC unroll 8
+    for (int m = 0; m < MR; ++m)
+      r[m] = t.rows[m * c.taps + tap];
+    const int64_t groups = c.fullGroups;
+    for (int64_t g = 0; g < groups; ++g) {
+      __m512i wv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        wv[v] = _mm512_loadu_si512(w[v]);
+        w[v] += kGemmBlockOc * kGemmBlockK;
+      }
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) {
+        const __m512i a =
+            _mm512_set1_epi32(static_cast<int>(load32(r[m] + 4 * g) ^ xorMask));
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], a, wv[v]);
+      }
+    }
+    if (c.tail) {
+      __m512i wv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        wv[v] = _mm512_loadu_si512(w[v]);
+        w[v] += kGemmBlockOc * kGemmBlockK;
+      }
+      // Only the tail's bytes are flipped: the rest pair with zero weights.
+      const uint32_t tailXor = xorMask >> (8 * (4 - c.tail));
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m) {
+        const __m512i a = _mm512_set1_epi32(static_cast<int>(
+            loadTail(r[m] + 4 * groups, c.tail) ^ tailXor));
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v)
+          acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], a, wv[v]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const __m128i q = _mm512_cvtepi32_epi8(
+          requant16(acc[m][v], c, (t.ob + v) * kGemmBlockOc));
+      uint8_t *dst = t.out + m * c.oc + v * kGemmBlockOc;
+      if (v == NV - 1 && t.lastValid < kGemmBlockOc)
+        _mm_mask_storeu_epi8(dst, static_cast<__mmask16>((1u << t.lastValid) - 1),
+                             q);
+      else
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), q);
+    }
+}
+
+template <int NB>
+LB_AVX512 void depthwiseChunk(const DepthwiseCtx &c, const DepthwisePixel &p,
+                              int64_t c0, int64_t len) {
+  __m512i acc[NB];
+  __mmask16 mask[NB];
+#pragma GCC unroll 4
+  for (int v = 0; v < NB; ++v) {
+    acc[v] = _mm512_loadu_si512(c.bias + c0 + 16 * v);
+    const int64_t n = len - 16 * v;
+    mask[v] = n >= 16 ? static_cast<__mmask16>(0xffff)
+                      : static_cast<__mmask16>((1u << n) - 1);
+  }
+  const __m512i zp = _mm512_set1_epi32(c.inZp);
+  for (int64_t ky = p.ky0; ky < p.ky1; ++ky)
+    for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
+      const uint8_t *in = p.tap(ky, kx) + c0;
+      const int16_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
+#pragma GCC unroll 4
+      for (int v = 0; v < NB; ++v) {
+        const __m128i xb = _mm_maskz_loadu_epi8(mask[v], in + 16 * v);
+        const __m512i x = _mm512_sub_epi32(
+            c.inputSigned ? _mm512_cvtepi8_epi32(xb) : _mm512_cvtepu8_epi32(xb),
+            zp);
+        // (uint16) w in each lane: madd adds x * w and (x's sign bits) * 0.
+        const __m512i wv = _mm512_cvtepu16_epi32(_mm256_loadu_si256(
+            reinterpret_cast<const __m256i *>(w + 16 * v)));
+        acc[v] = _mm512_add_epi32(acc[v], _mm512_madd_epi16(x, wv));
+      }
+    }
+#pragma GCC unroll 4
+  for (int v = 0; v < NB; ++v)
+    _mm_mask_storeu_epi8(p.out + c0 + 16 * v, mask[v],
+                         _mm512_cvtepi32_epi8(requant16(acc[v], c, c0 + 16 * v)));
+}
+
+LB_AVX512 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
+                              int64_t channels) {
+  int64_t c0 = 0;
+  for (; c0 + 64 <= channels; c0 += 64)
+    depthwiseChunk<4>(c, p, c0, 64);
+  const int64_t rest = channels - c0;
+  if (rest > 48)
+    depthwiseChunk<4>(c, p, c0, rest);
+  else if (rest > 32)
+    depthwiseChunk<3>(c, p, c0, rest);
+  else if (rest > 16)
+    depthwiseChunk<2>(c, p, c0, rest);
+  else if (rest > 0)
+    depthwiseChunk<1>(c, p, c0, rest);
+}
+
+template <int MR, int NV> constexpr GemmTileFn tileAt() {
+  return &gemmTile<MR, NV>;
+}
+
+} // namespace
+
+const GemmKernel *avx512Gemm() {
+  static const GemmKernel k = {
+      6,
+      4,
+      {{tileAt<1, 1>(), tileAt<1, 2>(), tileAt<1, 3>(), tileAt<1, 4>()},
+       {tileAt<2, 1>(), tileAt<2, 2>(), tileAt<2, 3>(), tileAt<2, 4>()},
+       {tileAt<3, 1>(), tileAt<3, 2>(), tileAt<3, 3>(), tileAt<3, 4>()},
+       {tileAt<4, 1>(), tileAt<4, 2>(), tileAt<4, 3>(), tileAt<4, 4>()},
+       {tileAt<5, 1>(), tileAt<5, 2>(), tileAt<5, 3>(), tileAt<5, 4>()},
+       {tileAt<6, 1>(), tileAt<6, 2>(), tileAt<6, 3>(), tileAt<6, 4>()}}};
+  return &k;
+}
+
+DepthwiseFn avx512Depthwise() { return &depthwisePixel; }
+
+} // namespace fast
+} // namespace rt
+} // namespace lowbit
+
+#else // not x86-64 with GCC or Clang
+
+namespace lowbit {
+namespace rt {
+namespace fast {
+const GemmKernel *avx512Gemm() { return nullptr; }
+DepthwiseFn avx512Depthwise() { return nullptr; }
+} // namespace fast
+} // namespace rt
+} // namespace lowbit
+
+#endif

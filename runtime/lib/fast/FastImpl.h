@@ -1,0 +1,128 @@
+//===- FastImpl.h - Shared internals of the fast kernels ---------*- C++ -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// What the instruction-set files (FastPortable.cpp, FastAvx2.cpp,
+// FastAvx512.cpp) share: the per-call context of a GEMM convolution and of a
+// depthwise convolution, and the loops around their micro-kernels (which
+// output pixels and channels a tile covers, the row pointers of implicit
+// GEMM). Only the tiles differ between instruction sets.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_RUNTIME_LIB_FAST_FASTIMPL_H
+#define LOWBIT_RUNTIME_LIB_FAST_FASTIMPL_H
+
+#include "lowbit/runtime/Fast.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace lowbit {
+namespace rt {
+namespace fast {
+
+/// Everything a GEMM tile reads besides its rows.
+struct GemmCtx {
+  const int8_t *w;      ///< packed weights
+  int64_t kGroups;      ///< groups of 4 per 16-channel block
+  int64_t taps;
+  int64_t fullGroups;   ///< in / 4
+  int64_t tail;         ///< in % 4 (a last, partial group per tap)
+  const int32_t *bias, *mul, *shift, *negMul, *negShift;
+  int32_t outZp, lo, hi;
+  bool doubleRound;
+  uint32_t xorMask;     ///< 0x80808080 for int8 activations, else 0
+  int64_t oc;           ///< output pixel stride in bytes
+};
+
+/// One tile: `mr` output pixels (consecutive in memory) x `nv` blocks of 16
+/// channels starting at block `ob`. rows[m * taps + t] points at the `in`
+/// input values of pixel m's tap t (or at the zero row). Only `lastValid`
+/// channels of the last block are stored.
+struct GemmTile {
+  const uint8_t *const *rows;
+  uint8_t *out; ///< pixel 0, channel ob * 16
+  int64_t ob;
+  int64_t lastValid;
+};
+using GemmTileFn = void (*)(const GemmCtx &, const GemmTile &);
+
+/// An instruction set's GEMM: tiles up to maxRows x maxBlocks, fn[mr-1][nv-1].
+struct GemmKernel {
+  int maxRows, maxBlocks;
+  GemmTileFn fn[8][4];
+};
+
+/// Reads the `tail` (1..3) bytes at p as the low bytes of a 4-byte group,
+/// the rest zero (their weights are zero, and nothing past the row is read).
+inline uint32_t loadTail(const uint8_t *p, int64_t tail) {
+  uint32_t v = 0;
+  std::memcpy(&v, p, static_cast<size_t>(tail));
+  return v;
+}
+inline uint32_t load32(const uint8_t *p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+/// The loops around a GEMM kernel: blocks of output channels outside,
+/// tiles of output pixels inside (a block's weights stay in cache while
+/// the pixels stream by).
+void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
+             const QGemmConv &d);
+
+/// Depthwise context: one call handles one output pixel.
+struct DepthwiseCtx {
+  const int16_t *w; ///< [taps][cPadded]
+  int64_t cPadded;
+  const int32_t *bias, *mul, *shift, *negMul, *negShift;
+  int32_t inZp, outZp, lo, hi;
+  bool doubleRound, inputSigned;
+};
+/// One output pixel: taps [ky0, ky1) x [kx0, kx1) are inside the input;
+/// tap (ky, kx) reads inBatch + base + ky * rowStride + kx * colStride.
+struct DepthwisePixel {
+  const uint8_t *inBatch;
+  int64_t base, rowStride, colStride; ///< in bytes (base may be negative)
+  int64_t ky0, ky1, kx0, kx1, kw;
+  uint8_t *out;
+  const uint8_t *tap(int64_t ky, int64_t kx) const {
+    return inBatch + (base + ky * rowStride + kx * colStride);
+  }
+};
+using DepthwiseFn = void (*)(const DepthwiseCtx &, const DepthwisePixel &,
+                             int64_t c);
+void runDepthwise(DepthwiseFn fn, const void *in, void *out, const void *blob,
+                  const QDepthwiseConv &d);
+
+// The instruction-set files' entry points (null where not compiled in).
+const GemmKernel *portableGemm();
+const GemmKernel *avx2Gemm(bool vnni);
+const GemmKernel *avx512Gemm();
+DepthwiseFn portableDepthwise();
+DepthwiseFn avx2Depthwise();
+DepthwiseFn avx512Depthwise();
+
+/// Scalar requant of one accumulator with the expanded per-channel arrays
+/// (the epilogue of the portable path and of channel tails).
+inline int32_t requantOne(int32_t acc, int64_t ch, const int32_t *mul,
+                          const int32_t *shift, const int32_t *negMul,
+                          const int32_t *negShift, int32_t outZp, int32_t lo,
+                          int32_t hi, bool doubleRound) {
+  const RoundingMode mode =
+      doubleRound ? RoundingMode::DoubleRound : RoundingMode::SingleRound;
+  ScaleMultiplier m{mul[ch], shift[ch]};
+  if (negMul && acc < 0)
+    m = ScaleMultiplier{negMul[ch], negShift[ch]};
+  return requantize(acc, m, outZp, lo, hi, mode);
+}
+
+} // namespace fast
+} // namespace rt
+} // namespace lowbit
+
+#endif // LOWBIT_RUNTIME_LIB_FAST_FASTIMPL_H

@@ -1,0 +1,387 @@
+//===- FastTest.cpp - Fast kernels vs. the reference kernels --------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Every instruction-set path of Fast.h that this CPU runs is compared with
+// the reference kernels (conv2dInt / conv2dFoldedZp / fullyConnectedInt,
+// then requantTensor) on random shapes: odd channel counts, every padding,
+// stride and dilation, edge tiles of pixels and channels, int8 and uint8
+// activations, single and dual (PReLU) multipliers including negative ones,
+// both rounding modes, random saturation ranges and biases over the whole
+// int32 range (so sums wrap). Every output byte must match.
+//
+// The blob is laid out with the same packing functions the compiler calls.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/runtime/Fast.h"
+#include "lowbit/runtime/Ops.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace lowbit::rt;
+
+namespace {
+
+using Rng = std::mt19937_64;
+
+int64_t randInt(Rng &rng, int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+}
+
+/// The paths to check: every one up to what the CPU runs.
+std::vector<Isa> pathsHere() {
+  std::vector<Isa> paths;
+  for (int i = 0; i <= static_cast<int>(cpuIsa()); ++i)
+    paths.push_back(static_cast<Isa>(i));
+  return paths;
+}
+
+/// A blob under construction, 64-byte aligned arrays.
+struct Blob {
+  std::vector<uint8_t> bytes;
+  int64_t add(const void *data, size_t n) {
+    int64_t off = static_cast<int64_t>((bytes.size() + 63) / 64 * 64);
+    bytes.resize(static_cast<size_t>(off) + n);
+    if (n)
+      std::memcpy(bytes.data() + off, data, n);
+    return off;
+  }
+  template <typename T> int64_t add(const std::vector<T> &v) {
+    return add(v.data(), v.size() * sizeof(T));
+  }
+};
+
+/// Random requant parameters of one layer, in the op's form.
+struct Requant {
+  bool perChannel, dual, negPerChannel;
+  std::vector<int32_t> mul, shift, negMul, negShift;
+  int32_t outZp, lo, hi;
+  RoundingMode mode;
+};
+
+Requant randomRequant(Rng &rng, int64_t channels, bool outSigned) {
+  Requant r;
+  r.perChannel = randInt(rng, 0, 1);
+  r.dual = randInt(rng, 0, 2) == 0;
+  r.negPerChannel = randInt(rng, 0, 1);
+  r.mode = randInt(rng, 0, 1) ? RoundingMode::DoubleRound
+                              : RoundingMode::SingleRound;
+  auto fill = [&](std::vector<int32_t> &m, std::vector<int32_t> &s, int64_t n,
+                  bool allowNegative) {
+    for (int64_t i = 0; i < n; ++i) {
+      // Realistic scales (small shifts move accumulators far) and extremes.
+      int64_t pick = randInt(rng, 0, 9);
+      int32_t mv = static_cast<int32_t>(randInt(rng, 1 << 30, INT32_MAX));
+      if (pick == 0)
+        mv = static_cast<int32_t>(randInt(rng, 0, 1000));
+      if (pick == 1)
+        mv = INT32_MAX;
+      if (allowNegative && randInt(rng, 0, 2) == 0)
+        mv = pick == 2 ? INT32_MIN : -mv;
+      m.push_back(mv);
+      s.push_back(static_cast<int32_t>(
+          pick == 3 ? randInt(rng, 2, 62) : randInt(rng, 28, 46)));
+    }
+  };
+  fill(r.mul, r.shift, r.perChannel ? channels : 1, false);
+  if (r.dual)
+    fill(r.negMul, r.negShift, r.negPerChannel ? channels : 1, true);
+  const int64_t smin = outSigned ? -128 : 0, smax = outSigned ? 127 : 255;
+  r.outZp = static_cast<int32_t>(randInt(rng, smin, smax));
+  r.lo = static_cast<int32_t>(randInt(rng, smin, (smin + smax) / 2));
+  r.hi = static_cast<int32_t>(randInt(rng, r.lo, smax));
+  if (randInt(rng, 0, 1)) {
+    r.lo = static_cast<int32_t>(smin);
+    r.hi = static_cast<int32_t>(smax);
+  }
+  return r;
+}
+
+/// Adds the expanded requant arrays to the blob.
+void addRequant(Blob &blob, const Requant &r, int64_t channels, int64_t padded,
+                int64_t &mul, int64_t &shift, int64_t &negMul,
+                int64_t &negShift) {
+  std::vector<int32_t> m(padded), s(padded);
+  expandRequant(r.mul.data(), r.shift.data(), r.perChannel, channels, padded,
+                m.data(), s.data());
+  mul = blob.add(m);
+  shift = blob.add(s);
+  negMul = negShift = -1;
+  if (r.dual) {
+    expandRequant(r.negMul.data(), r.negShift.data(), r.negPerChannel,
+                  channels, padded, m.data(), s.data());
+    negMul = blob.add(m);
+    negShift = blob.add(s);
+  }
+}
+
+/// The reference: int32 accumulators, then requantTensor.
+template <typename TOut>
+std::vector<uint8_t> referenceRequant(const std::vector<int32_t> &acc,
+                                      int64_t channels, const Requant &r) {
+  std::vector<TOut> out(acc.size());
+  requantTensor<int32_t, TOut>(
+      acc.data(), out.data(), static_cast<int64_t>(acc.size()), 1, channels,
+      r.mul.data(), r.shift.data(), r.perChannel,
+      r.dual ? r.negMul.data() : nullptr, r.dual ? r.negShift.data() : nullptr,
+      r.negPerChannel, 0, r.outZp, r.lo, r.hi, r.mode);
+  std::vector<uint8_t> bytes(out.size());
+  std::memcpy(bytes.data(), out.data(), out.size());
+  return bytes;
+}
+
+Conv2DShape randomShape(Rng &rng, bool depthwise) {
+  Conv2DShape s{};
+  s.n = randInt(rng, 1, 2);
+  s.h = randInt(rng, 1, 11);
+  s.w = randInt(rng, 1, 11);
+  s.c = depthwise ? randInt(rng, 1, 150) : randInt(rng, 1, 70);
+  s.kh = randInt(rng, 1, std::min<int64_t>(5, s.h + 2));
+  s.kw = randInt(rng, 1, std::min<int64_t>(5, s.w + 2));
+  s.strideH = randInt(rng, 1, 3);
+  s.strideW = randInt(rng, 1, 3);
+  s.dilationH = randInt(rng, 1, 2);
+  s.dilationW = randInt(rng, 1, 2);
+  const int64_t ekh = (s.kh - 1) * s.dilationH + 1;
+  const int64_t ekw = (s.kw - 1) * s.dilationW + 1;
+  s.padTop = randInt(rng, 0, ekh - 1);
+  s.padLeft = randInt(rng, 0, ekw - 1);
+  const int64_t padBottom = randInt(rng, 0, ekh - 1);
+  const int64_t padRight = randInt(rng, 0, ekw - 1);
+  s.oh = (s.h + s.padTop + padBottom - ekh) / s.strideH + 1;
+  s.ow = (s.w + s.padLeft + padRight - ekw) / s.strideW + 1;
+  if (s.oh < 1 || s.ow < 1) { // too small a map for this window: no padding
+    s.kh = s.kw = 1;
+    s.dilationH = s.dilationW = 1;
+    s.padTop = s.padLeft = 0;
+    s.oh = (s.h - 1) / s.strideH + 1;
+    s.ow = (s.w - 1) / s.strideW + 1;
+  }
+  s.oc = depthwise ? s.c : randInt(rng, 1, 90);
+  s.groups = depthwise ? s.c : 1;
+  return s;
+}
+
+template <typename TIn, typename TOut>
+void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
+  const bool inSigned = std::is_same<TIn, int8_t>::value;
+  const int64_t taps = s.kh * s.kw;
+  std::vector<TIn> in(static_cast<size_t>(s.n * s.h * s.w * s.c));
+  for (TIn &v : in)
+    v = static_cast<TIn>(randInt(rng, inSigned ? -128 : 0, inSigned ? 127 : 255));
+  std::vector<int8_t> w(static_cast<size_t>(s.oc * taps * s.c));
+  for (int8_t &v : w)
+    v = static_cast<int8_t>(randInt(rng, -128, 127));
+  const bool hasBias = randInt(rng, 0, 3) != 0;
+  std::vector<int32_t> bias(static_cast<size_t>(s.oc));
+  for (int32_t &v : bias)
+    v = static_cast<int32_t>(randInt(rng, 0, 3) == 0
+                                 ? randInt(rng, INT32_MIN, INT32_MAX)
+                                 : randInt(rng, -100000, 100000));
+  const int32_t inZp = static_cast<int32_t>(
+      randInt(rng, inSigned ? -128 : 0, inSigned ? 127 : 255));
+  const Requant r = randomRequant(rng, s.oc, std::is_same<TOut, int8_t>::value);
+
+  // Reference accumulators (folded: the bias holds -inZp * sum w).
+  std::vector<int32_t> acc(static_cast<size_t>(s.n * s.oh * s.ow * s.oc));
+  std::vector<int32_t> refBias = bias;
+  if (folded) {
+    for (int64_t o = 0; o < s.oc; ++o) {
+      uint32_t sum = 0;
+      for (int64_t i = 0; i < taps * s.c; ++i)
+        sum += static_cast<uint32_t>(static_cast<int32_t>(w[o * taps * s.c + i]));
+      refBias[o] = static_cast<int32_t>(static_cast<uint32_t>(bias[o]) -
+                                        static_cast<uint32_t>(inZp) * sum);
+    }
+    conv2dFoldedZp<TIn, int8_t, int32_t>(in.data(), w.data(), refBias.data(),
+                                         inZp, acc.data(), s);
+  } else {
+    conv2dTensor<TIn, int8_t, int32_t>(in.data(), w.data(),
+                                       hasBias ? bias.data() : nullptr, inZp,
+                                       acc.data(), s);
+  }
+  const std::vector<uint8_t> want = referenceRequant<TOut>(acc, s.oc, r);
+
+  Blob blob;
+  const GemmPacking p = gemmPacking(s.oc, taps, s.c);
+  std::vector<int8_t> packed(static_cast<size_t>(p.bytes));
+  packGemmWeights(w.data(), p, packed.data());
+  std::vector<int32_t> pb(static_cast<size_t>(p.ocPadded));
+  gemmBias(w.data(), folded ? refBias.data() : (hasBias ? bias.data() : nullptr),
+           p, inZp, folded, inSigned, pb.data());
+  std::vector<uint8_t> zeroRow(static_cast<size_t>(p.inPadded),
+                               static_cast<uint8_t>(inZp));
+  QGemmConv d{};
+  d.shape = s;
+  d.weights = blob.add(packed);
+  d.bias = blob.add(pb);
+  d.zeroRow = blob.add(zeroRow);
+  addRequant(blob, r, s.oc, p.ocPadded, d.mul, d.shift, d.negMul, d.negShift);
+  d.inputSigned = inSigned;
+  d.outZp = r.outZp;
+  d.lo = r.lo;
+  d.hi = r.hi;
+  d.mode = r.mode;
+  for (Isa isa : pathsHere()) {
+    std::vector<uint8_t> got(want.size(), 0xAB);
+    convRequantGemm(in.data(), got.data(), blob.bytes.data(), d, isa);
+    int64_t mismatches = 0, first = -1;
+    for (size_t i = 0; i < want.size(); ++i)
+      if (got[i] != want[i] && mismatches++ == 0)
+        first = static_cast<int64_t>(i);
+    ASSERT_EQ(mismatches, 0)
+        << isaName(isa) << " trial " << trial << ": first at " << first
+        << " got " << int(got[first]) << " want " << int(want[first])
+        << " shape n" << s.n << " h" << s.h << " w" << s.w << " c" << s.c
+        << " oc" << s.oc << " k" << s.kh << "x" << s.kw << " s" << s.strideH
+        << "," << s.strideW << " d" << s.dilationH << "," << s.dilationW
+        << " p" << s.padTop << "," << s.padLeft << " folded " << folded;
+  }
+}
+
+TEST(FastGemmConv, RandomShapesEveryPathBitExact) {
+  Rng rng(20261129);
+  for (int trial = 0; trial < 400; ++trial) {
+    const Conv2DShape s = randomShape(rng, false);
+    const bool folded = randInt(rng, 0, 1);
+    switch (trial % 4) {
+    case 0:
+      checkGemmConv<int8_t, int8_t>(rng, s, folded, trial);
+      break;
+    case 1:
+      checkGemmConv<uint8_t, uint8_t>(rng, s, folded, trial);
+      break;
+    case 2:
+      checkGemmConv<int8_t, uint8_t>(rng, s, folded, trial);
+      break;
+    default:
+      checkGemmConv<uint8_t, int8_t>(rng, s, folded, trial);
+      break;
+    }
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST(FastGemmConv, LargeChannelsAndPointwise) {
+  Rng rng(7);
+  // Shapes with many pixel tiles and channel blocks, 1x1 and 3x3 as in
+  // ResNet/MobileNet, plus a fully connected layer as a 1x1 convolution.
+  const Conv2DShape shapes[] = {
+      {1, 7, 7, 64, 7, 7, 130, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+      {1, 9, 9, 35, 9, 9, 67, 1, 1, 1, 1, 1, 1, 0, 0, 1},
+      {1, 14, 14, 32, 7, 7, 48, 3, 3, 2, 2, 1, 1, 1, 1, 1},
+      {3, 1, 1, 513, 1, 1, 10, 1, 1, 1, 1, 1, 1, 0, 0, 1},
+      {1, 12, 12, 3, 6, 6, 16, 7, 7, 2, 2, 1, 1, 3, 3, 1},
+  };
+  int trial = 0;
+  for (const Conv2DShape &s : shapes) {
+    checkGemmConv<int8_t, int8_t>(rng, s, false, trial++);
+    checkGemmConv<int8_t, int8_t>(rng, s, true, trial++);
+    checkGemmConv<uint8_t, uint8_t>(rng, s, true, trial++);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+template <typename TIn, typename TOut>
+void checkDepthwise(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
+  const bool inSigned = std::is_same<TIn, int8_t>::value;
+  const int64_t taps = s.kh * s.kw;
+  std::vector<TIn> in(static_cast<size_t>(s.n * s.h * s.w * s.c));
+  for (TIn &v : in)
+    v = static_cast<TIn>(randInt(rng, inSigned ? -128 : 0, inSigned ? 127 : 255));
+  std::vector<int8_t> w(static_cast<size_t>(s.c * taps)); // OHWI, I = 1
+  for (int8_t &v : w)
+    v = static_cast<int8_t>(randInt(rng, -128, 127));
+  std::vector<int32_t> bias(static_cast<size_t>(s.c));
+  for (int32_t &v : bias)
+    v = static_cast<int32_t>(randInt(rng, INT32_MIN, INT32_MAX));
+  const int32_t inZp = static_cast<int32_t>(
+      randInt(rng, inSigned ? -128 : 0, inSigned ? 127 : 255));
+  const Requant r = randomRequant(rng, s.c, std::is_same<TOut, int8_t>::value);
+  std::vector<int32_t> refBias = bias;
+  if (folded)
+    for (int64_t o = 0; o < s.c; ++o) {
+      uint32_t sum = 0;
+      for (int64_t t = 0; t < taps; ++t)
+        sum += static_cast<uint32_t>(static_cast<int32_t>(w[o * taps + t]));
+      refBias[o] = static_cast<int32_t>(static_cast<uint32_t>(bias[o]) -
+                                        static_cast<uint32_t>(inZp) * sum);
+    }
+  std::vector<int32_t> acc(static_cast<size_t>(s.n * s.oh * s.ow * s.c));
+  if (folded)
+    conv2dFoldedZp<TIn, int8_t, int32_t>(in.data(), w.data(), refBias.data(),
+                                         inZp, acc.data(), s);
+  else
+    conv2dTensor<TIn, int8_t, int32_t>(in.data(), w.data(), bias.data(), inZp,
+                                       acc.data(), s);
+  const std::vector<uint8_t> want = referenceRequant<TOut>(acc, s.c, r);
+
+  Blob blob;
+  const int64_t cp = depthwisePaddedChannels(s.c);
+  std::vector<int16_t> packed(static_cast<size_t>(taps * cp));
+  packDepthwiseWeights(w.data(), s.c, taps, packed.data());
+  std::vector<int32_t> db(static_cast<size_t>(cp));
+  depthwiseBias(w.data(), folded ? refBias.data() : bias.data(), s.c, taps,
+                inZp, folded, db.data());
+  QDepthwiseConv d{};
+  d.shape = s;
+  d.weights = blob.add(packed);
+  d.bias = blob.add(db);
+  addRequant(blob, r, s.c, cp, d.mul, d.shift, d.negMul, d.negShift);
+  d.inputSigned = inSigned;
+  d.inZp = inZp;
+  d.outZp = r.outZp;
+  d.lo = r.lo;
+  d.hi = r.hi;
+  d.mode = r.mode;
+  for (Isa isa : pathsHere()) {
+    std::vector<uint8_t> got(want.size(), 0xAB);
+    depthwiseRequant(in.data(), got.data(), blob.bytes.data(), d, isa);
+    int64_t mismatches = 0, first = -1;
+    for (size_t i = 0; i < want.size(); ++i)
+      if (got[i] != want[i] && mismatches++ == 0)
+        first = static_cast<int64_t>(i);
+    ASSERT_EQ(mismatches, 0)
+        << isaName(isa) << " trial " << trial << ": first at " << first
+        << " shape c" << s.c << " k" << s.kh << "x" << s.kw;
+  }
+}
+
+TEST(FastDepthwise, RandomShapesEveryPathBitExact) {
+  Rng rng(99);
+  for (int trial = 0; trial < 300; ++trial) {
+    const Conv2DShape s = randomShape(rng, true);
+    const bool folded = randInt(rng, 0, 1);
+    if (trial % 2)
+      checkDepthwise<int8_t, int8_t>(rng, s, folded, trial);
+    else
+      checkDepthwise<uint8_t, uint8_t>(rng, s, folded, trial);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST(FastIsa, NamesRoundTripAndSelectionIsCapped) {
+  for (int i = 0; i <= 3; ++i) {
+    Isa parsed;
+    ASSERT_TRUE(parseIsa(isaName(static_cast<Isa>(i)), parsed));
+    EXPECT_EQ(static_cast<int>(parsed), i);
+  }
+  Isa unused;
+  EXPECT_FALSE(parseIsa("avx9000", unused));
+  EXPECT_FALSE(parseIsa(nullptr, unused));
+  EXPECT_LE(static_cast<int>(selectedIsa()), static_cast<int>(cpuIsa()));
+  std::printf("fast kernels: this CPU runs %s, selected %s\n",
+              isaName(cpuIsa()), isaName(selectedIsa()));
+}
+
+} // namespace

@@ -24,7 +24,10 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "lowbit/runtime/Fast.h"
+
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -132,7 +135,21 @@ private:
     return v;
   }
   LogicalResult plan();
+  /// The bytes of an integer constant in its C storage type.
+  FailureOr<std::vector<uint8_t>> constantBytes(lb::ConstantOp op);
   FailureOr<int64_t> addConstant(lb::ConstantOp op);
+  /// A convolution or fully connected layer that runs with its requant as
+  /// one fast kernel call (Fast.h), and what that call needs.
+  struct Fused {
+    lb::RequantOp requant;
+    bool depthwise = false;
+    ::lowbit::rt::Conv2DShape shape{};
+  };
+  /// Whether `op` (a conv2d or fully_connected) fuses with its requant.
+  std::optional<Fused> fusable(Operation *op);
+  /// Lays out a fused layer's packed arrays in the blob; the descriptor
+  /// literal of its kernel call.
+  FailureOr<std::string> packFused(Operation *op, const Fused &f);
   FailureOr<int64_t> addFloatConstant(tosa::ConstOp op);
   /// An op of a region that stays float (float fallback) with a kernel.
   static bool isFloatKernelOp(Operation *op) {
@@ -211,12 +228,16 @@ private:
   Value arena, weights;
   SmallVector<Value> inputs, outputs;
   llvm::DenseMap<Value, Value> pointers; // root value -> emitted pointer
+  llvm::DenseMap<Operation *, Fused> fused;   // conv / fc -> its requant
+  llvm::DenseSet<Operation *> fusedRequants;  // emitted with their conv
+  llvm::DenseMap<Operation *, std::string> fusedDesc; // kernel descriptor
+  Value isaValue; // lowbit::rt::selectedIsa(), when a fused kernel is called
   std::string summary;
   int64_t floatOpCount = 0;  // float fallback ops
   int64_t floatEdgeCount = 0; // the dequantizes into and quantizes out of them
 };
 
-FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
+FailureOr<std::vector<uint8_t>> Emitter::constantBytes(lb::ConstantOp op) {
   auto type = cast<RankedTensorType>(op.getType());
   auto st = dyn_cast_or_null<IntegerType>(storageType(type.getElementType()));
   if (!st || cTypeName(st).empty())
@@ -256,7 +277,168 @@ FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
                << bytes.size() << " bytes, expected "
                << type.getNumElements() * bytesPer,
            failure();
-  return addBlob(bytes.data(), bytes.size());
+  return bytes;
+}
+
+FailureOr<int64_t> Emitter::addConstant(lb::ConstantOp op) {
+  auto bytes = constantBytes(op);
+  if (failed(bytes))
+    return failure();
+  return addBlob(bytes->data(), bytes->size());
+}
+
+/// 8-bit storage of a tensor's element type: 1 signed, 0 unsigned, -1 other.
+static int eightBitSignedness(Value v) {
+  auto st = dyn_cast_or_null<IntegerType>(
+      storageType(cast<RankedTensorType>(v.getType()).getElementType()));
+  if (!st || st.getWidth() != 8)
+    return -1;
+  return st.isUnsigned() ? 0 : 1;
+}
+
+std::optional<Emitter::Fused> Emitter::fusable(Operation *op) {
+  auto conv = dyn_cast<lb::Conv2DOp>(op);
+  auto fc = dyn_cast<lb::FullyConnectedOp>(op);
+  if (!conv && !fc)
+    return std::nullopt;
+  Value result = op->getResult(0), input = op->getOperand(0),
+        weight = op->getOperand(1);
+  Value bias = conv ? conv.getBias() : fc.getBias();
+  if (conv && conv.getWeightEncoding())
+    return std::nullopt;
+  // One user, the requant of the accumulator, 8-bit everything, int32
+  // accumulators, constant weights and bias.
+  if (!result.hasOneUse())
+    return std::nullopt;
+  auto rq = dyn_cast<lb::RequantOp>(*result.getUsers().begin());
+  auto acc = cast<RankedTensorType>(result.getType());
+  auto accElt = dyn_cast<IntegerType>(acc.getElementType());
+  if (!rq || !accElt || accElt.getWidth() != 32 ||
+      zeroPointOf(rq.getInput().getType().getElementType()) != 0 ||
+      eightBitSignedness(input) < 0 || eightBitSignedness(weight) != 1 ||
+      eightBitSignedness(rq.getResult()) < 0 ||
+      !weight.getDefiningOp<lb::ConstantOp>() ||
+      (bias && !bias.getDefiningOp<lb::ConstantOp>()))
+    return std::nullopt;
+  if (bias) {
+    auto bt = dyn_cast<IntegerType>(
+        storageType(cast<RankedTensorType>(bias.getType()).getElementType()));
+    if (!bt || bt.getWidth() != 32)
+      return std::nullopt;
+  }
+  int64_t rank = acc.getRank();
+  if (std::optional<int64_t> axis = rq.getAxis())
+    if (*axis != rank - 1)
+      return std::nullopt;
+  auto in = cast<RankedTensorType>(input.getType());
+  auto w = cast<RankedTensorType>(weight.getType());
+  Fused f;
+  f.requant = rq;
+  ::lowbit::rt::Conv2DShape &s = f.shape;
+  if (fc) {
+    if (in.getRank() != 2 || w.getRank() != 2)
+      return std::nullopt;
+    s = {in.getDimSize(0), 1, 1, in.getDimSize(1), 1, 1, w.getDimSize(0),
+         1,                1, 1, 1, 1,               1, 0, 0, 1};
+  } else {
+    ArrayRef<int64_t> st = conv.getStride(), pd = conv.getPad(),
+                      dl = conv.getDilation();
+    s = {in.getDimSize(0),  in.getDimSize(1),  in.getDimSize(2),
+         in.getDimSize(3),  acc.getDimSize(1), acc.getDimSize(2),
+         acc.getDimSize(3), w.getDimSize(1),   w.getDimSize(2),
+         st[0],             st[1],             dl[0],
+         dl[1],             pd[0],             pd[2],
+         static_cast<int64_t>(conv.getGroups())};
+    f.depthwise = s.groups != 1 && s.groups == s.c && s.oc == s.c &&
+                  w.getDimSize(3) == 1;
+    if (!f.depthwise && !::lowbit::rt::gemmShapeSupported(s))
+      return std::nullopt;
+  }
+  return f;
+}
+
+FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
+  namespace rt = ::lowbit::rt;
+  const rt::Conv2DShape &s = f.shape;
+  auto conv = dyn_cast<lb::Conv2DOp>(op);
+  auto fc = dyn_cast<lb::FullyConnectedOp>(op);
+  Value input = op->getOperand(0);
+  Value bias = conv ? conv.getBias() : fc.getBias();
+  bool folded = conv ? conv.getInputZpFolded() : fc.getInputZpFolded();
+  auto wBytes = constantBytes(op->getOperand(1).getDefiningOp<lb::ConstantOp>());
+  if (failed(wBytes))
+    return failure();
+  std::vector<int32_t> biasValues;
+  if (bias) {
+    auto bBytes = constantBytes(bias.getDefiningOp<lb::ConstantOp>());
+    if (failed(bBytes))
+      return failure();
+    biasValues.resize(bBytes->size() / 4);
+    std::memcpy(biasValues.data(), bBytes->data(), bBytes->size());
+  }
+  const auto *w = reinterpret_cast<const int8_t *>(wBytes->data());
+  const int32_t *b = bias ? biasValues.data() : nullptr;
+  const int32_t inZp = static_cast<int32_t>(
+      zeroPointOf(cast<RankedTensorType>(input.getType()).getElementType()));
+  const bool inSigned = eightBitSignedness(input) == 1;
+  const int64_t taps = s.kh * s.kw;
+  const int64_t padded = f.depthwise ? rt::depthwisePaddedChannels(s.c)
+                                     : rt::gemmPacking(s.oc, taps, s.c).ocPadded;
+
+  std::string desc;
+  llvm::raw_string_ostream os(desc);
+  auto shapeLit = [&]() {
+    os << "lowbit::rt::Conv2DShape{" << s.n << ", " << s.h << ", " << s.w
+       << ", " << s.c << ", " << s.oh << ", " << s.ow << ", " << s.oc << ", "
+       << s.kh << ", " << s.kw << ", " << s.strideH << ", " << s.strideW
+       << ", " << s.dilationH << ", " << s.dilationW << ", " << s.padTop
+       << ", " << s.padLeft << ", " << s.groups << "}";
+  };
+  if (f.depthwise) {
+    std::vector<int16_t> packed(taps * padded);
+    rt::packDepthwiseWeights(w, s.c, taps, packed.data());
+    std::vector<int32_t> pb(padded);
+    rt::depthwiseBias(w, b, s.c, taps, inZp, folded, pb.data());
+    os << "lowbit::rt::QDepthwiseConv{";
+    shapeLit();
+    os << ", " << addArray(ArrayRef<int16_t>(packed)) << ", "
+       << addArray(ArrayRef<int32_t>(pb));
+  } else {
+    rt::GemmPacking p = rt::gemmPacking(s.oc, taps, s.c);
+    std::vector<int8_t> packed(p.bytes);
+    rt::packGemmWeights(w, p, packed.data());
+    std::vector<int32_t> pb(p.ocPadded);
+    rt::gemmBias(w, b, p, inZp, folded, inSigned, pb.data());
+    std::vector<int8_t> zeroRow(p.inPadded, static_cast<int8_t>(inZp));
+    os << "lowbit::rt::QGemmConv{";
+    shapeLit();
+    os << ", " << addArray(ArrayRef<int8_t>(packed)) << ", "
+       << addArray(ArrayRef<int32_t>(pb)) << ", "
+       << addArray(ArrayRef<int8_t>(zeroRow));
+  }
+  lb::RequantOp rq = f.requant;
+  auto expanded = [&](ArrayRef<int32_t> mul, ArrayRef<int32_t> shift) {
+    std::vector<int32_t> m(padded), sh(padded);
+    rt::expandRequant(mul.data(), shift.data(), mul.size() > 1, s.oc, padded,
+                      m.data(), sh.data());
+    os << ", " << addArray(ArrayRef<int32_t>(m)) << ", "
+       << addArray(ArrayRef<int32_t>(sh));
+  };
+  expanded(rq.getMultiplier(), rq.getShift());
+  if (rq.isDual())
+    expanded(*rq.getNegMultiplier(), *rq.getNegShift());
+  else
+    os << ", -1, -1";
+  os << ", " << (inSigned ? 1 : 0);
+  if (f.depthwise)
+    os << ", " << inZp;
+  os << ", " << zeroPointOf(rq.getType().getElementType()) << ", "
+     << rq.getSaturationMin() << ", " << rq.getSaturationMax() << ", "
+     << (rq.getRounding() == lb::RoundingMode::double_round
+             ? "lowbit::rt::RoundingMode::DoubleRound"
+             : "lowbit::rt::RoundingMode::SingleRound")
+     << "}";
+  return desc;
 }
 
 FailureOr<int64_t> Emitter::addFloatConstant(tosa::ConstOp op) {
@@ -308,6 +490,20 @@ LogicalResult Emitter::plan() {
       continue; // copied at the end
     buffers[r] = {Buffer::Output, o.getOperandNumber()};
   }
+  // Layers that run as one fast kernel with their requant, and the
+  // constants only they read (their packed form replaces them in the blob).
+  llvm::DenseSet<Operation *> packedOnly;
+  for (Operation &op : body)
+    if (std::optional<Fused> f = fusable(&op)) {
+      fused[&op] = *f;
+      fusedRequants.insert(f->requant);
+    }
+  for (Operation &op : body)
+    if (auto c = dyn_cast<lb::ConstantOp>(op))
+      if (!c->use_empty() && llvm::all_of(c->getUsers(), [&](Operation *u) {
+            return fused.count(u) != 0;
+          }))
+        packedOnly.insert(c);
   // Lifetimes.
   llvm::DenseMap<Value, int64_t> lastUse;
   std::vector<Operation *> ops;
@@ -321,6 +517,8 @@ LogicalResult Emitter::plan() {
   for (int64_t i = 0, e = ops.size(); i < e; ++i) {
     Operation *op = ops[i];
     if (auto c = dyn_cast<lb::ConstantOp>(op)) {
+      if (packedOnly.count(c))
+        continue;
       auto off = addConstant(c);
       if (failed(off))
         return failure();
@@ -335,9 +533,20 @@ LogicalResult Emitter::plan() {
       continue;
     }
     if (isa<lb::ReshapeOp, lb::BitcastOp, tosa::ReshapeOp, tosa::ConstOp,
-            tosa::ConstShapeOp, func::ReturnOp>(op))
+            tosa::ConstShapeOp, func::ReturnOp>(op) ||
+        fusedRequants.count(op))
       continue;
-    for (Value r : op->getResults()) {
+    // A fused layer writes its requant's result while it reads its input:
+    // that result is placed here, where the input is still live.
+    SmallVector<Value> results(op->getResults());
+    if (auto it = fused.find(op); it != fused.end()) {
+      auto desc = packFused(op, it->second);
+      if (failed(desc))
+        return failure();
+      fusedDesc[op] = *desc;
+      results = {it->second.requant.getResult()};
+    }
+    for (Value r : results) {
       if (buffers.count(r))
         continue;
       auto type = cast<RankedTensorType>(r.getType());
@@ -419,10 +628,15 @@ void Emitter::call(Location loc, StringRef callee, ArrayRef<Value> operands,
 LogicalResult Emitter::emitOp(Operation *op) {
   Location loc = op->getLoc();
   if (isa<lb::ReshapeOp, lb::BitcastOp, lb::ConstantOp, tosa::ReshapeOp,
-          tosa::ConstOp, tosa::ConstShapeOp>(op))
+          tosa::ConstOp, tosa::ConstShapeOp>(op) ||
+      fusedRequants.count(op))
     return success();
+  auto fusedIt = fused.find(op);
+  SmallVector<Value> results(op->getResults());
+  if (fusedIt != fused.end())
+    results = {fusedIt->second.requant.getResult()};
   // The result's pointer.
-  for (Value r : op->getResults()) {
+  for (Value r : results) {
     Buffer buf = buffers[r];
     Type st =
         storageType(cast<RankedTensorType>(r.getType()).getElementType());
@@ -458,6 +672,23 @@ LogicalResult Emitter::emitOp(Operation *op) {
     return s;
   };
 
+  if (fusedIt != fused.end()) {
+    Fused f = fusedIt->second;
+    Value result = f.requant.getResult();
+    call(loc,
+         f.depthwise ? "lowbit::rt::depthwiseRequant"
+                     : "lowbit::rt::convRequantGemm",
+         {pointerOf(op->getOperand(0)), pointers[result], weights, isaValue},
+         {idx(0), idx(1), idx(2), lit(fusedDesc[op]), idx(3)}, {});
+    sum << (isa<lb::Conv2DOp>(op) ? "conv2d      " : "fully_conn  ")
+        << describe(op->getOperand(0)) << " * "
+        << describe(op->getOperand(1))
+        << (f.depthwise ? " depthwise" : "")
+        << " + requant -> " << describe(result) << " (fused, "
+        << (f.depthwise ? "packed depthwise" : "packed GEMM") << " kernel"
+        << (f.requant.isDual() ? ", dual multiplier: PReLU" : "") << ")\n";
+    return success();
+  }
   if (auto conv = dyn_cast<lb::Conv2DOp>(op)) {
     if (conv.getWeightEncoding())
       return conv.emitError("convert-lowbit-to-emitc: log / STLQ weight "
@@ -995,6 +1226,8 @@ LogicalResult Emitter::run() {
   Location loc = func.getLoc();
   b.setInsertionPointToEnd(module.getBody());
   emitc::IncludeOp::create(b, loc, "lowbit/runtime/Ops.h");
+  if (!fused.empty())
+    emitc::IncludeOp::create(b, loc, "lowbit/runtime/Fast.h");
   emitc::IncludeOp::create(b, loc, b.getStringAttr(name + ".h"), UnitAttr());
   emitc::VerbatimOp::create(
       b, loc,
@@ -1029,11 +1262,18 @@ LogicalResult Emitter::run() {
         emitc::PointerType::get(
             emitc::OpaqueType::get(ctx, "const unsigned char")),
         name + "_weights");
+    if (!fused.empty())
+      isaValue = emitc::CallOpaqueOp::create(
+                b, loc, TypeRange{emitc::OpaqueType::get(ctx, "lowbit::rt::Isa")},
+                "lowbit::rt::selectedIsa", ValueRange{})
+                .getResult(0);
     for (BlockArgument a : func.getArguments())
       pointers[a] = inputs[a.getArgNumber()];
     Block &body = func.getBody().front();
     for (Operation &op : body) {
       if (auto c = dyn_cast<lb::ConstantOp>(op)) {
+        if (!buffers.count(c.getResult()))
+          continue; // only read by fused layers, in their packed form
         pointers[c.getResult()] = pointerAt(
             c.getLoc(), true, buffers[c.getResult()].index,
             storageType(c.getType().getElementType()));

@@ -10,7 +10,10 @@
 3. the executable runs the float API on every sample of X.npy;
 4. `lowbitc M.onnx [--calibration C.npy] FLAGS --run X.npy` runs the same
    integer IR in the evaluator;
-5. both outputs (dequantized with the same rule) must be identical.
+5. both outputs (dequantized with the same rule) must be identical;
+6. the executable runs again with each kernel path this CPU has forced
+   (LOWBIT_MAX_ISA=portable, avx2, avx2-vnni, avx512-vnni), and each
+   output must equal the evaluator's too.
 
 Prints `cpp-bitexact: N elements, M mismatches` and exits 1 on a mismatch.
 """
@@ -31,6 +34,32 @@ def run(cmd):
     if proc.returncode != 0:
         sys.exit("cpp-bitexact: FAILED: %s\n%s" % (" ".join(cmd), proc.stderr))
     return proc
+
+
+def cpu_paths():
+    """The fast-kernel paths (lowbit/runtime/Fast.h) this CPU runs."""
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    paths = ["portable"]
+    if "avx2" in flags:
+        paths.append("avx2")
+        if "avx_vnni" in flags:
+            paths.append("avx2-vnni")
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq",
+            "avx512_vnni"} <= flags:
+        paths.append("avx512-vnni")
+    return paths
+
+
+def mismatch_count(a, b):
+    return int((a.view(np.uint32) != b.view(np.uint32)).sum())
 
 
 def main():
@@ -61,13 +90,27 @@ def main():
     if a.shape != b.shape:
         sys.exit("cpp-bitexact: FAILED: %d C++ values, %d evaluator values"
                  % (a.size, b.size))
-    mismatches = int((a.view(np.uint32) != b.view(np.uint32)).sum())
+    mismatches = mismatch_count(a, b)
     print("cpp-bitexact: %d elements, %d mismatches (g++ -O2 build %.1f s)"
           % (a.size, mismatches, seconds))
     if mismatches:
         idx = np.nonzero(a != b)[0][:5]
         print("cpp-bitexact: FAILED, first at %s: C++ %s evaluator %s"
               % (idx.tolist(), a[idx].tolist(), b[idx].tolist()))
+        sys.exit(1)
+    forced = []
+    for path in cpu_paths():
+        out = os.path.join(args.work, "cpp_out_%s.npy" % path)
+        proc = subprocess.run([exe, args.input, out], capture_output=True,
+                              text=True, env=dict(os.environ,
+                                                  LOWBIT_MAX_ISA=path))
+        if proc.returncode != 0:
+            sys.exit("cpp-bitexact: FAILED with LOWBIT_MAX_ISA=%s:\n%s"
+                     % (path, proc.stderr))
+        forced.append((path, mismatch_count(np.load(out).reshape(-1), b)))
+    print("cpp-bitexact: forced kernel paths: %s"
+          % ", ".join("%s %d mismatches" % f for f in forced))
+    if any(m for _, m in forced):
         sys.exit(1)
 
 

@@ -1,5 +1,6 @@
 // lowbit-translate --emit-cpp: convert-lowbit-to-emitc then MLIR's C++
-// emitter. One runtime call per op, tensors at planned arena offsets,
+// emitter. One runtime call per op (a conv and the requant of its
+// accumulator are one fused call), tensors at planned arena offsets,
 // constants in the weights blob, a result computed straight into the
 // caller's output, and the float wrapper.
 // RUN: lowbit-translate --emit-cpp --model-name=tiny %s | FileCheck %s
@@ -18,17 +19,19 @@ func.func @main(%x: tensor<1x4x4x2x!in>) -> tensor<1x2x2x2x!out> {
 }
 
 // CHECK: #include "lowbit/runtime/Ops.h"
+// CHECK: #include "lowbit/runtime/Fast.h"
 // CHECK: #include "tiny.h"
 // CHECK: extern "C" const unsigned char tiny_weights[];
 // CHECK: extern "C" int32_t tiny_run(const int8_t* [[IN:v[0-9]+]], int8_t* [[OUT:v[0-9]+]], void* [[ARENA:v[0-9]+]]) {
-// CHECK-DAG: const int8_t* [[W:v[0-9]+]] = lowbit::rt::bufferAt<int8_t>(tiny_weights, {{[0-9]+}});
-// CHECK-DAG: const int32_t* [[B:v[0-9]+]] = lowbit::rt::bufferAt<int32_t>(tiny_weights, {{[0-9]+}});
-// CHECK: int32_t* [[ACC:v[0-9]+]] = lowbit::rt::bufferAt<int32_t>([[ARENA]], 0);
-// CHECK: lowbit::rt::conv2dTensor<int8_t, int8_t, int32_t>([[IN]], [[W]], [[B]], -3, [[ACC]], lowbit::rt::Conv2DShape{1, 4, 4, 2, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1});
-// The requant result may not overlap the live accumulator (128 bytes).
-// CHECK: int8_t* [[R:v[0-9]+]] = lowbit::rt::bufferAt<int8_t>([[ARENA]], 128);
-// CHECK: lowbit::rt::requantTensor<int32_t, int8_t>([[ACC]], [[R]], 32, 1, 1, {{v[0-9]+}}, {{v[0-9]+}}, false, nullptr, nullptr, false, 0, 1, 1, 127, lowbit::rt::RoundingMode::SingleRound);
-// The returned value is computed into the caller's output.
+// CHECK: lowbit::rt::Isa [[ISA:v[0-9]+]] = lowbit::rt::selectedIsa();
+// The conv and its requant are one call on packed weights: no int32
+// accumulator in the arena, and the constants are only in their packed
+// form (weights 16 channels x 4 inputs at 0, bias at 64, the zero row at
+// 128, multipliers at 192, shifts at 256; no negative side).
+// CHECK-NOT: bufferAt<int32_t>
+// CHECK-NOT: bufferAt<int8_t>(tiny_weights
+// CHECK: int8_t* [[R:v[0-9]+]] = lowbit::rt::bufferAt<int8_t>([[ARENA]], 0);
+// CHECK-NEXT: lowbit::rt::convRequantGemm([[IN]], [[R]], tiny_weights, lowbit::rt::QGemmConv{lowbit::rt::Conv2DShape{1, 4, 4, 2, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 0, 64, 128, 192, 256, -1, -1, 1, 1, 1, 127, lowbit::rt::RoundingMode::SingleRound}, [[ISA]]);
 // CHECK: lowbit::rt::maxPool2d<int8_t>([[R]], [[OUT]], lowbit::rt::Pool2DShape{1, 4, 4, 2, 2, 2, 2, 2, 2, 2, 0, 0});
 // CHECK: return
 // CHECK: extern "C" int32_t tiny_run_float(const float* {{v[0-9]+}}, float* {{v[0-9]+}}, void* {{v[0-9]+}}) {
@@ -40,5 +43,6 @@ func.func @main(%x: tensor<1x4x4x2x!in>) -> tensor<1x2x2x2x!out> {
 // EMITC: module attributes {lowbit.arena_bytes = {{[0-9]+}} : i64, lowbit.header = "{{.*}}#define TINY_ARENA_BYTES
 // EMITC-SAME: lowbit.model_name = "tiny"
 // EMITC: emitc.func @tiny_run(
-// EMITC: call_opaque "lowbit::rt::conv2dTensor"
+// EMITC: call_opaque "lowbit::rt::selectedIsa"
+// EMITC: call_opaque "lowbit::rt::convRequantGemm"
 // EMITC: emitc.func @tiny_run_float(

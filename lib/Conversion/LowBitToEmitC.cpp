@@ -409,7 +409,7 @@ FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
     rt::packGemmWeights(w, p, packed.data());
     std::vector<int32_t> pb(p.ocPadded);
     rt::gemmBias(w, b, p, inZp, folded, inSigned, pb.data());
-    std::vector<int8_t> zeroRow(p.inPadded, static_cast<int8_t>(inZp));
+    std::vector<int8_t> zeroRow(s.c, static_cast<int8_t>(inZp));
     os << "lowbit::rt::QGemmConv{";
     shapeLit();
     os << ", " << addArray(ArrayRef<int8_t>(packed)) << ", "

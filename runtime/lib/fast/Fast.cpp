@@ -88,23 +88,21 @@ GemmPacking gemmPacking(int64_t oc, int64_t taps, int64_t in) {
   p.ocPadded = detail::ceilDiv(oc, kGemmBlockOc) * kGemmBlockOc;
   p.taps = taps;
   p.in = in;
-  p.inPadded = detail::ceilDiv(in, kGemmBlockK) * kGemmBlockK;
-  p.kGroups = taps * p.inPadded / kGemmBlockK;
-  p.bytes = p.ocPadded * taps * p.inPadded;
+  p.kGroups = detail::ceilDiv(taps * in, kGemmBlockK);
+  p.bytes = p.ocPadded * p.kGroups * kGemmBlockK;
   return p;
 }
 
 void packGemmWeights(const int8_t *ohwi, const GemmPacking &p, int8_t *dst) {
   std::memset(dst, 0, static_cast<size_t>(p.bytes));
+  const int64_t kTotal = p.taps * p.in;
   for (int64_t o = 0; o < p.oc; ++o) {
-    const int64_t block = o / kGemmBlockOc, lane = o % kGemmBlockOc;
-    int8_t *blockBase = dst + block * p.kGroups * kGemmBlockOc * kGemmBlockK;
-    for (int64_t t = 0; t < p.taps; ++t)
-      for (int64_t i = 0; i < p.in; ++i) {
-        const int64_t k = t * p.inPadded + i; // position along padded K
-        blockBase[((k / kGemmBlockK) * kGemmBlockOc + lane) * kGemmBlockK +
-                  k % kGemmBlockK] = ohwi[(o * p.taps + t) * p.in + i];
-      }
+    int8_t *block = dst + (o / kGemmBlockOc) * p.kGroups * kGemmBlockOc *
+                              kGemmBlockK;
+    for (int64_t k = 0; k < kTotal; ++k)
+      block[((k / kGemmBlockK) * kGemmBlockOc + o % kGemmBlockOc) *
+                kGemmBlockK +
+            k % kGemmBlockK] = ohwi[o * kTotal + k];
   }
 }
 
@@ -191,12 +189,14 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   auto array = [&](int64_t off) {
     return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(base + off);
   };
+  // Channels in whole groups of 4: the tiles read each tap's channels in
+  // place. Otherwise each window is gathered into one row first.
+  const bool gather = s.c % kGemmBlockK != 0;
   GemmCtx c;
   c.w = reinterpret_cast<const int8_t *>(base + d.weights);
   c.kGroups = p.kGroups;
-  c.taps = p.taps;
-  c.fullGroups = s.c / kGemmBlockK;
-  c.tail = s.c % kGemmBlockK;
+  c.taps = gather ? 1 : p.taps;
+  c.groups = gather ? p.kGroups : s.c / kGemmBlockK;
   c.bias = array(d.bias);
   c.mul = array(d.mul);
   c.shift = array(d.shift);
@@ -214,7 +214,10 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   auto *outB = static_cast<uint8_t *>(out);
   const int64_t pixels = s.n * s.oh * s.ow;
   const int64_t blocks = p.ocPadded / kGemmBlockOc;
-  const uint8_t *rows[8 * kGemmMaxTaps];
+  const int64_t gatheredBytes = p.kGroups * kGemmBlockK;
+  const uint8_t *taps[kGemmMaxTaps];
+  const uint8_t *rows[kGemmMaxRows * kGemmMaxTaps];
+  alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK + kGemmBlockK];
   for (int64_t ob = 0; ob < blocks; ob += k.maxBlocks) {
     const int nv = static_cast<int>(std::min<int64_t>(k.maxBlocks, blocks - ob));
     const int64_t lastValid =
@@ -223,30 +226,37 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
     for (int64_t p0 = 0; p0 < pixels; p0 += k.maxRows) {
       const int mr =
           static_cast<int>(std::min<int64_t>(k.maxRows, pixels - p0));
-      int64_t pn = n, py = y, px = x;
       for (int m = 0; m < mr; ++m) {
-        const uint8_t *inBatch = inB + pn * s.h * s.w * s.c;
-        const uint8_t **r = rows + m * p.taps;
+        const uint8_t *inBatch = inB + n * s.h * s.w * s.c;
+        const uint8_t **r = gather ? taps : rows + m * p.taps;
         for (int64_t ky = 0; ky < s.kh; ++ky) {
-          const int64_t iy = py * s.strideH - s.padTop + ky * s.dilationH;
+          const int64_t iy = y * s.strideH - s.padTop + ky * s.dilationH;
           for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const int64_t ix = px * s.strideW - s.padLeft + kx * s.dilationW;
+            const int64_t ix = x * s.strideW - s.padLeft + kx * s.dilationW;
             r[ky * s.kw + kx] =
                 iy >= 0 && iy < s.h && ix >= 0 && ix < s.w
                     ? inBatch + (iy * s.w + ix) * s.c
                     : zero;
           }
         }
-        if (++px == s.ow) {
-          px = 0;
-          if (++py == s.oh)
-            py = 0, ++pn;
+        if (gather) {
+          uint8_t *g = gathered[m];
+          for (int64_t t = 0; t < p.taps; ++t)
+            std::memcpy(g + t * s.c, taps[t], static_cast<size_t>(s.c));
+          // The group padding pairs with zero weights.
+          std::memset(g + p.taps * s.c, 0,
+                      static_cast<size_t>(gatheredBytes - p.taps * s.c));
+          rows[m] = g;
+        }
+        if (++x == s.ow) { // the next pixel
+          x = 0;
+          if (++y == s.oh)
+            y = 0, ++n;
         }
       }
       k.fn[mr - 1][nv - 1](
           c, GemmTile{rows, outB + p0 * s.oc + ob * kGemmBlockOc, ob,
                       lastValid});
-      n = pn, y = py, x = px; // the next tile starts where this one ends
     }
   }
 }

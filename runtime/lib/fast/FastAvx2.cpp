@@ -138,13 +138,12 @@ LB_AVX2 void gemmTileWide(const GemmCtx &c, const GemmTile &t) {
   }
   const int8_t *w = c.w + t.ob * c.kGroups * kGemmBlockOc * kGemmBlockK;
   const __m256i lowByte = _mm256_set1_epi16(0xff);
-  const int64_t groups = c.fullGroups + (c.tail ? 1 : 0);
   for (int64_t tap = 0; tap < c.taps; ++tap) {
     const uint8_t *r[MR];
 #pragma GCC unroll 4
     for (int m = 0; m < MR; ++m)
       r[m] = t.rows[m * c.taps + tap];
-    for (int64_t g = 0; g < groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
+    for (int64_t g = 0; g < c.groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
       const __m256i w0 =
           _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w));
       const __m256i w1 =
@@ -153,13 +152,9 @@ LB_AVX2 void gemmTileWide(const GemmCtx &c, const GemmTile &t) {
       const __m256i w0o = _mm256_srai_epi16(w0, 8);
       const __m256i w1e = _mm256_srai_epi16(_mm256_slli_epi16(w1, 8), 8);
       const __m256i w1o = _mm256_srai_epi16(w1, 8);
-      const bool full = g < c.fullGroups;
 #pragma GCC unroll 4
       for (int m = 0; m < MR; ++m) {
-        const uint32_t word =
-            full ? load32(r[m] + 4 * g) ^ c.xorMask
-                 : loadTail(r[m] + 4 * g, c.tail) ^
-                       (c.xorMask >> (8 * (4 - c.tail)));
+        const uint32_t word = load32(r[m] + 4 * g) ^ c.xorMask;
         const __m256i a = _mm256_set1_epi32(static_cast<int>(word));
         const __m256i ae = _mm256_and_si256(a, lowByte);
         const __m256i ao = _mm256_srli_epi16(a, 8);
@@ -183,24 +178,19 @@ LB_AVXVNNI void gemmTileVnni(const GemmCtx &c, const GemmTile &t) {
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8));
   }
   const int8_t *w = c.w + t.ob * c.kGroups * kGemmBlockOc * kGemmBlockK;
-  const int64_t groups = c.fullGroups + (c.tail ? 1 : 0);
   for (int64_t tap = 0; tap < c.taps; ++tap) {
     const uint8_t *r[MR];
 #pragma GCC unroll 4
     for (int m = 0; m < MR; ++m)
       r[m] = t.rows[m * c.taps + tap];
-    for (int64_t g = 0; g < groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
+    for (int64_t g = 0; g < c.groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
       const __m256i w0 =
           _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w));
       const __m256i w1 =
           _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32));
-      const bool full = g < c.fullGroups;
 #pragma GCC unroll 4
       for (int m = 0; m < MR; ++m) {
-        const uint32_t word =
-            full ? load32(r[m] + 4 * g) ^ c.xorMask
-                 : loadTail(r[m] + 4 * g, c.tail) ^
-                       (c.xorMask >> (8 * (4 - c.tail)));
+        const uint32_t word = load32(r[m] + 4 * g) ^ c.xorMask;
         const __m256i a = _mm256_set1_epi32(static_cast<int>(word));
         acc[m][0] = _mm256_dpbusd_avx_epi32(acc[m][0], a, w0);
         acc[m][1] = _mm256_dpbusd_avx_epi32(acc[m][1], a, w1);

@@ -97,8 +97,7 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m)
       r[m] = t.rows[m * c.taps + tap];
-    const int64_t groups = c.fullGroups;
-    for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t g = 0; g < c.groups; ++g) {
       __m512i wv[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
@@ -109,24 +108,6 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
       for (int m = 0; m < MR; ++m) {
         const __m512i a =
             _mm512_set1_epi32(static_cast<int>(load32(r[m] + 4 * g) ^ xorMask));
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v)
-          acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], a, wv[v]);
-      }
-    }
-    if (c.tail) {
-      __m512i wv[NV];
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        wv[v] = _mm512_loadu_si512(w[v]);
-        w[v] += kGemmBlockOc * kGemmBlockK;
-      }
-      // Only the tail's bytes are flipped: the rest pair with zero weights.
-      const uint32_t tailXor = xorMask >> (8 * (4 - c.tail));
-#pragma GCC unroll 8
-      for (int m = 0; m < MR; ++m) {
-        const __m512i a = _mm512_set1_epi32(static_cast<int>(
-            loadTail(r[m] + 4 * groups, c.tail) ^ tailXor));
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v)
           acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], a, wv[v]);

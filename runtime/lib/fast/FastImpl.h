@@ -28,9 +28,8 @@ namespace fast {
 struct GemmCtx {
   const int8_t *w;      ///< packed weights
   int64_t kGroups;      ///< groups of 4 per 16-channel block
-  int64_t taps;
-  int64_t fullGroups;   ///< in / 4
-  int64_t tail;         ///< in % 4 (a last, partial group per tap)
+  int64_t taps;         ///< rows per pixel (1 when windows are gathered)
+  int64_t groups;       ///< groups of 4 bytes each row holds
   const int32_t *bias, *mul, *shift, *negMul, *negShift;
   int32_t outZp, lo, hi;
   bool doubleRound;
@@ -39,8 +38,8 @@ struct GemmCtx {
 };
 
 /// One tile: `mr` output pixels (consecutive in memory) x `nv` blocks of 16
-/// channels starting at block `ob`. rows[m * taps + t] points at the `in`
-/// input values of pixel m's tap t (or at the zero row). Only `lastValid`
+/// channels starting at block `ob`. rows[m * taps + t] points at the
+/// 4 * groups input bytes of pixel m's tap t (or at the zero row). Only `lastValid`
 /// channels of the last block are stored.
 struct GemmTile {
   const uint8_t *const *rows;
@@ -50,19 +49,14 @@ struct GemmTile {
 };
 using GemmTileFn = void (*)(const GemmCtx &, const GemmTile &);
 
+/// Largest tile height of any instruction set.
+constexpr int kGemmMaxRows = 8;
 /// An instruction set's GEMM: tiles up to maxRows x maxBlocks, fn[mr-1][nv-1].
 struct GemmKernel {
   int maxRows, maxBlocks;
-  GemmTileFn fn[8][4];
+  GemmTileFn fn[kGemmMaxRows][4];
 };
 
-/// Reads the `tail` (1..3) bytes at p as the low bytes of a 4-byte group,
-/// the rest zero (their weights are zero, and nothing past the row is read).
-inline uint32_t loadTail(const uint8_t *p, int64_t tail) {
-  uint32_t v = 0;
-  std::memcpy(&v, p, static_cast<size_t>(tail));
-  return v;
-}
 inline uint32_t load32(const uint8_t *p) {
   uint32_t v;
   std::memcpy(&v, p, 4);

@@ -29,12 +29,8 @@ void gemmTile1(const GemmCtx &c, const uint8_t *const *rows, uint8_t *out,
   const uint32_t xorMask = c.xorMask;
   for (int64_t t = 0; t < c.taps; ++t) {
     const uint8_t *row = rows[t];
-    const int64_t groups = c.fullGroups + (c.tail ? 1 : 0);
-    for (int64_t g = 0; g < groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
-      const uint32_t word =
-          (g < c.fullGroups ? load32(row + 4 * g)
-                            : loadTail(row + 4 * g, c.tail)) ^
-          xorMask;
+    for (int64_t g = 0; g < c.groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
+      const uint32_t word = load32(row + 4 * g) ^ xorMask;
       uint32_t a[4];
       for (int q = 0; q < 4; ++q)
         a[q] = (word >> (8 * q)) & 0xffu;

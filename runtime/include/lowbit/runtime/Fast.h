@@ -79,16 +79,20 @@ constexpr int64_t kGemmBlockOc = 16;
 constexpr int64_t kGemmBlockK = 4;
 /// Largest kernel window (kh * kw) the GEMM kernels take.
 constexpr int64_t kGemmMaxTaps = 256;
+/// When a pixel's input channels are not a multiple of 4 (a first layer on
+/// 1 or 3 channels), the kernels gather each window into one contiguous row
+/// on the stack first; this bounds that row (kh * kw * c).
+constexpr int64_t kGemmMaxGatheredK = 4096;
 
-/// The packed layout of one layer's weights: OHWI int8 weights [oc][taps][in]
-/// become [ocPadded / 16][taps * inPadded / 4][16][4] int8, zero past oc and
-/// past in within each tap.
+/// The packed layout of one layer's weights. The reduction index of OHWI
+/// weights [oc][taps][in] is k = tap * in + i (k < taps * in); weights become
+/// [ocPadded / 16][kGroups][16][4] int8 with element (o, k) at
+/// [o / 16][k / 4][o % 16][k % 4], zero past oc and past taps * in.
 struct GemmPacking {
   int64_t oc = 0, ocPadded = 0;
-  int64_t taps = 0;
-  int64_t in = 0, inPadded = 0;
-  int64_t kGroups = 0; ///< taps * inPadded / 4
-  int64_t bytes = 0;   ///< ocPadded * taps * inPadded
+  int64_t taps = 0, in = 0;
+  int64_t kGroups = 0; ///< ceil(taps * in / 4)
+  int64_t bytes = 0;   ///< ocPadded * kGroups * 4
 };
 GemmPacking gemmPacking(int64_t oc, int64_t taps, int64_t in);
 /// Writes `p.bytes` bytes of packed weights.
@@ -127,7 +131,7 @@ struct QGemmConv {
                      ///< convolution over an n x 1 x 1 x inner input
   int64_t weights;   ///< packGemmWeights
   int64_t bias;      ///< gemmBias, int32 [ocPadded]
-  int64_t zeroRow;   ///< inPadded bytes, each the input's stored zero point
+  int64_t zeroRow;   ///< c bytes, each the input's stored zero point
   int64_t mul, shift;         ///< expandRequant, int32 [ocPadded]
   int64_t negMul, negShift;   ///< the same for negative accumulators, or -1
   int32_t inputSigned;        ///< 1: int8 activations, 0: uint8
@@ -165,8 +169,10 @@ void depthwiseRequant(const void *in, void *out, const void *blob,
 
 /// True when a layer of this shape fits the fast kernels' limits.
 inline bool gemmShapeSupported(const Conv2DShape &s) {
-  return s.groups == 1 && s.kh * s.kw <= kGemmMaxTaps && s.kh > 0 &&
-         s.kw > 0;
+  const int64_t taps = s.kh * s.kw;
+  return s.groups == 1 && s.kh > 0 && s.kw > 0 && s.c > 0 &&
+         (s.c % kGemmBlockK == 0 ? taps <= kGemmMaxTaps
+                                 : taps * s.c <= kGemmMaxGatheredK);
 }
 
 } // namespace rt

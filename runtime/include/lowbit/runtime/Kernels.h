@@ -34,6 +34,7 @@
 
 #include "lowbit/runtime/Requant.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -424,24 +425,32 @@ template <typename T> void maxPool2d(const T *in, T *out, const Pool2DShape &s) 
         const int64_t x0 = x * s.strideW - s.padLeft;
         const detail::TapRange kx = detail::validTaps(x0, 1, s.kw, s.w);
         T *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.c;
-        for (int64_t ch = 0; ch < s.c; ++ch)
-          outPixel[ch] = identity;
-        for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
-          for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI) {
-            const T *inPix = inBatch + ((y0 + kyI) * s.w + x0 + kxI) * s.c;
-            for (int64_t ch = 0; ch < s.c; ++ch) {
-              const T v = inPix[ch];
-              if constexpr (std::is_floating_point<T>::value) {
-                // Once the running maximum is NaN, `v > m` stays false, so
-                // taking a NaN `v` is all propagation needs.
-                if (v > outPixel[ch] || v != v)
-                  outPixel[ch] = v;
-              } else {
-                if (v > outPixel[ch])
-                  outPixel[ch] = v;
+        // A chunk of channels at a time in a local array, which the
+        // compiler knows `in` does not alias, so the max vectorizes.
+        for (int64_t c0 = 0; c0 < s.c; c0 += detail::kChannelChunk) {
+          const int64_t len = std::min(detail::kChannelChunk, s.c - c0);
+          T acc[detail::kChannelChunk];
+          for (int64_t ch = 0; ch < len; ++ch)
+            acc[ch] = identity;
+          for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
+            for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI) {
+              const T *inPix =
+                  inBatch + ((y0 + kyI) * s.w + x0 + kxI) * s.c + c0;
+              for (int64_t ch = 0; ch < len; ++ch) {
+                const T v = inPix[ch];
+                if constexpr (std::is_floating_point<T>::value) {
+                  // Once the running maximum is NaN, `v > m` stays false,
+                  // so taking a NaN `v` is all propagation needs.
+                  if (v > acc[ch] || v != v)
+                    acc[ch] = v;
+                } else {
+                  acc[ch] = v > acc[ch] ? v : acc[ch];
+                }
               }
             }
           }
+          for (int64_t ch = 0; ch < len; ++ch)
+            outPixel[c0 + ch] = acc[ch];
         }
       }
     }

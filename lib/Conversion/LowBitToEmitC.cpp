@@ -147,6 +147,9 @@ private:
   };
   /// Whether `op` (a conv2d or fully_connected) fuses with its requant.
   std::optional<Fused> fusable(Operation *op);
+  /// The fast kernel's parameters of an add on 8-bit tensors whose
+  /// intermediates fit 32-bit lanes (Fast.h addFitsInt32).
+  std::optional<::lowbit::rt::QAdd> fastAdd(lb::AddOp add);
   /// Lays out a fused layer's packed arrays in the blob; the descriptor
   /// literal of its kernel call.
   FailureOr<std::string> packFused(Operation *op, const Fused &f);
@@ -231,7 +234,8 @@ private:
   llvm::DenseMap<Operation *, Fused> fused;   // conv / fc -> its requant
   llvm::DenseSet<Operation *> fusedRequants;  // emitted with their conv
   llvm::DenseMap<Operation *, std::string> fusedDesc; // kernel descriptor
-  Value isaValue; // lowbit::rt::selectedIsa(), when a fused kernel is called
+  bool usesFastKernels = false; // any call that takes the selected ISA
+  Value isaValue; // lowbit::rt::selectedIsa(), when a fast kernel is called
   std::string summary;
   int64_t floatOpCount = 0;  // float fallback ops
   int64_t floatEdgeCount = 0; // the dequantizes into and quantizes out of them
@@ -355,6 +359,36 @@ std::optional<Emitter::Fused> Emitter::fusable(Operation *op) {
       return std::nullopt;
   }
   return f;
+}
+
+std::optional<::lowbit::rt::QAdd> Emitter::fastAdd(lb::AddOp add) {
+  int as = eightBitSignedness(add.getLhs()), bs = eightBitSignedness(add.getRhs());
+  if (as < 0 || bs < 0 || eightBitSignedness(add.getResult()) < 0)
+    return std::nullopt;
+  auto outElt = add.getType().getElementType();
+  auto [slo, shi] = storageRange(outElt);
+  ::lowbit::rt::QAdd d{};
+  d.aSigned = as;
+  d.bSigned = bs;
+  d.aZp = static_cast<int32_t>(zeroPointOf(add.getLhs().getType().getElementType()));
+  d.bZp = static_cast<int32_t>(zeroPointOf(add.getRhs().getType().getElementType()));
+  d.inputShift = static_cast<int32_t>(add.getInputShiftAttr().getInt());
+  auto sm = [](IntegerAttr m, IntegerAttr s) {
+    return ::lowbit::rt::ScaleMultiplier{static_cast<int32_t>(m.getInt()),
+                                         static_cast<int32_t>(s.getInt())};
+  };
+  d.aM = sm(add.getLhsMultiplierAttr(), add.getLhsShiftAttr());
+  d.bM = sm(add.getRhsMultiplierAttr(), add.getRhsShiftAttr());
+  d.outM = sm(add.getOutputMultiplierAttr(), add.getOutputShiftAttr());
+  d.outZp = static_cast<int32_t>(zeroPointOf(outElt));
+  d.lo = static_cast<int32_t>(add.getMin() ? *add.getMin() : slo);
+  d.hi = static_cast<int32_t>(add.getMax() ? *add.getMax() : shi);
+  d.mode = add.getRounding() == lb::RoundingMode::double_round
+               ? ::lowbit::rt::RoundingMode::DoubleRound
+               : ::lowbit::rt::RoundingMode::SingleRound;
+  if (!::lowbit::rt::addFitsInt32(d))
+    return std::nullopt;
+  return d;
 }
 
 FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
@@ -498,6 +532,10 @@ LogicalResult Emitter::plan() {
       fused[&op] = *f;
       fusedRequants.insert(f->requant);
     }
+  usesFastKernels = !fused.empty();
+  for (Operation &op : body)
+    if (auto add = dyn_cast<lb::AddOp>(op))
+      usesFastKernels |= fastAdd(add).has_value();
   for (Operation &op : body)
     if (auto c = dyn_cast<lb::ConstantOp>(op))
       if (!c->use_empty() && llvm::all_of(c->getUsers(), [&](Operation *u) {
@@ -831,6 +869,32 @@ LogicalResult Emitter::emitOp(Operation *op) {
     return success();
   }
   if (auto add = dyn_cast<lb::AddOp>(op)) {
+    if (std::optional<::lowbit::rt::QAdd> d = fastAdd(add)) {
+      auto sm = [](::lowbit::rt::ScaleMultiplier m) {
+        return "lowbit::rt::ScaleMultiplier{" + std::to_string(m.multiplier) +
+               ", " + std::to_string(m.shift) + "}";
+      };
+      std::string desc =
+          "lowbit::rt::QAdd{" + std::to_string(d->aSigned) + ", " +
+          std::to_string(d->bSigned) + ", " + std::to_string(d->aZp) + ", " +
+          std::to_string(d->bZp) + ", " + std::to_string(d->inputShift) +
+          ", " + sm(d->aM) + ", " + sm(d->bM) + ", " + sm(d->outM) + ", " +
+          std::to_string(d->outZp) + ", " + std::to_string(d->lo) + ", " +
+          std::to_string(d->hi) + ", " +
+          (d->mode == ::lowbit::rt::RoundingMode::DoubleRound
+               ? "lowbit::rt::RoundingMode::DoubleRound"
+               : "lowbit::rt::RoundingMode::SingleRound") +
+          "}";
+      call(loc, "lowbit::rt::addRequant",
+           {pointerOf(add.getLhs()), pointerOf(add.getRhs()),
+            pointers[add.getResult()], isaValue},
+           {idx(0), idx(1), idx(2), lit(count(add.getLhs())), lit(desc),
+            idx(3)},
+           {});
+      sum << "add         -> " << describe(add.getResult())
+          << " (fast kernel)\n";
+      return success();
+    }
     auto outElt = add.getType().getElementType();
     auto [slo, shi] = storageRange(outElt);
     int64_t lo = add.getMin() ? *add.getMin() : slo;
@@ -1226,7 +1290,7 @@ LogicalResult Emitter::run() {
   Location loc = func.getLoc();
   b.setInsertionPointToEnd(module.getBody());
   emitc::IncludeOp::create(b, loc, "lowbit/runtime/Ops.h");
-  if (!fused.empty())
+  if (usesFastKernels)
     emitc::IncludeOp::create(b, loc, "lowbit/runtime/Fast.h");
   emitc::IncludeOp::create(b, loc, b.getStringAttr(name + ".h"), UnitAttr());
   emitc::VerbatimOp::create(
@@ -1262,7 +1326,7 @@ LogicalResult Emitter::run() {
         emitc::PointerType::get(
             emitc::OpaqueType::get(ctx, "const unsigned char")),
         name + "_weights");
-    if (!fused.empty())
+    if (usesFastKernels)
       isaValue = emitc::CallOpaqueOp::create(
                 b, loc, TypeRange{emitc::OpaqueType::get(ctx, "lowbit::rt::Isa")},
                 "lowbit::rt::selectedIsa", ValueRange{})

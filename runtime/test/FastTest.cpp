@@ -386,3 +386,108 @@ TEST(FastIsa, NamesRoundTripAndSelectionIsCapped) {
 }
 
 } // namespace
+
+namespace {
+
+template <typename TA, typename TB, typename TO>
+void checkAdd(Rng &rng, const QAdd &d, int64_t count, int trial) {
+  std::vector<TA> a(static_cast<size_t>(count));
+  std::vector<TB> b(static_cast<size_t>(count));
+  for (TA &v : a)
+    v = static_cast<TA>(randInt(rng, -128, 255));
+  for (TB &v : b)
+    v = static_cast<TB>(randInt(rng, -128, 255));
+  std::vector<TO> want(static_cast<size_t>(count));
+  addTensor<TA, TB, TO>(a.data(), b.data(), want.data(), count, d.aZp, d.bZp,
+                        d.inputShift, d.aM, d.bM, d.outM, d.outZp, d.lo, d.hi,
+                        d.mode);
+  for (Isa isa : pathsHere()) {
+    std::vector<TO> got(static_cast<size_t>(count));
+    addRequant(a.data(), b.data(), got.data(), count, d, isa);
+    for (int64_t i = 0; i < count; ++i)
+      ASSERT_EQ(int(got[i]), int(want[i]))
+          << isaName(isa) << " trial " << trial << " at " << i << " a "
+          << int(a[i]) << " b " << int(b[i]) << " fits "
+          << addFitsInt32(d);
+  }
+}
+
+TEST(FastAdd, RandomParametersEveryPathBitExact) {
+  Rng rng(31337);
+  int fitting = 0;
+  for (int trial = 0; trial < 600; ++trial) {
+    QAdd d{};
+    d.aSigned = randInt(rng, 0, 1);
+    d.bSigned = randInt(rng, 0, 1);
+    const bool outSigned = randInt(rng, 0, 1);
+    d.aZp = static_cast<int32_t>(d.aSigned ? randInt(rng, -128, 127)
+                                           : randInt(rng, 0, 255));
+    d.bZp = static_cast<int32_t>(d.bSigned ? randInt(rng, -128, 127)
+                                           : randInt(rng, 0, 255));
+    d.inputShift = static_cast<int32_t>(randInt(rng, 0, 3) == 0
+                                            ? randInt(rng, 0, 24)
+                                            : 20);
+    // Operand scales around what a residual add has (ratios of scales
+    // over 2^inputShift), sometimes far larger so the sum would overflow.
+    auto scaled = [&](double lo, double hi) {
+      ScaleMultiplier m;
+      double x = std::uniform_real_distribution<double>(lo, hi)(rng);
+      computeMultiplier(x, m);
+      return m;
+    };
+    const bool huge = randInt(rng, 0, 5) == 0;
+    d.aM = scaled(huge ? 0.5 : 0.01, huge ? 4.0 : 0.5);
+    d.bM = scaled(0.01, huge ? 4.0 : 0.5);
+    d.outM = scaled(1.0 / (1 << 22), 1.0 / (1 << 16));
+    d.outZp = static_cast<int32_t>(outSigned ? randInt(rng, -128, 127)
+                                             : randInt(rng, 0, 255));
+    d.lo = outSigned ? -128 : 0;
+    d.hi = outSigned ? 127 : 255;
+    if (randInt(rng, 0, 2) == 0) // a fused ReLU
+      d.lo = d.outZp;
+    d.mode = randInt(rng, 0, 1) ? RoundingMode::DoubleRound
+                                : RoundingMode::SingleRound;
+    const int64_t count = randInt(rng, 1, 100);
+    // The operands' stored types follow from aSigned/bSigned below.
+    if (trial % 4 == 0)
+      d.aSigned = d.bSigned = 1;
+    if (trial % 4 == 1)
+      d.bSigned = 0;
+    d.aZp = static_cast<int32_t>(d.aSigned ? randInt(rng, -128, 127)
+                                           : randInt(rng, 0, 255));
+    d.bZp = static_cast<int32_t>(d.bSigned ? randInt(rng, -128, 127)
+                                           : randInt(rng, 0, 255));
+    fitting += addFitsInt32(d);
+    switch (trial % 4) {
+    case 0:
+      if (outSigned)
+        checkAdd<int8_t, int8_t, int8_t>(rng, d, count, trial);
+      else
+        checkAdd<int8_t, int8_t, uint8_t>(rng, d, count, trial);
+      break;
+    case 1:
+      if (d.aSigned)
+        checkAdd<int8_t, uint8_t, uint8_t>(rng, d, count, trial);
+      else
+        checkAdd<uint8_t, uint8_t, uint8_t>(rng, d, count, trial);
+      break;
+    default:
+      if (d.aSigned && d.bSigned)
+        checkAdd<int8_t, int8_t, int8_t>(rng, d, count, trial);
+      else if (d.aSigned)
+        checkAdd<int8_t, uint8_t, int8_t>(rng, d, count, trial);
+      else if (d.bSigned)
+        checkAdd<uint8_t, int8_t, int8_t>(rng, d, count, trial);
+      else
+        checkAdd<uint8_t, uint8_t, int8_t>(rng, d, count, trial);
+      break;
+    }
+    if (HasFatalFailure())
+      return;
+  }
+  // Both the vector paths and the scalar fallback ran.
+  EXPECT_GT(fitting, 300);
+  EXPECT_LT(fitting, 600);
+}
+
+} // namespace

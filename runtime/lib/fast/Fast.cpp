@@ -346,5 +346,42 @@ void depthwiseRequant(const void *in, void *out, const void *blob,
   fast::runDepthwise(fn ? fn : fast::portableDepthwise(), in, out, blob, d);
 }
 
+bool addFitsInt32(const QAdd &d) {
+  if (d.inputShift < 0 || d.inputShift > 22 || d.aM.multiplier < 0 ||
+      d.bM.multiplier < 0 || d.outM.multiplier < 0 ||
+      !isValidMultiplier(d.aM) || !isValidMultiplier(d.bM) ||
+      !isValidMultiplier(d.outM))
+    return false;
+  // |x - zp| <= 255 for 8-bit values and zero points.
+  const int64_t in = int64_t(255) << d.inputShift; // < 2^31
+  // |applyScale(v, m)| <= |v| * m / 2^s + 1 (rounding adds at most 1).
+  auto bound = [&](ScaleMultiplier m) {
+    return ((in * m.multiplier) >> m.shift) + 1;
+  };
+  return bound(d.aM) + bound(d.bM) <= INT32_MAX;
+}
+
+void addRequant(const void *a, const void *b, void *out, int64_t count,
+                const QAdd &d, Isa isa) {
+  const auto *pa = static_cast<const uint8_t *>(a);
+  const auto *pb = static_cast<const uint8_t *>(b);
+  auto *po = static_cast<uint8_t *>(out);
+  fast::AddFn fn = nullptr;
+  if (addFitsInt32(d)) {
+    if (isa == Isa::Avx512Vnni)
+      fn = fast::avx512Add();
+    else if (isa == Isa::Avx2 || isa == Isa::Avx2Vnni)
+      fn = fast::avx2Add();
+  }
+  if (fn) {
+    fn(pa, pb, po, count, d);
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    po[i] = static_cast<uint8_t>(fast::addOne(fast::loadByte(pa + i, d.aSigned),
+                                              fast::loadByte(pb + i, d.bSigned),
+                                              d));
+}
+
 } // namespace rt
 } // namespace lowbit

@@ -54,6 +54,19 @@ LB_AVX2 inline __m256i scaleLanes(__m256i a, __m256i m, __m256i s,
   return _mm256_blendv_epi8(r, hi, _mm256_cmpgt_epi64(r, hi));
 }
 
+/// applyScale of 8 int32 lanes by per-lane (mul, shift), saturated into
+/// [lo, hi], as int32 lanes.
+LB_AVX2 inline __m256i scale8(__m256i v, __m256i mul, __m256i sh,
+                              bool doubleRound, __m256i lo, __m256i hi) {
+  const __m256i even = scaleLanes(
+      v, mul, _mm256_and_si256(sh, _mm256_set1_epi64x(0xffffffff)),
+      doubleRound, lo, hi);
+  const __m256i odd =
+      scaleLanes(_mm256_srli_epi64(v, 32), _mm256_srli_epi64(mul, 32),
+                 _mm256_srli_epi64(sh, 32), doubleRound, lo, hi);
+  return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
 /// requantize() of 8 accumulators of channels [ch, ch + 8), as int32.
 template <typename Ctx>
 LB_AVX2 inline __m256i requant8(__m256i acc, const Ctx &c, int64_t ch) {
@@ -72,16 +85,9 @@ LB_AVX2 inline __m256i requant8(__m256i acc, const Ctx &c, int64_t ch) {
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(c.negShift + ch)),
         neg);
   }
-  const __m256i lo = _mm256_set1_epi64x(int64_t(c.lo) - c.outZp);
-  const __m256i hi = _mm256_set1_epi64x(int64_t(c.hi) - c.outZp);
-  const __m256i even = scaleLanes(
-      acc, mul, _mm256_and_si256(sh, _mm256_set1_epi64x(0xffffffff)),
-      c.doubleRound, lo, hi);
-  const __m256i odd =
-      scaleLanes(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(mul, 32),
-                 _mm256_srli_epi64(sh, 32), c.doubleRound, lo, hi);
-  const __m256i r =
-      _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  const __m256i r = scale8(acc, mul, sh, c.doubleRound,
+                           _mm256_set1_epi64x(int64_t(c.lo) - c.outZp),
+                           _mm256_set1_epi64x(int64_t(c.hi) - c.outZp));
   return _mm256_add_epi32(r, _mm256_set1_epi32(c.outZp));
 }
 
@@ -107,6 +113,47 @@ LB_AVX2 inline void storeBytes(uint8_t *dst, __m128i lo8, __m128i hi8,
   std::memcpy(dst, buf, static_cast<size_t>(valid));
 }
 
+LB_AVX2 inline __m256i widen8(const uint8_t *p, bool isSigned, __m256i zp,
+                               __m128i shift) {
+  const __m128i x = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(p));
+  const __m256i v =
+      isSigned ? _mm256_cvtepi8_epi32(x) : _mm256_cvtepu8_epi32(x);
+  return _mm256_sll_epi32(_mm256_sub_epi32(v, zp), shift);
+}
+
+LB_AVX2 void addKernel(const uint8_t *a, const uint8_t *b, uint8_t *out,
+                       int64_t count, const QAdd &d) {
+  const bool dbl = d.mode == RoundingMode::DoubleRound;
+  const __m256i aZp = _mm256_set1_epi32(d.aZp), bZp = _mm256_set1_epi32(d.bZp);
+  const __m128i shift = _mm_cvtsi32_si128(d.inputShift);
+  const __m256i aMul = _mm256_set1_epi32(d.aM.multiplier),
+                aSh = _mm256_set1_epi32(d.aM.shift),
+                bMul = _mm256_set1_epi32(d.bM.multiplier),
+                bSh = _mm256_set1_epi32(d.bM.shift),
+                oMul = _mm256_set1_epi32(d.outM.multiplier),
+                oSh = _mm256_set1_epi32(d.outM.shift);
+  const __m256i wideLo = _mm256_set1_epi64x(INT32_MIN),
+                wideHi = _mm256_set1_epi64x(INT32_MAX);
+  const __m256i lo = _mm256_set1_epi64x(int64_t(d.lo) - d.outZp),
+                hi = _mm256_set1_epi64x(int64_t(d.hi) - d.outZp);
+  const __m256i outZp = _mm256_set1_epi32(d.outZp);
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256i av =
+        scale8(widen8(a + i, d.aSigned, aZp, shift), aMul, aSh, dbl, wideLo,
+               wideHi);
+    const __m256i bv =
+        scale8(widen8(b + i, d.bSigned, bZp, shift), bMul, bSh, dbl, wideLo,
+               wideHi);
+    const __m256i r = _mm256_add_epi32(
+        scale8(_mm256_add_epi32(av, bv), oMul, oSh, dbl, lo, hi), outZp);
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(out + i), lowBytes(r));
+  }
+  for (; i < count; ++i)
+    out[i] = static_cast<uint8_t>(
+        addOne(loadByte(a + i, d.aSigned), loadByte(b + i, d.bSigned), d));
+}
+
 /// acc += the four products of a (u8 x 4 per lane) and w (s8 x 4 per lane)
 /// with vpmaddwd on the even and the odd bytes.
 LB_AVX2 inline __m256i dotWide(__m256i acc, __m256i aEven, __m256i aOdd,
@@ -116,13 +163,18 @@ LB_AVX2 inline __m256i dotWide(__m256i acc, __m256i aEven, __m256i aOdd,
                             _mm256_madd_epi16(aOdd, wOdd)));
 }
 
-template <int MR>
-LB_AVX2 void epilogue(const GemmCtx &c, const GemmTile &t, __m256i (&acc)[MR][2]) {
-#pragma GCC unroll 4
-  for (int m = 0; m < MR; ++m) {
-    const int64_t ch = t.ob * kGemmBlockOc;
-    storeBytes(t.out + m * c.oc, lowBytes(requant8(acc[m][0], c, ch)),
-               lowBytes(requant8(acc[m][1], c, ch + 8)), t.lastValid);
+/// Requantizes and stores a tile's sums. The tiles pass them through a
+/// local array: an indexed access to their accumulator array would keep
+/// the accumulators in memory in the loop.
+LB_AVX2 void epilogue(const GemmCtx &c, const GemmTile &t, int mr,
+                      const int32_t (*sums)[kGemmBlockOc]) {
+  const int64_t ch = t.ob * kGemmBlockOc;
+  for (int m = 0; m < mr; ++m) {
+    const auto *row = reinterpret_cast<const __m256i *>(sums[m]);
+    storeBytes(t.out + m * c.oc,
+               lowBytes(requant8(_mm256_load_si256(row), c, ch)),
+               lowBytes(requant8(_mm256_load_si256(row + 1), c, ch + 8)),
+               t.lastValid);
   }
 }
 
@@ -163,7 +215,13 @@ LB_AVX2 void gemmTileWide(const GemmCtx &c, const GemmTile &t) {
       }
     }
   }
-  epilogue<MR>(c, t, acc);
+  alignas(32) int32_t sums[MR][kGemmBlockOc];
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m) {
+    _mm256_store_si256(reinterpret_cast<__m256i *>(sums[m]), acc[m][0]);
+    _mm256_store_si256(reinterpret_cast<__m256i *>(sums[m] + 8), acc[m][1]);
+  }
+  epilogue(c, t, MR, sums);
 }
 
 #ifdef LOWBIT_HAVE_AVXVNNI
@@ -197,7 +255,13 @@ LB_AVXVNNI void gemmTileVnni(const GemmCtx &c, const GemmTile &t) {
       }
     }
   }
-  epilogue<MR>(c, t, acc);
+  alignas(32) int32_t sums[MR][kGemmBlockOc];
+#pragma GCC unroll 4
+  for (int m = 0; m < MR; ++m) {
+    _mm256_store_si256(reinterpret_cast<__m256i *>(sums[m]), acc[m][0]);
+    _mm256_store_si256(reinterpret_cast<__m256i *>(sums[m] + 8), acc[m][1]);
+  }
+  epilogue(c, t, MR, sums);
 }
 #endif
 
@@ -296,6 +360,7 @@ const GemmKernel *avx2Gemm(bool vnni) {
 }
 
 DepthwiseFn avx2Depthwise() { return &depthwisePixel; }
+AddFn avx2Add() { return &addKernel; }
 
 } // namespace fast
 } // namespace rt
@@ -308,6 +373,7 @@ namespace rt {
 namespace fast {
 const GemmKernel *avx2Gemm(bool) { return nullptr; }
 DepthwiseFn avx2Depthwise() { return nullptr; }
+AddFn avx2Add() { return nullptr; }
 } // namespace fast
 } // namespace rt
 } // namespace lowbit

@@ -55,6 +55,19 @@ LB_AVX512 inline __m512i scaleLanes(__m512i a, __m512i m, __m512i s,
   return _mm512_min_epi64(_mm512_max_epi64(r, lo), hi);
 }
 
+/// applyScale of 16 int32 lanes by per-lane (mul, shift), saturated into
+/// [lo, hi], as int32 lanes.
+LB_AVX512 inline __m512i scale16(__m512i v, __m512i mul, __m512i sh,
+                                 bool doubleRound, __m512i lo, __m512i hi) {
+  const __m512i even = scaleLanes(
+      v, mul, _mm512_and_si512(sh, _mm512_set1_epi64(0xffffffff)),
+      doubleRound, lo, hi);
+  const __m512i odd =
+      scaleLanes(_mm512_srli_epi64(v, 32), _mm512_srli_epi64(mul, 32),
+                 _mm512_srli_epi64(sh, 32), doubleRound, lo, hi);
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
 /// requantize() of 16 accumulators of channels [ch, ch + 16), as int32.
 template <typename Ctx>
 LB_AVX512 inline __m512i requant16(__m512i acc, const Ctx &c, int64_t ch) {
@@ -66,17 +79,50 @@ LB_AVX512 inline __m512i requant16(__m512i acc, const Ctx &c, int64_t ch) {
     mul = _mm512_mask_loadu_epi32(mul, neg, c.negMul + ch);
     sh = _mm512_mask_loadu_epi32(sh, neg, c.negShift + ch);
   }
-  const __m512i lo = _mm512_set1_epi64(int64_t(c.lo) - c.outZp);
-  const __m512i hi = _mm512_set1_epi64(int64_t(c.hi) - c.outZp);
-  const __m512i even = scaleLanes(
-      acc, mul, _mm512_and_si512(sh, _mm512_set1_epi64(0xffffffff)),
-      c.doubleRound, lo, hi);
-  const __m512i odd =
-      scaleLanes(_mm512_srli_epi64(acc, 32), _mm512_srli_epi64(mul, 32),
-                 _mm512_srli_epi64(sh, 32), c.doubleRound, lo, hi);
-  const __m512i r =
-      _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  const __m512i r = scale16(acc, mul, sh, c.doubleRound,
+                            _mm512_set1_epi64(int64_t(c.lo) - c.outZp),
+                            _mm512_set1_epi64(int64_t(c.hi) - c.outZp));
   return _mm512_add_epi32(r, _mm512_set1_epi32(c.outZp));
+}
+
+/// 16 stored 8-bit values as int32 lanes minus a zero point, shifted left.
+LB_AVX512 inline __m512i widen16(__m128i x, bool isSigned, __m512i zp,
+                                 __m128i shift) {
+  const __m512i v =
+      isSigned ? _mm512_cvtepi8_epi32(x) : _mm512_cvtepu8_epi32(x);
+  return _mm512_sll_epi32(_mm512_sub_epi32(v, zp), shift);
+}
+
+LB_AVX512 void addKernel(const uint8_t *a, const uint8_t *b, uint8_t *out,
+                         int64_t count, const QAdd &d) {
+  const bool dbl = d.mode == RoundingMode::DoubleRound;
+  const __m512i aZp = _mm512_set1_epi32(d.aZp), bZp = _mm512_set1_epi32(d.bZp);
+  const __m128i shift = _mm_cvtsi32_si128(d.inputShift);
+  const __m512i aMul = _mm512_set1_epi32(d.aM.multiplier),
+                aSh = _mm512_set1_epi32(d.aM.shift),
+                bMul = _mm512_set1_epi32(d.bM.multiplier),
+                bSh = _mm512_set1_epi32(d.bM.shift),
+                oMul = _mm512_set1_epi32(d.outM.multiplier),
+                oSh = _mm512_set1_epi32(d.outM.shift);
+  const __m512i wideLo = _mm512_set1_epi64(INT32_MIN),
+                wideHi = _mm512_set1_epi64(INT32_MAX);
+  const __m512i lo = _mm512_set1_epi64(int64_t(d.lo) - d.outZp),
+                hi = _mm512_set1_epi64(int64_t(d.hi) - d.outZp);
+  const __m512i outZp = _mm512_set1_epi32(d.outZp);
+  for (int64_t i = 0; i < count; i += 16) {
+    const __mmask16 m = count - i >= 16
+                            ? static_cast<__mmask16>(0xffff)
+                            : static_cast<__mmask16>((1u << (count - i)) - 1);
+    const __m512i av =
+        scale16(widen16(_mm_maskz_loadu_epi8(m, a + i), d.aSigned, aZp, shift),
+                aMul, aSh, dbl, wideLo, wideHi);
+    const __m512i bv =
+        scale16(widen16(_mm_maskz_loadu_epi8(m, b + i), d.bSigned, bZp, shift),
+                bMul, bSh, dbl, wideLo, wideHi);
+    const __m512i r = _mm512_add_epi32(
+        scale16(_mm512_add_epi32(av, bv), oMul, oSh, dbl, lo, hi), outZp);
+    _mm_mask_storeu_epi8(out + i, m, _mm512_cvtepi32_epi8(r));
+  }
 }
 
 template <int MR, int NV>
@@ -114,12 +160,19 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
       }
     }
   }
+  // The epilogue is too long to unroll MR x NV times; reading the
+  // accumulators from a local array keeps them in registers above (an
+  // indexed access would put the whole array in memory).
+  alignas(64) int32_t sums[MR][NV][kGemmBlockOc];
 #pragma GCC unroll 8
   for (int m = 0; m < MR; ++m)
 #pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      _mm512_store_si512(sums[m][v], acc[m][v]);
+  for (int m = 0; m < MR; ++m)
     for (int v = 0; v < NV; ++v) {
-      const __m128i q = _mm512_cvtepi32_epi8(
-          requant16(acc[m][v], c, (t.ob + v) * kGemmBlockOc));
+      const __m128i q = _mm512_cvtepi32_epi8(requant16(
+          _mm512_load_si512(sums[m][v]), c, (t.ob + v) * kGemmBlockOc));
       uint8_t *dst = t.out + m * c.oc + v * kGemmBlockOc;
       if (v == NV - 1 && t.lastValid < kGemmBlockOc)
         _mm_mask_storeu_epi8(dst, static_cast<__mmask16>((1u << t.lastValid) - 1),
@@ -200,6 +253,7 @@ const GemmKernel *avx512Gemm() {
 }
 
 DepthwiseFn avx512Depthwise() { return &depthwisePixel; }
+AddFn avx512Add() { return &addKernel; }
 
 } // namespace fast
 } // namespace rt
@@ -212,6 +266,7 @@ namespace rt {
 namespace fast {
 const GemmKernel *avx512Gemm() { return nullptr; }
 DepthwiseFn avx512Depthwise() { return nullptr; }
+AddFn avx512Add() { return nullptr; }
 } // namespace fast
 } // namespace rt
 } // namespace lowbit

@@ -93,7 +93,24 @@ using DepthwiseFn = void (*)(const DepthwiseCtx &, const DepthwisePixel &,
 void runDepthwise(DepthwiseFn fn, const void *in, void *out, const void *blob,
                   const QDepthwiseConv &d);
 
+/// 16 or 8 elements of an add (addRequant), when addFitsInt32.
+using AddFn = void (*)(const uint8_t *a, const uint8_t *b, uint8_t *out,
+                       int64_t count, const QAdd &d);
+/// addTensor's rule on one pair of stored values.
+inline int32_t addOne(int32_t a, int32_t b, const QAdd &d) {
+  const int64_t scale = int64_t(1) << d.inputShift;
+  const int64_t av = applyScale((int64_t(a) - d.aZp) * scale, d.aM, d.mode);
+  const int64_t bv = applyScale((int64_t(b) - d.bZp) * scale, d.bM, d.mode);
+  return requantize(av + bv, d.outM, d.outZp, d.lo, d.hi, d.mode);
+}
+inline int32_t loadByte(const uint8_t *p, bool isSigned) {
+  return isSigned ? static_cast<int32_t>(static_cast<int8_t>(*p))
+                  : static_cast<int32_t>(*p);
+}
+
 // The instruction-set files' entry points (null where not compiled in).
+AddFn avx2Add();
+AddFn avx512Add();
 const GemmKernel *portableGemm();
 const GemmKernel *avx2Gemm(bool vnni);
 const GemmKernel *avx512Gemm();

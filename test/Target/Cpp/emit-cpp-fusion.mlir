@@ -68,3 +68,20 @@ func.func @shared(%x: tensor<1x2x2x4x!i8>) -> (tensor<1x2x2x2x!i8>, tensor<1x2x2
   %s = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 32>} : tensor<1x2x2x2xi32> -> tensor<1x2x2x2x!i8>
   return %r, %s : tensor<1x2x2x2x!i8>, tensor<1x2x2x2x!i8>
 }
+
+// -----
+
+// An add of 8-bit tensors whose intermediates fit 32-bit lanes runs on the
+// fast kernel; one whose input_shift would overflow them keeps addTensor.
+// CHECK-LABEL: int32_t m_run(
+// CHECK: lowbit::rt::Isa [[ISA:v[0-9]+]] = lowbit::rt::selectedIsa();
+// CHECK: lowbit::rt::addRequant({{v[0-9]+}}, {{v[0-9]+}}, {{v[0-9]+}}, 16, lowbit::rt::QAdd{1, 0, -3, 128, 20, lowbit::rt::ScaleMultiplier{1073741824, 31}, lowbit::rt::ScaleMultiplier{1073741824, 32}, lowbit::rt::ScaleMultiplier{1073741824, 50}, 0, 0, 127, lowbit::rt::RoundingMode::SingleRound}, [[ISA]]);
+// CHECK: lowbit::rt::addTensor<int8_t, uint8_t, int8_t>(
+!a = !quant.uniform<i8:f32, 0.1:-3>
+!b = !quant.uniform<u8:f32, 0.05:128>
+!o = !quant.uniform<i8:f32, 0.2>
+func.func @add(%x: tensor<1x2x2x4x!a>, %y: tensor<1x2x2x4x!b>) -> (tensor<1x2x2x4x!o>, tensor<1x2x2x4x!o>) {
+  %s = lowbit.add %x, %y {input_shift = 20 : i32, lhs_multiplier = 1073741824 : i32, lhs_shift = 31 : i32, rhs_multiplier = 1073741824 : i32, rhs_shift = 32 : i32, output_multiplier = 1073741824 : i32, output_shift = 50 : i32, min = 0 : i64} : (tensor<1x2x2x4x!a>, tensor<1x2x2x4x!b>) -> tensor<1x2x2x4x!o>
+  %t = lowbit.add %x, %y {input_shift = 23 : i32, lhs_multiplier = 1073741824 : i32, lhs_shift = 31 : i32, rhs_multiplier = 1073741824 : i32, rhs_shift = 32 : i32, output_multiplier = 1073741824 : i32, output_shift = 50 : i32} : (tensor<1x2x2x4x!a>, tensor<1x2x2x4x!b>) -> tensor<1x2x2x4x!o>
+  return %s, %t : tensor<1x2x2x4x!o>, tensor<1x2x2x4x!o>
+}

@@ -167,6 +167,25 @@ struct QDepthwiseConv {
 void depthwiseRequant(const void *in, void *out, const void *blob,
                       const QDepthwiseConv &d, Isa isa);
 
+/// lowbit.add on 8-bit operands (addTensor's rule, Ops.h).
+struct QAdd {
+  int32_t aSigned, bSigned; ///< 1: int8, 0: uint8
+  int32_t aZp, bZp, inputShift;
+  ScaleMultiplier aM, bM, outM;
+  int32_t outZp, lo, hi;
+  RoundingMode mode;
+};
+/// True when, for every pair of 8-bit inputs, each intermediate of
+/// addTensor's rule ((x - zp) << inputShift, both rescaled operands and
+/// their sum) lies in int32 and the multipliers are non-negative: then the
+/// vector paths, which compute in 32-bit lanes, give addTensor's result.
+/// The compiler emits addRequant only for such adds.
+bool addFitsInt32(const QAdd &d);
+/// out[i] = addTensor's result for a[i], b[i] (8-bit stored values). Runs
+/// the scalar rule when !addFitsInt32(d).
+void addRequant(const void *a, const void *b, void *out, int64_t count,
+                const QAdd &d, Isa isa);
+
 /// True when a layer of this shape fits the fast kernels' limits.
 inline bool gemmShapeSupported(const Conv2DShape &s) {
   const int64_t taps = s.kh * s.kw;

@@ -197,6 +197,16 @@ private:
   /// edges of float fallback regions).
   void quantizeCall(Location loc, Value f, Value s, int64_t count,
                     quant::UniformQuantizedType q) {
+    if (q.getStorageTypeIntegralWidth() == 8) {
+      // The vector kernel; the wrapper asks for the path itself.
+      call(loc, "lowbit::rt::quantizeToBytes", {f, s},
+           {b.getIndexAttr(0), b.getIndexAttr(1), lit(count),
+            lit("static_cast<float>(" + exactDouble(q.getScale()) + ")"),
+            lit(q.getZeroPoint()), lit(q.getStorageTypeMin()),
+            lit(q.getStorageTypeMax()), lit("lowbit::rt::selectedIsa()")},
+           {});
+      return;
+    }
     call(loc, "lowbit::rt::quantizeTensor", {f, s},
          {b.getIndexAttr(0), b.getIndexAttr(1), lit(count),
           lit("static_cast<float>(" + exactDouble(q.getScale()) + ")"),
@@ -533,9 +543,12 @@ LogicalResult Emitter::plan() {
       fusedRequants.insert(f->requant);
     }
   usesFastKernels = !fused.empty();
-  for (Operation &op : body)
+  for (Operation &op : body) {
     if (auto add = dyn_cast<lb::AddOp>(op))
       usesFastKernels |= fastAdd(add).has_value();
+    if (auto mp = dyn_cast<lb::MaxPoolOp>(op))
+      usesFastKernels |= eightBitSignedness(mp.getInput()) >= 0;
+  }
   for (Operation &op : body)
     if (auto c = dyn_cast<lb::ConstantOp>(op))
       if (!c->use_empty() && llvm::all_of(c->getUsers(), [&](Operation *u) {
@@ -952,7 +965,14 @@ LogicalResult Emitter::emitOp(Operation *op) {
        << it.getDimSize(3) << ", " << ot.getDimSize(1) << ", "
        << ot.getDimSize(2) << ", " << k[0] << ", " << k[1] << ", " << s[0]
        << ", " << s[1] << ", " << p[0] << ", " << p[2] << "}";
-    if (isa<lb::MaxPoolOp>(op)) {
+    if (isa<lb::MaxPoolOp>(op) && eightBitSignedness(in) >= 0) {
+      call(loc, "lowbit::rt::maxPoolBytes",
+           {pointerOf(in), pointers[res], isaValue},
+           {idx(0), idx(1), lit(shape),
+            lit(eightBitSignedness(in) ? "true" : "false"), idx(2)},
+           {});
+      sum << "max_pool    -> " << describe(res) << " (fast kernel)\n";
+    } else if (isa<lb::MaxPoolOp>(op)) {
       call(loc, "lowbit::rt::maxPool2d", {pointerOf(in), pointers[res]},
            {idx(0), idx(1), lit(shape)}, {typeOf(in)});
       sum << "max_pool    -> " << describe(res) << "\n";
@@ -1290,8 +1310,7 @@ LogicalResult Emitter::run() {
   Location loc = func.getLoc();
   b.setInsertionPointToEnd(module.getBody());
   emitc::IncludeOp::create(b, loc, "lowbit/runtime/Ops.h");
-  if (usesFastKernels)
-    emitc::IncludeOp::create(b, loc, "lowbit/runtime/Fast.h");
+  emitc::IncludeOp::create(b, loc, "lowbit/runtime/Fast.h");
   emitc::IncludeOp::create(b, loc, b.getStringAttr(name + ".h"), UnitAttr());
   emitc::VerbatimOp::create(
       b, loc,

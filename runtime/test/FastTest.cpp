@@ -21,7 +21,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -488,6 +490,92 @@ TEST(FastAdd, RandomParametersEveryPathBitExact) {
   // Both the vector paths and the scalar fallback ran.
   EXPECT_GT(fitting, 300);
   EXPECT_LT(fitting, 600);
+}
+
+} // namespace
+
+namespace {
+
+TEST(FastQuantize, EveryPathMatchesQuantizeValue) {
+  Rng rng(4242);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (int trial = 0; trial < 200; ++trial) {
+    const float scale = std::ldexp(1.0f + unit(rng) * 0.5f,
+                                   static_cast<int>(randInt(rng, -12, 2)));
+    const bool isSigned = randInt(rng, 0, 1);
+    const int32_t qmin = isSigned ? -128 : 0, qmax = isSigned ? 127 : 255;
+    const int32_t zp = static_cast<int32_t>(randInt(rng, qmin, qmax));
+    const int64_t count = randInt(rng, 1, 300);
+    std::vector<float> x(static_cast<size_t>(count));
+    for (float &v : x) {
+      switch (randInt(rng, 0, 9)) {
+      case 0: // an exact tie between two integers
+        v = (static_cast<float>(randInt(rng, -300, 300)) + 0.5f) * scale;
+        break;
+      case 1:
+        v = std::numeric_limits<float>::quiet_NaN();
+        break;
+      case 2:
+        v = randInt(rng, 0, 1) ? INFINITY : -INFINITY;
+        break;
+      case 3:
+        v = unit(rng) * 3e38f;
+        break;
+      case 4:
+        v = unit(rng) * 1e-40f; // subnormal
+        break;
+      default:
+        v = unit(rng) * scale * 200.0f;
+      }
+    }
+    std::vector<uint8_t> want(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      want[i] = static_cast<uint8_t>(quantizeValue(x[i], scale, zp, qmin, qmax));
+    for (Isa isa : pathsHere()) {
+      std::vector<uint8_t> got(x.size(), 0xAB);
+      quantizeToBytes(x.data(), got.data(), count, scale, zp, qmin, qmax, isa);
+      for (size_t i = 0; i < x.size(); ++i)
+        ASSERT_EQ(int(got[i]), int(want[i]))
+            << isaName(isa) << " x " << x[i] << " scale " << scale << " zp "
+            << zp;
+    }
+  }
+}
+
+TEST(FastMaxPool, EveryPathMatchesMaxPool2d) {
+  Rng rng(5);
+  for (int trial = 0; trial < 200; ++trial) {
+    Pool2DShape s{};
+    s.n = randInt(rng, 1, 2);
+    s.h = randInt(rng, 1, 9);
+    s.w = randInt(rng, 1, 9);
+    s.c = randInt(rng, 1, 150);
+    s.kh = randInt(rng, 1, 3);
+    s.kw = randInt(rng, 1, 3);
+    s.strideH = randInt(rng, 1, 2);
+    s.strideW = randInt(rng, 1, 2);
+    s.padTop = randInt(rng, 0, s.kh - 1);
+    s.padLeft = randInt(rng, 0, s.kw - 1);
+    s.oh = (s.h + s.padTop + randInt(rng, 0, s.kh - 1) - s.kh) / s.strideH + 1;
+    s.ow = (s.w + s.padLeft + randInt(rng, 0, s.kw - 1) - s.kw) / s.strideW + 1;
+    if (s.oh < 1 || s.ow < 1)
+      continue;
+    const bool isSigned = trial % 2;
+    std::vector<uint8_t> in(static_cast<size_t>(s.n * s.h * s.w * s.c));
+    for (uint8_t &v : in)
+      v = static_cast<uint8_t>(randInt(rng, 0, 255));
+    std::vector<uint8_t> want(static_cast<size_t>(s.n * s.oh * s.ow * s.c));
+    if (isSigned)
+      maxPool2d(reinterpret_cast<const int8_t *>(in.data()),
+                reinterpret_cast<int8_t *>(want.data()), s);
+    else
+      maxPool2d(in.data(), want.data(), s);
+    for (Isa isa : pathsHere()) {
+      std::vector<uint8_t> got(want.size(), 0xAB);
+      maxPoolBytes(in.data(), got.data(), s, isSigned, isa);
+      ASSERT_EQ(got, want) << isaName(isa) << " trial " << trial;
+    }
+  }
 }
 
 } // namespace

@@ -215,7 +215,6 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   const int64_t pixels = s.n * s.oh * s.ow;
   const int64_t blocks = p.ocPadded / kGemmBlockOc;
   const int64_t gatheredBytes = p.kGroups * kGemmBlockK;
-  const uint8_t *taps[kGemmMaxTaps];
   const uint8_t *rows[kGemmMaxRows * kGemmMaxTaps];
   alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK + kGemmBlockK];
   for (int64_t ob = 0; ob < blocks; ob += k.maxBlocks) {
@@ -228,25 +227,49 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
           static_cast<int>(std::min<int64_t>(k.maxRows, pixels - p0));
       for (int m = 0; m < mr; ++m) {
         const uint8_t *inBatch = inB + n * s.h * s.w * s.c;
-        const uint8_t **r = gather ? taps : rows + m * p.taps;
-        for (int64_t ky = 0; ky < s.kh; ++ky) {
-          const int64_t iy = y * s.strideH - s.padTop + ky * s.dilationH;
-          for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const int64_t ix = x * s.strideW - s.padLeft + kx * s.dilationW;
-            r[ky * s.kw + kx] =
-                iy >= 0 && iy < s.h && ix >= 0 && ix < s.w
-                    ? inBatch + (iy * s.w + ix) * s.c
-                    : zero;
-          }
-        }
+        const int64_t x0 = x * s.strideW - s.padLeft;
         if (gather) {
+          // The window row by row: its taps inside the input are one run
+          // of memory without dilation; padded taps get the zero point.
           uint8_t *g = gathered[m];
-          for (int64_t t = 0; t < p.taps; ++t)
-            std::memcpy(g + t * s.c, taps[t], static_cast<size_t>(s.c));
+          const detail::TapRange kx = detail::validTaps(x0, s.dilationW, s.kw, s.w);
+          const int64_t rowBytes = s.kw * s.c;
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            const int64_t iy = y * s.strideH - s.padTop + ky * s.dilationH;
+            uint8_t *dst = g + ky * rowBytes;
+            if (iy < 0 || iy >= s.h || kx.begin == kx.end) {
+              std::memset(dst, zero[0], static_cast<size_t>(rowBytes));
+              continue;
+            }
+            std::memset(dst, zero[0], static_cast<size_t>(kx.begin * s.c));
+            const uint8_t *src = inBatch + iy * s.w * s.c;
+            if (s.dilationW == 1) {
+              std::memcpy(dst + kx.begin * s.c, src + (x0 + kx.begin) * s.c,
+                          static_cast<size_t>((kx.end - kx.begin) * s.c));
+            } else {
+              for (int64_t t = kx.begin; t < kx.end; ++t)
+                std::memcpy(dst + t * s.c, src + (x0 + t * s.dilationW) * s.c,
+                            static_cast<size_t>(s.c));
+            }
+            std::memset(dst + kx.end * s.c, zero[0],
+                        static_cast<size_t>((s.kw - kx.end) * s.c));
+          }
           // The group padding pairs with zero weights.
           std::memset(g + p.taps * s.c, 0,
                       static_cast<size_t>(gatheredBytes - p.taps * s.c));
           rows[m] = g;
+        } else {
+          const uint8_t **r = rows + m * p.taps;
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            const int64_t iy = y * s.strideH - s.padTop + ky * s.dilationH;
+            for (int64_t kx = 0; kx < s.kw; ++kx) {
+              const int64_t ix = x0 + kx * s.dilationW;
+              r[ky * s.kw + kx] =
+                  iy >= 0 && iy < s.h && ix >= 0 && ix < s.w
+                      ? inBatch + (iy * s.w + ix) * s.c
+                      : zero;
+            }
+          }
         }
         if (++x == s.ow) { // the next pixel
           x = 0;
@@ -381,6 +404,57 @@ void addRequant(const void *a, const void *b, void *out, int64_t count,
     po[i] = static_cast<uint8_t>(fast::addOne(fast::loadByte(pa + i, d.aSigned),
                                               fast::loadByte(pb + i, d.bSigned),
                                               d));
+}
+
+void quantizeToBytes(const float *in, void *out, int64_t count, float scale,
+                     int32_t zp, int32_t qmin, int32_t qmax, Isa isa) {
+  auto *o = static_cast<uint8_t *>(out);
+  fast::QuantizeFn fn = nullptr;
+  if (isa == Isa::Avx512Vnni)
+    fn = fast::avx512Quantize();
+  else if (isa == Isa::Avx2 || isa == Isa::Avx2Vnni)
+    fn = fast::avx2Quantize();
+  if (fn && qmin <= qmax) {
+    fn(in, o, count, fast::QuantizeArgs{scale, zp, qmin, qmax});
+    return;
+  }
+  for (int64_t i = 0; i < count; ++i)
+    o[i] = static_cast<uint8_t>(quantizeValue(in[i], scale, zp, qmin, qmax));
+}
+
+void maxPoolBytes(const void *in, void *out, const Pool2DShape &s,
+                  bool isSigned, Isa isa) {
+  fast::MaxFn fn = isa == Isa::Avx512Vnni ? fast::avx512Max() : nullptr;
+  if (!fn || s.kh * s.kw > kGemmMaxTaps) {
+    if (isSigned)
+      maxPool2d(static_cast<const int8_t *>(in), static_cast<int8_t *>(out), s);
+    else
+      maxPool2d(static_cast<const uint8_t *>(in), static_cast<uint8_t *>(out),
+                s);
+    return;
+  }
+  const auto *inB = static_cast<const uint8_t *>(in);
+  auto *outB = static_cast<uint8_t *>(out);
+  const uint8_t *taps[kGemmMaxTaps];
+  for (int64_t b = 0; b < s.n; ++b)
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const int64_t y0 = y * s.strideH - s.padTop;
+      const detail::TapRange ky = detail::validTaps(y0, 1, s.kh, s.h);
+      for (int64_t x = 0; x < s.ow; ++x) {
+        const int64_t x0 = x * s.strideW - s.padLeft;
+        const detail::TapRange kx = detail::validTaps(x0, 1, s.kw, s.w);
+        int64_t count = 0;
+        for (int64_t i = ky.begin; i < ky.end; ++i)
+          for (int64_t j = kx.begin; j < kx.end; ++j)
+            taps[count++] = inB + ((b * s.h + y0 + i) * s.w + x0 + j) * s.c;
+        uint8_t *o = outB + ((b * s.oh + y) * s.ow + x) * s.c;
+        for (int64_t c0 = 0; c0 < s.c; c0 += 64) {
+          for (int64_t t = 0; t < count; ++t)
+            taps[t] += c0 ? 64 : 0;
+          fn(taps, count, std::min<int64_t>(64, s.c - c0), isSigned, o + c0);
+        }
+      }
+    }
 }
 
 } // namespace rt

@@ -154,6 +154,32 @@ LB_AVX2 void addKernel(const uint8_t *a, const uint8_t *b, uint8_t *out,
         addOne(loadByte(a + i, d.aSigned), loadByte(b + i, d.bSigned), d));
 }
 
+LB_AVX2 void quantizeKernel(const float *in, uint8_t *out, int64_t count,
+                            const QuantizeArgs &q) {
+  const __m256 scale = _mm256_set1_ps(q.scale);
+  const __m256 lo = _mm256_set1_ps(static_cast<float>(q.qmin - q.zp));
+  const __m256 hi = _mm256_set1_ps(static_cast<float>(q.qmax - q.zp));
+  const __m256i zp = _mm256_set1_epi32(q.zp);
+  const __m256i nanValue = _mm256_set1_epi32(
+      static_cast<int32_t>(saturate(q.zp, q.qmin, q.qmax)));
+  int64_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const __m256 x = _mm256_loadu_ps(in + i);
+    // As the AVX-512 kernel: max returns its second operand for a NaN.
+    const __m256 r = _mm256_round_ps(_mm256_div_ps(x, scale),
+                                     _MM_FROUND_TO_NEAREST_INT |
+                                         _MM_FROUND_NO_EXC);
+    const __m256 c = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
+    __m256i v = _mm256_add_epi32(_mm256_cvtps_epi32(c), zp);
+    v = _mm256_blendv_epi8(
+        v, nanValue, _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q)));
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(out + i), lowBytes(v));
+  }
+  for (; i < count; ++i)
+    out[i] = static_cast<uint8_t>(
+        quantizeValue(in[i], q.scale, q.zp, q.qmin, q.qmax));
+}
+
 /// acc += the four products of a (u8 x 4 per lane) and w (s8 x 4 per lane)
 /// with vpmaddwd on the even and the odd bytes.
 LB_AVX2 inline __m256i dotWide(__m256i acc, __m256i aEven, __m256i aOdd,
@@ -361,6 +387,7 @@ const GemmKernel *avx2Gemm(bool vnni) {
 
 DepthwiseFn avx2Depthwise() { return &depthwisePixel; }
 AddFn avx2Add() { return &addKernel; }
+QuantizeFn avx2Quantize() { return &quantizeKernel; }
 
 } // namespace fast
 } // namespace rt
@@ -374,6 +401,7 @@ namespace fast {
 const GemmKernel *avx2Gemm(bool) { return nullptr; }
 DepthwiseFn avx2Depthwise() { return nullptr; }
 AddFn avx2Add() { return nullptr; }
+QuantizeFn avx2Quantize() { return nullptr; }
 } // namespace fast
 } // namespace rt
 } // namespace lowbit

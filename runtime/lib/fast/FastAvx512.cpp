@@ -233,6 +233,46 @@ LB_AVX512 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
     depthwiseChunk<1>(c, p, c0, rest);
 }
 
+LB_AVX512 void quantizeKernel(const float *in, uint8_t *out, int64_t count,
+                              const QuantizeArgs &q) {
+  const __m512 scale = _mm512_set1_ps(q.scale);
+  const __m512 lo = _mm512_set1_ps(static_cast<float>(q.qmin - q.zp));
+  const __m512 hi = _mm512_set1_ps(static_cast<float>(q.qmax - q.zp));
+  const __m512i zp = _mm512_set1_epi32(q.zp);
+  const __m512i nanValue = _mm512_set1_epi32(
+      static_cast<int32_t>(saturate(q.zp, q.qmin, q.qmax)));
+  for (int64_t i = 0; i < count; i += 16) {
+    const __mmask16 m = count - i >= 16
+                            ? static_cast<__mmask16>(0xffff)
+                            : static_cast<__mmask16>((1u << (count - i)) - 1);
+    const __m512 x = _mm512_maskz_loadu_ps(m, in + i);
+    // x / scale rounded to float, then to an integer half to even: exact
+    // like the scalar rule. A NaN quotient (max returns its second operand)
+    // goes to qmin, as there; a NaN input to the zero point.
+    const __m512 r = _mm512_roundscale_ps(
+        _mm512_div_ps(x, scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 c = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
+    __m512i v = _mm512_add_epi32(_mm512_cvtps_epi32(c), zp);
+    v = _mm512_mask_mov_epi32(v, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q),
+                              nanValue);
+    _mm_mask_storeu_epi8(out + i, m, _mm512_cvtepi32_epi8(v));
+  }
+}
+
+LB_AVX512 void maxKernel(const uint8_t *const *taps, int64_t numTaps,
+                         int64_t len, bool isSigned, uint8_t *out) {
+  const __mmask64 m = len >= 64 ? ~__mmask64(0) : (__mmask64(1) << len) - 1;
+  // The identity of max: the type's lowest value.
+  __m512i acc = _mm512_set1_epi8(isSigned ? char(-128) : char(0));
+  if (isSigned)
+    for (int64_t t = 0; t < numTaps; ++t)
+      acc = _mm512_max_epi8(acc, _mm512_maskz_loadu_epi8(m, taps[t]));
+  else
+    for (int64_t t = 0; t < numTaps; ++t)
+      acc = _mm512_max_epu8(acc, _mm512_maskz_loadu_epi8(m, taps[t]));
+  _mm512_mask_storeu_epi8(out, m, acc);
+}
+
 template <int MR, int NV> constexpr GemmTileFn tileAt() {
   return &gemmTile<MR, NV>;
 }
@@ -254,6 +294,8 @@ const GemmKernel *avx512Gemm() {
 
 DepthwiseFn avx512Depthwise() { return &depthwisePixel; }
 AddFn avx512Add() { return &addKernel; }
+QuantizeFn avx512Quantize() { return &quantizeKernel; }
+MaxFn avx512Max() { return &maxKernel; }
 
 } // namespace fast
 } // namespace rt
@@ -267,6 +309,8 @@ namespace fast {
 const GemmKernel *avx512Gemm() { return nullptr; }
 DepthwiseFn avx512Depthwise() { return nullptr; }
 AddFn avx512Add() { return nullptr; }
+QuantizeFn avx512Quantize() { return nullptr; }
+MaxFn avx512Max() { return nullptr; }
 } // namespace fast
 } // namespace rt
 } // namespace lowbit

@@ -108,7 +108,20 @@ inline int32_t loadByte(const uint8_t *p, bool isSigned) {
                   : static_cast<int32_t>(*p);
 }
 
+struct QuantizeArgs {
+  float scale;
+  int32_t zp, qmin, qmax;
+};
+using QuantizeFn = void (*)(const float *in, uint8_t *out, int64_t count,
+                            const QuantizeArgs &q);
+/// Max over one window of `len` channels (len <= 64) into out.
+using MaxFn = void (*)(const uint8_t *const *taps, int64_t numTaps,
+                       int64_t len, bool isSigned, uint8_t *out);
+
 // The instruction-set files' entry points (null where not compiled in).
+QuantizeFn avx2Quantize();
+QuantizeFn avx512Quantize();
+MaxFn avx512Max();
 AddFn avx2Add();
 AddFn avx512Add();
 const GemmKernel *portableGemm();

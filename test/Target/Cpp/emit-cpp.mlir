@@ -32,10 +32,10 @@ func.func @main(%x: tensor<1x4x4x2x!in>) -> tensor<1x2x2x2x!out> {
 // CHECK-NOT: bufferAt<int8_t>(tiny_weights
 // CHECK: int8_t* [[R:v[0-9]+]] = lowbit::rt::bufferAt<int8_t>([[ARENA]], 0);
 // CHECK-NEXT: lowbit::rt::convRequantGemm([[IN]], [[R]], tiny_weights, lowbit::rt::QGemmConv{lowbit::rt::Conv2DShape{1, 4, 4, 2, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 0, 64, 128, 192, 256, -1, -1, 1, 1, 1, 127, lowbit::rt::RoundingMode::SingleRound}, [[ISA]]);
-// CHECK: lowbit::rt::maxPool2d<int8_t>([[R]], [[OUT]], lowbit::rt::Pool2DShape{1, 4, 4, 2, 2, 2, 2, 2, 2, 2, 0, 0});
+// CHECK: lowbit::rt::maxPoolBytes([[R]], [[OUT]], lowbit::rt::Pool2DShape{1, 4, 4, 2, 2, 2, 2, 2, 2, 2, 0, 0}, true, [[ISA]]);
 // CHECK: return
 // CHECK: extern "C" int32_t tiny_run_float(const float* {{v[0-9]+}}, float* {{v[0-9]+}}, void* {{v[0-9]+}}) {
-// CHECK: lowbit::rt::quantizeTensor<int8_t>({{.*}}, 32, static_cast<float>(0x1.99999{{[0-9a-f]*}}p-4), -3, -128, 127);
+// CHECK: lowbit::rt::quantizeToBytes({{.*}}, 32, static_cast<float>(0x1.99999{{[0-9a-f]*}}p-4), -3, -128, 127, lowbit::rt::selectedIsa());
 // CHECK: tiny_run(
 // CHECK: lowbit::rt::dequantizeTensor<int8_t>({{.*}}, 8, 0x1.99999{{[0-9a-f]*}}p-3, 1);
 

@@ -186,6 +186,16 @@ bool addFitsInt32(const QAdd &d);
 void addRequant(const void *a, const void *b, void *out, int64_t count,
                 const QAdd &d, Isa isa);
 
+/// quantizeTensor (Ops.h) into 8-bit storage: quantizeValue's float32 rule
+/// (round(x / scale) half to even, plus zp, saturated; NaN to zp), with
+/// qmin and qmax inside the 8-bit type `out` holds.
+void quantizeToBytes(const float *in, void *out, int64_t count, float scale,
+                     int32_t zp, int32_t qmin, int32_t qmax, Isa isa);
+
+/// maxPool2d (Kernels.h) on 8-bit stored values.
+void maxPoolBytes(const void *in, void *out, const Pool2DShape &s,
+                  bool isSigned, Isa isa);
+
 /// True when a layer of this shape fits the fast kernels' limits.
 inline bool gemmShapeSupported(const Conv2DShape &s) {
   const int64_t taps = s.kh * s.kw;

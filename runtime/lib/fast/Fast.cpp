@@ -181,6 +181,33 @@ void depthwiseBias(const int8_t *ohwi, const int32_t *bias, int64_t c,
 
 namespace fast {
 
+/// memcpy/memset of the few bytes of one window row (a first layer's
+/// kw * c, often under 32), without a call into the C library.
+static inline void copyRow(uint8_t *dst, const uint8_t *src, int64_t n) {
+  if (n >= 16 && n <= 32) { // two overlapping 16-byte moves
+    uint8_t head[16], tail[16];
+    std::memcpy(head, src, 16);
+    std::memcpy(tail, src + n - 16, 16);
+    std::memcpy(dst, head, 16);
+    std::memcpy(dst + n - 16, tail, 16);
+    return;
+  }
+  if (n > 32) {
+    std::memcpy(dst, src, static_cast<size_t>(n));
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = src[i];
+}
+static inline void fillRow(uint8_t *dst, uint8_t value, int64_t n) {
+  if (n > 32) {
+    std::memset(dst, value, static_cast<size_t>(n));
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    dst[i] = value;
+}
+
 void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
              const QGemmConv &d) {
   const Conv2DShape &s = d.shape;
@@ -238,25 +265,22 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
             const int64_t iy = y * s.strideH - s.padTop + ky * s.dilationH;
             uint8_t *dst = g + ky * rowBytes;
             if (iy < 0 || iy >= s.h || kx.begin == kx.end) {
-              std::memset(dst, zero[0], static_cast<size_t>(rowBytes));
+              fillRow(dst, zero[0], rowBytes);
               continue;
             }
-            std::memset(dst, zero[0], static_cast<size_t>(kx.begin * s.c));
+            fillRow(dst, zero[0], kx.begin * s.c);
             const uint8_t *src = inBatch + iy * s.w * s.c;
             if (s.dilationW == 1) {
-              std::memcpy(dst + kx.begin * s.c, src + (x0 + kx.begin) * s.c,
-                          static_cast<size_t>((kx.end - kx.begin) * s.c));
+              copyRow(dst + kx.begin * s.c, src + (x0 + kx.begin) * s.c,
+                      (kx.end - kx.begin) * s.c);
             } else {
               for (int64_t t = kx.begin; t < kx.end; ++t)
-                std::memcpy(dst + t * s.c, src + (x0 + t * s.dilationW) * s.c,
-                            static_cast<size_t>(s.c));
+                copyRow(dst + t * s.c, src + (x0 + t * s.dilationW) * s.c, s.c);
             }
-            std::memset(dst + kx.end * s.c, zero[0],
-                        static_cast<size_t>((s.kw - kx.end) * s.c));
+            fillRow(dst + kx.end * s.c, zero[0], (s.kw - kx.end) * s.c);
           }
           // The group padding pairs with zero weights.
-          std::memset(g + p.taps * s.c, 0,
-                      static_cast<size_t>(gatheredBytes - p.taps * s.c));
+          fillRow(g + p.taps * s.c, 0, gatheredBytes - p.taps * s.c);
           rows[m] = g;
         } else {
           const uint8_t **r = rows + m * p.taps;

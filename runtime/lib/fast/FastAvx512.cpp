@@ -137,7 +137,7 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
       acc[m][v] = b;
     w[v] = c.w + (t.ob + v) * c.kGroups * kGemmBlockOc * kGemmBlockK;
   }
-  const uint32_t xorMask = c.xorMask;
+  const __m512i xorMask = _mm512_set1_epi32(static_cast<int>(c.xorMask));
   for (int64_t tap = 0; tap < c.taps; ++tap) {
     const uint8_t *r[MR];
 #pragma GCC unroll 8
@@ -152,8 +152,9 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
       }
 #pragma GCC unroll 8
       for (int m = 0; m < MR; ++m) {
-        const __m512i a =
-            _mm512_set1_epi32(static_cast<int>(load32(r[m] + 4 * g) ^ xorMask));
+        // Broadcast from memory, then flip the sign bits in the vector.
+        const __m512i a = _mm512_xor_si512(
+            _mm512_set1_epi32(static_cast<int>(load32(r[m] + 4 * g))), xorMask);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v)
           acc[m][v] = _mm512_dpbusd_epi32(acc[m][v], a, wv[v]);

@@ -219,6 +219,9 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   // Channels in whole groups of 4: the tiles read each tap's channels in
   // place. Otherwise each window is gathered into one row first.
   const bool gather = s.c % kGemmBlockK != 0;
+  const bool pointwise = !gather && p.taps == 1 && s.strideH == 1 &&
+                         s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
+                         s.oh == s.h && s.ow == s.w;
   GemmCtx c;
   c.w = reinterpret_cast<const int8_t *>(base + d.weights);
   c.kGroups = p.kGroups;
@@ -252,6 +255,14 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
     for (int64_t p0 = 0; p0 < pixels; p0 += k.maxRows) {
       const int mr =
           static_cast<int>(std::min<int64_t>(k.maxRows, pixels - p0));
+      if (pointwise) { // pixel p reads input pixel p
+        for (int m = 0; m < mr; ++m)
+          rows[m] = inB + (p0 + m) * s.c;
+        k.fn[mr - 1][nv - 1](
+            c, GemmTile{rows, outB + p0 * s.oc + ob * kGemmBlockOc, ob,
+                        lastValid});
+        continue;
+      }
       for (int m = 0; m < mr; ++m) {
         const uint8_t *inBatch = inB + n * s.h * s.w * s.c;
         const int64_t x0 = x * s.strideW - s.padLeft;

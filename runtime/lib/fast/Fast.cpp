@@ -182,30 +182,41 @@ void depthwiseBias(const int8_t *ohwi, const int32_t *bias, int64_t c,
 namespace fast {
 
 /// memcpy/memset of the few bytes of one window row (a first layer's
-/// kw * c, often under 32), without a call into the C library.
+/// kw * c, often under 32) as a few overlapping fixed-size moves: a byte
+/// loop would be turned back into a library call by the compiler.
+template <int N> static inline void move(uint8_t *dst, const uint8_t *src) {
+  uint8_t tmp[N];
+  std::memcpy(tmp, src, N);
+  std::memcpy(dst, tmp, N);
+}
+template <int N>
+static inline void moveSmall(uint8_t *dst, const uint8_t *src, int64_t n) {
+  // N <= n <= 2N: the first and the last N bytes cover the range.
+  move<N>(dst, src);
+  move<N>(dst + n - N, src + n - N);
+}
 static inline void copyRow(uint8_t *dst, const uint8_t *src, int64_t n) {
-  if (n >= 16 && n <= 32) { // two overlapping 16-byte moves
-    uint8_t head[16], tail[16];
-    std::memcpy(head, src, 16);
-    std::memcpy(tail, src + n - 16, 16);
-    std::memcpy(dst, head, 16);
-    std::memcpy(dst + n - 16, tail, 16);
-    return;
-  }
-  if (n > 32) {
+  if (n > 32)
     std::memcpy(dst, src, static_cast<size_t>(n));
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i)
-    dst[i] = src[i];
+  else if (n >= 16)
+    moveSmall<16>(dst, src, n);
+  else if (n >= 8)
+    moveSmall<8>(dst, src, n);
+  else if (n >= 4)
+    moveSmall<4>(dst, src, n);
+  else if (n >= 2)
+    moveSmall<2>(dst, src, n);
+  else if (n == 1)
+    dst[0] = src[0];
 }
 static inline void fillRow(uint8_t *dst, uint8_t value, int64_t n) {
   if (n > 32) {
     std::memset(dst, value, static_cast<size_t>(n));
     return;
   }
-  for (int64_t i = 0; i < n; ++i)
-    dst[i] = value;
+  uint8_t pattern[32];
+  std::memset(pattern, value, 32);
+  copyRow(dst, pattern, n);
 }
 
 void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,

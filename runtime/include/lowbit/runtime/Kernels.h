@@ -179,6 +179,15 @@ struct TapRange {
 };
 inline TapRange validTaps(int64_t base, int64_t dilation, int64_t taps,
                           int64_t size) {
+  if (dilation == 1) { // the same bounds without the divisions
+    int64_t begin = base >= 0 ? 0 : -base;
+    int64_t end = base >= size ? 0 : size - base;
+    if (end > taps)
+      end = taps;
+    if (begin > end)
+      begin = end;
+    return {begin, end};
+  }
   // Both divisions see non-negative numerators.
   int64_t begin = base >= 0 ? 0 : ceilDiv(-base, dilation);
   int64_t end = base >= size ? 0 : ceilDiv(size - base, dilation);

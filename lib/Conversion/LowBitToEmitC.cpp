@@ -439,13 +439,13 @@ FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
        << ", " << s.padLeft << ", " << s.groups << "}";
   };
   if (f.depthwise) {
-    std::vector<int16_t> packed(taps * padded);
+    std::vector<int32_t> packed(taps * padded);
     rt::packDepthwiseWeights(w, s.c, taps, packed.data());
     std::vector<int32_t> pb(padded);
     rt::depthwiseBias(w, b, s.c, taps, inZp, folded, pb.data());
     os << "lowbit::rt::QDepthwiseConv{";
     shapeLit();
-    os << ", " << addArray(ArrayRef<int16_t>(packed)) << ", "
+    os << ", " << addArray(ArrayRef<int32_t>(packed)) << ", "
        << addArray(ArrayRef<int32_t>(pb));
   } else {
     rt::GemmPacking p = rt::gemmPacking(s.oc, taps, s.c);

@@ -332,7 +332,7 @@ void checkDepthwise(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
 
   Blob blob;
   const int64_t cp = depthwisePaddedChannels(s.c);
-  std::vector<int16_t> packed(static_cast<size_t>(taps * cp));
+  std::vector<int32_t> packed(static_cast<size_t>(taps * cp));
   packDepthwiseWeights(w.data(), s.c, taps, packed.data());
   std::vector<int32_t> db(static_cast<size_t>(cp));
   depthwiseBias(w.data(), folded ? refBias.data() : bias.data(), s.c, taps,
@@ -370,6 +370,35 @@ TEST(FastDepthwise, RandomShapesEveryPathBitExact) {
       checkDepthwise<int8_t, int8_t>(rng, s, folded, trial);
     else
       checkDepthwise<uint8_t, uint8_t>(rng, s, folded, trial);
+    if (HasFatalFailure())
+      return;
+  }
+}
+
+TEST(FastDepthwise, ThreeByThreeLayersEveryPathBitExact) {
+  // The 3x3 layer kernel: every stride and padding, odd channel counts.
+  Rng rng(1234);
+  for (int trial = 0; trial < 150; ++trial) {
+    Conv2DShape s{};
+    s.n = randInt(rng, 1, 2);
+    s.h = randInt(rng, 1, 12);
+    s.w = randInt(rng, 1, 12);
+    s.c = randInt(rng, 1, 100);
+    s.kh = s.kw = 3;
+    s.strideH = randInt(rng, 1, 2);
+    s.strideW = randInt(rng, 1, 2);
+    s.dilationH = s.dilationW = 1;
+    s.padTop = randInt(rng, 0, 2);
+    s.padLeft = randInt(rng, 0, 2);
+    s.oh = (s.h + s.padTop + randInt(rng, 0, 2) - 3) / s.strideH + 1;
+    s.ow = (s.w + s.padLeft + randInt(rng, 0, 2) - 3) / s.strideW + 1;
+    if (s.oh < 1 || s.ow < 1)
+      continue;
+    s.oc = s.groups = s.c;
+    if (trial % 2)
+      checkDepthwise<int8_t, int8_t>(rng, s, trial % 3 == 0, trial);
+    else
+      checkDepthwise<uint8_t, uint8_t>(rng, s, trial % 3 == 0, trial);
     if (HasFatalFailure())
       return;
   }

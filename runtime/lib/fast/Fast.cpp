@@ -153,11 +153,14 @@ int64_t depthwisePaddedChannels(int64_t c) {
 }
 
 void packDepthwiseWeights(const int8_t *ohwi, int64_t c, int64_t taps,
-                          int16_t *dst) {
+                          int32_t *dst) {
   const int64_t cp = depthwisePaddedChannels(c);
   for (int64_t t = 0; t < taps; ++t)
     for (int64_t o = 0; o < cp; ++o)
-      dst[t * cp + o] = o < c ? ohwi[o * taps + t] : 0;
+      dst[t * cp + o] =
+          o < c ? static_cast<int32_t>(static_cast<uint16_t>(
+                      static_cast<int16_t>(ohwi[o * taps + t])))
+                : 0;
 }
 
 void depthwiseBias(const int8_t *ohwi, const int32_t *bias, int64_t c,
@@ -330,15 +333,15 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   }
 }
 
-void runDepthwise(DepthwiseFn fn, const void *in, void *out, const void *blob,
-                  const QDepthwiseConv &d) {
+void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
+                  void *out, const void *blob, const QDepthwiseConv &d) {
   const Conv2DShape &s = d.shape;
   const auto *base = static_cast<const uint8_t *>(blob);
   auto array = [&](int64_t off) {
     return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(base + off);
   };
   DepthwiseCtx c;
-  c.w = reinterpret_cast<const int16_t *>(base + d.weights);
+  c.w = reinterpret_cast<const int32_t *>(base + d.weights);
   c.cPadded = depthwisePaddedChannels(s.c);
   c.bias = array(d.bias);
   c.mul = array(d.mul);
@@ -353,6 +356,8 @@ void runDepthwise(DepthwiseFn fn, const void *in, void *out, const void *blob,
   c.inputSigned = d.inputSigned != 0;
   const auto *inB = static_cast<const uint8_t *>(in);
   auto *outB = static_cast<uint8_t *>(out);
+  if (layer && layer(c, s, inB, outB))
+    return;
   DepthwisePixel px;
   px.rowStride = s.dilationH * s.w * s.c;
   px.colStride = s.dilationW * s.c;
@@ -408,11 +413,15 @@ void convRequantGemm(const void *in, void *out, const void *blob,
 void depthwiseRequant(const void *in, void *out, const void *blob,
                       const QDepthwiseConv &d, Isa isa) {
   fast::DepthwiseFn fn = nullptr;
-  if (isa == Isa::Avx512Vnni)
+  fast::DepthwiseLayerFn layer = nullptr;
+  if (isa == Isa::Avx512Vnni) {
     fn = fast::avx512Depthwise();
-  else if (isa == Isa::Avx2 || isa == Isa::Avx2Vnni)
+    layer = fast::avx512Depthwise3x3();
+  } else if (isa == Isa::Avx2 || isa == Isa::Avx2Vnni) {
     fn = fast::avx2Depthwise();
-  fast::runDepthwise(fn ? fn : fast::portableDepthwise(), in, out, blob, d);
+  }
+  fast::runDepthwise(fn ? fn : fast::portableDepthwise(), layer, in, out, blob,
+                     d);
 }
 
 bool addFitsInt32(const QAdd &d) {

@@ -293,8 +293,14 @@ LB_AVXVNNI void gemmTileVnni(const GemmCtx &c, const GemmTile &t) {
 
 /// Depthwise: blocks of 8 channels in ymm; the last (c % 8) channels run
 /// the scalar loop.
-LB_AVX2 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
-                            int64_t channels) {
+template <bool Signed>
+LB_AVX2 inline __m256i widenDw(__m128i xb) {
+  return Signed ? _mm256_cvtepi8_epi32(xb) : _mm256_cvtepu8_epi32(xb);
+}
+
+template <bool Signed>
+LB_AVX2 void depthwiseImpl(const DepthwiseCtx &c, const DepthwisePixel &p,
+                           int64_t channels) {
   const __m256i zp = _mm256_set1_epi32(c.inZp);
   int64_t c0 = 0;
   for (; c0 + 32 <= channels; c0 += 32) {
@@ -306,17 +312,14 @@ LB_AVX2 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
     for (int64_t ky = p.ky0; ky < p.ky1; ++ky)
       for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
         const uint8_t *in = p.tap(ky, kx) + c0;
-        const int16_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
+        const int32_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
 #pragma GCC unroll 4
         for (int v = 0; v < 4; ++v) {
           const __m128i xb = _mm_loadl_epi64(
               reinterpret_cast<const __m128i *>(in + 8 * v));
-          const __m256i x = _mm256_sub_epi32(
-              c.inputSigned ? _mm256_cvtepi8_epi32(xb)
-                            : _mm256_cvtepu8_epi32(xb),
-              zp);
-          const __m256i wv = _mm256_cvtepu16_epi32(
-              _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + 8 * v)));
+          const __m256i x = _mm256_sub_epi32(widenDw<Signed>(xb), zp);
+          const __m256i wv = _mm256_loadu_si256(
+              reinterpret_cast<const __m256i *>(w + 8 * v));
           acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(x, wv));
         }
       }
@@ -334,12 +337,9 @@ LB_AVX2 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
       for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
         const __m128i xb = _mm_loadl_epi64(
             reinterpret_cast<const __m128i *>(p.tap(ky, kx) + c0));
-        const __m256i x = _mm256_sub_epi32(
-            c.inputSigned ? _mm256_cvtepi8_epi32(xb) : _mm256_cvtepu8_epi32(xb),
-            zp);
-        const __m256i wv = _mm256_cvtepu16_epi32(_mm_loadu_si128(
-            reinterpret_cast<const __m128i *>(c.w + (ky * p.kw + kx) * c.cPadded +
-                                              c0)));
+        const __m256i x = _mm256_sub_epi32(widenDw<Signed>(xb), zp);
+        const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+            c.w + (ky * p.kw + kx) * c.cPadded + c0));
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, wv));
       }
     _mm_storel_epi64(reinterpret_cast<__m128i *>(p.out + c0),
@@ -354,13 +354,21 @@ LB_AVX2 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
                               ? static_cast<int32_t>(static_cast<int8_t>(v))
                               : static_cast<int32_t>(v);
         acc += static_cast<uint32_t>(x - c.inZp) *
-               static_cast<uint32_t>(static_cast<int32_t>(
+               static_cast<uint32_t>(static_cast<int16_t>(
                    c.w[(ky * p.kw + kx) * c.cPadded + c0]));
       }
     p.out[c0] = static_cast<uint8_t>(
         requantOne(static_cast<int32_t>(acc), c0, c.mul, c.shift, c.negMul,
                    c.negShift, c.outZp, c.lo, c.hi, c.doubleRound));
   }
+}
+
+void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
+                    int64_t channels) {
+  if (c.inputSigned)
+    depthwiseImpl<true>(c, p, channels);
+  else
+    depthwiseImpl<false>(c, p, channels);
 }
 
 } // namespace

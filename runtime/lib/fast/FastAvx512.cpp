@@ -183,7 +183,7 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
     }
 }
 
-template <int NB>
+template <int NB, bool Signed>
 LB_AVX512 void depthwiseChunk(const DepthwiseCtx &c, const DepthwisePixel &p,
                               int64_t c0, int64_t len) {
   __m512i acc[NB];
@@ -199,17 +199,15 @@ LB_AVX512 void depthwiseChunk(const DepthwiseCtx &c, const DepthwisePixel &p,
   for (int64_t ky = p.ky0; ky < p.ky1; ++ky)
     for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
       const uint8_t *in = p.tap(ky, kx) + c0;
-      const int16_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
+      const int32_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
 #pragma GCC unroll 4
       for (int v = 0; v < NB; ++v) {
         const __m128i xb = _mm_maskz_loadu_epi8(mask[v], in + 16 * v);
         const __m512i x = _mm512_sub_epi32(
-            c.inputSigned ? _mm512_cvtepi8_epi32(xb) : _mm512_cvtepu8_epi32(xb),
-            zp);
+            Signed ? _mm512_cvtepi8_epi32(xb) : _mm512_cvtepu8_epi32(xb), zp);
         // (uint16) w in each lane: madd adds x * w and (x's sign bits) * 0.
-        const __m512i wv = _mm512_cvtepu16_epi32(_mm256_loadu_si256(
-            reinterpret_cast<const __m256i *>(w + 16 * v)));
-        acc[v] = _mm512_add_epi32(acc[v], _mm512_madd_epi16(x, wv));
+        acc[v] = _mm512_add_epi32(
+            acc[v], _mm512_madd_epi16(x, _mm512_loadu_si512(w + 16 * v)));
       }
     }
 #pragma GCC unroll 4
@@ -218,20 +216,91 @@ LB_AVX512 void depthwiseChunk(const DepthwiseCtx &c, const DepthwisePixel &p,
                          _mm512_cvtepi32_epi8(requant16(acc[v], c, c0 + 16 * v)));
 }
 
-LB_AVX512 void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
-                              int64_t channels) {
+template <bool Signed>
+LB_AVX512 void depthwiseImpl(const DepthwiseCtx &c, const DepthwisePixel &p,
+                             int64_t channels) {
   int64_t c0 = 0;
   for (; c0 + 64 <= channels; c0 += 64)
-    depthwiseChunk<4>(c, p, c0, 64);
+    depthwiseChunk<4, Signed>(c, p, c0, 64);
   const int64_t rest = channels - c0;
   if (rest > 48)
-    depthwiseChunk<4>(c, p, c0, rest);
+    depthwiseChunk<4, Signed>(c, p, c0, rest);
   else if (rest > 32)
-    depthwiseChunk<3>(c, p, c0, rest);
+    depthwiseChunk<3, Signed>(c, p, c0, rest);
   else if (rest > 16)
-    depthwiseChunk<2>(c, p, c0, rest);
+    depthwiseChunk<2, Signed>(c, p, c0, rest);
   else if (rest > 0)
-    depthwiseChunk<1>(c, p, c0, rest);
+    depthwiseChunk<1, Signed>(c, p, c0, rest);
+}
+
+void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
+                    int64_t channels) {
+  if (c.inputSigned)
+    depthwiseImpl<true>(c, p, channels);
+  else
+    depthwiseImpl<false>(c, p, channels);
+}
+
+/// 3x3 windows without dilation: an output row at a time, 16 channels at a
+/// time with the nine weight vectors in registers; taps outside the input
+/// read a row of zero points, whose terms are zero.
+template <bool Signed>
+LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
+                                const uint8_t *in, uint8_t *out) {
+  alignas(64) uint8_t zpRow[16];
+  std::memset(zpRow, static_cast<uint8_t>(c.inZp), sizeof(zpRow));
+  const __m512i zp = _mm512_set1_epi32(c.inZp);
+  for (int64_t b = 0; b < s.n; ++b)
+    for (int64_t y = 0; y < s.oh; ++y) {
+      const uint8_t *rowsIn[3];
+      for (int ky = 0; ky < 3; ++ky) {
+        const int64_t iy = y * s.strideH - s.padTop + ky;
+        rowsIn[ky] = iy >= 0 && iy < s.h ? in + (b * s.h + iy) * s.w * s.c
+                                         : nullptr;
+      }
+      uint8_t *outRow = out + (b * s.oh + y) * s.ow * s.oc;
+      for (int64_t c0 = 0; c0 < s.c; c0 += 16) {
+        const __mmask16 m =
+            s.c - c0 >= 16 ? static_cast<__mmask16>(0xffff)
+                           : static_cast<__mmask16>((1u << (s.c - c0)) - 1);
+        __m512i w[9];
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; ++t)
+          w[t] = _mm512_loadu_si512(c.w + t * c.cPadded + c0);
+        const __m512i bias = _mm512_loadu_si512(c.bias + c0);
+        for (int64_t x = 0; x < s.ow; ++x) {
+          const int64_t x0 = x * s.strideW - s.padLeft;
+          __m512i acc = bias;
+#pragma GCC unroll 3
+          for (int ky = 0; ky < 3; ++ky)
+#pragma GCC unroll 3
+            for (int kx = 0; kx < 3; ++kx) {
+              const int64_t ix = x0 + kx;
+              const uint8_t *p = rowsIn[ky] && ix >= 0 && ix < s.w
+                                     ? rowsIn[ky] + ix * s.c + c0
+                                     : zpRow;
+              const __m128i xb = _mm_maskz_loadu_epi8(m, p);
+              const __m512i xv = _mm512_sub_epi32(
+                  Signed ? _mm512_cvtepi8_epi32(xb) : _mm512_cvtepu8_epi32(xb),
+                  zp);
+              acc = _mm512_add_epi32(acc, _mm512_madd_epi16(xv, w[ky * 3 + kx]));
+            }
+          _mm_mask_storeu_epi8(outRow + x * s.oc + c0, m,
+                               _mm512_cvtepi32_epi8(requant16(acc, c, c0)));
+        }
+      }
+    }
+}
+
+bool depthwise3x3(const DepthwiseCtx &c, const Conv2DShape &s,
+                  const uint8_t *in, uint8_t *out) {
+  if (s.kh != 3 || s.kw != 3 || s.dilationH != 1 || s.dilationW != 1)
+    return false;
+  if (c.inputSigned)
+    depthwise3x3Impl<true>(c, s, in, out);
+  else
+    depthwise3x3Impl<false>(c, s, in, out);
+  return true;
 }
 
 LB_AVX512 void quantizeKernel(const float *in, uint8_t *out, int64_t count,
@@ -294,6 +363,7 @@ const GemmKernel *avx512Gemm() {
 }
 
 DepthwiseFn avx512Depthwise() { return &depthwisePixel; }
+DepthwiseLayerFn avx512Depthwise3x3() { return &depthwise3x3; }
 AddFn avx512Add() { return &addKernel; }
 QuantizeFn avx512Quantize() { return &quantizeKernel; }
 MaxFn avx512Max() { return &maxKernel; }
@@ -309,6 +379,7 @@ namespace rt {
 namespace fast {
 const GemmKernel *avx512Gemm() { return nullptr; }
 DepthwiseFn avx512Depthwise() { return nullptr; }
+DepthwiseLayerFn avx512Depthwise3x3() { return nullptr; }
 AddFn avx512Add() { return nullptr; }
 QuantizeFn avx512Quantize() { return nullptr; }
 MaxFn avx512Max() { return nullptr; }

@@ -71,7 +71,7 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
 
 /// Depthwise context: one call handles one output pixel.
 struct DepthwiseCtx {
-  const int16_t *w; ///< [taps][cPadded]
+  const int32_t *w; ///< [taps][cPadded], (uint16_t) w in each
   int64_t cPadded;
   const int32_t *bias, *mul, *shift, *negMul, *negShift;
   int32_t inZp, outZp, lo, hi;
@@ -90,8 +90,12 @@ struct DepthwisePixel {
 };
 using DepthwiseFn = void (*)(const DepthwiseCtx &, const DepthwisePixel &,
                              int64_t c);
-void runDepthwise(DepthwiseFn fn, const void *in, void *out, const void *blob,
-                  const QDepthwiseConv &d);
+/// A whole depthwise layer at once (a kernel for one window shape); false
+/// when the layer's shape is not the one it handles.
+using DepthwiseLayerFn = bool (*)(const DepthwiseCtx &, const Conv2DShape &,
+                                  const uint8_t *in, uint8_t *out);
+void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
+                  void *out, const void *blob, const QDepthwiseConv &d);
 
 /// 16 or 8 elements of an add (addRequant), when addFitsInt32.
 using AddFn = void (*)(const uint8_t *a, const uint8_t *b, uint8_t *out,
@@ -130,6 +134,7 @@ const GemmKernel *avx512Gemm();
 DepthwiseFn portableDepthwise();
 DepthwiseFn avx2Depthwise();
 DepthwiseFn avx512Depthwise();
+DepthwiseLayerFn avx512Depthwise3x3();
 
 /// Scalar requant of one accumulator with the expanded per-channel arrays
 /// (the epilogue of the portable path and of channel tails).

@@ -63,14 +63,14 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
     for (int64_t ky = p.ky0; ky < p.ky1; ++ky)
       for (int64_t kx = p.kx0; kx < p.kx1; ++kx) {
         const uint8_t *in = p.tap(ky, kx) + c0;
-        const int16_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
+        const int32_t *w = c.w + (ky * p.kw + kx) * c.cPadded + c0;
         for (int64_t j = 0; j < len; ++j) {
           const int32_t x = c.inputSigned
                                 ? static_cast<int32_t>(
                                       static_cast<int8_t>(in[j]))
                                 : static_cast<int32_t>(in[j]);
           acc[j] += static_cast<uint32_t>(x - c.inZp) *
-                    static_cast<uint32_t>(static_cast<int32_t>(w[j]));
+                    static_cast<uint32_t>(static_cast<int16_t>(w[j]));
         }
       }
     for (int64_t j = 0; j < len; ++j)

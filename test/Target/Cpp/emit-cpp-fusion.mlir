@@ -5,11 +5,11 @@
 
 // A depthwise convolution (groups = channels, multiplier 1) with a
 // zero-point-folded bias and a PReLU folded into a per-channel dual requant:
-// the depthwise kernel; its weights are int16 [taps][channels padded to 64]
-// (9 x 64 x 2 bytes at 0), then the bias (64 x 4 at 1152), the multipliers
+// the depthwise kernel; its weights are int32 [taps][channels padded to 64]
+// (9 x 64 x 4 bytes at 0), then the bias (64 x 4 at 2304), the multipliers
 // and shifts of both sides, the input's signedness and zero point (1, -3).
 // CHECK-LABEL: int32_t m_run(
-// CHECK: lowbit::rt::depthwiseRequant({{v[0-9]+}}, {{v[0-9]+}}, m_weights, lowbit::rt::QDepthwiseConv{lowbit::rt::Conv2DShape{1, 5, 5, 3, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3}, 0, 1152, 1408, 1664, 1920, 2176, 1, -3, 5, -128, 127, lowbit::rt::RoundingMode::DoubleRound}, {{v[0-9]+}});
+// CHECK: lowbit::rt::depthwiseRequant({{v[0-9]+}}, {{v[0-9]+}}, m_weights, lowbit::rt::QDepthwiseConv{lowbit::rt::Conv2DShape{1, 5, 5, 3, 5, 5, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3}, 0, 2304, 2560, 2816, 3072, 3328, 1, -3, 5, -128, 127, lowbit::rt::RoundingMode::DoubleRound}, {{v[0-9]+}});
 // CHECK-NOT: requantTensor
 !in = !quant.uniform<i8:f32, 0.1:-3>
 !out = !quant.uniform<i8:f32, 0.2:5>

@@ -144,11 +144,13 @@ struct QGemmConv {
 void convRequantGemm(const void *in, void *out, const void *blob,
                      const QGemmConv &d, Isa isa);
 
-/// Depthwise weights: OHWI [c][kh][kw][1] int8 become int16 [taps][cPadded]
-/// with cPadded = c rounded up to 64 (zero past c).
+/// Depthwise weights: OHWI [c][kh][kw][1] int8 become int32 [taps][cPadded]
+/// with cPadded = c rounded up to 64 (zero past c), each holding the
+/// weight's 16-bit pattern zero-extended ((uint16_t) w): vpmaddwd of such a
+/// lane with a sign-extended int32 x gives x * w exactly.
 int64_t depthwisePaddedChannels(int64_t c);
 void packDepthwiseWeights(const int8_t *ohwi, int64_t c, int64_t taps,
-                          int16_t *dst);
+                          int32_t *dst);
 /// The bias depthwise kernels start from (they subtract the input zero
 /// point from every valid tap): bias[o] (0 when null) + (inZpFolded ? inZp *
 /// sum w[o] : 0) mod 2^32, cPadded entries.
@@ -157,7 +159,7 @@ void depthwiseBias(const int8_t *ohwi, const int32_t *bias, int64_t c,
 
 struct QDepthwiseConv {
   Conv2DShape shape; ///< groups == c == oc (channel multiplier 1)
-  int64_t weights;   ///< packDepthwiseWeights, int16 [taps][cPadded]
+  int64_t weights;   ///< packDepthwiseWeights, int32 [taps][cPadded]
   int64_t bias;      ///< depthwiseBias, int32 [cPadded]
   int64_t mul, shift, negMul, negShift; ///< as in QGemmConv, cPadded entries
   int32_t inputSigned, inZp;

@@ -261,6 +261,15 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   const int64_t gatheredBytes = p.kGroups * kGemmBlockK;
   const uint8_t *rows[kGemmMaxRows * kGemmMaxTaps];
   alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK + kGemmBlockK];
+  // Byte offsets of the taps from the window's corner, and its extent.
+  int64_t tapOffset[kGemmMaxTaps];
+  const int64_t spanH = (s.kh - 1) * s.dilationH + 1;
+  const int64_t spanW = (s.kw - 1) * s.dilationW + 1;
+  if (!gather)
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx)
+        tapOffset[ky * s.kw + kx] =
+            (ky * s.dilationH * s.w + kx * s.dilationW) * s.c;
   for (int64_t ob = 0; ob < blocks; ob += k.maxBlocks) {
     const int nv = static_cast<int>(std::min<int64_t>(k.maxBlocks, blocks - ob));
     const int64_t lastValid =
@@ -307,6 +316,14 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
           // The group padding pairs with zero weights.
           fillRow(g + p.taps * s.c, 0, gatheredBytes - p.taps * s.c);
           rows[m] = g;
+        } else if (const int64_t y0 = y * s.strideH - s.padTop;
+                   y0 >= 0 && y0 + spanH <= s.h && x0 >= 0 &&
+                   x0 + spanW <= s.w) {
+          // The whole window is inside: fixed offsets from its corner.
+          const uint8_t *corner = inBatch + (y0 * s.w + x0) * s.c;
+          const uint8_t **r = rows + m * p.taps;
+          for (int64_t t = 0; t < p.taps; ++t)
+            r[t] = corner + tapOffset[t];
         } else {
           const uint8_t **r = rows + m * p.taps;
           for (int64_t ky = 0; ky < s.kh; ++ky) {

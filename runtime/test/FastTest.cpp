@@ -254,6 +254,8 @@ TEST(FastGemmConv, RandomShapesEveryPathBitExact) {
   for (int trial = 0; trial < 400; ++trial) {
     const Conv2DShape s = randomShape(rng, false);
     const bool folded = randInt(rng, 0, 1);
+    if (!gemmShapeSupported(s))
+      continue; // the compiler keeps the reference kernels for these
     switch (trial % 4) {
     case 0:
       checkGemmConv<int8_t, int8_t>(rng, s, folded, trial);

@@ -20,6 +20,7 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <array>
+#include <memory>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -37,40 +38,83 @@ namespace rt = ::lowbit::rt;
 
 namespace {
 
-/// Float values of a constant (dense, splat or resource).
-std::optional<std::vector<float>> readFloats(ElementsAttr attr) {
+/// Float values of a constant (dense, splat or resource). Dense and resource
+/// data are read in place (`values` points into the attribute, which the
+/// context keeps alive); only a splat is expanded into `storage`.
+struct FloatValues {
+  ArrayRef<float> values;
+  std::vector<float> storage;
+};
+std::optional<FloatValues> readFloats(ElementsAttr attr) {
   auto type = cast<ShapedType>(attr.getType());
   if (!type.getElementType().isF32())
     return std::nullopt;
-  std::vector<float> out(type.getNumElements());
+  const size_t n = static_cast<size_t>(type.getNumElements());
+  FloatValues out;
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    int64_t i = 0;
     if (dense.isSplat()) {
-      std::fill(out.begin(), out.end(), dense.getSplatValue<float>());
+      out.storage.assign(n, dense.getSplatValue<float>());
+      out.values = out.storage;
       return out;
     }
-    for (float v : dense.getValues<float>())
-      out[i++] = v;
+    ArrayRef<char> raw = dense.getRawData();
+    if (raw.size() != n * sizeof(float))
+      return std::nullopt;
+    out.values = ArrayRef<float>(reinterpret_cast<const float *>(raw.data()), n);
     return out;
   }
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != out.size() * sizeof(float))
+    if (!blob || blob->getData().size() != n * sizeof(float))
       return std::nullopt;
-    std::memcpy(out.data(), blob->getData().data(), out.size() * sizeof(float));
+    out.values = ArrayRef<float>(
+        reinterpret_cast<const float *>(blob->getData().data()), n);
     return out;
   }
   return std::nullopt;
 }
 
-/// Channel of flat element `i` along `axis` of `shape` (0 when axis < 0).
-int64_t channelOf(ArrayRef<int64_t> shape, int64_t axis, int64_t i) {
-  if (axis < 0)
-    return 0;
-  int64_t inner = 1;
-  for (size_t d = axis + 1; d < shape.size(); ++d)
-    inner *= shape[d];
-  return (i / inner) % shape[axis];
+/// Where the channel of a flat element index comes from: element i is in
+/// channel (i / inner) % channels (channel 0 of 1 when axis < 0).
+struct ChannelLayout {
+  int64_t outer = 1, channels = 1, inner = 1;
+  ChannelLayout(ArrayRef<int64_t> shape, int64_t axis) {
+    int64_t total = 1;
+    for (int64_t d : shape)
+      total *= d;
+    if (axis < 0) {
+      inner = total;
+      return;
+    }
+    channels = shape[axis];
+    for (size_t d = axis + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= shape[d];
+  }
+  int64_t channelOf(int64_t i) const {
+    return channels == 1 ? 0 : (i / inner) % channels;
+  }
+  /// Calls f(i, c) for every element in flat order.
+  template <typename F> void forEach(F &&f) const {
+    int64_t i = 0;
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t c = 0; c < channels; ++c)
+        for (int64_t k = 0; k < inner; ++k, ++i)
+          f(i, c);
+  }
+};
+
+/// Runs f(begin, end) over [0, size) in chunks, in parallel (each element is
+/// handled by exactly one call; the results do not depend on scheduling).
+template <typename F>
+void parallelChunks(MLIRContext *ctx, int64_t size, F &&f) {
+  constexpr int64_t kChunk = 1 << 16;
+  int64_t chunks = (size + kChunk - 1) / kChunk;
+  mlir::parallelFor(ctx, 0, static_cast<size_t>(chunks), [&](size_t c) {
+    int64_t begin = static_cast<int64_t>(c) * kChunk;
+    f(begin, std::min(size, begin + kChunk));
+  });
 }
 
 //===----------------------------------------------------------------------===//
@@ -98,13 +142,39 @@ int64_t channelOf(ArrayRef<int64_t> shape, int64_t axis, int64_t i) {
 
 /// The elements of a weight tensor grouped by output channel and, within
 /// one, by input channel ("block"), each block listing the kernel taps in
-/// the same order.
+/// the same order. The element indices of a group are computed when the
+/// group is rounded (no table as large as the weights).
 struct WeightGroups {
+  enum class Layout { Conv, Depthwise, MatMul, Single };
+  Layout layout = Layout::Single;
   int64_t groups = 0, blocks = 0, taps = 0;
-  /// Flat element index of (group, block, tap), in that nesting order.
-  std::vector<int64_t> order;
+  /// Layout sizes: conv (in channels I), depthwise (C * M), matmul (K, N).
+  int64_t dimA = 0, dimB = 0;
   /// Correlation of taps t and t' (taps x taps, row-major).
   std::vector<double> tapCorrelation;
+
+  /// Flat element index of (group, block, tap) for every block and tap of
+  /// `grp`, in that nesting order, into out[0, blocks * taps).
+  void indices(int64_t grp, int64_t *out) const {
+    switch (layout) {
+    case Layout::Conv: // OHWI: (oc * KH * KW + t) * I + ic
+      for (int64_t ic = 0; ic < blocks; ++ic)
+        for (int64_t t = 0; t < taps; ++t)
+          *out++ = (grp * taps + t) * dimA + ic;
+      return;
+    case Layout::Depthwise: // [KH, KW, C, M]: t * C * M + cm
+      for (int64_t t = 0; t < taps; ++t)
+        *out++ = t * dimA + grp;
+      return;
+    case Layout::MatMul: // [B, K, N]: (b * K + k) * N + n
+      for (int64_t kk = 0; kk < blocks; ++kk)
+        *out++ = ((grp / dimB) * dimA + kk) * dimB + grp % dimB;
+      return;
+    case Layout::Single:
+      *out = grp;
+      return;
+    }
+  }
 };
 
 /// Groups a conv2d (OHWI), depthwise (HWCM) or matmul ([B, K, N]) weight;
@@ -123,36 +193,28 @@ WeightGroups groupWeights(Operation *op, ArrayRef<int64_t> shape,
     int64_t o = shape[0], i = shape[3];
     kh = shape[1], kw = shape[2];
     dilation(conv.getDilation());
+    g.layout = WeightGroups::Layout::Conv;
     g.groups = o, g.blocks = i, g.taps = kh * kw;
-    g.order.reserve(o * i * kh * kw);
-    for (int64_t oc = 0; oc < o; ++oc)
-      for (int64_t ic = 0; ic < i; ++ic)
-        for (int64_t t = 0; t < kh * kw; ++t)
-          g.order.push_back((oc * kh * kw + t) * i + ic);
+    g.dimA = i;
   } else if (auto dw = dyn_cast<tosa::DepthwiseConv2DOp>(op);
              dw && shape.size() == 4) {
     int64_t c = shape[2], m = shape[3];
     kh = shape[0], kw = shape[1];
     dilation(dw.getDilation());
+    g.layout = WeightGroups::Layout::Depthwise;
     g.groups = c * m, g.blocks = 1, g.taps = kh * kw;
-    g.order.reserve(c * m * kh * kw);
-    for (int64_t cm = 0; cm < c * m; ++cm)
-      for (int64_t t = 0; t < kh * kw; ++t)
-        g.order.push_back(t * c * m + cm);
+    g.dimA = c * m;
   } else if (isa<tosa::MatMulOp>(op) && shape.size() == 3) {
     int64_t b = shape[0], k = shape[1], n = shape[2];
+    g.layout = WeightGroups::Layout::MatMul;
     g.groups = b * n, g.blocks = k, g.taps = 1;
-    g.order.reserve(b * k * n);
-    for (int64_t bn = 0; bn < b * n; ++bn)
-      for (int64_t kk = 0; kk < k; ++kk)
-        g.order.push_back(((bn / n) * k + kk) * n + bn % n);
+    g.dimA = k, g.dimB = n;
   } else {
     int64_t total = 1;
     for (int64_t d : shape)
       total *= d;
+    g.layout = WeightGroups::Layout::Single;
     g.groups = total, g.blocks = 1, g.taps = 1;
-    g.order.resize(total);
-    std::iota(g.order.begin(), g.order.end(), int64_t(0));
   }
   g.tapCorrelation.resize(g.taps * g.taps);
   for (int64_t t = 0; t < g.taps; ++t)
@@ -178,25 +240,53 @@ struct Choices {
   }
 };
 
-/// Picks one of `choices[i]` for every element of `weights` (indexed like
-/// it), minimizing d^T (I (x) R + kappa 1 1^T) d per group (see above).
-/// Returns the index of the chosen code per element.
-std::vector<uint8_t> roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
-                                     ArrayRef<float> weights,
-                                     ArrayRef<Choices> choices,
-                                     double kappa) {
-  std::vector<uint8_t> pick(weights.size(), 0);
+/// Working memory of one rounding task, reused across the groups a thread
+/// rounds (a group is one output channel: up to a few thousand weights).
+struct GroupScratch {
+  std::vector<int64_t> idx;
+  std::vector<Choices> choices;
+  std::vector<float> weights;
+  std::vector<uint8_t> pick;
+  std::vector<double> d, h;
+  void resize(size_t n) {
+    idx.resize(n);
+    choices.resize(n);
+    weights.resize(n);
+    pick.resize(n);
+    d.resize(n);
+    h.resize(n);
+  }
+};
+
+/// Picks one of `choicesOf(i)` for every element i of `weights`, minimizing
+/// d^T (I (x) R + kappa 1 1^T) d per group (see above), and stores the
+/// chosen code of element i in codes[i]. `choicesOf` must be callable from
+/// several threads at once.
+template <typename ChoicesFn>
+void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
+                     ArrayRef<float> allWeights, ChoicesFn &&choicesOf,
+                     double kappa, int32_t *codes) {
   const int64_t n = g.blocks * g.taps, taps = g.taps;
   // Output channels are independent (each element is in one): round them in
   // parallel; the result does not depend on the scheduling.
   mlir::parallelFor(ctx, 0, g.groups, [&](size_t grp) {
-    std::vector<double> d(n), h(n); // error, and (I (x) R) d
-    const int64_t *idx = &g.order[grp * n];
+    thread_local GroupScratch scratch;
+    scratch.resize(n);
+    int64_t *idx = scratch.idx.data();
+    g.indices(static_cast<int64_t>(grp), idx);
+    // The group's weights, choices and picks, gathered in group order.
+    Choices *choices = scratch.choices.data();
+    float *weights = scratch.weights.data();
+    uint8_t *pick = scratch.pick.data();
+    double *d = scratch.d.data(), *h = scratch.h.data(); // error, (I (x) R) d
     double scale = 0;
     for (int64_t j = 0; j < n; ++j) {
-      const Choices &c = choices[idx[j]];
-      d[j] = c.value[0] - weights[idx[j]];
-      scale = std::max(scale, std::fabs(static_cast<double>(weights[idx[j]])));
+      weights[j] = allWeights[idx[j]];
+      choices[j] = choicesOf(idx[j]);
+      pick[j] = 0;
+      const Choices &c = choices[j];
+      d[j] = c.value[0] - weights[j];
+      scale = std::max(scale, std::fabs(static_cast<double>(weights[j])));
     }
     // Moves must gain more than rounding noise (and there are finitely many
     // strictly improving moves; the caps only bound pathological inputs).
@@ -212,7 +302,7 @@ std::vector<uint8_t> roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
     for (int64_t j = 0; j < n; ++j)
       total += d[j];
     auto deltaOf = [&](int64_t j, uint8_t k) {
-      return choices[idx[j]].value[k] - weights[idx[j]] - d[j];
+      return choices[j].value[k] - weights[j] - d[j];
     };
     auto apply = [&](int64_t j, uint8_t k) {
       double delta = deltaOf(j, k);
@@ -221,7 +311,7 @@ std::vector<uint8_t> roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
         h[b * taps + u] += g.tapCorrelation[u * taps + t] * delta;
       d[j] += delta;
       total += delta;
-      pick[idx[j]] = k;
+      pick[j] = k;
     };
     // Steepest descent over the elements [lo, hi) (one block, or the whole
     // channel), with the mean term weighted by `kap`: changing d_j by delta
@@ -241,22 +331,22 @@ std::vector<uint8_t> roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
           return 2 * delta * (h[j] + common) + delta * delta * diag;
         };
         for (int64_t j = lo; j < hi; ++j)
-          for (uint8_t k = 0; k < choices[idx[j]].count; ++k)
-            if (k != pick[idx[j]]) {
+          for (uint8_t k = 0; k < choices[j].count; ++k)
+            if (k != pick[j]) {
               double change = single(j, k);
               if (change < gain)
                 gain = change, bestI = j, bestKI = k;
             }
         if (bestI < 0 && pairs) {
           for (int64_t i = lo; i < hi; ++i)
-            for (uint8_t ki = 0; ki < choices[idx[i]].count; ++ki) {
-              if (ki == pick[idx[i]])
+            for (uint8_t ki = 0; ki < choices[i].count; ++ki) {
+              if (ki == pick[i])
                 continue;
               double di = deltaOf(i, ki), ci = single(i, ki);
               for (int64_t j = i + 1; j < hi; ++j) {
                 double r = g.tapCorrelation[(i % taps) * taps + j % taps];
-                for (uint8_t kj = 0; kj < choices[idx[j]].count; ++kj) {
-                  if (kj == pick[idx[j]])
+                for (uint8_t kj = 0; kj < choices[j].count; ++kj) {
+                  if (kj == pick[j])
                     continue;
                   double dj = deltaOf(j, kj);
                   double change = ci + single(j, kj) + 2 * di * dj * (r + kap);
@@ -286,8 +376,9 @@ std::vector<uint8_t> roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
         for (int64_t b = 0; b < g.blocks; ++b)
           descend(b * taps, (b + 1) * taps, kappa, /*pairs=*/true);
     }
+    for (int64_t j = 0; j < n; ++j)
+      codes[idx[j]] = choices[j].code[pick[j]];
   });
-  return pick;
 }
 
 /// The scale U of a layer's log codes (`maxAbs` > 0 and finite): the one,
@@ -340,34 +431,41 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
   if (!cst)
     return success(); // runtime weights are activations (quantized below)
   auto type = cast<RankedTensorType>(w.getType());
-  auto values = readFloats(cst.getValues());
-  if (!values)
+  auto read = readFloats(cst.getValues());
+  if (!read)
     return op->emitError("lowbit-insert-qdq: cannot read float weights"),
            failure();
+  // The weights are read in place: the constant stays in the IR (unused
+  // after this, for the canonicalizer to drop).
+  ArrayRef<float> values = read->values;
   ArrayRef<int64_t> shape = type.getShape();
   if (!perChannel)
     axis = -1;
-  int64_t channels = axis < 0 ? 1 : shape[axis];
+  const ChannelLayout layout(shape, axis);
+  const int64_t channels = layout.channels;
   MLIRContext *ctx = &getContext();
   OpBuilder b(op);
   Location loc = cst.getLoc();
   unsigned bits = weightBits;
-  const int64_t size = static_cast<int64_t>(values->size());
-  std::vector<Choices> choices(size);
-  // The chosen code of every element: the nearest one, or the correlated
-  // rounding's choice among its neighbours.
-  auto chooseCodes = [&]() {
-    std::vector<int32_t> codes(size);
-    if (weightRounding == "nearest") {
-      for (int64_t i = 0; i < size; ++i)
-        codes[i] = choices[i].code[0];
+  const int64_t size = static_cast<int64_t>(values.size());
+  const bool nearest = weightRounding == "nearest";
+  // The chosen code of every element: the nearest one (`nearestOf(i)`), or
+  // the correlated rounding's choice among its neighbours (`choicesOf(i)`,
+  // the nearest first). Only what the chosen rounding needs is computed,
+  // and the candidates of a weight exist only while its output channel is
+  // rounded.
+  auto chooseCodes = [&](auto &&nearestOf, auto &&choicesOf) {
+    std::unique_ptr<int32_t[]> codes(new int32_t[size]);
+    if (nearest) {
+      parallelChunks(ctx, size, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+          codes[i] = nearestOf(i);
+      });
       return codes;
     }
     WeightGroups groups = groupWeights(op, shape, roundingTapCorrelation);
-    std::vector<uint8_t> pick =
-        roundCorrelated(ctx, groups, *values, choices, roundingMeanWeight);
-    for (int64_t i = 0; i < size; ++i)
-      codes[i] = choices[i].code[pick[i]];
+    roundCorrelated(ctx, groups, values, choicesOf, roundingMeanWeight,
+                    codes.get());
     return codes;
   };
 
@@ -378,26 +476,43 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     // (log-scale=mse, see chooseLogScale). Each U is a float32 value, so
     // every decoded weight U 2^-e is exact in float32 (the integer lowering
     // relies on it).
-    std::vector<std::vector<float>> perChannelValues(channels);
-    for (int64_t i = 0; i < size; ++i)
-      perChannelValues[channelOf(shape, axis, i)].push_back((*values)[i]);
+    SmallVector<double> maxAbs(channels, 0.0);
+    layout.forEach([&](int64_t i, int64_t c) {
+      maxAbs[c] = std::max(maxAbs[c], std::fabs(static_cast<double>(values[i])));
+    });
+    // A channel's weights in flat order: a slice of the tensor when the
+    // channel axis is the outermost one, else gathered.
+    std::vector<std::vector<float>> gathered;
+    if (logScale != "max" && layout.outer != 1) {
+      gathered.resize(channels);
+      layout.forEach([&](int64_t i, int64_t c) {
+        gathered[c].push_back(values[i]);
+      });
+    }
     SmallVector<double> us(channels, 1.0);
     for (int64_t c = 0; c < channels; ++c) {
-      double maxAbs = 0;
-      for (float v : perChannelValues[c])
-        maxAbs = std::max(maxAbs, std::fabs(static_cast<double>(v)));
-      if (maxAbs > 0 && std::isfinite(maxAbs))
-        us[c] = logScale == "max"
-                    ? static_cast<float>(2 * maxAbs)
-                    : chooseLogScale(ctx, perChannelValues[c], maxAbs, bits);
+      if (!(maxAbs[c] > 0 && std::isfinite(maxAbs[c])))
+        continue;
+      if (logScale == "max") {
+        us[c] = static_cast<float>(2 * maxAbs[c]);
+        continue;
+      }
+      ArrayRef<float> channelValues =
+          gathered.empty() ? values.slice(c * layout.inner, layout.inner)
+                           : ArrayRef<float>(gathered[c]);
+      us[c] = chooseLogScale(ctx, channelValues, maxAbs[c], bits);
     }
-    for (int64_t i = 0; i < size; ++i) {
-      double x = (*values)[i], u = us[channelOf(shape, axis, i)];
+    gathered.clear();
+    auto nearestOf = [&](int64_t i) {
+      return rt::logQuantize(values[i], us[layout.channelOf(i)], bits);
+    };
+    auto choicesOf = [&](int64_t i) {
+      Choices c{};
+      double x = values[i], u = us[layout.channelOf(i)];
       int32_t q = rt::logQuantize(x, u, bits);
-      Choices &c = choices[i];
       c.add(q, rt::logDequantize(q, u));
       if (x == 0.0 || std::isnan(x))
-        continue;
+        return c;
       // The code on the other side of x (one octave up or down, or zero
       // below the smallest magnitude), and zero.
       int32_t e = q < 0 ? -q : q, sign = x > 0 ? 1 : -1;
@@ -410,12 +525,16 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
       else if (std::fabs(v) > std::fabs(x) && e < hi)
         c.add(sign * (e + 1), rt::logDequantize(sign * (e + 1), u));
       c.add(0, 0.0);
-    }
-    std::vector<int32_t> codes = chooseCodes();
+      return c;
+    };
+    std::unique_ptr<int32_t[]> codes = chooseCodes(nearestOf, choicesOf);
     std::vector<float> decoded(size);
-    for (int64_t i = 0; i < size; ++i)
-      decoded[i] = static_cast<float>(
-          rt::logDequantize(codes[i], us[channelOf(shape, axis, i)]));
+    parallelChunks(ctx, size, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        decoded[i] = static_cast<float>(
+            rt::logDequantize(codes[i], us[layout.channelOf(i)]));
+    });
+    codes.reset();
     auto attr = DenseElementsAttr::get(type, ArrayRef<float>(decoded));
     Value sim = tosa::ConstOp::create(b, loc, type, attr);
     op->setOperand(operand, sim);
@@ -432,11 +551,10 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
   if (symmetric)
     qmin = -qmax; // narrow range keeps -x representable
   SmallVector<double> lo(channels, 0.0), hi(channels, 0.0);
-  for (int64_t i = 0; i < size; ++i) {
-    int64_t c = channelOf(shape, axis, i);
-    lo[c] = std::min<double>(lo[c], (*values)[i]);
-    hi[c] = std::max<double>(hi[c], (*values)[i]);
-  }
+  layout.forEach([&](int64_t i, int64_t c) {
+    lo[c] = std::min<double>(lo[c], values[i]);
+    hi[c] = std::max<double>(hi[c], values[i]);
+  });
   SmallVector<double> scales(channels);
   SmallVector<int64_t> zps(channels, 0);
   for (int64_t c = 0; c < channels; ++c) {
@@ -463,15 +581,22 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
                      quant::UniformQuantizedPerAxisType::get(
                          flags, storage, f32, scales, zps,
                          static_cast<int32_t>(axis), qmin, qmax));
-  for (int64_t i = 0; i < size; ++i) {
-    int64_t c = channelOf(shape, axis, i);
-    float x = (*values)[i];
+  auto nearestOf = [&](int64_t i) {
+    int64_t c = layout.channelOf(i);
+    return rt::quantizeValue(values[i], static_cast<float>(scales[c]),
+                             static_cast<int32_t>(zps[c]),
+                             static_cast<int32_t>(qmin),
+                             static_cast<int32_t>(qmax));
+  };
+  auto choicesOf = [&](int64_t i) {
+    int64_t c = layout.channelOf(i);
+    float x = values[i];
     int32_t q = rt::quantizeValue(x, static_cast<float>(scales[c]),
                                   static_cast<int32_t>(zps[c]),
                                   static_cast<int32_t>(qmin),
                                   static_cast<int32_t>(qmax));
     auto value = [&](int32_t code) { return (code - zps[c]) * scales[c]; };
-    Choices &ch = choices[i];
+    Choices ch{};
     ch.add(q, value(q));
     // The neighbouring code on the other side of x, if in range.
     double v = value(q);
@@ -479,14 +604,25 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
       ch.add(q + 1, value(q + 1));
     else if (v > x && q > qmin)
       ch.add(q - 1, value(q - 1));
+    return ch;
+  };
+  std::unique_ptr<int32_t[]> codes = chooseCodes(nearestOf, choicesOf);
+  // The stored integers as the attribute holds them: one byte per element
+  // (bits <= 8), the code's low `bits` bits (what an APInt of that width
+  // stores).
+  const uint8_t mask = static_cast<uint8_t>((1u << bits) - 1);
+  std::vector<char> stored(size);
+  for (int64_t i = 0; i < size; ++i)
+    stored[i] = static_cast<char>(static_cast<uint8_t>(codes[i]) & mask);
+  codes.reset();
+  auto storedAttr = DenseElementsAttr::getFromRawBuffer(
+      RankedTensorType::get(shape, storage), stored);
+  { // TEMPCHECK
+    SmallVector<APInt> ap;
+    for (char ch : stored) ap.emplace_back(bits, static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(ch))), true);
+    auto ref = DenseElementsAttr::get(RankedTensorType::get(shape, storage), ap);
+    if (ref != storedAttr) llvm::report_fatal_error("TEMPCHECK attr mismatch");
   }
-  std::vector<int32_t> codes = chooseCodes();
-  SmallVector<APInt> stored;
-  stored.reserve(size);
-  for (int32_t q : codes)
-    stored.emplace_back(bits, static_cast<uint64_t>(q), /*isSigned=*/true);
-  auto storedAttr =
-      DenseElementsAttr::get(RankedTensorType::get(shape, storage), stored);
   auto qTensor = RankedTensorType::get(shape, qtype);
   Value q = ConstantOp::create(b, loc, qTensor, storedAttr);
   Value d = DequantizeOp::create(b, loc, type, q);

@@ -275,9 +275,9 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
     const int64_t lastValid =
         std::min<int64_t>(s.oc - (ob + nv - 1) * kGemmBlockOc, kGemmBlockOc);
     int64_t n = 0, y = 0, x = 0; // the tile's first pixel
-    for (int64_t p0 = 0; p0 < pixels; p0 += k.maxRows) {
-      const int mr =
-          static_cast<int>(std::min<int64_t>(k.maxRows, pixels - p0));
+    const int maxRows = k.rowsFor[nv - 1];
+    for (int64_t p0 = 0; p0 < pixels; p0 += maxRows) {
+      const int mr = static_cast<int>(std::min<int64_t>(maxRows, pixels - p0));
       if (pointwise) { // pixel p reads input pixel p
         for (int m = 0; m < mr; ++m)
           rows[m] = inB + (p0 + m) * s.c;

@@ -374,14 +374,14 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
 } // namespace
 
 const GemmKernel *avx2Gemm(bool vnni) {
-  static const GemmKernel wide = {4,
+  static const GemmKernel wide = {{4, 4, 4, 4},
                                   1,
                                   {{&gemmTileWide<1>},
                                    {&gemmTileWide<2>},
                                    {&gemmTileWide<3>},
                                    {&gemmTileWide<4>}}};
 #ifdef LOWBIT_HAVE_AVXVNNI
-  static const GemmKernel dot = {4,
+  static const GemmKernel dot = {{4, 4, 4, 4},
                                  1,
                                  {{&gemmTileVnni<1>},
                                   {&gemmTileVnni<2>},

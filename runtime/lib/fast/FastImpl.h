@@ -51,9 +51,12 @@ using GemmTileFn = void (*)(const GemmCtx &, const GemmTile &);
 
 /// Largest tile height of any instruction set.
 constexpr int kGemmMaxRows = 8;
-/// An instruction set's GEMM: tiles up to maxRows x maxBlocks, fn[mr-1][nv-1].
+/// An instruction set's GEMM: tiles of up to rowsFor[nv-1] pixels x nv
+/// blocks (nv <= maxBlocks): fn[mr-1][nv-1]. Fewer blocks leave registers
+/// for more pixels.
 struct GemmKernel {
-  int maxRows, maxBlocks;
+  int rowsFor[4];
+  int maxBlocks;
   GemmTileFn fn[kGemmMaxRows][4];
 };
 

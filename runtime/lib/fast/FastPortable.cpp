@@ -85,7 +85,7 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
 
 const GemmKernel *portableGemm() {
   // One pixel and one block per tile: the loops around it do the rest.
-  static const GemmKernel k = {1, 1, {{&gemmTile}}};
+  static const GemmKernel k = {{1, 1, 1, 1}, 1, {{&gemmTile}}};
   return &k;
 }
 

@@ -82,7 +82,7 @@ constexpr int64_t kGemmMaxTaps = 256;
 /// When a pixel's input channels are not a multiple of 4 (a first layer on
 /// 1 or 3 channels), the kernels gather each window into one contiguous row
 /// on the stack first; this bounds that row (kh * kw * c).
-constexpr int64_t kGemmMaxGatheredK = 4096;
+constexpr int64_t kGemmMaxGatheredK = 1024;
 
 /// The packed layout of one layer's weights. The reduction index of OHWI
 /// weights [oc][taps][in] is k = tap * in + i (k < taps * in); weights become

@@ -57,6 +57,20 @@ LB_AVX512 inline __m512i scaleLanes(__m512i a, __m512i m, __m512i s,
   return _mm512_min_epi64(_mm512_max_epi64(r, lo), hi);
 }
 
+/// Stores the low bytes of 16 int32 lanes (values already in range) to the
+/// first `m` bytes at dst. The narrowing stays a register instruction (the
+/// empty asm keeps the compiler from folding it into vpmovdb to memory,
+/// which measured several times slower here, masked or not); a full mask
+/// is a plain store.
+LB_AVX512 inline void storeLowBytes(uint8_t *dst, __m512i r, __mmask16 m) {
+  __m128i q = _mm512_cvtepi32_epi8(r);
+  __asm__("" : "+v"(q));
+  if (m == 0xffff)
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), q);
+  else
+    _mm_mask_storeu_epi8(dst, m, q);
+}
+
 /// applyScale of 16 int32 lanes by per-lane (mul, shift), saturated into
 /// [lo, hi], as int32 lanes.
 LB_AVX512 inline __m512i scale16(__m512i v, __m512i mul, __m512i sh,
@@ -123,7 +137,7 @@ LB_AVX512 void addKernel(const uint8_t *a, const uint8_t *b, uint8_t *out,
                 bMul, bSh, dbl, wideLo, wideHi);
     const __m512i r = _mm512_add_epi32(
         scale16(_mm512_add_epi32(av, bv), oMul, oSh, dbl, lo, hi), outZp);
-    _mm_mask_storeu_epi8(out + i, m, _mm512_cvtepi32_epi8(r));
+    storeLowBytes(out + i, r, m);
   }
 }
 
@@ -174,14 +188,12 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
       _mm512_store_si512(sums[m][v], acc[m][v]);
   for (int m = 0; m < MR; ++m)
     for (int v = 0; v < NV; ++v) {
-      const __m128i q = _mm512_cvtepi32_epi8(requant16(
-          _mm512_load_si512(sums[m][v]), c, (t.ob + v) * kGemmBlockOc));
-      uint8_t *dst = t.out + m * c.oc + v * kGemmBlockOc;
-      if (v == NV - 1 && t.lastValid < kGemmBlockOc)
-        _mm_mask_storeu_epi8(dst, static_cast<__mmask16>((1u << t.lastValid) - 1),
-                             q);
-      else
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), q);
+      const __m512i r = requant16(_mm512_load_si512(sums[m][v]), c,
+                                  (t.ob + v) * kGemmBlockOc);
+      storeLowBytes(t.out + m * c.oc + v * kGemmBlockOc, r,
+                    v == NV - 1 && t.lastValid < kGemmBlockOc
+                        ? static_cast<__mmask16>((1u << t.lastValid) - 1)
+                        : static_cast<__mmask16>(0xffff));
     }
 }
 
@@ -214,8 +226,8 @@ LB_AVX512 void depthwiseChunk(const DepthwiseCtx &c, const DepthwisePixel &p,
     }
 #pragma GCC unroll 4
   for (int v = 0; v < NB; ++v)
-    _mm_mask_storeu_epi8(p.out + c0 + 16 * v, mask[v],
-                         _mm512_cvtepi32_epi8(requant16(acc[v], c, c0 + 16 * v)));
+    storeLowBytes(p.out + c0 + 16 * v, requant16(acc[v], c, c0 + 16 * v),
+                  mask[v]);
 }
 
 template <bool Signed>
@@ -244,42 +256,56 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
 }
 
 /// 3x3 windows without dilation: an output row at a time, 16 channels at a
-/// time with the nine weight vectors in registers; taps outside the input
-/// read a row of zero points, whose terms are zero.
+/// time with the nine weight vectors and the requant parameters in
+/// registers; taps outside the input read a row of zero points, whose
+/// terms are zero. Everything read in the loops is copied to locals first:
+/// the output stores could otherwise alias the descriptors.
 template <bool Signed>
 LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
                                 const uint8_t *in, uint8_t *out) {
   alignas(64) uint8_t zpRow[16];
   std::memset(zpRow, static_cast<uint8_t>(c.inZp), sizeof(zpRow));
   const __m512i zp = _mm512_set1_epi32(c.inZp);
+  const int64_t C = s.c, H = s.h, W = s.w, OH = s.oh, OW = s.ow;
+  const int64_t sH = s.strideH, sW = s.strideW, pT = s.padTop, pL = s.padLeft;
+  const int64_t cPadded = c.cPadded;
+  const int32_t *weights = c.w, *bias = c.bias, *mulA = c.mul,
+                *shiftA = c.shift, *negMulA = c.negMul, *negShiftA = c.negShift;
+  const bool dual = negMulA != nullptr, dbl = c.doubleRound;
+  const __m512i lo = _mm512_set1_epi64(int64_t(c.lo) - c.outZp);
+  const __m512i hi = _mm512_set1_epi64(int64_t(c.hi) - c.outZp);
+  const __m512i outZp = _mm512_set1_epi32(c.outZp);
   for (int64_t b = 0; b < s.n; ++b)
-    for (int64_t y = 0; y < s.oh; ++y) {
+    for (int64_t y = 0; y < OH; ++y) {
       const uint8_t *rowsIn[3];
       for (int ky = 0; ky < 3; ++ky) {
-        const int64_t iy = y * s.strideH - s.padTop + ky;
-        rowsIn[ky] = iy >= 0 && iy < s.h ? in + (b * s.h + iy) * s.w * s.c
-                                         : nullptr;
+        const int64_t iy = y * sH - pT + ky;
+        rowsIn[ky] = iy >= 0 && iy < H ? in + (b * H + iy) * W * C : nullptr;
       }
-      uint8_t *outRow = out + (b * s.oh + y) * s.ow * s.oc;
-      for (int64_t c0 = 0; c0 < s.c; c0 += 16) {
+      uint8_t *outRow = out + (b * OH + y) * OW * C;
+      for (int64_t c0 = 0; c0 < C; c0 += 16) {
         const __mmask16 m =
-            s.c - c0 >= 16 ? static_cast<__mmask16>(0xffff)
-                           : static_cast<__mmask16>((1u << (s.c - c0)) - 1);
+            C - c0 >= 16 ? static_cast<__mmask16>(0xffff)
+                         : static_cast<__mmask16>((1u << (C - c0)) - 1);
         __m512i w[9];
 #pragma GCC unroll 9
         for (int t = 0; t < 9; ++t)
-          w[t] = _mm512_loadu_si512(c.w + t * c.cPadded + c0);
-        const __m512i bias = _mm512_loadu_si512(c.bias + c0);
-        for (int64_t x = 0; x < s.ow; ++x) {
-          const int64_t x0 = x * s.strideW - s.padLeft;
-          __m512i acc = bias;
+          w[t] = _mm512_loadu_si512(weights + t * cPadded + c0);
+        const __m512i b0 = _mm512_loadu_si512(bias + c0);
+        const __m512i mul = _mm512_loadu_si512(mulA + c0);
+        const __m512i sh = _mm512_loadu_si512(shiftA + c0);
+        const __m512i negMul = dual ? _mm512_loadu_si512(negMulA + c0) : mul;
+        const __m512i negSh = dual ? _mm512_loadu_si512(negShiftA + c0) : sh;
+        for (int64_t x = 0; x < OW; ++x) {
+          const int64_t x0 = x * sW - pL;
+          __m512i acc = b0;
 #pragma GCC unroll 3
           for (int ky = 0; ky < 3; ++ky)
 #pragma GCC unroll 3
             for (int kx = 0; kx < 3; ++kx) {
               const int64_t ix = x0 + kx;
-              const uint8_t *p = rowsIn[ky] && ix >= 0 && ix < s.w
-                                     ? rowsIn[ky] + ix * s.c + c0
+              const uint8_t *p = rowsIn[ky] && ix >= 0 && ix < W
+                                     ? rowsIn[ky] + ix * C + c0
                                      : zpRow;
               const __m128i xb = _mm_maskz_loadu_epi8(m, p);
               const __m512i xv = _mm512_sub_epi32(
@@ -287,8 +313,13 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
                   zp);
               acc = _mm512_add_epi32(acc, _mm512_madd_epi16(xv, w[ky * 3 + kx]));
             }
-          _mm_mask_storeu_epi8(outRow + x * s.oc + c0, m,
-                               _mm512_cvtepi32_epi8(requant16(acc, c, c0)));
+          const __mmask16 neg =
+              _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512());
+          const __m512i r = _mm512_add_epi32(
+              scale16(acc, _mm512_mask_mov_epi32(mul, neg, negMul),
+                      _mm512_mask_mov_epi32(sh, neg, negSh), dbl, lo, hi),
+              outZp);
+          storeLowBytes(outRow + x * C + c0, r, m);
         }
       }
     }
@@ -327,7 +358,7 @@ LB_AVX512 void quantizeKernel(const float *in, uint8_t *out, int64_t count,
     __m512i v = _mm512_add_epi32(_mm512_cvtps_epi32(c), zp);
     v = _mm512_mask_mov_epi32(v, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q),
                               nanValue);
-    _mm_mask_storeu_epi8(out + i, m, _mm512_cvtepi32_epi8(v));
+    storeLowBytes(out + i, v, m);
   }
 }
 

@@ -203,7 +203,7 @@ private:
            {b.getIndexAttr(0), b.getIndexAttr(1), lit(count),
             lit("static_cast<float>(" + exactDouble(q.getScale()) + ")"),
             lit(q.getZeroPoint()), lit(q.getStorageTypeMin()),
-            lit(q.getStorageTypeMax()), lit("lowbit::rt::selectedIsa()")},
+            lit(q.getStorageTypeMax()), lit("lowbit::rt::modelIsa()")},
            {});
       return;
     }
@@ -245,7 +245,7 @@ private:
   llvm::DenseSet<Operation *> fusedRequants;  // emitted with their conv
   llvm::DenseMap<Operation *, std::string> fusedDesc; // kernel descriptor
   bool usesFastKernels = false; // any call that takes the selected ISA
-  Value isaValue; // lowbit::rt::selectedIsa(), when a fast kernel is called
+  Value isaValue; // lowbit::rt::modelIsa(), when a fast kernel is called
   std::string summary;
   int64_t floatOpCount = 0;  // float fallback ops
   int64_t floatEdgeCount = 0; // the dequantizes into and quantizes out of them
@@ -1348,7 +1348,7 @@ LogicalResult Emitter::run() {
     if (usesFastKernels)
       isaValue = emitc::CallOpaqueOp::create(
                 b, loc, TypeRange{emitc::OpaqueType::get(ctx, "lowbit::rt::Isa")},
-                "lowbit::rt::selectedIsa", ValueRange{})
+                "lowbit::rt::modelIsa", ValueRange{})
                 .getResult(0);
     for (BlockArgument a : func.getArguments())
       pointers[a] = inputs[a.getArgNumber()];

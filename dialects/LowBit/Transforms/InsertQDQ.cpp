@@ -20,6 +20,8 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <cmath>
 #include <numeric>
@@ -262,6 +264,7 @@ struct GroupScratch {
 /// d^T (I (x) R + kappa 1 1^T) d per group (see above), and stores the
 /// chosen code of element i in codes[i]. `choicesOf` must be callable from
 /// several threads at once.
+static std::atomic<int64_t> TT1{0}, TT2{0}, TT3{0}, NB{0}, NP{0}, NS{0};
 template <typename ChoicesFn>
 void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
                      ArrayRef<float> allWeights, ChoicesFn &&choicesOf,
@@ -357,6 +360,7 @@ void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
               }
             }
         }
+        if (pairs) { NB++; if (bestJ >= 0) NP++; } else NS += hi - lo;
         if (bestI < 0)
           return;
         apply(bestI, bestKI);
@@ -364,21 +368,27 @@ void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
           apply(bestJ, bestKJ);
       }
     };
+    auto T0 = std::chrono::steady_clock::now();
     // 1. Each input channel's window on its own (local and cheap).
     if (taps > 1)
       for (int64_t b = 0; b < g.blocks; ++b)
         descend(b * taps, (b + 1) * taps, 0.0, /*pairs=*/true);
+    auto T1 = std::chrono::steady_clock::now();
     if (kappa > 0) {
       // 2. The whole output channel with the mean term, which mostly
       //    corrects the channel's sum; 3. windows again, now with it.
       descend(0, n, kappa, /*pairs=*/false);
+      TT2 += (std::chrono::steady_clock::now() - T1).count();
       if (taps > 1)
         for (int64_t b = 0; b < g.blocks; ++b)
           descend(b * taps, (b + 1) * taps, kappa, /*pairs=*/true);
     }
+    TT1 += (T1 - T0).count();
+    TT3 += (std::chrono::steady_clock::now() - T0).count();
     for (int64_t j = 0; j < n; ++j)
       codes[idx[j]] = choices[j].code[pick[j]];
   });
+  fprintf(stderr, "TT phase1 %.3f phase2 %.3f all %.3f blockiters %ld pairmoves %ld singlescanned %ld\n", TT1*1e-9, TT2*1e-9, TT3*1e-9, (long)NB, (long)NP, (long)NS);
 }
 
 /// The scale U of a layer's log codes (`maxAbs` > 0 and finite): the one,
@@ -617,12 +627,6 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
   codes.reset();
   auto storedAttr = DenseElementsAttr::getFromRawBuffer(
       RankedTensorType::get(shape, storage), stored);
-  { // TEMPCHECK
-    SmallVector<APInt> ap;
-    for (char ch : stored) ap.emplace_back(bits, static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(ch))), true);
-    auto ref = DenseElementsAttr::get(RankedTensorType::get(shape, storage), ap);
-    if (ref != storedAttr) llvm::report_fatal_error("TEMPCHECK attr mismatch");
-  }
   auto qTensor = RankedTensorType::get(shape, qtype);
   Value q = ConstantOp::create(b, loc, qTensor, storedAttr);
   Value d = DequantizeOp::create(b, loc, type, q);

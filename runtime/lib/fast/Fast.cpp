@@ -63,9 +63,9 @@ bool parseIsa(const char *name, Isa &out) {
 
 static Isa computeSelectedIsa() {
   Isa isa = cpuIsa();
-#ifdef LOWBIT_RT_MAX_ISA
-  if (static_cast<int32_t>(isa) > LOWBIT_RT_MAX_ISA)
-    isa = static_cast<Isa>(LOWBIT_RT_MAX_ISA);
+#ifdef LOWBIT_MAX_ISA_LEVEL
+  if (static_cast<int32_t>(isa) > (LOWBIT_MAX_ISA_LEVEL))
+    isa = static_cast<Isa>(LOWBIT_MAX_ISA_LEVEL);
 #endif
   Isa cap;
   if (parseIsa(std::getenv("LOWBIT_MAX_ISA"), cap) && cap < isa)

@@ -42,7 +42,7 @@ func.func @fc(%x: tensor<2x6x!u8>) -> tensor<2x3x!o8> {
 // Not fused: a 64-bit accumulator (the reference kernel and requantTensor
 // keep exact 64-bit sums).
 // CHECK-LABEL: int32_t m_run(
-// CHECK-NOT: selectedIsa
+// CHECK-NOT: modelIsa
 // CHECK: lowbit::rt::conv2dTensor<int8_t, int8_t, int64_t>(
 // CHECK: lowbit::rt::requantTensor<int64_t, int8_t>(
 !i8 = !quant.uniform<i8:f32, 0.1>
@@ -74,7 +74,7 @@ func.func @shared(%x: tensor<1x2x2x4x!i8>) -> (tensor<1x2x2x2x!i8>, tensor<1x2x2
 // An add of 8-bit tensors whose intermediates fit 32-bit lanes runs on the
 // fast kernel; one whose input_shift would overflow them keeps addTensor.
 // CHECK-LABEL: int32_t m_run(
-// CHECK: lowbit::rt::Isa [[ISA:v[0-9]+]] = lowbit::rt::selectedIsa();
+// CHECK: lowbit::rt::Isa [[ISA:v[0-9]+]] = lowbit::rt::modelIsa();
 // CHECK: lowbit::rt::addRequant({{v[0-9]+}}, {{v[0-9]+}}, {{v[0-9]+}}, 16, lowbit::rt::QAdd{1, 0, -3, 128, 20, lowbit::rt::ScaleMultiplier{1073741824, 31}, lowbit::rt::ScaleMultiplier{1073741824, 32}, lowbit::rt::ScaleMultiplier{1073741824, 50}, 0, 0, 127, lowbit::rt::RoundingMode::SingleRound}, [[ISA]]);
 // CHECK: lowbit::rt::addTensor<int8_t, uint8_t, int8_t>(
 !a = !quant.uniform<i8:f32, 0.1:-3>

@@ -23,7 +23,7 @@ func.func @main(%x: tensor<1x4x4x2x!in>) -> tensor<1x2x2x2x!out> {
 // CHECK: #include "tiny.h"
 // CHECK: extern "C" const unsigned char tiny_weights[];
 // CHECK: extern "C" int32_t tiny_run(const int8_t* [[IN:v[0-9]+]], int8_t* [[OUT:v[0-9]+]], void* [[ARENA:v[0-9]+]]) {
-// CHECK: lowbit::rt::Isa [[ISA:v[0-9]+]] = lowbit::rt::selectedIsa();
+// CHECK: lowbit::rt::Isa [[ISA:v[0-9]+]] = lowbit::rt::modelIsa();
 // The conv and its requant are one call on packed weights: no int32
 // accumulator in the arena, and the constants are only in their packed
 // form (weights 16 channels x 4 inputs at 0, bias at 64, the zero row at
@@ -35,7 +35,7 @@ func.func @main(%x: tensor<1x4x4x2x!in>) -> tensor<1x2x2x2x!out> {
 // CHECK: lowbit::rt::maxPoolBytes([[R]], [[OUT]], lowbit::rt::Pool2DShape{1, 4, 4, 2, 2, 2, 2, 2, 2, 2, 0, 0}, true, [[ISA]]);
 // CHECK: return
 // CHECK: extern "C" int32_t tiny_run_float(const float* {{v[0-9]+}}, float* {{v[0-9]+}}, void* {{v[0-9]+}}) {
-// CHECK: lowbit::rt::quantizeToBytes({{.*}}, 32, static_cast<float>(0x1.99999{{[0-9a-f]*}}p-4), -3, -128, 127, lowbit::rt::selectedIsa());
+// CHECK: lowbit::rt::quantizeToBytes({{.*}}, 32, static_cast<float>(0x1.99999{{[0-9a-f]*}}p-4), -3, -128, 127, lowbit::rt::modelIsa());
 // CHECK: tiny_run(
 // CHECK: lowbit::rt::dequantizeTensor<int8_t>({{.*}}, 8, 0x1.99999{{[0-9a-f]*}}p-3, 1);
 
@@ -43,6 +43,6 @@ func.func @main(%x: tensor<1x4x4x2x!in>) -> tensor<1x2x2x2x!out> {
 // EMITC: module attributes {lowbit.arena_bytes = {{[0-9]+}} : i64, lowbit.header = "{{.*}}#define TINY_ARENA_BYTES
 // EMITC-SAME: lowbit.model_name = "tiny"
 // EMITC: emitc.func @tiny_run(
-// EMITC: call_opaque "lowbit::rt::selectedIsa"
+// EMITC: call_opaque "lowbit::rt::modelIsa"
 // EMITC: call_opaque "lowbit::rt::convRequantGemm"
 // EMITC: emitc.func @tiny_run_float(

@@ -60,11 +60,25 @@ enum class Isa : int32_t {
 
 /// The best path this CPU runs (Portable on non-x86 builds).
 Isa cpuIsa();
-/// The path generated code uses: cpuIsa(), capped by the environment
-/// variable LOWBIT_MAX_ISA (portable, avx2, avx2-vnni, avx512-vnni) when it
-/// is set, and by the macro LOWBIT_RT_MAX_ISA when the runtime is built
-/// with it (-DLOWBIT_RT_MAX_ISA=0..3). Computed once per process.
+/// cpuIsa(), capped by the environment variable LOWBIT_MAX_ISA (portable,
+/// avx2, avx2-vnni, avx512-vnni) when it is set, and by the macro
+/// LOWBIT_MAX_ISA_LEVEL (0..3, Isa's values) when the runtime library is
+/// built with it. Computed once per process.
 Isa selectedIsa();
+/// The path a generated model passes to the kernels: selectedIsa(), also
+/// capped by LOWBIT_MAX_ISA_LEVEL when the model's C++ is compiled with it
+/// (g++ -DLOWBIT_MAX_ISA_LEVEL=1 ... picks AVX2 at build time). A cap never
+/// selects a path the CPU lacks.
+inline Isa modelIsa() {
+#if defined(LOWBIT_MAX_ISA_LEVEL)
+  const Isa isa = selectedIsa();
+  return static_cast<int32_t>(isa) > (LOWBIT_MAX_ISA_LEVEL)
+             ? static_cast<Isa>(LOWBIT_MAX_ISA_LEVEL)
+             : isa;
+#else
+  return selectedIsa();
+#endif
+}
 /// "portable", "avx2", "avx2-vnni", "avx512-vnni".
 const char *isaName(Isa isa);
 /// Parses isaName's spelling; false for anything else.

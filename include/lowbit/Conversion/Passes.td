@@ -16,9 +16,19 @@ def ConvertLowBitToEmitC : Pass<"convert-lowbit-to-emitc", "::mlir::ModuleOp"> {
     `convert-tosa-to-lowbit`) into EmitC that MLIR's C++ emitter prints:
 
     - `emitc.func @<name>_run(const T *in..., T *out..., void *arena) -> i32`
-      calls one `lowbit::rt` function (runtime/include/lowbit/runtime/Ops.h)
-      per op, the same functions the reference evaluator calls, so the two
-      agree bit for bit;
+      calls one `lowbit::rt` function per op: the reference kernels of
+      runtime/include/lowbit/runtime/Ops.h, which the evaluator calls too,
+      or, where one applies, a fast kernel of lowbit/runtime/Fast.h that the
+      runtime's tests hold bit-exact against them. A `lowbit.conv2d` or
+      `lowbit.fully_connected` whose int32 accumulator only feeds a
+      `lowbit.requant` (8-bit input, weights and result, constant weights
+      and bias, groups 1 or depthwise) becomes one call
+      (`convRequantGemm` / `depthwiseRequant`) on weights packed here with
+      Fast.h's packing functions; its accumulator gets no arena space. Adds
+      of 8-bit tensors whose intermediates fit 32 bits (`addFitsInt32`),
+      8-bit max pools and the float API's quantization run on Fast.h too.
+      The kernel path (portable, AVX2, AVX-VNNI, AVX-512 VNNI) is chosen at
+      run time by `lowbit::rt::modelIsa()`;
     - `emitc.func @<name>_run_float(const float *in..., float *out...,
       void *arena) -> i32` quantizes the inputs, runs, and dequantizes the
       outputs with the runtime's rules;

@@ -358,9 +358,12 @@ Result runShape(const Spec &sp, const Options &opt, dnnl::engine &eng,
     w2 += double(v) * double(v);
   }
   w2 /= double(w.size());
-  // Bias and scales that center each channel's accumulators and map their
-  // spread to about +-30 output steps, so few outputs saturate and the
-  // comparison below means something.
+  // Bias and scales that put each channel's outputs around the middle of
+  // the 8-bit range, spread over about +-30 steps, so few outputs saturate
+  // and the comparison below means something: the bias cancels the mean
+  // accumulator and adds the middle of the range minus the zero point.
+  const int32_t lo = sgn ? -128 : 0, hi = sgn ? 127 : 255;
+  const double center = 0.5 * (lo + hi) - outZp; // in output steps
   const double accStd = std::sqrt(double(K) * varX * w2);
   std::vector<int32_t> bias(static_cast<size_t>(s.oc)), mul(bias.size()),
       shift(bias.size());
@@ -369,17 +372,16 @@ Result runShape(const Spec &sp, const Options &opt, dnnl::engine &eng,
     double sumW = 0;
     for (int64_t i = 0; i < K; ++i)
       sumW += w[static_cast<size_t>(o * K + i)];
-    bias[o] = static_cast<int32_t>(std::llround(
-        -mean * sumW + accStd * (uni(-1000, 1000) / 2000.0)));
     ScaleMultiplier m;
     computeMultiplier(30.0 / accStd * (0.7 + uni(0, 600) / 1000.0), m);
     mul[o] = m.multiplier;
     shift[o] = m.shift;
-    dnnlScale[o] =
-        static_cast<float>(std::ldexp(static_cast<double>(m.multiplier),
-                                      -m.shift));
+    const double scale = std::ldexp(static_cast<double>(m.multiplier), -m.shift);
+    dnnlScale[o] = static_cast<float>(scale);
+    bias[o] = static_cast<int32_t>(
+        std::llround(-mean * sumW + center / scale +
+                     accStd * (uni(-1000, 1000) / 2000.0)));
   }
-  const int32_t lo = sgn ? -128 : 0, hi = sgn ? 127 : 255;
 
   // lowbit: the blob, as the compiler lays it out.
   Blob blob;

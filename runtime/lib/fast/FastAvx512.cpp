@@ -19,6 +19,7 @@
 
 #include "FastImpl.h"
 
+#include <algorithm>
 #include <utility>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -255,10 +256,57 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
     depthwiseImpl<false>(c, p, channels);
 }
 
+/// NP consecutive output pixels of one 16-channel block of a 3x3
+/// depthwise layer (see depthwise3x3Impl).
+template <int NP, bool Signed, bool Interior>
+LB_AVX512 inline void depthwise3x3Pixels(
+    const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t sW, int64_t W,
+    int64_t C, int64_t c0, __mmask16 m, const uint8_t *zpRow,
+    const __m512i (&w)[9], __m512i b0, __m512i mul, __m512i sh,
+    __m512i negMul, __m512i negSh, bool dbl, __m512i lo, __m512i hi,
+    __m512i outZp, uint8_t *out) {
+  __m512i acc[NP];
+#pragma GCC unroll 4
+  for (int j = 0; j < NP; ++j)
+    acc[j] = b0;
+#pragma GCC unroll 3
+  for (int ky = 0; ky < 3; ++ky)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+      for (int j = 0; j < NP; ++j) {
+        const int64_t ix = x0 + j * sW + kx;
+        __m128i xb;
+        if (Interior) { // every tap inside, 16 whole channels
+          xb = _mm_loadu_si128(
+              reinterpret_cast<const __m128i *>(rowsIn[ky] + ix * C + c0));
+        } else {
+          const uint8_t *p = rowsIn[ky] && ix >= 0 && ix < W
+                                 ? rowsIn[ky] + ix * C + c0
+                                 : zpRow;
+          xb = _mm_maskz_loadu_epi8(m, p);
+        }
+        const __m512i xv =
+            Signed ? _mm512_cvtepi8_epi32(xb) : _mm512_cvtepu8_epi32(xb);
+        // x's 16-bit pattern times (uint16) w, plus x's sign bits times 0:
+        // x * w, accumulated in one instruction.
+        acc[j] = _mm512_dpwssd_epi32(acc[j], xv, w[ky * 3 + kx]);
+      }
+#pragma GCC unroll 4
+  for (int j = 0; j < NP; ++j) {
+    const __mmask16 neg =
+        _mm512_cmplt_epi32_mask(acc[j], _mm512_setzero_si512());
+    const __m512i r = _mm512_add_epi32(
+        scale16(acc[j], _mm512_mask_mov_epi32(mul, neg, negMul),
+                _mm512_mask_mov_epi32(sh, neg, negSh), dbl, lo, hi),
+        outZp);
+    storeLowBytes(out + j * C, r, m);
+  }
+}
+
 /// 3x3 windows without dilation: an output row at a time, 16 channels at a
 /// time with the nine weight vectors and the requant parameters in
-/// registers; taps outside the input read a row of zero points, whose
-/// terms are zero. Everything read in the loops is copied to locals first:
+/// registers; taps outside the input read a row of zero points. Everything read in the loops is copied to locals first:
 /// the output stores could otherwise alias the descriptors.
 template <bool Signed>
 LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
@@ -291,35 +339,44 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
 #pragma GCC unroll 9
         for (int t = 0; t < 9; ++t)
           w[t] = _mm512_loadu_si512(weights + t * cPadded + c0);
-        const __m512i b0 = _mm512_loadu_si512(bias + c0);
+        // Padded taps read the zero point instead of contributing zero,
+        // so every tap adds x * w and the bias gives back zp * sum(w): the
+        // same sum modulo 2^32, without a subtraction per tap.
+        __m512i b0 = _mm512_loadu_si512(bias + c0);
+#pragma GCC unroll 9
+        for (int t = 0; t < 9; ++t)
+          b0 = _mm512_sub_epi32(b0, _mm512_madd_epi16(zp, w[t]));
         const __m512i mul = _mm512_loadu_si512(mulA + c0);
         const __m512i sh = _mm512_loadu_si512(shiftA + c0);
         const __m512i negMul = dual ? _mm512_loadu_si512(negMulA + c0) : mul;
         const __m512i negSh = dual ? _mm512_loadu_si512(negShiftA + c0) : sh;
-        for (int64_t x = 0; x < OW; ++x) {
-          const int64_t x0 = x * sW - pL;
-          __m512i acc = b0;
-#pragma GCC unroll 3
-          for (int ky = 0; ky < 3; ++ky)
-#pragma GCC unroll 3
-            for (int kx = 0; kx < 3; ++kx) {
-              const int64_t ix = x0 + kx;
-              const uint8_t *p = rowsIn[ky] && ix >= 0 && ix < W
-                                     ? rowsIn[ky] + ix * C + c0
-                                     : zpRow;
-              const __m128i xb = _mm_maskz_loadu_epi8(m, p);
-              const __m512i xv = _mm512_sub_epi32(
-                  Signed ? _mm512_cvtepi8_epi32(xb) : _mm512_cvtepu8_epi32(xb),
-                  zp);
-              acc = _mm512_add_epi32(acc, _mm512_madd_epi16(xv, w[ky * 3 + kx]));
-            }
-          const __mmask16 neg =
-              _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512());
-          const __m512i r = _mm512_add_epi32(
-              scale16(acc, _mm512_mask_mov_epi32(mul, neg, negMul),
-                      _mm512_mask_mov_epi32(sh, neg, negSh), dbl, lo, hi),
-              outZp);
-          storeLowBytes(outRow + x * C + c0, r, m);
+        // Four output pixels at a time: four independent accumulation
+        // chains hide the latency of the dot products and the requant.
+        // Pixels [xBegin, xEnd) have every tap inside the input: with whole
+        // blocks of 16 channels they load without bounds checks or masks.
+        const bool rowsInside =
+            rowsIn[0] && rowsIn[1] && rowsIn[2] && m == 0xffff;
+        const int64_t xBegin =
+            rowsInside ? std::min(OW, (pL + sW - 1) / sW) : OW;
+        const int64_t xEnd =
+            rowsInside && W >= 3
+                ? std::max(xBegin, std::min(OW, (W - 3 + pL) / sW + 1))
+                : xBegin;
+        const int64_t bounds[4] = {0, xBegin, xEnd, OW};
+        for (int part = 0; part < 3; ++part) {
+          const bool interior = part == 1;
+          int64_t x = bounds[part];
+          const int64_t to = bounds[part + 1];
+          for (; x + 4 <= to; x += 4)
+            (interior ? depthwise3x3Pixels<4, Signed, true>
+                      : depthwise3x3Pixels<4, Signed, false>)(
+                rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, mul, sh,
+                negMul, negSh, dbl, lo, hi, outZp, outRow + x * C + c0);
+          for (; x < to; ++x)
+            (interior ? depthwise3x3Pixels<1, Signed, true>
+                      : depthwise3x3Pixels<1, Signed, false>)(
+                rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, mul, sh,
+                negMul, negSh, dbl, lo, hi, outZp, outRow + x * C + c0);
         }
       }
     }

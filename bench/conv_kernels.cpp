@@ -385,12 +385,12 @@ Result runShape(const Spec &sp, const Options &opt, dnnl::engine &eng,
 
   // lowbit: the blob, as the compiler lays it out.
   Blob blob;
-  const GemmPacking p = gemmPacking(s.oc, taps, s.c);
+  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c);
   std::vector<int8_t> packed(static_cast<size_t>(p.bytes));
   packGemmWeights(w.data(), p, packed.data());
   std::vector<int32_t> pb(static_cast<size_t>(p.ocPadded));
   gemmBias(w.data(), bias.data(), p, inZp, false, sgn, pb.data());
-  std::vector<uint8_t> zeroRow(static_cast<size_t>(s.c),
+  std::vector<uint8_t> zeroRow(static_cast<size_t>(gemmZeroRowBytes(p)),
                                static_cast<uint8_t>(inZp));
   std::vector<int32_t> em(static_cast<size_t>(p.ocPadded)), es(em.size());
   expandRequant(mul.data(), shift.data(), true, s.oc, p.ocPadded, em.data(),

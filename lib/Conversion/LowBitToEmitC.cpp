@@ -427,7 +427,7 @@ FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
   const bool inSigned = eightBitSignedness(input) == 1;
   const int64_t taps = s.kh * s.kw;
   const int64_t padded = f.depthwise ? rt::depthwisePaddedChannels(s.c)
-                                     : rt::gemmPacking(s.oc, taps, s.c).ocPadded;
+                                     : rt::gemmPacking(s.oc, s.kh, s.kw, s.c).ocPadded;
 
   std::string desc;
   llvm::raw_string_ostream os(desc);
@@ -448,12 +448,13 @@ FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
     os << ", " << addArray(ArrayRef<int32_t>(packed)) << ", "
        << addArray(ArrayRef<int32_t>(pb));
   } else {
-    rt::GemmPacking p = rt::gemmPacking(s.oc, taps, s.c);
+    rt::GemmPacking p = rt::gemmPacking(s.oc, s.kh, s.kw, s.c);
     std::vector<int8_t> packed(p.bytes);
     rt::packGemmWeights(w, p, packed.data());
     std::vector<int32_t> pb(p.ocPadded);
     rt::gemmBias(w, b, p, inZp, folded, inSigned, pb.data());
-    std::vector<int8_t> zeroRow(s.c, static_cast<int8_t>(inZp));
+    std::vector<int8_t> zeroRow(rt::gemmZeroRowBytes(p),
+                                static_cast<int8_t>(inZp));
     os << "lowbit::rt::QGemmConv{";
     shapeLit();
     os << ", " << addArray(ArrayRef<int8_t>(packed)) << ", "

@@ -23,6 +23,7 @@ using namespace lowbit::rt;
 TEST(FastIsa, BuildTimeCapOfTheModelPath) {
   EXPECT_LE(static_cast<int>(modelIsa()), LOWBIT_MAX_ISA_LEVEL);
   EXPECT_LE(static_cast<int>(modelIsa()), static_cast<int>(selectedIsa()));
-  if (static_cast<int>(selectedIsa()) >= LOWBIT_MAX_ISA_LEVEL)
+  if (static_cast<int>(selectedIsa()) >= LOWBIT_MAX_ISA_LEVEL) {
     EXPECT_EQ(static_cast<int>(modelIsa()), LOWBIT_MAX_ISA_LEVEL);
+  }
 }

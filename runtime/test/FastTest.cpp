@@ -213,13 +213,13 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
   const std::vector<uint8_t> want = referenceRequant<TOut>(acc, s.oc, r);
 
   Blob blob;
-  const GemmPacking p = gemmPacking(s.oc, taps, s.c);
+  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c);
   std::vector<int8_t> packed(static_cast<size_t>(p.bytes));
   packGemmWeights(w.data(), p, packed.data());
   std::vector<int32_t> pb(static_cast<size_t>(p.ocPadded));
   gemmBias(w.data(), folded ? refBias.data() : (hasBias ? bias.data() : nullptr),
            p, inZp, folded, inSigned, pb.data());
-  std::vector<uint8_t> zeroRow(static_cast<size_t>(s.c),
+  std::vector<uint8_t> zeroRow(static_cast<size_t>(gemmZeroRowBytes(p)),
                                static_cast<uint8_t>(inZp));
   QGemmConv d{};
   d.shape = s;

@@ -82,27 +82,32 @@ Isa selectedIsa() {
 // Packing
 //===----------------------------------------------------------------------===//
 
-GemmPacking gemmPacking(int64_t oc, int64_t taps, int64_t in) {
+GemmPacking gemmPacking(int64_t oc, int64_t kh, int64_t kw, int64_t in) {
   GemmPacking p;
   p.oc = oc;
   p.ocPadded = detail::ceilDiv(oc, kGemmBlockOc) * kGemmBlockOc;
-  p.taps = taps;
+  p.kh = kh;
+  p.kw = kw;
   p.in = in;
-  p.kGroups = detail::ceilDiv(taps * in, kGemmBlockK);
+  p.rowPadded = detail::ceilDiv(kw * in, kGemmBlockK) * kGemmBlockK;
+  p.kGroups = kh * p.rowPadded / kGemmBlockK;
   p.bytes = p.ocPadded * p.kGroups * kGemmBlockK;
   return p;
 }
 
 void packGemmWeights(const int8_t *ohwi, const GemmPacking &p, int8_t *dst) {
   std::memset(dst, 0, static_cast<size_t>(p.bytes));
-  const int64_t kTotal = p.taps * p.in;
+  const int64_t rowBytes = p.kw * p.in;
   for (int64_t o = 0; o < p.oc; ++o) {
     int8_t *block = dst + (o / kGemmBlockOc) * p.kGroups * kGemmBlockOc *
                               kGemmBlockK;
-    for (int64_t k = 0; k < kTotal; ++k)
-      block[((k / kGemmBlockK) * kGemmBlockOc + o % kGemmBlockOc) *
-                kGemmBlockK +
-            k % kGemmBlockK] = ohwi[o * kTotal + k];
+    for (int64_t ky = 0; ky < p.kh; ++ky)
+      for (int64_t j = 0; j < rowBytes; ++j) {
+        const int64_t k = ky * p.rowPadded + j;
+        block[((k / kGemmBlockK) * kGemmBlockOc + o % kGemmBlockOc) *
+                  kGemmBlockK +
+              k % kGemmBlockK] = ohwi[(o * p.kh + ky) * rowBytes + j];
+      }
   }
 }
 
@@ -116,7 +121,7 @@ static uint32_t weightSum(const int8_t *w, int64_t count) {
 
 void gemmBias(const int8_t *ohwi, const int32_t *bias, const GemmPacking &p,
               int32_t inZp, bool inZpFolded, bool inputSigned, int32_t *dst) {
-  const int64_t perChannel = p.taps * p.in;
+  const int64_t perChannel = p.kh * p.kw * p.in;
   const uint32_t zp = static_cast<uint32_t>(inZp);
   const uint32_t zpu = zp + (inputSigned ? 128u : 0u);
   for (int64_t o = 0; o < p.ocPadded; ++o) {
@@ -226,21 +231,24 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
              const QGemmConv &d) {
   const Conv2DShape &s = d.shape;
   const auto *base = static_cast<const uint8_t *>(blob);
-  const GemmPacking p = gemmPacking(s.oc, s.kh * s.kw, s.c);
+  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c);
+  const int64_t taps = s.kh * s.kw;
   auto array = [&](int64_t off) {
     return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(base + off);
   };
   // Channels in whole groups of 4: the tiles read each tap's channels in
-  // place. Otherwise each window is gathered into one row first.
-  const bool gather = s.c % kGemmBlockK != 0;
-  const bool pointwise = !gather && p.taps == 1 && s.strideH == 1 &&
+  // place. Otherwise they read each kernel row's rowPadded bytes as one run
+  // (the bytes past kw * c pair with zero weights), straight from the input
+  // where the run lies inside an input row, else gathered.
+  const bool rowMode = s.c % kGemmBlockK != 0;
+  const bool pointwise = !rowMode && taps == 1 && s.strideH == 1 &&
                          s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
                          s.oh == s.h && s.ow == s.w;
   GemmCtx c;
   c.w = reinterpret_cast<const int8_t *>(base + d.weights);
   c.kGroups = p.kGroups;
-  c.taps = gather ? 1 : p.taps;
-  c.groups = gather ? p.kGroups : s.c / kGemmBlockK;
+  c.taps = rowMode ? s.kh : taps;
+  c.groups = rowMode ? p.rowPadded / kGemmBlockK : s.c / kGemmBlockK;
   c.bias = array(d.bias);
   c.mul = array(d.mul);
   c.shift = array(d.shift);
@@ -258,14 +266,14 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   auto *outB = static_cast<uint8_t *>(out);
   const int64_t pixels = s.n * s.oh * s.ow;
   const int64_t blocks = p.ocPadded / kGemmBlockOc;
-  const int64_t gatheredBytes = p.kGroups * kGemmBlockK;
+  const int64_t rowBytes = s.kw * s.c;
   const uint8_t *rows[kGemmMaxRows * kGemmMaxTaps];
-  alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK + kGemmBlockK];
+  alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK];
   // Byte offsets of the taps from the window's corner, and its extent.
   int64_t tapOffset[kGemmMaxTaps];
   const int64_t spanH = (s.kh - 1) * s.dilationH + 1;
   const int64_t spanW = (s.kw - 1) * s.dilationW + 1;
-  if (!gather)
+  if (!rowMode)
     for (int64_t ky = 0; ky < s.kh; ++ky)
       for (int64_t kx = 0; kx < s.kw; ++kx)
         tapOffset[ky * s.kw + kx] =
@@ -289,21 +297,29 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
       for (int m = 0; m < mr; ++m) {
         const uint8_t *inBatch = inB + n * s.h * s.w * s.c;
         const int64_t x0 = x * s.strideW - s.padLeft;
-        if (gather) {
-          // The window row by row: its taps inside the input are one run
-          // of memory without dilation; padded taps get the zero point.
-          uint8_t *g = gathered[m];
-          const detail::TapRange kx = detail::validTaps(x0, s.dilationW, s.kw, s.w);
-          const int64_t rowBytes = s.kw * s.c;
+        const int64_t y0 = y * s.strideH - s.padTop;
+        if (rowMode) {
+          const uint8_t **r = rows + m * s.kh;
+          // The padded run of a kernel row stays inside its input row.
+          const bool direct = s.dilationW == 1 && x0 >= 0 &&
+                              x0 * s.c + p.rowPadded <= s.w * s.c;
+          const detail::TapRange kx =
+              detail::validTaps(x0, s.dilationW, s.kw, s.w);
           for (int64_t ky = 0; ky < s.kh; ++ky) {
-            const int64_t iy = y * s.strideH - s.padTop + ky * s.dilationH;
-            uint8_t *dst = g + ky * rowBytes;
-            if (iy < 0 || iy >= s.h || kx.begin == kx.end) {
-              fillRow(dst, zero[0], rowBytes);
+            const int64_t iy = y0 + ky * s.dilationH;
+            if (iy < 0 || iy >= s.h) {
+              r[ky] = zero;
               continue;
             }
-            fillRow(dst, zero[0], kx.begin * s.c);
             const uint8_t *src = inBatch + iy * s.w * s.c;
+            if (direct) {
+              r[ky] = src + x0 * s.c;
+              continue;
+            }
+            // A window at the border: its row gathered, padded taps set
+            // to the zero point.
+            uint8_t *dst = gathered[m] + ky * p.rowPadded;
+            fillRow(dst, zero[0], kx.begin * s.c);
             if (s.dilationW == 1) {
               copyRow(dst + kx.begin * s.c, src + (x0 + kx.begin) * s.c,
                       (kx.end - kx.begin) * s.c);
@@ -312,22 +328,21 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
                 copyRow(dst + t * s.c, src + (x0 + t * s.dilationW) * s.c, s.c);
             }
             fillRow(dst + kx.end * s.c, zero[0], (s.kw - kx.end) * s.c);
+            // The row padding pairs with zero weights.
+            fillRow(dst + rowBytes, 0, p.rowPadded - rowBytes);
+            r[ky] = dst;
           }
-          // The group padding pairs with zero weights.
-          fillRow(g + p.taps * s.c, 0, gatheredBytes - p.taps * s.c);
-          rows[m] = g;
-        } else if (const int64_t y0 = y * s.strideH - s.padTop;
-                   y0 >= 0 && y0 + spanH <= s.h && x0 >= 0 &&
+        } else if (y0 >= 0 && y0 + spanH <= s.h && x0 >= 0 &&
                    x0 + spanW <= s.w) {
           // The whole window is inside: fixed offsets from its corner.
           const uint8_t *corner = inBatch + (y0 * s.w + x0) * s.c;
-          const uint8_t **r = rows + m * p.taps;
-          for (int64_t t = 0; t < p.taps; ++t)
+          const uint8_t **r = rows + m * taps;
+          for (int64_t t = 0; t < taps; ++t)
             r[t] = corner + tapOffset[t];
         } else {
-          const uint8_t **r = rows + m * p.taps;
+          const uint8_t **r = rows + m * taps;
           for (int64_t ky = 0; ky < s.kh; ++ky) {
-            const int64_t iy = y * s.strideH - s.padTop + ky * s.dilationH;
+            const int64_t iy = y0 + ky * s.dilationH;
             for (int64_t kx = 0; kx < s.kw; ++kx) {
               const int64_t ix = x0 + kx * s.dilationW;
               r[ky * s.kw + kx] =

@@ -94,21 +94,30 @@ constexpr int64_t kGemmBlockK = 4;
 /// Largest kernel window (kh * kw) the GEMM kernels take.
 constexpr int64_t kGemmMaxTaps = 256;
 /// When a pixel's input channels are not a multiple of 4 (a first layer on
-/// 1 or 3 channels), the kernels gather each window into one contiguous row
-/// on the stack first; this bounds that row (kh * kw * c).
+/// 1 or 3 channels), the kernels read each kernel row's kw * c bytes as one
+/// run, padded to a multiple of 4 (`rowPadded`); windows at the border are
+/// gathered on the stack first. This bounds kh * rowPadded.
 constexpr int64_t kGemmMaxGatheredK = 1024;
 
-/// The packed layout of one layer's weights. The reduction index of OHWI
-/// weights [oc][taps][in] is k = tap * in + i (k < taps * in); weights become
+/// The packed layout of one layer's weights. A kernel row of OHWI weights
+/// [oc][kh][kw][in] holds kw * in values, padded to rowPadded, a multiple of
+/// 4 (no padding when in is one); the reduction index of weight
+/// (o, ky, kx, i) is k = ky * rowPadded + kx * in + i. Weights become
 /// [ocPadded / 16][kGroups][16][4] int8 with element (o, k) at
-/// [o / 16][k / 4][o % 16][k % 4], zero past oc and past taps * in.
+/// [o / 16][k / 4][o % 16][k % 4], zero past oc and in the row padding.
 struct GemmPacking {
   int64_t oc = 0, ocPadded = 0;
-  int64_t taps = 0, in = 0;
-  int64_t kGroups = 0; ///< ceil(taps * in / 4)
-  int64_t bytes = 0;   ///< ocPadded * kGroups * 4
+  int64_t kh = 0, kw = 0, in = 0;
+  int64_t rowPadded = 0; ///< kw * in rounded up to a multiple of 4
+  int64_t kGroups = 0;   ///< kh * rowPadded / 4
+  int64_t bytes = 0;     ///< ocPadded * kGroups * 4
 };
-GemmPacking gemmPacking(int64_t oc, int64_t taps, int64_t in);
+GemmPacking gemmPacking(int64_t oc, int64_t kh, int64_t kw, int64_t in);
+/// Bytes of the zero-point row a QGemmConv layer needs (taps in the padding
+/// read it): max(in, rowPadded).
+inline int64_t gemmZeroRowBytes(const GemmPacking &p) {
+  return p.in > p.rowPadded ? p.in : p.rowPadded;
+}
 /// Writes `p.bytes` bytes of packed weights.
 void packGemmWeights(const int8_t *ohwi, const GemmPacking &p, int8_t *dst);
 
@@ -145,7 +154,7 @@ struct QGemmConv {
                      ///< convolution over an n x 1 x 1 x inner input
   int64_t weights;   ///< packGemmWeights
   int64_t bias;      ///< gemmBias, int32 [ocPadded]
-  int64_t zeroRow;   ///< c bytes, each the input's stored zero point
+  int64_t zeroRow;   ///< gemmZeroRowBytes bytes of the input's stored zero point
   int64_t mul, shift;         ///< expandRequant, int32 [ocPadded]
   int64_t negMul, negShift;   ///< the same for negative accumulators, or -1
   int32_t inputSigned;        ///< 1: int8 activations, 0: uint8
@@ -215,9 +224,11 @@ void maxPoolBytes(const void *in, void *out, const Pool2DShape &s,
 /// True when a layer of this shape fits the fast kernels' limits.
 inline bool gemmShapeSupported(const Conv2DShape &s) {
   const int64_t taps = s.kh * s.kw;
+  const int64_t rowPadded = (s.kw * s.c + kGemmBlockK - 1) / kGemmBlockK *
+                            kGemmBlockK;
   return s.groups == 1 && s.kh > 0 && s.kw > 0 && s.c > 0 &&
          (s.c % kGemmBlockK == 0 ? taps <= kGemmMaxTaps
-                                 : taps * s.c <= kGemmMaxGatheredK);
+                                 : s.kh * rowPadded <= kGemmMaxGatheredK);
 }
 
 } // namespace rt

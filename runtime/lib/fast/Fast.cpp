@@ -233,9 +233,6 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   const auto *base = static_cast<const uint8_t *>(blob);
   const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c);
   const int64_t taps = s.kh * s.kw;
-  auto array = [&](int64_t off) {
-    return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(base + off);
-  };
   // Channels in whole groups of 4: the tiles read each tap's channels in
   // place. Otherwise they read each kernel row's rowPadded bytes as one run
   // (the bytes past kw * c pair with zero weights), straight from the input
@@ -245,19 +242,11 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
                          s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
                          s.oh == s.h && s.ow == s.w;
   GemmCtx c;
+  c.read(base, d);
   c.w = reinterpret_cast<const int8_t *>(base + d.weights);
   c.kGroups = p.kGroups;
   c.taps = rowMode ? s.kh : taps;
   c.groups = rowMode ? p.rowPadded / kGemmBlockK : s.c / kGemmBlockK;
-  c.bias = array(d.bias);
-  c.mul = array(d.mul);
-  c.shift = array(d.shift);
-  c.negMul = array(d.negMul);
-  c.negShift = array(d.negShift);
-  c.outZp = d.outZp;
-  c.lo = d.lo;
-  c.hi = d.hi;
-  c.doubleRound = d.mode == RoundingMode::DoubleRound;
   c.xorMask = d.inputSigned ? 0x80808080u : 0u;
   c.oc = s.oc;
 
@@ -369,22 +358,11 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
                   void *out, const void *blob, const QDepthwiseConv &d) {
   const Conv2DShape &s = d.shape;
   const auto *base = static_cast<const uint8_t *>(blob);
-  auto array = [&](int64_t off) {
-    return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(base + off);
-  };
   DepthwiseCtx c;
+  c.read(base, d);
   c.w = reinterpret_cast<const int32_t *>(base + d.weights);
   c.cPadded = depthwisePaddedChannels(s.c);
-  c.bias = array(d.bias);
-  c.mul = array(d.mul);
-  c.shift = array(d.shift);
-  c.negMul = array(d.negMul);
-  c.negShift = array(d.negShift);
   c.inZp = d.inZp;
-  c.outZp = d.outZp;
-  c.lo = d.lo;
-  c.hi = d.hi;
-  c.doubleRound = d.mode == RoundingMode::DoubleRound;
   c.inputSigned = d.inputSigned != 0;
   const auto *inB = static_cast<const uint8_t *>(in);
   auto *outB = static_cast<uint8_t *>(out);

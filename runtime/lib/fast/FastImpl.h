@@ -24,23 +24,42 @@ namespace lowbit {
 namespace rt {
 namespace fast {
 
-/// Everything a GEMM tile reads besides its rows.
-struct GemmCtx {
-  const int8_t *w;      ///< packed weights
-  int64_t kGroups;      ///< groups of 4 per 16-channel block
-  int64_t taps;         ///< rows per pixel (1 when windows are gathered)
-  int64_t groups;       ///< groups of 4 bytes each row holds
+/// The bias and requant arrays of a fused layer (expandRequant's) and its
+/// output range, read from a QGemmConv or QDepthwiseConv and its blob.
+struct RequantFields {
   const int32_t *bias, *mul, *shift, *negMul, *negShift;
   int32_t outZp, lo, hi;
   bool doubleRound;
+  template <typename Desc> void read(const uint8_t *blob, const Desc &d) {
+    auto array = [&](int64_t off) {
+      return off < 0 ? nullptr : reinterpret_cast<const int32_t *>(blob + off);
+    };
+    bias = array(d.bias);
+    mul = array(d.mul);
+    shift = array(d.shift);
+    negMul = array(d.negMul);
+    negShift = array(d.negShift);
+    outZp = d.outZp;
+    lo = d.lo;
+    hi = d.hi;
+    doubleRound = d.mode == RoundingMode::DoubleRound;
+  }
+};
+
+/// Everything a GEMM tile reads besides its rows.
+struct GemmCtx : RequantFields {
+  const int8_t *w;      ///< packed weights
+  int64_t kGroups;      ///< groups of 4 per 16-channel block
+  int64_t taps;         ///< rows per pixel (kernel rows in row mode)
+  int64_t groups;       ///< groups of 4 bytes each row holds
   uint32_t xorMask;     ///< 0x80808080 for int8 activations, else 0
   int64_t oc;           ///< output pixel stride in bytes
 };
 
 /// One tile: `mr` output pixels (consecutive in memory) x `nv` blocks of 16
 /// channels starting at block `ob`. rows[m * taps + t] points at the
-/// 4 * groups input bytes of pixel m's tap t (or at the zero row). Only `lastValid`
-/// channels of the last block are stored.
+/// 4 * groups input bytes of pixel m's tap t (or at the zero row). Only
+/// `lastValid` channels of the last block are stored.
 struct GemmTile {
   const uint8_t *const *rows;
   uint8_t *out; ///< pixel 0, channel ob * 16
@@ -73,12 +92,11 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
              const QGemmConv &d);
 
 /// Depthwise context: one call handles one output pixel.
-struct DepthwiseCtx {
+struct DepthwiseCtx : RequantFields {
   const int32_t *w; ///< [taps][cPadded], (uint16_t) w in each
   int64_t cPadded;
-  const int32_t *bias, *mul, *shift, *negMul, *negShift;
-  int32_t inZp, outZp, lo, hi;
-  bool doubleRound, inputSigned;
+  int32_t inZp;
+  bool inputSigned;
 };
 /// One output pixel: taps [ky0, ky1) x [kx0, kx1) are inside the input;
 /// tap (ky, kx) reads inBatch + base + ky * rowStride + kx * colStride.

@@ -124,6 +124,29 @@ void addRequant(Blob &blob, const Requant &r, int64_t channels, int64_t padded,
   }
 }
 
+/// A fused layer's output zero point, range and rounding.
+template <typename Desc> void setOutput(Desc &d, const Requant &r) {
+  d.outZp = r.outZp;
+  d.lo = r.lo;
+  d.hi = r.hi;
+  d.mode = r.mode;
+}
+
+/// Equal byte vectors, or where the first difference is and how many.
+::testing::AssertionResult sameBytes(const std::vector<uint8_t> &got,
+                                     const std::vector<uint8_t> &want) {
+  int64_t mismatches = 0;
+  size_t first = 0;
+  for (size_t i = 0; i < want.size(); ++i)
+    if (got[i] != want[i] && mismatches++ == 0)
+      first = i;
+  if (mismatches == 0)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << mismatches << " mismatches, first at " << first << ": got "
+         << int(got[first]) << " want " << int(want[first]);
+}
+
 /// The reference: int32 accumulators, then requantTensor.
 template <typename TOut>
 std::vector<uint8_t> referenceRequant(const std::vector<int32_t> &acc,
@@ -228,24 +251,16 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
   d.zeroRow = blob.add(zeroRow);
   addRequant(blob, r, s.oc, p.ocPadded, d.mul, d.shift, d.negMul, d.negShift);
   d.inputSigned = inSigned;
-  d.outZp = r.outZp;
-  d.lo = r.lo;
-  d.hi = r.hi;
-  d.mode = r.mode;
+  setOutput(d, r);
   for (Isa isa : pathsHere()) {
     std::vector<uint8_t> got(want.size(), 0xAB);
     convRequantGemm(in.data(), got.data(), blob.bytes.data(), d, isa);
-    int64_t mismatches = 0, first = -1;
-    for (size_t i = 0; i < want.size(); ++i)
-      if (got[i] != want[i] && mismatches++ == 0)
-        first = static_cast<int64_t>(i);
-    ASSERT_EQ(mismatches, 0)
-        << isaName(isa) << " trial " << trial << ": first at " << first
-        << " got " << int(got[first]) << " want " << int(want[first])
-        << " shape n" << s.n << " h" << s.h << " w" << s.w << " c" << s.c
-        << " oc" << s.oc << " k" << s.kh << "x" << s.kw << " s" << s.strideH
-        << "," << s.strideW << " d" << s.dilationH << "," << s.dilationW
-        << " p" << s.padTop << "," << s.padLeft << " folded " << folded;
+    ASSERT_TRUE(sameBytes(got, want))
+        << isaName(isa) << " trial " << trial << " shape n" << s.n << " h"
+        << s.h << " w" << s.w << " c" << s.c << " oc" << s.oc << " k" << s.kh
+        << "x" << s.kw << " s" << s.strideH << "," << s.strideW << " d"
+        << s.dilationH << "," << s.dilationW << " p" << s.padTop << ","
+        << s.padLeft << " folded " << folded;
   }
 }
 
@@ -346,20 +361,13 @@ void checkDepthwise(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
   addRequant(blob, r, s.c, cp, d.mul, d.shift, d.negMul, d.negShift);
   d.inputSigned = inSigned;
   d.inZp = inZp;
-  d.outZp = r.outZp;
-  d.lo = r.lo;
-  d.hi = r.hi;
-  d.mode = r.mode;
+  setOutput(d, r);
   for (Isa isa : pathsHere()) {
     std::vector<uint8_t> got(want.size(), 0xAB);
     depthwiseRequant(in.data(), got.data(), blob.bytes.data(), d, isa);
-    int64_t mismatches = 0, first = -1;
-    for (size_t i = 0; i < want.size(); ++i)
-      if (got[i] != want[i] && mismatches++ == 0)
-        first = static_cast<int64_t>(i);
-    ASSERT_EQ(mismatches, 0)
-        << isaName(isa) << " trial " << trial << ": first at " << first
-        << " shape c" << s.c << " k" << s.kh << "x" << s.kw;
+    ASSERT_TRUE(sameBytes(got, want))
+        << isaName(isa) << " trial " << trial << " shape c" << s.c << " k"
+        << s.kh << "x" << s.kw;
   }
 }
 

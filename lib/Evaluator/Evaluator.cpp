@@ -29,6 +29,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/Threading.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -128,7 +129,15 @@ void forEachBroadcast(ArrayRef<int64_t> outShape,
   }
 }
 
+/// Whether `data` can back a HostTensor::view.
+bool viewable(ArrayRef<char> data) {
+  return reinterpret_cast<uintptr_t>(data.data()) % alignof(uint64_t) == 0;
+}
+
 /// Converts an ElementsAttr (dense, splat or resource) into a host tensor.
+/// Elements the attribute holds as they are stored on the host are viewed
+/// in place (attributes and resource blobs outlive the evaluator), not
+/// copied.
 FailureOr<HostTensor> fromAttr(Location loc, ElementsAttr attr,
                                ShapedType resultType) {
   auto kind = elemKindOf(resultType.getElementType());
@@ -136,8 +145,25 @@ FailureOr<HostTensor> fromAttr(Location loc, ElementsAttr attr,
     return emitError(loc) << "evaluator: unsupported element type "
                           << resultType.getElementType(),
            failure();
-  HostTensor t(*kind, resultType.getShape());
+  const int64_t count = numElements(resultType.getShape());
+  const size_t bytes = static_cast<size_t>(count) * elemSize(*kind);
   Type storedType = cast<ShapedType>(attr.getType()).getElementType();
+  auto subByte = [](Type t) {
+    auto it = dyn_cast<IntegerType>(t);
+    return it && it.getWidth() < 8 && it.getWidth() > 1 && !it.isUnsigned();
+  };
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr);
+      dense && !dense.isSplat() && !storedType.isInteger(1) &&
+      !subByte(storedType) && dense.getRawData().size() == bytes &&
+      viewable(dense.getRawData()))
+    return HostTensor::view(*kind, resultType.getShape(),
+                            dense.getRawData().data());
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+        blob && blob->getData().size() == bytes && viewable(blob->getData()))
+      return HostTensor::view(*kind, resultType.getShape(),
+                              blob->getData().data());
+  HostTensor t(*kind, resultType.getShape());
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
     if (storedType.isInteger(1)) {
       int64_t i = 0;
@@ -256,6 +282,43 @@ rt::Conv2DShape convShape(ArrayRef<int64_t> in, ArrayRef<int64_t> out,
   return s;
 }
 
+/// Runs `kernel(s, in, out)` for a convolution of geometry `s` in bands of
+/// output rows, in parallel when the convolution is large. Each band is the
+/// same kernel on a shape with fewer output rows (and the top padding moved
+/// by the rows before it), so every output pixel is computed exactly as by
+/// one call over the whole tensor.
+template <typename T, typename Kernel>
+void convInBands(MLIRContext *ctx, const rt::Conv2DShape &s, int64_t inC,
+                 const float *in, T *out, Kernel &&kernel) {
+  const int64_t rows = s.n * s.oh;
+  // Multiply-adds of one output row.
+  const int64_t rowWork = s.ow * s.oc * s.kh * s.kw * inC;
+  const int64_t bands = std::min<int64_t>(
+      rows, ctx->isMultithreadingEnabled() && rows * rowWork >= (1 << 20)
+                ? 4 * static_cast<int64_t>(ctx->getNumThreads())
+                : 1);
+  if (bands <= 1) {
+    kernel(s, in, out);
+    return;
+  }
+  mlir::parallelFor(ctx, 0, static_cast<size_t>(bands), [&](size_t band) {
+    int64_t begin = rows * static_cast<int64_t>(band) / bands;
+    int64_t end = rows * static_cast<int64_t>(band + 1) / bands;
+    // Split the band at image boundaries (one kernel call per image).
+    while (begin < end) {
+      int64_t b = begin / s.oh, y = begin % s.oh;
+      int64_t count = std::min(end - begin, s.oh - y);
+      rt::Conv2DShape part = s;
+      part.n = 1;
+      part.oh = count;
+      part.padTop = s.padTop - y * s.strideH;
+      kernel(part, in + b * s.h * s.w * s.c,
+             out + ((b * s.oh + y) * s.ow) * s.oc);
+      begin += count;
+    }
+  });
+}
+
 int64_t zeroPointOf(Type elt) {
   if (auto u = dyn_cast<quant::UniformQuantizedType>(elt))
     return u.getZeroPoint();
@@ -304,6 +367,14 @@ FailureOr<std::unique_ptr<Evaluator>> Evaluator::create(func::FuncOp func) {
   e->impl = std::make_unique<Impl>();
   if (failed(e->impl->prepare(func)))
     return failure();
+  return e;
+}
+
+std::unique_ptr<Evaluator> Evaluator::clone() const {
+  std::unique_ptr<Evaluator> e(new Evaluator(func));
+  e->impl = std::make_unique<Impl>();
+  e->impl->constants = impl->constants; // shared, immutable tensors
+  e->impl->dying = impl->dying;
   return e;
 }
 
@@ -848,13 +919,21 @@ LogicalResult Evaluator::Impl::conv(Operation *op, bool depthwise) {
     if (w.kind() != ElemKind::F32 || out.kind() != ElemKind::F32)
       return op->emitError("evaluator: mixed float convolution types"),
              failure();
+    const float *wp = w.data<float>(), *bp = fullBias.data<float>();
+    MLIRContext *ctx = op->getContext();
     if (depthwise)
-      rt::depthwiseConv2dF32(in.data<float>(), w.data<float>(),
-                             fullBias.data<float>(), out.data<float>(), s,
-                             multiplier);
+      convInBands(ctx, s, 1, in.data<float>(), out.data<float>(),
+                  [&](const rt::Conv2DShape &part, const float *inP,
+                      float *outP) {
+                    rt::depthwiseConv2dF32(inP, wp, bp, outP, part,
+                                           multiplier);
+                  });
     else
-      rt::conv2dF32(in.data<float>(), w.data<float>(), fullBias.data<float>(),
-                    out.data<float>(), s);
+      convInBands(ctx, s, s.c, in.data<float>(), out.data<float>(),
+                  [&](const rt::Conv2DShape &part, const float *inP,
+                      float *outP) {
+                    rt::conv2dF32(inP, wp, bp, outP, part);
+                  });
     set(result, std::move(out));
     return success();
   }

@@ -18,14 +18,17 @@
 #include "lowbit/Evaluator/Evaluator.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Threading.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <mutex>
 
 using namespace mlir;
 using namespace ::lowbit;
@@ -43,9 +46,52 @@ struct Stats {
 /// Identifies a tensor: an op result or a block argument.
 using Key = Value;
 
-class Collector : public EvaluationObserver {
+/// The least and greatest non-NaN values of p[0, n) as a scan in order
+/// finds them (of equal values it keeps the first, which matters for the
+/// sign of a zero); +inf and -inf when there is none.
+std::pair<float, float> rangeOf(const float *p, int64_t n) {
+  constexpr int kLanes = 8;
+  float lo[kLanes], hi[kLanes];
+  for (int l = 0; l < kLanes; ++l) {
+    lo[l] = std::numeric_limits<float>::infinity();
+    hi[l] = -std::numeric_limits<float>::infinity();
+  }
+  // Lanes of independent minima and maxima (NaN compares false, so it is
+  // skipped); the values are exact whatever the order.
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      float x = p[i + l];
+      lo[l] = x < lo[l] ? x : lo[l];
+      hi[l] = x > hi[l] ? x : hi[l];
+    }
+  for (; i < n; ++i) {
+    lo[0] = p[i] < lo[0] ? p[i] : lo[0];
+    hi[0] = p[i] > hi[0] ? p[i] : hi[0];
+  }
+  float mn = lo[0], mx = hi[0];
+  for (int l = 1; l < kLanes; ++l) {
+    mn = lo[l] < mn ? lo[l] : mn;
+    mx = hi[l] > mx ? hi[l] : mx;
+  }
+  // Only a zero can tie with a value of another bit pattern: the scan in
+  // order keeps the first zero.
+  if (mn == 0.0f || mx == 0.0f)
+    for (int64_t j = 0; j < n; ++j)
+      if (p[j] == 0.0f) {
+        if (mn == 0.0f)
+          mn = p[j];
+        if (mx == 0.0f)
+          mx = p[j];
+        break;
+      }
+  return {mn, mx};
+}
+
+/// Records the range of every float tensor of one run, in the order the
+/// tensors are computed (the first pass).
+class RangeCollector : public EvaluationObserver {
 public:
-  explicit Collector(bool histogramPass) : histogramPass(histogramPass) {}
   void onResult(Operation *op, unsigned index, const HostTensor &t) override {
     // Constants have no range to calibrate (weights are quantized data-free).
     if (t.kind() != ElemKind::F32 || op->hasTrait<OpTrait::ConstantLike>())
@@ -53,32 +99,44 @@ public:
     observe(op->getResult(index), t);
   }
   void observe(Value v, const HostTensor &t) {
-    Stats &s = stats[v];
-    const float *p = t.data<float>();
-    int64_t n = t.numElements();
-    if (!histogramPass) {
-      for (int64_t i = 0; i < n; ++i) {
-        if (std::isnan(p[i]))
-          continue;
-        s.lo = std::min<double>(s.lo, p[i]);
-        s.hi = std::max<double>(s.hi, p[i]);
-      }
+    ranges.push_back({v, rangeOf(t.data<float>(), t.numElements())});
+  }
+  std::vector<std::pair<Key, std::pair<float, float>>> ranges;
+};
+
+/// Adds the values of every float tensor to its histogram over the range
+/// the first pass found (the second pass).
+class HistogramCollector : public EvaluationObserver {
+public:
+  explicit HistogramCollector(const llvm::DenseMap<Key, Stats> &stats)
+      : stats(stats) {}
+  void onResult(Operation *op, unsigned index, const HostTensor &t) override {
+    if (t.kind() != ElemKind::F32 || op->hasTrait<OpTrait::ConstantLike>())
       return;
-    }
+    observe(op->getResult(index), t);
+  }
+  void observe(Value v, const HostTensor &t) {
+    auto it = stats.find(v);
+    if (it == stats.end())
+      return;
+    const Stats &s = it->second;
     if (!(s.hi > s.lo))
       return;
-    if (s.hist.empty())
-      s.hist.assign(kBins, 0.0);
+    std::vector<double> &h = hist[v];
+    if (h.empty())
+      h.assign(kBins, 0.0);
+    const float *p = t.data<float>();
     double width = (s.hi - s.lo) / kBins;
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = 0, n = t.numElements(); i < n; ++i) {
       if (std::isnan(p[i]))
         continue;
       int64_t b = static_cast<int64_t>((p[i] - s.lo) / width);
-      s.hist[std::clamp<int64_t>(b, 0, kBins - 1)] += 1.0;
+      h[std::clamp<int64_t>(b, 0, kBins - 1)] += 1.0;
     }
   }
-  llvm::DenseMap<Key, Stats> stats;
-  bool histogramPass;
+  const llvm::DenseMap<Key, Stats> &stats;
+  /// Counts (whole numbers, so their sums do not depend on the order).
+  llvm::DenseMap<Key, std::vector<double>> hist;
 };
 
 /// Mean squared error of quantizing the histogram on an asymmetric grid of
@@ -175,27 +233,86 @@ LogicalResult lowbit::calibrate(func::FuncOp func,
   auto evaluator = Evaluator::create(func);
   if (failed(evaluator))
     return failure();
-  bool needHistogram = options.estimator != RangeEstimator::MinMax;
-  Collector collector(false);
-  for (int pass = 0; pass < (needHistogram ? 2 : 1); ++pass) {
-    collector.histogramPass = pass == 1;
-    Progress progress(options.progress, samples.size(),
-                      pass == 0 ? "ranges" : "histograms");
-    for (size_t i = 0; i < samples.size(); ++i) {
-      for (auto [arg, t] : llvm::zip(func.getArguments(), samples[i]))
-        if (t.kind() == ElemKind::F32)
-          collector.observe(arg, t);
-      if (failed((*evaluator)->run(samples[i], &collector)))
-        return failure();
-      if (i % 16 == 15 || i + 1 == samples.size())
-        progress.update(i + 1);
-    }
+  // Samples run concurrently, one evaluator per worker (sharing the
+  // constants); what they record is merged in sample order, so the ranges
+  // are those of running the samples one after the other.
+  MLIRContext *ctx = func.getContext();
+  size_t workers = ctx->isMultithreadingEnabled()
+                       ? std::min<size_t>(samples.size(), ctx->getNumThreads())
+                       : 1;
+  std::vector<std::unique_ptr<Evaluator>> evaluators;
+  evaluators.push_back(std::move(*evaluator));
+  for (size_t w = 1; w < workers; ++w)
+    evaluators.push_back(evaluators.front()->clone());
+  // Runs every sample with the observer observerOf(worker, sample) sees
+  // (its arguments, then every result), sample i on worker i % workers,
+  // and stops at the first failure.
+  auto forEachSample = [&](const char *what, auto &&observerOf) {
+    Progress progress(options.progress, samples.size(), what);
+    std::mutex mutex;
+    size_t done = 0;
+    std::atomic<bool> failedRun{false};
+    mlir::parallelFor(ctx, 0, workers, [&](size_t w) {
+      for (size_t i = w; i < samples.size() && !failedRun; i += workers) {
+        auto &observer = observerOf(w, i);
+        for (auto [arg, t] : llvm::zip(func.getArguments(), samples[i]))
+          if (t.kind() == ElemKind::F32)
+            observer.observe(arg, t);
+        if (failed(evaluators[w]->run(samples[i], &observer))) {
+          failedRun = true;
+          return;
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        ++done;
+        if (done % 16 == 0 || done == samples.size())
+          progress.update(done);
+      }
+    });
+    return success(!failedRun);
+  };
+
+  // Pass 1: each sample's ranges, merged in order (a later value replaces
+  // the range's end only when it is strictly beyond it).
+  llvm::DenseMap<Key, Stats> stats;
+  {
+    std::vector<RangeCollector> perSample(samples.size());
+    auto observerOf = [&](size_t, size_t i) -> RangeCollector & {
+      return perSample[i];
+    };
+    if (failed(forEachSample("ranges", observerOf)))
+      return failure();
+    for (RangeCollector &c : perSample)
+      for (auto &[value, range] : c.ranges) {
+        Stats &s = stats[value];
+        s.lo = std::min<double>(s.lo, range.first);
+        s.hi = std::max<double>(s.hi, range.second);
+      }
+  }
+  // Pass 2 (percentile, SQNR): histograms over those ranges, one per
+  // worker, summed.
+  if (options.estimator != RangeEstimator::MinMax) {
+    std::vector<HistogramCollector> perWorker;
+    for (size_t w = 0; w < workers; ++w)
+      perWorker.emplace_back(stats);
+    if (failed(forEachSample("histograms",
+                             [&](size_t w, size_t) -> HistogramCollector & {
+                               return perWorker[w];
+                             })))
+      return failure();
+    for (HistogramCollector &c : perWorker)
+      for (auto &[value, hist] : c.hist) {
+        std::vector<double> &total = stats[value].hist;
+        if (total.empty())
+          total.assign(kBins, 0.0);
+        for (int b = 0; b < kBins; ++b)
+          total[b] += hist[b];
+      }
   }
   Builder b(func.getContext());
-  for (auto &[value, stats] : collector.stats) {
-    if (!(stats.hi >= stats.lo))
+  for (auto &[value, s] : stats) {
+    if (!(s.hi >= s.lo))
       continue;
-    auto [lo, hi] = estimate(stats, options);
+    auto [lo, hi] = estimate(s, options);
     auto attr = b.getDenseF64ArrayAttr({lo, hi});
     if (auto arg = dyn_cast<BlockArgument>(value))
       func.setArgAttr(arg.getArgNumber(), kRangeAttrName, attr);

@@ -145,6 +145,24 @@ HostTensor::HostTensor(ElemKind kind, llvm::ArrayRef<int64_t> shape)
   storage_.assign((bytes + 7) / 8, 0);
 }
 
+HostTensor HostTensor::view(ElemKind kind, llvm::ArrayRef<int64_t> shape,
+                            const void *data) {
+  assert(reinterpret_cast<uintptr_t>(data) % alignof(uint64_t) == 0 &&
+         "a view's elements must be 8-byte aligned");
+  HostTensor t;
+  t.kind_ = kind;
+  t.shape_.assign(shape.begin(), shape.end());
+  t.view_ = data;
+  return t;
+}
+
+void HostTensor::own() {
+  const void *src = view_;
+  view_ = nullptr;
+  storage_.resize((byteSize() + 7) / 8);
+  std::memcpy(storage_.data(), src, byteSize());
+}
+
 HostTensor HostTensor::reshaped(llvm::ArrayRef<int64_t> shape) const {
   HostTensor t = *this;
   t.shape_.assign(shape.begin(), shape.end());

@@ -406,20 +406,69 @@ verifyWeights(Operation *op, RankedTensorType weight, Attribute encoding,
   return logical;
 }
 
+/// Whether stored integers of `elementType` (a quantized or integer type)
+/// are signed.
+static bool isSignedStorage(Type elementType) {
+  if (auto q = dyn_cast<quant::QuantizedType>(elementType))
+    return q.isSigned();
+  if (auto i = dyn_cast<IntegerType>(elementType))
+    return !i.isUnsigned();
+  return true;
+}
+
+/// Calls f(v) for the stored integers of a constant in order, as int64
+/// (sign- or zero-extended according to `isSigned`), until f returns false;
+/// a splat calls it once. Reads the attribute's raw bytes (integers of 2 to
+/// 64 bits, one to eight bytes each, little endian, the bits above the
+/// width ignored); other widths go through APInt.
+template <typename F>
+static void forEachStored(DenseIntElementsAttr attr, bool isSigned, F &&f) {
+  unsigned width = attr.getElementType().getIntOrFloatBitWidth();
+  if (width < 2 || width > 64) {
+    for (const APInt &v : attr.getValues<APInt>())
+      if (!f(isSigned ? v.getSExtValue()
+                      : static_cast<int64_t>(v.getZExtValue())))
+        return;
+    return;
+  }
+  ArrayRef<char> raw = attr.getRawData();
+  const size_t bytes = (width + 7) / 8;
+  const size_t n = attr.isSplat() ? 1 : raw.size() / bytes;
+  const unsigned unused = 64 - width;
+  auto extend = [&](uint64_t u) {
+    u <<= unused;
+    return isSigned ? static_cast<int64_t>(u) >> unused
+                    : static_cast<int64_t>(u >> unused);
+  };
+  if (bytes == 1) {
+    const auto *p = reinterpret_cast<const uint8_t *>(raw.data());
+    for (size_t i = 0; i < n; ++i)
+      if (!f(extend(p[i])))
+        return;
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t u = 0;
+    for (size_t b = 0; b < bytes; ++b) // little endian, like the attribute
+      u |= static_cast<uint64_t>(static_cast<uint8_t>(raw[i * bytes + b]))
+           << (8 * b);
+    if (!f(extend(u)))
+      return;
+  }
+}
+
 /// Reads the stored integers of a constant as int64 (sign- or zero-extended
 /// according to `elementType`).
 static SmallVector<int64_t> readStored(DenseIntElementsAttr attr,
                                        Type elementType) {
-  bool isSigned = true;
-  if (auto q = dyn_cast<quant::QuantizedType>(elementType))
-    isSigned = q.isSigned();
-  else if (auto i = dyn_cast<IntegerType>(elementType))
-    isSigned = !i.isUnsigned();
   SmallVector<int64_t> values;
   values.reserve(attr.getNumElements());
-  for (const APInt &v : attr.getValues<APInt>())
-    values.push_back(isSigned ? v.getSExtValue()
-                              : static_cast<int64_t>(v.getZExtValue()));
+  forEachStored(attr, isSignedStorage(elementType), [&](int64_t v) {
+    values.push_back(v);
+    return true;
+  });
+  if (attr.isSplat())
+    values.resize(attr.getNumElements(), values.empty() ? 0 : values[0]);
   return values;
 }
 
@@ -491,12 +540,18 @@ LogicalResult ConstantOp::verify() {
                          << valueType.getElementType();
   // Narrow storage ranges (e.g. i8<-127:127>) are checked value by value.
   if (auto ints = dyn_cast<DenseIntElementsAttr>(getValue())) {
-    for (int64_t v : readStored(ints, q))
-      if (v < q.getStorageTypeMin() || v > q.getStorageTypeMax())
-        return emitOpError() << "stored value " << v
-                             << " is outside the storage range ["
-                             << q.getStorageTypeMin() << ", "
-                             << q.getStorageTypeMax() << "]";
+    const int64_t lo = q.getStorageTypeMin(), hi = q.getStorageTypeMax();
+    std::optional<int64_t> outside;
+    forEachStored(ints, q.isSigned(), [&](int64_t v) {
+      if (v >= lo && v <= hi)
+        return true;
+      outside = v;
+      return false;
+    });
+    if (outside)
+      return emitOpError() << "stored value " << *outside
+                           << " is outside the storage range [" << lo << ", "
+                           << hi << "]";
   }
   return success();
 }

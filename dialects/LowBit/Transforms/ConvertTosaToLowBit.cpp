@@ -120,11 +120,45 @@ std::optional<std::vector<int64_t>> readInts(ElementsAttr attr) {
   if (!dense)
     return std::nullopt;
   auto it = cast<IntegerType>(dense.getElementType());
+  const unsigned width = it.getWidth();
+  const size_t n = static_cast<size_t>(dense.getNumElements());
   std::vector<int64_t> out;
-  out.reserve(dense.getNumElements());
-  for (const APInt &v : dense.getValues<APInt>())
-    out.push_back(it.isUnsigned() ? static_cast<int64_t>(v.getZExtValue())
-                                  : v.getSExtValue());
+  if (width < 2 || width > 64) {
+    out.reserve(n);
+    for (const APInt &v : dense.getValues<APInt>())
+      out.push_back(it.isUnsigned() ? static_cast<int64_t>(v.getZExtValue())
+                                    : v.getSExtValue());
+    return out;
+  }
+  // The raw bytes: ceil(width / 8) per element, little endian, the bits
+  // above the width ignored (APInt's reading of them); one for a splat.
+  ArrayRef<char> raw = dense.getRawData();
+  const size_t bytes = (width + 7) / 8;
+  const unsigned unused = 64 - width;
+  const bool isSigned = !it.isUnsigned();
+  auto extend = [&](uint64_t u) {
+    u <<= unused;
+    return isSigned ? static_cast<int64_t>(u) >> unused
+                    : static_cast<int64_t>(u >> unused);
+  };
+  auto element = [&](size_t i) {
+    uint64_t u = 0;
+    for (size_t b = 0; b < bytes; ++b)
+      u |= static_cast<uint64_t>(static_cast<uint8_t>(raw[i * bytes + b]))
+           << (8 * b);
+    return extend(u);
+  };
+  if (dense.isSplat())
+    return std::vector<int64_t>(n, element(0));
+  out.resize(n);
+  if (bytes == 1) {
+    const auto *p = reinterpret_cast<const uint8_t *>(raw.data());
+    for (size_t i = 0; i < n; ++i)
+      out[i] = extend(p[i]);
+    return out;
+  }
+  for (size_t i = 0; i < n; ++i)
+    out[i] = element(i);
   return out;
 }
 
@@ -984,11 +1018,16 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
                 flags, wStorage, f32, w->scales,
                 SmallVector<int64_t>(w->scales.size(), 0), 0, w->storageMin,
                 w->storageMax));
-  SmallVector<APInt> stored;
-  stored.reserve(w->values.size());
-  for (int64_t v : w->values)
-    stored.emplace_back(wBits, static_cast<uint64_t>(v), /*isSigned=*/true);
-  auto wAttr = DenseElementsAttr::get(
+  // The stored integers' raw bytes (little endian, as the attribute holds
+  // them): the low wBits bits of each value, which is in the storage range.
+  const size_t wBytes = wBits / 8;
+  std::vector<char> stored(w->values.size() * wBytes);
+  for (size_t i = 0; i < w->values.size(); ++i) {
+    auto u = static_cast<uint64_t>(w->values[i]);
+    for (size_t byte = 0; byte < wBytes; ++byte)
+      stored[i * wBytes + byte] = static_cast<char>(u >> (8 * byte));
+  }
+  auto wAttr = DenseElementsAttr::getFromRawBuffer(
       RankedTensorType::get(w->shape, wStorage), stored);
   Value weight =
       ConstantOp::create(b, loc, RankedTensorType::get(w->shape, wElt), wAttr);

@@ -20,8 +20,8 @@
 #include "llvm/ADT/SetVector.h"
 
 #include <array>
-#include <atomic>
-#include <chrono>
+#include <cassert>
+#include <limits>
 #include <memory>
 #include <cmath>
 #include <numeric>
@@ -62,7 +62,8 @@ std::optional<FloatValues> readFloats(ElementsAttr attr) {
     ArrayRef<char> raw = dense.getRawData();
     if (raw.size() != n * sizeof(float))
       return std::nullopt;
-    out.values = ArrayRef<float>(reinterpret_cast<const float *>(raw.data()), n);
+    out.values =
+        ArrayRef<float>(reinterpret_cast<const float *>(raw.data()), n);
     return out;
   }
   if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
@@ -107,15 +108,25 @@ struct ChannelLayout {
   }
 };
 
-/// Runs f(begin, end) over [0, size) in chunks, in parallel (each element is
-/// handled by exactly one call; the results do not depend on scheduling).
+/// Runs f(begin, end, c) over the elements of a tensor of `layout`, in
+/// parallel, on runs [begin, end) of consecutive elements of one channel c
+/// (each element is in exactly one run; the results do not depend on the
+/// scheduling). Tasks are chunks of about 64K elements, however short the
+/// runs (a per-column quantized matmul has runs of one element).
 template <typename F>
-void parallelChunks(MLIRContext *ctx, int64_t size, F &&f) {
+void parallelRuns(MLIRContext *ctx, const ChannelLayout &layout, F &&f) {
   constexpr int64_t kChunk = 1 << 16;
-  int64_t chunks = (size + kChunk - 1) / kChunk;
-  mlir::parallelFor(ctx, 0, static_cast<size_t>(chunks), [&](size_t c) {
-    int64_t begin = static_cast<int64_t>(c) * kChunk;
-    f(begin, std::min(size, begin + kChunk));
+  const int64_t size = layout.outer * layout.channels * layout.inner;
+  const int64_t tasks = (size + kChunk - 1) / kChunk;
+  mlir::parallelFor(ctx, 0, static_cast<size_t>(tasks), [&](size_t task) {
+    const int64_t begin = static_cast<int64_t>(task) * kChunk;
+    const int64_t end = std::min(size, begin + kChunk);
+    for (int64_t i = begin; i < end;) {
+      const int64_t row = i / layout.inner;
+      const int64_t runEnd = std::min(end, (row + 1) * layout.inner);
+      f(i, runEnd, row % layout.channels);
+      i = runEnd;
+    }
   });
 }
 
@@ -244,32 +255,54 @@ struct Choices {
 
 /// Working memory of one rounding task, reused across the groups a thread
 /// rounds (a group is one output channel: up to a few thousand weights).
+/// Per element j of the group (in group order): its flat index, the values
+/// and codes of its choices (value[k * n + j], k < count[j]), the chosen
+/// one, its float weight, its error d and (I (x) R) d.
 struct GroupScratch {
   std::vector<int64_t> idx;
-  std::vector<Choices> choices;
-  std::vector<float> weights;
-  std::vector<uint8_t> pick;
-  std::vector<double> d, h;
+  std::vector<double> value;
+  std::vector<int32_t> code;
+  std::vector<uint8_t> count, pick;
+  std::vector<double> weight, d, h;
+  /// Changes of the objective of every choice in a whole-group scan
+  /// (change[k * n + j]), and 0 where choice k of element j is a move, +inf
+  /// where it is not (closed[k * n + j]).
+  std::vector<double> change, closed;
   void resize(size_t n) {
     idx.resize(n);
-    choices.resize(n);
-    weights.resize(n);
+    value.resize(3 * n);
+    code.resize(3 * n);
+    count.resize(n);
     pick.resize(n);
+    weight.resize(n);
     d.resize(n);
     h.resize(n);
+    change.resize(3 * n);
+    closed.resize(3 * n);
   }
 };
 
-/// Picks one of `choicesOf(i)` for every element i of `weights`, minimizing
-/// d^T (I (x) R + kappa 1 1^T) d per group (see above), and stores the
-/// chosen code of element i in codes[i]. `choicesOf` must be callable from
-/// several threads at once.
-static std::atomic<int64_t> TT1{0}, TT2{0}, TT3{0}, NB{0}, NP{0}, NS{0};
+/// A move of one element to another of its choices, in a block's search.
+struct Candidate {
+  int64_t j;
+  uint8_t k;
+  double delta, change;
+};
+
+/// Picks one of `choicesOf(i, c)` for every element i of `weights` (in
+/// channel c of `layout`), minimizing d^T (I (x) R + kappa 1 1^T) d per
+/// group (see above), and stores the chosen code of element i in codes[i].
+/// Every group lies in one channel (groups are output channels, and weights
+/// are quantized per output channel or per tensor). `choicesOf` must be
+/// callable from several threads at once.
 template <typename ChoicesFn>
 void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
-                     ArrayRef<float> allWeights, ChoicesFn &&choicesOf,
-                     double kappa, int32_t *codes) {
+                     const ChannelLayout &layout, ArrayRef<float> allWeights,
+                     ChoicesFn &&choicesOf, double kappa, int32_t *codes) {
   const int64_t n = g.blocks * g.taps, taps = g.taps;
+  if (n == 0)
+    return;
+  const double *corr = g.tapCorrelation.data();
   // Output channels are independent (each element is in one): round them in
   // parallel; the result does not depend on the scheduling.
   mlir::parallelFor(ctx, 0, g.groups, [&](size_t grp) {
@@ -277,19 +310,32 @@ void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
     scratch.resize(n);
     int64_t *idx = scratch.idx.data();
     g.indices(static_cast<int64_t>(grp), idx);
-    // The group's weights, choices and picks, gathered in group order.
-    Choices *choices = scratch.choices.data();
-    float *weights = scratch.weights.data();
-    uint8_t *pick = scratch.pick.data();
+    const int64_t channel = layout.channelOf(idx[0]);
+    assert(llvm::all_of(llvm::ArrayRef<int64_t>(idx, n),
+                        [&](int64_t i) {
+                          return layout.channelOf(i) == channel;
+                        }) &&
+           "a group spans channels");
+    double *value = scratch.value.data(), *weight = scratch.weight.data();
+    int32_t *code = scratch.code.data();
+    uint8_t *count = scratch.count.data(), *pick = scratch.pick.data();
     double *d = scratch.d.data(), *h = scratch.h.data(); // error, (I (x) R) d
+    double *change = scratch.change.data(), *closed = scratch.closed.data();
     double scale = 0;
+    uint8_t maxCount = 0;
     for (int64_t j = 0; j < n; ++j) {
-      weights[j] = allWeights[idx[j]];
-      choices[j] = choicesOf(idx[j]);
+      float w = allWeights[idx[j]];
+      Choices c = choicesOf(idx[j], channel);
+      for (uint8_t k = 0; k < 3; ++k) {
+        value[k * n + j] = k < c.count ? c.value[k] : 0.0;
+        code[k * n + j] = k < c.count ? c.code[k] : 0;
+      }
+      count[j] = c.count;
+      maxCount = std::max(maxCount, c.count);
       pick[j] = 0;
-      const Choices &c = choices[j];
-      d[j] = c.value[0] - weights[j];
-      scale = std::max(scale, std::fabs(static_cast<double>(weights[j])));
+      weight[j] = w; // exact: the float weight as a double
+      d[j] = c.value[0] - w;
+      scale = std::max(scale, std::fabs(static_cast<double>(w)));
     }
     // Moves must gain more than rounding noise (and there are finitely many
     // strictly improving moves; the caps only bound pathological inputs).
@@ -298,97 +344,142 @@ void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
       for (int64_t t = 0; t < taps; ++t) {
         double s = 0;
         for (int64_t u = 0; u < taps; ++u)
-          s += g.tapCorrelation[t * taps + u] * d[b * taps + u];
+          s += corr[t * taps + u] * d[b * taps + u];
         h[b * taps + t] = s;
       }
     double total = 0; // sum(d), for the mean term
     for (int64_t j = 0; j < n; ++j)
       total += d[j];
     auto deltaOf = [&](int64_t j, uint8_t k) {
-      return choices[j].value[k] - weights[j] - d[j];
+      return value[k * n + j] - weight[j] - d[j];
     };
     auto apply = [&](int64_t j, uint8_t k) {
       double delta = deltaOf(j, k);
       int64_t b = j / taps, t = j % taps;
       for (int64_t u = 0; u < taps; ++u)
-        h[b * taps + u] += g.tapCorrelation[u * taps + t] * delta;
+        h[b * taps + u] += corr[u * taps + t] * delta;
       d[j] += delta;
       total += delta;
       pick[j] = k;
     };
-    // Steepest descent over the elements [lo, hi) (one block, or the whole
-    // channel), with the mean term weighted by `kap`: changing d_j by delta
-    // changes the objective by 2 delta (h_j + kap sum(d)) + delta^2 (1 +
-    // kap); when no single change gains, and `pairs`, the best change of
-    // two elements of the block (which also counts 2 delta_i delta_j
-    // (R[i, j] + kap)) is tried, which moves a rounding from one tap to
-    // another.
-    auto descend = [&](int64_t lo, int64_t hi, double kap, bool pairs) {
+    // Steepest descent with the mean term weighted by `kap`: changing d_j
+    // by delta changes the objective by 2 delta (h_j + kap sum(d)) +
+    // delta^2 (1 + kap). Every scan visits the elements in order, and their
+    // choices in order, and keeps the first strictly best move.
+    //
+    // Over one block (one input channel's window, [lo, lo + taps)): when no
+    // single change gains, the best change of two elements of the block
+    // (which also counts 2 delta_i delta_j (R[i, j] + kap)) is tried, which
+    // moves a rounding from one tap to another.
+    SmallVector<Candidate, 32> cands;
+    auto descendBlock = [&](int64_t lo, double kap) {
+      const int64_t hi = lo + taps;
       const double diag = 1.0 + kap;
-      for (int64_t moves = 0; moves < 2 * (hi - lo) + 64; ++moves) {
+      for (int64_t moves = 0; moves < 2 * taps + 64; ++moves) {
         double gain = -tol, common = kap * total;
-        int64_t bestI = -1, bestJ = -1;
-        uint8_t bestKI = 0, bestKJ = 0;
-        auto single = [&](int64_t j, uint8_t k) {
-          double delta = deltaOf(j, k);
-          return 2 * delta * (h[j] + common) + delta * delta * diag;
-        };
+        cands.clear();
         for (int64_t j = lo; j < hi; ++j)
-          for (uint8_t k = 0; k < choices[j].count; ++k)
+          for (uint8_t k = 0; k < count[j]; ++k)
             if (k != pick[j]) {
-              double change = single(j, k);
-              if (change < gain)
-                gain = change, bestI = j, bestKI = k;
+              double delta = deltaOf(j, k);
+              cands.push_back(
+                  {j, k, delta,
+                   2 * delta * (h[j] + common) + delta * delta * diag});
             }
-        if (bestI < 0 && pairs) {
-          for (int64_t i = lo; i < hi; ++i)
-            for (uint8_t ki = 0; ki < choices[i].count; ++ki) {
-              if (ki == pick[i])
+        const Candidate *best = nullptr, *second = nullptr;
+        for (const Candidate &c : cands)
+          if (c.change < gain)
+            gain = c.change, best = &c;
+        if (!best) {
+          for (size_t a = 0; a < cands.size(); ++a) {
+            const Candidate &ci = cands[a];
+            const double *r = corr + (ci.j - lo) * taps; // R[i - lo, *]
+            for (size_t b = a + 1; b < cands.size(); ++b) {
+              const Candidate &cj = cands[b];
+              if (cj.j == ci.j)
                 continue;
-              double di = deltaOf(i, ki), ci = single(i, ki);
-              for (int64_t j = i + 1; j < hi; ++j) {
-                double r = g.tapCorrelation[(i % taps) * taps + j % taps];
-                for (uint8_t kj = 0; kj < choices[j].count; ++kj) {
-                  if (kj == pick[j])
-                    continue;
-                  double dj = deltaOf(j, kj);
-                  double change = ci + single(j, kj) + 2 * di * dj * (r + kap);
-                  if (change < gain)
-                    gain = change, bestI = i, bestKI = ki, bestJ = j,
-                    bestKJ = kj;
-                }
-              }
+              double change =
+                  ci.change + cj.change +
+                  2 * ci.delta * cj.delta * (r[cj.j - lo] + kap);
+              if (change < gain)
+                gain = change, best = &ci, second = &cj;
             }
+          }
         }
-        if (pairs) { NB++; if (bestJ >= 0) NP++; } else NS += hi - lo;
-        if (bestI < 0)
+        if (!best)
           return;
-        apply(bestI, bestKI);
-        if (bestJ >= 0)
-          apply(bestJ, bestKJ);
+        apply(best->j, best->k);
+        if (second)
+          apply(second->j, second->k);
       }
     };
-    auto T0 = std::chrono::steady_clock::now();
+    // Over the whole group, single changes only: the changes of all choices
+    // are computed first (loops without branches, the least kept in
+    // independent lanes), then the first of the least is found.
+    auto descendGroup = [&](double kap) {
+      const double diag = 1.0 + kap;
+      const double inf = std::numeric_limits<double>::infinity();
+      auto close = [&](int64_t j) {
+        for (uint8_t k = 0; k < maxCount; ++k)
+          closed[k * n + j] = k < count[j] && k != pick[j] ? 0.0 : inf;
+      };
+      for (int64_t j = 0; j < n; ++j)
+        close(j);
+      for (int64_t moves = 0; moves < 2 * n + 64; ++moves) {
+        double common = kap * total;
+        double least = inf;
+        for (uint8_t k = 0; k < maxCount; ++k) {
+          const double *val = value + k * n, *shut = closed + k * n;
+          double *ch = change + k * n;
+          constexpr int kLanes = 4;
+          double lanes[kLanes] = {inf, inf, inf, inf};
+          auto one = [&](int64_t j, double &lane) {
+            double delta = val[j] - weight[j] - d[j];
+            double c = 2 * delta * (h[j] + common) + delta * delta * diag;
+            c = shut[j] == 0.0 ? c : inf;
+            ch[j] = c;
+            lane = c < lane ? c : lane;
+          };
+          int64_t j = 0;
+          for (; j + kLanes <= n; j += kLanes)
+            for (int l = 0; l < kLanes; ++l)
+              one(j + l, lanes[l]);
+          for (; j < n; ++j)
+            one(j, lanes[0]);
+          for (double lane : lanes)
+            least = lane < least ? lane : least;
+        }
+        // The sequential scan's choice: the first (element, then choice)
+        // whose change is the least, if that gains more than `tol`.
+        if (!(least < -tol))
+          return;
+        int64_t bestJ = -1;
+        uint8_t bestK = 0;
+        for (int64_t j = 0; j < n && bestJ < 0; ++j)
+          for (uint8_t k = 0; k < maxCount; ++k)
+            if (change[k * n + j] == least) {
+              bestJ = j, bestK = k;
+              break;
+            }
+        apply(bestJ, bestK);
+        close(bestJ);
+      }
+    };
     // 1. Each input channel's window on its own (local and cheap).
     if (taps > 1)
       for (int64_t b = 0; b < g.blocks; ++b)
-        descend(b * taps, (b + 1) * taps, 0.0, /*pairs=*/true);
-    auto T1 = std::chrono::steady_clock::now();
+        descendBlock(b * taps, 0.0);
     if (kappa > 0) {
       // 2. The whole output channel with the mean term, which mostly
       //    corrects the channel's sum; 3. windows again, now with it.
-      descend(0, n, kappa, /*pairs=*/false);
-      TT2 += (std::chrono::steady_clock::now() - T1).count();
+      descendGroup(kappa);
       if (taps > 1)
         for (int64_t b = 0; b < g.blocks; ++b)
-          descend(b * taps, (b + 1) * taps, kappa, /*pairs=*/true);
+          descendBlock(b * taps, kappa);
     }
-    TT1 += (T1 - T0).count();
-    TT3 += (std::chrono::steady_clock::now() - T0).count();
     for (int64_t j = 0; j < n; ++j)
-      codes[idx[j]] = choices[j].code[pick[j]];
+      codes[idx[j]] = code[pick[j] * n + j];
   });
-  fprintf(stderr, "TT phase1 %.3f phase2 %.3f all %.3f blockiters %ld pairmoves %ld singlescanned %ld\n", TT1*1e-9, TT2*1e-9, TT3*1e-9, (long)NB, (long)NP, (long)NS);
 }
 
 /// The scale U of a layer's log codes (`maxAbs` > 0 and finite): the one,
@@ -459,23 +550,23 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
   unsigned bits = weightBits;
   const int64_t size = static_cast<int64_t>(values.size());
   const bool nearest = weightRounding == "nearest";
-  // The chosen code of every element: the nearest one (`nearestOf(i)`), or
-  // the correlated rounding's choice among its neighbours (`choicesOf(i)`,
-  // the nearest first). Only what the chosen rounding needs is computed,
-  // and the candidates of a weight exist only while its output channel is
-  // rounded.
+  // The chosen code of every element: the nearest one (`nearestOf(i, c)` of
+  // element i in channel c), or the correlated rounding's choice among its
+  // neighbours (`choicesOf(i, c)`, the nearest first). Only what the chosen
+  // rounding needs is computed, and the candidates of a weight exist only
+  // while its output channel is rounded.
   auto chooseCodes = [&](auto &&nearestOf, auto &&choicesOf) {
     std::unique_ptr<int32_t[]> codes(new int32_t[size]);
     if (nearest) {
-      parallelChunks(ctx, size, [&](int64_t begin, int64_t end) {
+      parallelRuns(ctx, layout, [&](int64_t begin, int64_t end, int64_t c) {
         for (int64_t i = begin; i < end; ++i)
-          codes[i] = nearestOf(i);
+          codes[i] = nearestOf(i, c);
       });
       return codes;
     }
     WeightGroups groups = groupWeights(op, shape, roundingTapCorrelation);
-    roundCorrelated(ctx, groups, values, choicesOf, roundingMeanWeight,
-                    codes.get());
+    roundCorrelated(ctx, groups, layout, values, choicesOf,
+                    roundingMeanWeight, codes.get());
     return codes;
   };
 
@@ -488,7 +579,8 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     // relies on it).
     SmallVector<double> maxAbs(channels, 0.0);
     layout.forEach([&](int64_t i, int64_t c) {
-      maxAbs[c] = std::max(maxAbs[c], std::fabs(static_cast<double>(values[i])));
+      maxAbs[c] =
+          std::max(maxAbs[c], std::fabs(static_cast<double>(values[i])));
     });
     // A channel's weights in flat order: a slice of the tensor when the
     // channel axis is the outermost one, else gathered.
@@ -513,12 +605,12 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
       us[c] = chooseLogScale(ctx, channelValues, maxAbs[c], bits);
     }
     gathered.clear();
-    auto nearestOf = [&](int64_t i) {
-      return rt::logQuantize(values[i], us[layout.channelOf(i)], bits);
+    auto nearestOf = [&](int64_t i, int64_t c) {
+      return rt::logQuantize(values[i], us[c], bits);
     };
-    auto choicesOf = [&](int64_t i) {
+    auto choicesOf = [&](int64_t i, int64_t channel) {
       Choices c{};
-      double x = values[i], u = us[layout.channelOf(i)];
+      double x = values[i], u = us[channel];
       int32_t q = rt::logQuantize(x, u, bits);
       c.add(q, rt::logDequantize(q, u));
       if (x == 0.0 || std::isnan(x))
@@ -539,10 +631,9 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     };
     std::unique_ptr<int32_t[]> codes = chooseCodes(nearestOf, choicesOf);
     std::vector<float> decoded(size);
-    parallelChunks(ctx, size, [&](int64_t begin, int64_t end) {
+    parallelRuns(ctx, layout, [&](int64_t begin, int64_t end, int64_t c) {
       for (int64_t i = begin; i < end; ++i)
-        decoded[i] = static_cast<float>(
-            rt::logDequantize(codes[i], us[layout.channelOf(i)]));
+        decoded[i] = static_cast<float>(rt::logDequantize(codes[i], us[c]));
     });
     codes.reset();
     auto attr = DenseElementsAttr::get(type, ArrayRef<float>(decoded));
@@ -591,29 +682,28 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
                      quant::UniformQuantizedPerAxisType::get(
                          flags, storage, f32, scales, zps,
                          static_cast<int32_t>(axis), qmin, qmax));
-  auto nearestOf = [&](int64_t i) {
-    int64_t c = layout.channelOf(i);
+  auto nearestOf = [&](int64_t i, int64_t c) {
     return rt::quantizeValue(values[i], static_cast<float>(scales[c]),
                              static_cast<int32_t>(zps[c]),
                              static_cast<int32_t>(qmin),
                              static_cast<int32_t>(qmax));
   };
-  auto choicesOf = [&](int64_t i) {
-    int64_t c = layout.channelOf(i);
+  auto choicesOf = [&](int64_t i, int64_t c) {
     float x = values[i];
     int32_t q = rt::quantizeValue(x, static_cast<float>(scales[c]),
                                   static_cast<int32_t>(zps[c]),
                                   static_cast<int32_t>(qmin),
                                   static_cast<int32_t>(qmax));
     auto value = [&](int32_t code) { return (code - zps[c]) * scales[c]; };
-    Choices ch{};
-    ch.add(q, value(q));
-    // The neighbouring code on the other side of x, if in range.
     double v = value(q);
-    if (v < x && q < qmax)
-      ch.add(q + 1, value(q + 1));
-    else if (v > x && q > qmin)
-      ch.add(q - 1, value(q - 1));
+    // The neighbouring code on the other side of x, if in range (without
+    // branches: the side is as good as random).
+    bool up = v < x, down = v > x;
+    int32_t other = up ? q + 1 : q - 1;
+    Choices ch{};
+    ch.code[0] = q, ch.value[0] = v;
+    ch.code[1] = other, ch.value[1] = value(other);
+    ch.count = 1 + ((up & (q < qmax)) | (down & (q > qmin)));
     return ch;
   };
   std::unique_ptr<int32_t[]> codes = chooseCodes(nearestOf, choicesOf);

@@ -50,6 +50,11 @@ public:
 
   mlir::func::FuncOp getFunction() const { return func; }
 
+  /// Another evaluator of the same function that shares this one's
+  /// converted constants (no copy of the weights). An evaluator runs one
+  /// input set at a time; separate evaluators may run concurrently.
+  std::unique_ptr<Evaluator> clone() const;
+
 private:
   explicit Evaluator(mlir::func::FuncOp func);
   struct Impl;

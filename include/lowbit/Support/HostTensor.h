@@ -6,7 +6,8 @@
 //
 // The value type shared by the ONNX importer (constants, bound inputs), the
 // reference evaluator and lowbitc's .npy input/output. Row-major, dense,
-// owning, 8-byte aligned storage.
+// owning, 8-byte aligned storage, or a read-only view of such elements held
+// elsewhere (HostTensor::view; the large constants of a model).
 //
 //===----------------------------------------------------------------------===//
 
@@ -65,11 +66,24 @@ public:
   int64_t numElements() const { return lowbit::numElements(shape_); }
   size_t byteSize() const { return static_cast<size_t>(numElements()) * elemSize(kind_); }
 
-  void *raw() { return storage_.data(); }
-  const void *raw() const { return storage_.data(); }
-  template <typename T> T *data() { return reinterpret_cast<T *>(storage_.data()); }
+  /// A read-only view of `data`: numElements(shape) elements of `kind`,
+  /// 8-byte aligned, not copied. Whoever makes it keeps `data` alive and
+  /// unchanged while the view, or a copy of it, is in use. Copies of a view
+  /// are views; the first mutable access to one (the non-const raw() and
+  /// data(), setDouble, setInt) gives it its own copy of the elements.
+  static HostTensor view(ElemKind kind, llvm::ArrayRef<int64_t> shape,
+                         const void *data);
+  bool isView() const { return view_ != nullptr; }
+
+  void *raw() {
+    if (view_)
+      own();
+    return storage_.data();
+  }
+  const void *raw() const { return view_ ? view_ : storage_.data(); }
+  template <typename T> T *data() { return reinterpret_cast<T *>(raw()); }
   template <typename T> const T *data() const {
-    return reinterpret_cast<const T *>(storage_.data());
+    return reinterpret_cast<const T *>(raw());
   }
 
   /// Same elements under another shape with the same element count.
@@ -91,9 +105,13 @@ public:
   HostTensor castTo(ElemKind kind) const;
 
 private:
+  /// Copies a view's elements into storage_ (it is no view afterwards).
+  void own();
+
   ElemKind kind_ = ElemKind::F32;
   llvm::SmallVector<int64_t, 4> shape_;
   std::vector<uint64_t> storage_; // 8-byte aligned
+  const void *view_ = nullptr;    // the elements of a view (storage_ empty)
 };
 
 } // namespace lowbit

@@ -125,6 +125,13 @@ private:
     return RankedTensorType::get(shape, elemType(k));
   }
   Value materialize(const HostTensor &t);
+  /// OIHW convolution weights as a TOSA (OHWI or depthwise) constant.
+  Value materializeConvWeights(const HostTensor &w, bool depthwise,
+                               int64_t channels);
+  /// materialize() of `t` (shape `t.shape()`) transposed by `perm` and then
+  /// viewed as `shape`, written straight into the constant's storage.
+  Value materializeTransposed(const HostTensor &t, ArrayRef<int32_t> perm,
+                              ArrayRef<int64_t> shape);
   Value scalarConst(ElemKind k, double v, int64_t rank = 1);
   Value constShape(ArrayRef<int64_t> values);
   Value reshape(Value v, ArrayRef<int64_t> shape);
@@ -214,9 +221,11 @@ private:
   };
   FailureOr<ConvGeometry> convGeometry(ArrayRef<int64_t> inShape,
                                        int64_t kh, int64_t kw, bool pool);
-  /// Float convolution of an NCHW value with OIHW weights (value or host).
-  FailureOr<Value> emitConv(Value x, TensorInfo &w, Value bias,
-                            const ConvGeometry &g, int64_t outChannels);
+  /// Float convolution of an NCHW value with OIHW weights: `w`'s value, or
+  /// `wHost` when they are known on the host.
+  FailureOr<Value> emitConv(Value x, TensorInfo &w, const HostTensor *wHost,
+                            Value bias, const ConvGeometry &g,
+                            int64_t outChannels);
   /// Conv->BatchNormalization pairs found up front, folded at the Conv.
   void findConvBatchNormPairs();
   llvm::StringMap<const onnx::NodeProto *> convToBatchNorm;
@@ -224,6 +233,8 @@ private:
 
   MLIRContext &ctx;
   OpBuilder b;
+  /// Outlives the importer: initializers stored as raw bytes are host
+  /// tensors that view them (HostTensor::view), without a copy.
   const onnx::ModelProto &model;
   std::string path;
   const ONNXImportOptions &options;
@@ -306,7 +317,6 @@ FailureOr<HostTensor> Importer::tensorFromProto(const onnx::TensorProto &t) {
         << " expected); the model is corrupt";
     return failure();
   }
-  HostTensor out(*kind, shape);
   auto mismatch = [&](size_t got) -> FailureOr<HostTensor> {
     (node ? nodeError() : modelError())
         << "tensor '" << t.name() << "' holds " << got << " values for shape "
@@ -316,11 +326,17 @@ FailureOr<HostTensor> Importer::tensorFromProto(const onnx::TensorProto &t) {
   };
   if (t.has_raw_data()) {
     const std::string &raw = t.raw_data();
-    if (raw.size() != out.byteSize())
+    if (raw.size() != static_cast<size_t>(n) * elemSize(*kind))
       return mismatch(raw.size() / std::max<size_t>(1, elemSize(*kind)));
+    // The bytes are the elements (little endian): a view of them when they
+    // are aligned for it (the model outlives the import), else a copy.
+    if (reinterpret_cast<uintptr_t>(raw.data()) % alignof(uint64_t) == 0)
+      return HostTensor::view(*kind, shape, raw.data());
+    HostTensor out(*kind, shape);
     std::memcpy(out.raw(), raw.data(), raw.size());
     return out;
   }
+  HostTensor out(*kind, shape);
   switch (*kind) {
   case ElemKind::F32:
     if (t.float_data_size() != n)
@@ -416,6 +432,29 @@ Value Importer::materialize(const HostTensor &t) {
     attr = DenseResourceElementsAttr::get(
         type, "onnx_" + std::to_string(constantCounter++), std::move(blob));
   }
+  return create<tosa::ConstOp>(type, {}, {named("values", attr)});
+}
+
+Value Importer::materializeTransposed(const HostTensor &t,
+                                     ArrayRef<int32_t> perm,
+                                     ArrayRef<int64_t> shape) {
+  const int rank = static_cast<int>(t.rank());
+  if (t.kind() == ElemKind::I1 || t.numElements() <= kInlineConstantLimit) {
+    HostTensor out(t.kind(), shape);
+    ::lowbit::rt::transpose(t.raw(), out.raw(), elemSize(t.kind()),
+                            t.shape().data(), perm.data(), rank);
+    return materialize(out);
+  }
+  // As materialize() does for a large tensor, without the intermediate
+  // host tensor: the blob is filled by the transpose.
+  auto type = tensorType(shape, t.kind());
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocate(t.byteSize(), alignof(uint64_t));
+  ::lowbit::rt::transpose(t.raw(), blob.getMutableData().data(),
+                          elemSize(t.kind()), t.shape().data(), perm.data(),
+                          rank);
+  ElementsAttr attr = DenseResourceElementsAttr::get(
+      type, "onnx_" + std::to_string(constantCounter++), std::move(blob));
   return create<tosa::ConstOp>(type, {}, {named("values", attr)});
 }
 
@@ -1036,28 +1075,20 @@ Importer::convGeometry(ArrayRef<int64_t> in, int64_t kh, int64_t kw,
   return g;
 }
 
-/// OIHW -> OHWI on the host.
-static HostTensor oihwToOhwi(const HostTensor &w) {
-  SmallVector<int64_t> shape = {w.shape()[0], w.shape()[2], w.shape()[3],
-                                w.shape()[1]};
-  HostTensor out(w.kind(), shape);
-  int32_t perm[4] = {0, 2, 3, 1};
-  ::lowbit::rt::transpose(w.raw(), out.raw(), elemSize(w.kind()),
-                          w.shape().data(), perm, 4);
-  return out;
+/// OIHW weights on the host as a constant of TOSA's layout: OHWI, or for a
+/// depthwise convolution (I = 1) [KH, KW, C, M] with O = C * M.
+Value Importer::materializeConvWeights(const HostTensor &w, bool depthwise,
+                                       int64_t channels) {
+  int64_t o = w.shape()[0], i = w.shape()[1], kh = w.shape()[2],
+          kw = w.shape()[3];
+  if (depthwise)
+    return materializeTransposed(w, {2, 3, 0, 1},
+                                 {kh, kw, channels, o / channels});
+  return materializeTransposed(w, {0, 2, 3, 1}, {o, kh, kw, i});
 }
 
-/// OIHW with I = 1 -> TOSA depthwise [KH, KW, C, M] (O = C * M).
-static HostTensor oihwToDepthwise(const HostTensor &w, int64_t channels) {
-  int64_t o = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
-  HostTensor hwo(w.kind(), {kh, kw, o, 1});
-  int32_t perm[4] = {2, 3, 0, 1};
-  ::lowbit::rt::transpose(w.raw(), hwo.raw(), elemSize(w.kind()),
-                          w.shape().data(), perm, 4);
-  return hwo.reshaped({kh, kw, channels, o / channels});
-}
-
-FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w, Value bias,
+FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w,
+                                    const HostTensor *wHost, Value bias,
                                     const ConvGeometry &geometry,
                                     int64_t outChannels) {
   SmallVector<int64_t, 4> in(shapeOf(x));
@@ -1081,9 +1112,8 @@ FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w, Value bias,
   bool depthwise = g.groups == c && g.groups > 1 && outChannels % c == 0;
   if (g.groups == 1 || depthwise) {
     Value weight;
-    if (w.constant) {
-      weight = materialize(depthwise ? oihwToDepthwise(*w.constant, c)
-                                     : oihwToOhwi(*w.constant));
+    if (wHost) {
+      weight = materializeConvWeights(*wHost, depthwise, c);
     } else if (depthwise) {
       Value hwo = transpose(valueOf(w), {2, 3, 0, 1});
       weight = reshape(hwo, {g.kh, g.kw, c, outChannels / c});
@@ -1099,7 +1129,9 @@ FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w, Value bias,
   }
   // Grouped convolution: one conv per group on channel slices, then concat.
   int64_t cg = c / g.groups, og = outChannels / g.groups;
-  Value wv = valueOf(w);
+  if (!w.value && wHost)
+    w.value = materialize(*wHost);
+  Value wv = w.value;
   Value wOhwi = transpose(wv, {0, 2, 3, 1});
   SmallVector<Value> parts;
   for (int64_t gi = 0; gi < g.groups; ++gi) {
@@ -1178,16 +1210,26 @@ LogicalResult Importer::importConv() {
 
   // 1-D convolutions are 2-D convolutions of height 1.
   Value xv = valueOf(**x);
-  TensorInfo w2 = **w;
+  // The weights as this convolution sees them: the input's, without a copy
+  // of its host value (`wHost`), unless reshaped or scaled here (`wOwned`).
+  TensorInfo w2;
+  w2.kind = (*w)->kind;
+  w2.shape = (*w)->shape;
+  w2.value = (*w)->value;
+  w2.graphInput = (*w)->graphInput;
+  const HostTensor *wHost = (*w)->constant ? &*(*w)->constant : nullptr;
+  std::optional<HostTensor> wOwned;
   SmallVector<int64_t> x4(xs.begin(), xs.end()), w4(ws.begin(), ws.end());
   if (spatial == 1) {
     x4 = {xs[0], xs[1], 1, xs[2]};
     w4 = {ws[0], ws[1], 1, ws[2]};
     xv = reshape(xv, x4);
-    if (w2.constant)
-      w2.constant = w2.constant->reshaped(w4);
-    else
+    if (wHost) {
+      wOwned = wHost->reshaped(w4);
+      wHost = &*wOwned;
+    } else {
       w2.value = reshape(valueOf(w2), w4);
+    }
     w2.shape = w4;
     for (auto *a : {"strides", "dilations"})
       if (auto v = attrInts(a); v && v->size() != 1)
@@ -1212,7 +1254,7 @@ LogicalResult Importer::importConv() {
   TensorInfo *bias = input(2);
   const onnx::NodeProto *bn = nullptr;
   if (auto it = convToBatchNorm.find(node->output(0));
-      it != convToBatchNorm.end() && w2.constant && (!bias || bias->constant))
+      it != convToBatchNorm.end() && wHost && (!bias || bias->constant))
     bn = it->second;
   if (bn) {
     // Fold: w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var+eps).
@@ -1233,7 +1275,7 @@ LogicalResult Importer::importConv() {
       for (const auto &a : bn->attribute())
         if (a.name() == "epsilon")
           eps = a.f();
-      HostTensor scaled = *w2.constant;
+      HostTensor scaled = *wHost;
       int64_t per = scaled.numElements() / o;
       for (int64_t oc = 0; oc < o; ++oc) {
         float s = params[0]->data<float>()[oc] /
@@ -1245,7 +1287,8 @@ LogicalResult Importer::importConv() {
             (b0 - params[2]->data<float>()[oc]) * s +
             params[1]->data<float>()[oc];
       }
-      w2.constant = std::move(scaled);
+      wOwned = std::move(scaled);
+      wHost = &*wOwned;
       biasValue = materialize(biasHost);
       foldedBatchNorms.insert(bn->output(0));
     }
@@ -1261,7 +1304,7 @@ LogicalResult Importer::importConv() {
       biasValue = materialize(biasHost);
     }
   }
-  auto y = emitConv(xv, w2, biasValue, *geometry, o);
+  auto y = emitConv(xv, w2, wHost, biasValue, *geometry, o);
   if (failed(y))
     return failure();
   Value result = *y;
@@ -1451,8 +1494,7 @@ LogicalResult Importer::importConvInteger(bool qlinear) {
   }
   Value weight;
   if ((*w)->constant)
-    weight = materialize(depthwise ? oihwToDepthwise(*(*w)->constant, c)
-                                   : oihwToOhwi(*(*w)->constant));
+    weight = materializeConvWeights(*(*w)->constant, depthwise, c);
   else if (depthwise)
     weight = reshape(transpose(valueOf(**w), {2, 3, 0, 1}),
                      {ws[2], ws[3], c, o / c});
@@ -2860,6 +2902,8 @@ OwningOpRef<ModuleOp>
            "truncated, corrupt or not an ONNX ModelProto)";
     return nullptr;
   }
+  // The message holds its own copy of everything: release the file.
+  buffer->reset();
   if (!model.has_graph() || model.graph().node_size() == 0) {
     mlir::emitError(fileLoc)
         << "not a valid ONNX model (no graph or an empty graph)";

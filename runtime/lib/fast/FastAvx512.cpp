@@ -4,12 +4,14 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// GEMM tiles of up to 6 output pixels x 64 channels (24 zmm accumulators)
-// over the packed [oc/16][k/4][16][4] weights with vpdpbusd (u8 x s8, four
-// products per int32 lane, wrapping like the reference's int32 sum), and the
-// requant as the epilogue: 32x32->64-bit products on even and odd lanes,
-// the rounding term, an arithmetic shift, saturation and the zero point, as
-// Requant.h's applyScale/requantize compute them.
+// GEMM tiles of up to 8 output pixels x 48 channels or 6 x 64 (at most 24
+// zmm accumulators) over the packed [oc/16][k/4][16][4] weights with
+// vpdpbusd (u8 x s8, four products per int32 lane, wrapping like the
+// reference's int32 sum), and the requant as the epilogue: 32x32->64-bit
+// products on even and odd lanes, the rounding term, an arithmetic shift,
+// saturation and the zero point, as Requant.h's applyScale/requantize
+// compute them. Also depthwise (a 3x3 layer kernel and a per-pixel one),
+// add, max pool and quantization kernels.
 //
 // Functions carry target attributes instead of the file being compiled with
 // -mavx512*: the library builds with plain flags and runs on any x86-64,

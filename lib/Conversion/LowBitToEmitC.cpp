@@ -244,6 +244,7 @@ private:
   llvm::DenseMap<Operation *, Fused> fused;   // conv / fc -> its requant
   llvm::DenseSet<Operation *> fusedRequants;  // emitted with their conv
   llvm::DenseMap<Operation *, std::string> fusedDesc; // kernel descriptor
+  llvm::DenseSet<Operation *> fourBitWeights; // fused, two weights per byte
   bool usesFastKernels = false; // any call that takes the selected ISA
   Value isaValue; // lowbit::rt::modelIsa(), when a fast kernel is called
   std::string summary;
@@ -426,8 +427,18 @@ FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
       zeroPointOf(cast<RankedTensorType>(input.getType()).getElementType()));
   const bool inSigned = eightBitSignedness(input) == 1;
   const int64_t taps = s.kh * s.kw;
-  const int64_t padded = f.depthwise ? rt::depthwisePaddedChannels(s.c)
-                                     : rt::gemmPacking(s.oc, s.kh, s.kw, s.c).ocPadded;
+  // Weights of 4 bits (their type's range, and so every value, in [-8, 7])
+  // are stored two per byte.
+  auto [wMin, wMax] = storageRange(
+      cast<RankedTensorType>(op->getOperand(1).getType()).getElementType());
+  const int32_t weightBits =
+      !f.depthwise && wMin >= -8 && wMax <= 7 &&
+              rt::gemmWeightsFit4(w, static_cast<int64_t>(wBytes->size()))
+          ? 4
+          : 8;
+  const int64_t padded =
+      f.depthwise ? rt::depthwisePaddedChannels(s.c)
+                  : rt::gemmPacking(s.oc, s.kh, s.kw, s.c).ocPadded;
 
   std::string desc;
   llvm::raw_string_ostream os(desc);
@@ -448,7 +459,7 @@ FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
     os << ", " << addArray(ArrayRef<int32_t>(packed)) << ", "
        << addArray(ArrayRef<int32_t>(pb));
   } else {
-    rt::GemmPacking p = rt::gemmPacking(s.oc, s.kh, s.kw, s.c);
+    rt::GemmPacking p = rt::gemmPacking(s.oc, s.kh, s.kw, s.c, weightBits);
     std::vector<int8_t> packed(p.bytes);
     rt::packGemmWeights(w, p, packed.data());
     std::vector<int32_t> pb(p.ocPadded);
@@ -481,8 +492,12 @@ FailureOr<std::string> Emitter::packFused(Operation *op, const Fused &f) {
      << rq.getSaturationMin() << ", " << rq.getSaturationMax() << ", "
      << (rq.getRounding() == lb::RoundingMode::double_round
              ? "lowbit::rt::RoundingMode::DoubleRound"
-             : "lowbit::rt::RoundingMode::SingleRound")
-     << "}";
+             : "lowbit::rt::RoundingMode::SingleRound");
+  if (!f.depthwise)
+    os << ", " << weightBits;
+  os << "}";
+  if (weightBits == 4)
+    fourBitWeights.insert(op);
   return desc;
 }
 
@@ -738,6 +753,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
         << (f.depthwise ? " depthwise" : "")
         << " + requant -> " << describe(result) << " (fused, "
         << (f.depthwise ? "packed depthwise" : "packed GEMM") << " kernel"
+        << (fourBitWeights.count(op) ? ", 4-bit weights two per byte" : "")
         << (f.requant.isDual() ? ", dual multiplier: PReLU" : "") << ")\n";
     return success();
   }

@@ -195,7 +195,8 @@ Conv2DShape randomShape(Rng &rng, bool depthwise) {
 }
 
 template <typename TIn, typename TOut>
-void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
+void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial,
+                   int32_t weightBits = 8) {
   const bool inSigned = std::is_same<TIn, int8_t>::value;
   const int64_t taps = s.kh * s.kw;
   ASSERT_TRUE(gemmShapeSupported(s));
@@ -204,7 +205,11 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
     v = static_cast<TIn>(randInt(rng, inSigned ? -128 : 0, inSigned ? 127 : 255));
   std::vector<int8_t> w(static_cast<size_t>(s.oc * taps * s.c));
   for (int8_t &v : w)
-    v = static_cast<int8_t>(randInt(rng, -128, 127));
+    v = static_cast<int8_t>(weightBits == 4 ? randInt(rng, -8, 7)
+                                            : randInt(rng, -128, 127));
+  if (weightBits == 4) {
+    ASSERT_TRUE(gemmWeightsFit4(w.data(), static_cast<int64_t>(w.size())));
+  }
   const bool hasBias = randInt(rng, 0, 3) != 0;
   std::vector<int32_t> bias(static_cast<size_t>(s.oc));
   for (int32_t &v : bias)
@@ -236,7 +241,7 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
   const std::vector<uint8_t> want = referenceRequant<TOut>(acc, s.oc, r);
 
   Blob blob;
-  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c);
+  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c, weightBits);
   std::vector<int8_t> packed(static_cast<size_t>(p.bytes));
   packGemmWeights(w.data(), p, packed.data());
   std::vector<int32_t> pb(static_cast<size_t>(p.ocPadded));
@@ -251,6 +256,7 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
   d.zeroRow = blob.add(zeroRow);
   addRequant(blob, r, s.oc, p.ocPadded, d.mul, d.shift, d.negMul, d.negShift);
   d.inputSigned = inSigned;
+  d.weightBits = weightBits;
   setOutput(d, r);
   for (Isa isa : pathsHere()) {
     std::vector<uint8_t> got(want.size(), 0xAB);
@@ -260,7 +266,7 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
         << s.h << " w" << s.w << " c" << s.c << " oc" << s.oc << " k" << s.kh
         << "x" << s.kw << " s" << s.strideH << "," << s.strideW << " d"
         << s.dilationH << "," << s.dilationW << " p" << s.padTop << ","
-        << s.padLeft << " folded " << folded;
+        << s.padLeft << " folded " << folded << " weight bits " << weightBits;
   }
 }
 
@@ -288,6 +294,32 @@ TEST(FastGemmConv, RandomShapesEveryPathBitExact) {
     if (HasFatalFailure())
       return;
   }
+}
+
+TEST(FastGemmConv, FourBitWeightsEveryPathBitExact) {
+  // Weights in [-8, 7] packed two per byte: the same results, half the
+  // bytes.
+  Rng rng(4444);
+  int checked = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const Conv2DShape s = randomShape(rng, false);
+    if (!gemmShapeSupported(s))
+      continue;
+    if (trial % 2)
+      checkGemmConv<int8_t, int8_t>(rng, s, randInt(rng, 0, 1), trial, 4);
+    else
+      checkGemmConv<uint8_t, uint8_t>(rng, s, randInt(rng, 0, 1), trial, 4);
+    if (HasFatalFailure())
+      return;
+    ++checked;
+    const GemmPacking p8 = gemmPacking(s.oc, s.kh, s.kw, s.c, 8);
+    const GemmPacking p4 = gemmPacking(s.oc, s.kh, s.kw, s.c, 4);
+    ASSERT_EQ(p4.bytes * 2, p8.bytes);
+  }
+  EXPECT_GT(checked, 200);
+  const int8_t wide[] = {3, -8, 7, 8};
+  EXPECT_FALSE(gemmWeightsFit4(wide, 4));
+  EXPECT_TRUE(gemmWeightsFit4(wide, 3));
 }
 
 TEST(FastGemmConv, LargeChannelsAndPointwise) {

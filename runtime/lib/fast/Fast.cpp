@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 namespace lowbit {
 namespace rt {
@@ -24,9 +25,10 @@ Isa cpuIsa() {
                       __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl") &&
                       __builtin_cpu_supports("avx512dq");
-  if (avx512 && __builtin_cpu_supports("avx512vnni") && fast::avx512Gemm())
+  if (avx512 && __builtin_cpu_supports("avx512vnni") &&
+      fast::avx512Gemm(false))
     return Isa::Avx512Vnni;
-  if (!__builtin_cpu_supports("avx2") || !fast::avx2Gemm(false))
+  if (!__builtin_cpu_supports("avx2") || !fast::avx2Gemm(false, false))
     return Isa::Portable;
 #if defined(__clang__) || __GNUC__ >= 11
   if (__builtin_cpu_supports("avxvnni"))
@@ -82,8 +84,10 @@ Isa selectedIsa() {
 // Packing
 //===----------------------------------------------------------------------===//
 
-GemmPacking gemmPacking(int64_t oc, int64_t kh, int64_t kw, int64_t in) {
+GemmPacking gemmPacking(int64_t oc, int64_t kh, int64_t kw, int64_t in,
+                        int32_t weightBits) {
   GemmPacking p;
+  p.weightBits = weightBits == 4 ? 4 : 8;
   p.oc = oc;
   p.ocPadded = detail::ceilDiv(oc, kGemmBlockOc) * kGemmBlockOc;
   p.kh = kh;
@@ -91,11 +95,36 @@ GemmPacking gemmPacking(int64_t oc, int64_t kh, int64_t kw, int64_t in) {
   p.in = in;
   p.rowPadded = detail::ceilDiv(kw * in, kGemmBlockK) * kGemmBlockK;
   p.kGroups = kh * p.rowPadded / kGemmBlockK;
-  p.bytes = p.ocPadded * p.kGroups * kGemmBlockK;
+  p.bytes = p.ocPadded * p.kGroups * kGemmBlockK * p.weightBits / 8;
   return p;
 }
 
+bool gemmWeightsFit4(const int8_t *w, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    if (w[i] < -8 || w[i] > 7)
+      return false;
+  return true;
+}
+
 void packGemmWeights(const int8_t *ohwi, const GemmPacking &p, int8_t *dst) {
+  constexpr int64_t kGroupBytes = kGemmBlockOc * kGemmBlockK; // 64
+  if (p.weightBits == 4) {
+    // The 8-bit layout, then each 64-byte group folded into 32 bytes.
+    GemmPacking wide = p;
+    wide.weightBits = 8;
+    wide.bytes = p.bytes * 2;
+    std::vector<int8_t> bytes(static_cast<size_t>(wide.bytes));
+    packGemmWeights(ohwi, wide, bytes.data());
+    for (int64_t g = 0; g < wide.bytes / kGroupBytes; ++g)
+      for (int64_t j = 0; j < kGroupBytes / 2; ++j) {
+        const uint8_t lo = static_cast<uint8_t>(bytes[g * kGroupBytes + j]);
+        const uint8_t hi =
+            static_cast<uint8_t>(bytes[g * kGroupBytes + j + kGroupBytes / 2]);
+        dst[g * kGroupBytes / 2 + j] =
+            static_cast<int8_t>((lo & 0x0f) | ((hi & 0x0f) << 4));
+      }
+    return;
+  }
   std::memset(dst, 0, static_cast<size_t>(p.bytes));
   const int64_t rowBytes = p.kw * p.in;
   for (int64_t o = 0; o < p.oc; ++o) {
@@ -231,7 +260,7 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
              const QGemmConv &d) {
   const Conv2DShape &s = d.shape;
   const auto *base = static_cast<const uint8_t *>(blob);
-  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c);
+  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c, d.weightBits);
   const int64_t taps = s.kh * s.kw;
   // Channels in whole groups of 4: the tiles read each tap's channels in
   // place. Otherwise they read each kernel row's rowPadded bytes as one run
@@ -248,6 +277,7 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   c.taps = rowMode ? s.kh : taps;
   c.groups = rowMode ? p.rowPadded / kGemmBlockK : s.c / kGemmBlockK;
   c.xorMask = d.inputSigned ? 0x80808080u : 0u;
+  c.nibbles = p.weightBits == 4;
   c.oc = s.oc;
 
   const uint8_t *zero = base + d.zeroRow;
@@ -397,17 +427,17 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
 // Entry points
 //===----------------------------------------------------------------------===//
 
-static const fast::GemmKernel *gemmFor(Isa isa) {
+static const fast::GemmKernel *gemmFor(Isa isa, bool w4) {
   const fast::GemmKernel *k = nullptr;
   switch (isa) {
   case Isa::Avx512Vnni:
-    k = fast::avx512Gemm();
+    k = fast::avx512Gemm(w4);
     break;
   case Isa::Avx2Vnni:
-    k = fast::avx2Gemm(true);
+    k = fast::avx2Gemm(true, w4);
     break;
   case Isa::Avx2:
-    k = fast::avx2Gemm(false);
+    k = fast::avx2Gemm(false, w4);
     break;
   case Isa::Portable:
     break;
@@ -417,7 +447,7 @@ static const fast::GemmKernel *gemmFor(Isa isa) {
 
 void convRequantGemm(const void *in, void *out, const void *blob,
                      const QGemmConv &d, Isa isa) {
-  fast::runGemm(*gemmFor(isa), in, out, blob, d);
+  fast::runGemm(*gemmFor(isa, d.weightBits == 4), in, out, blob, d);
 }
 
 void depthwiseRequant(const void *in, void *out, const void *blob,

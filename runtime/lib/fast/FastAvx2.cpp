@@ -204,8 +204,28 @@ LB_AVX2 void epilogue(const GemmCtx &c, const GemmTile &t, int mr,
   }
 }
 
-template <int MR>
+/// The 64 weights of one group of a block as two ymm (channels 0-7 and
+/// 8-15): plain loads, or 32 bytes of 4-bit weights whose low nibbles are
+/// the first ymm and high nibbles the second, sign-extended by a table.
+template <bool W4>
+LB_AVX2 inline void loadWeights(const int8_t *p, __m256i &w0, __m256i &w1) {
+  if (!W4) {
+    w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+    w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32));
+    return;
+  }
+  const __m256i signTable = _mm256_broadcastsi128_si256(
+      _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1));
+  const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  w0 = _mm256_shuffle_epi8(signTable, _mm256_and_si256(x, low));
+  w1 = _mm256_shuffle_epi8(signTable,
+                           _mm256_and_si256(_mm256_srli_epi16(x, 4), low));
+}
+
+template <int MR, bool W4>
 LB_AVX2 void gemmTileWide(const GemmCtx &c, const GemmTile &t) {
+  constexpr int64_t groupBytes = kGemmBlockOc * kGemmBlockK / (W4 ? 2 : 1);
   __m256i acc[MR][2];
   const int32_t *bias = c.bias + t.ob * kGemmBlockOc;
 #pragma GCC unroll 4
@@ -214,18 +234,16 @@ LB_AVX2 void gemmTileWide(const GemmCtx &c, const GemmTile &t) {
     acc[m][1] =
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8));
   }
-  const int8_t *w = c.w + t.ob * c.kGroups * kGemmBlockOc * kGemmBlockK;
+  const int8_t *w = c.w + t.ob * c.kGroups * groupBytes;
   const __m256i lowByte = _mm256_set1_epi16(0xff);
   for (int64_t tap = 0; tap < c.taps; ++tap) {
     const uint8_t *r[MR];
 #pragma GCC unroll 4
     for (int m = 0; m < MR; ++m)
       r[m] = t.rows[m * c.taps + tap];
-    for (int64_t g = 0; g < c.groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
-      const __m256i w0 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w));
-      const __m256i w1 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32));
+    for (int64_t g = 0; g < c.groups; ++g, w += groupBytes) {
+      __m256i w0, w1;
+      loadWeights<W4>(w, w0, w1);
       const __m256i w0e = _mm256_srai_epi16(_mm256_slli_epi16(w0, 8), 8);
       const __m256i w0o = _mm256_srai_epi16(w0, 8);
       const __m256i w1e = _mm256_srai_epi16(_mm256_slli_epi16(w1, 8), 8);
@@ -251,8 +269,9 @@ LB_AVX2 void gemmTileWide(const GemmCtx &c, const GemmTile &t) {
 }
 
 #ifdef LOWBIT_HAVE_AVXVNNI
-template <int MR>
+template <int MR, bool W4>
 LB_AVXVNNI void gemmTileVnni(const GemmCtx &c, const GemmTile &t) {
+  constexpr int64_t groupBytes = kGemmBlockOc * kGemmBlockK / (W4 ? 2 : 1);
   __m256i acc[MR][2];
   const int32_t *bias = c.bias + t.ob * kGemmBlockOc;
 #pragma GCC unroll 4
@@ -261,17 +280,15 @@ LB_AVXVNNI void gemmTileVnni(const GemmCtx &c, const GemmTile &t) {
     acc[m][1] =
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8));
   }
-  const int8_t *w = c.w + t.ob * c.kGroups * kGemmBlockOc * kGemmBlockK;
+  const int8_t *w = c.w + t.ob * c.kGroups * groupBytes;
   for (int64_t tap = 0; tap < c.taps; ++tap) {
     const uint8_t *r[MR];
 #pragma GCC unroll 4
     for (int m = 0; m < MR; ++m)
       r[m] = t.rows[m * c.taps + tap];
-    for (int64_t g = 0; g < c.groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
-      const __m256i w0 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w));
-      const __m256i w1 =
-          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(w + 32));
+    for (int64_t g = 0; g < c.groups; ++g, w += groupBytes) {
+      __m256i w0, w1;
+      loadWeights<W4>(w, w0, w1);
 #pragma GCC unroll 4
       for (int m = 0; m < MR; ++m) {
         const uint32_t word = load32(r[m] + 4 * g) ^ c.xorMask;
@@ -373,23 +390,37 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
 
 } // namespace
 
-const GemmKernel *avx2Gemm(bool vnni) {
-  static const GemmKernel wide = {{4, 4, 4, 4},
-                                  1,
-                                  {{&gemmTileWide<1>},
-                                   {&gemmTileWide<2>},
-                                   {&gemmTileWide<3>},
-                                   {&gemmTileWide<4>}}};
+const GemmKernel *avx2Gemm(bool vnni, bool w4) {
+  static const GemmKernel wide[2] = {
+      {{4, 4, 4, 4},
+       1,
+       {{&gemmTileWide<1, false>},
+        {&gemmTileWide<2, false>},
+        {&gemmTileWide<3, false>},
+        {&gemmTileWide<4, false>}}},
+      {{4, 4, 4, 4},
+       1,
+       {{&gemmTileWide<1, true>},
+        {&gemmTileWide<2, true>},
+        {&gemmTileWide<3, true>},
+        {&gemmTileWide<4, true>}}}};
 #ifdef LOWBIT_HAVE_AVXVNNI
-  static const GemmKernel dot = {{4, 4, 4, 4},
-                                 1,
-                                 {{&gemmTileVnni<1>},
-                                  {&gemmTileVnni<2>},
-                                  {&gemmTileVnni<3>},
-                                  {&gemmTileVnni<4>}}};
-  return vnni ? &dot : &wide;
+  static const GemmKernel dot[2] = {
+      {{4, 4, 4, 4},
+       1,
+       {{&gemmTileVnni<1, false>},
+        {&gemmTileVnni<2, false>},
+        {&gemmTileVnni<3, false>},
+        {&gemmTileVnni<4, false>}}},
+      {{4, 4, 4, 4},
+       1,
+       {{&gemmTileVnni<1, true>},
+        {&gemmTileVnni<2, true>},
+        {&gemmTileVnni<3, true>},
+        {&gemmTileVnni<4, true>}}}};
+  return vnni ? &dot[w4] : &wide[w4];
 #else
-  return vnni ? nullptr : &wide;
+  return vnni ? nullptr : &wide[w4];
 #endif
 }
 
@@ -406,7 +437,7 @@ QuantizeFn avx2Quantize() { return &quantizeKernel; }
 namespace lowbit {
 namespace rt {
 namespace fast {
-const GemmKernel *avx2Gemm(bool) { return nullptr; }
+const GemmKernel *avx2Gemm(bool, bool) { return nullptr; }
 DepthwiseFn avx2Depthwise() { return nullptr; }
 AddFn avx2Add() { return nullptr; }
 QuantizeFn avx2Quantize() { return nullptr; }

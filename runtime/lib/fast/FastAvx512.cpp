@@ -144,8 +144,26 @@ LB_AVX512 void addKernel(const uint8_t *a, const uint8_t *b, uint8_t *out,
   }
 }
 
-template <int MR, int NV>
+/// The 64 weights of one group of a block: a plain load, or 32 bytes of
+/// 4-bit weights widened (low nibbles are elements 0-31, high ones 32-63)
+/// and sign-extended through a table.
+template <bool W4>
+LB_AVX512 inline __m512i loadWeights(const int8_t *p, __m512i signTable) {
+  if (!W4)
+    return _mm512_loadu_si512(p);
+  const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  const __m512i nibbles = _mm512_inserti64x4(
+      _mm512_castsi256_si512(_mm256_and_si256(x, low)),
+      _mm256_and_si256(_mm256_srli_epi16(x, 4), low), 1);
+  return _mm512_shuffle_epi8(signTable, nibbles);
+}
+
+template <int MR, int NV, bool W4>
 LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
+  constexpr int64_t groupBytes = kGemmBlockOc * kGemmBlockK / (W4 ? 2 : 1);
+  const __m512i signTable = _mm512_broadcast_i32x4(
+      _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1));
   __m512i acc[MR][NV];
   const int8_t *w[NV];
 #pragma GCC unroll 4
@@ -154,7 +172,7 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
 #pragma GCC unroll 8
     for (int m = 0; m < MR; ++m)
       acc[m][v] = b;
-    w[v] = c.w + (t.ob + v) * c.kGroups * kGemmBlockOc * kGemmBlockK;
+    w[v] = c.w + (t.ob + v) * c.kGroups * groupBytes;
   }
   const __m512i xorMask = _mm512_set1_epi32(static_cast<int>(c.xorMask));
   for (int64_t tap = 0; tap < c.taps; ++tap) {
@@ -166,8 +184,8 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
       __m512i wv[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) {
-        wv[v] = _mm512_loadu_si512(w[v]);
-        w[v] += kGemmBlockOc * kGemmBlockK;
+        wv[v] = loadWeights<W4>(w[v], signTable);
+        w[v] += groupBytes;
       }
 #pragma GCC unroll 8
       for (int m = 0; m < MR; ++m) {
@@ -440,31 +458,33 @@ LB_AVX512 void maxKernel(const uint8_t *const *taps, int64_t numTaps,
 /// (bench/speed.py binaries); 12 was no faster than 8.
 constexpr int kRowsFor[4] = {8, 8, 8, 6};
 
-template <int MR, int NV> constexpr GemmTileFn tileAt() {
+template <int MR, int NV, bool W4> constexpr GemmTileFn tileAt() {
   if constexpr (MR <= kRowsFor[NV - 1])
-    return &gemmTile<MR, NV>;
+    return &gemmTile<MR, NV, W4>;
   else
     return nullptr;
 }
-template <int MR> constexpr void fillRow(GemmTileFn (&row)[4]) {
-  row[0] = tileAt<MR, 1>();
-  row[1] = tileAt<MR, 2>();
-  row[2] = tileAt<MR, 3>();
-  row[3] = tileAt<MR, 4>();
+template <int MR, bool W4> constexpr void fillRow(GemmTileFn (&row)[4]) {
+  row[0] = tileAt<MR, 1, W4>();
+  row[1] = tileAt<MR, 2, W4>();
+  row[2] = tileAt<MR, 3, W4>();
+  row[3] = tileAt<MR, 4, W4>();
 }
-template <int... MR>
+template <bool W4, int... MR>
 constexpr GemmKernel makeKernel(std::integer_sequence<int, MR...>) {
   GemmKernel k{{kRowsFor[0], kRowsFor[1], kRowsFor[2], kRowsFor[3]}, 4, {}};
-  (fillRow<MR + 1>(k.fn[MR]), ...);
+  (fillRow<MR + 1, W4>(k.fn[MR]), ...);
   return k;
 }
 
 } // namespace
 
-const GemmKernel *avx512Gemm() {
-  static const GemmKernel k =
-      makeKernel(std::make_integer_sequence<int, kGemmMaxRows>());
-  return &k;
+const GemmKernel *avx512Gemm(bool w4) {
+  static const GemmKernel k8 =
+      makeKernel<false>(std::make_integer_sequence<int, kGemmMaxRows>());
+  static const GemmKernel k4 =
+      makeKernel<true>(std::make_integer_sequence<int, kGemmMaxRows>());
+  return w4 ? &k4 : &k8;
 }
 
 DepthwiseFn avx512Depthwise() { return &depthwisePixel; }
@@ -482,7 +502,7 @@ MaxFn avx512Max() { return &maxKernel; }
 namespace lowbit {
 namespace rt {
 namespace fast {
-const GemmKernel *avx512Gemm() { return nullptr; }
+const GemmKernel *avx512Gemm(bool) { return nullptr; }
 DepthwiseFn avx512Depthwise() { return nullptr; }
 DepthwiseLayerFn avx512Depthwise3x3() { return nullptr; }
 AddFn avx512Add() { return nullptr; }

@@ -53,6 +53,7 @@ struct GemmCtx : RequantFields {
   int64_t taps;         ///< rows per pixel (kernel rows in row mode)
   int64_t groups;       ///< groups of 4 bytes each row holds
   uint32_t xorMask;     ///< 0x80808080 for int8 activations, else 0
+  bool nibbles;         ///< 4-bit weights, 32 bytes per group of a block
   int64_t oc;           ///< output pixel stride in bytes
 };
 
@@ -150,8 +151,9 @@ MaxFn avx512Max();
 AddFn avx2Add();
 AddFn avx512Add();
 const GemmKernel *portableGemm();
-const GemmKernel *avx2Gemm(bool vnni);
-const GemmKernel *avx512Gemm();
+/// w4: the tiles of 4-bit packed weights.
+const GemmKernel *avx2Gemm(bool vnni, bool w4);
+const GemmKernel *avx512Gemm(bool w4);
 DepthwiseFn portableDepthwise();
 DepthwiseFn avx2Depthwise();
 DepthwiseFn avx512Depthwise();

@@ -25,19 +25,31 @@ void gemmTile1(const GemmCtx &c, const uint8_t *const *rows, uint8_t *out,
   uint32_t acc[kGemmBlockOc];
   for (int64_t j = 0; j < kGemmBlockOc; ++j)
     acc[j] = static_cast<uint32_t>(c.bias[ob * kGemmBlockOc + j]);
-  const int8_t *w = c.w + ob * c.kGroups * kGemmBlockOc * kGemmBlockK;
+  // A group of a block: 64 weights, or 32 bytes of two 4-bit weights each.
+  const int64_t groupBytes = c.nibbles ? kGemmBlockOc * kGemmBlockK / 2
+                                       : kGemmBlockOc * kGemmBlockK;
+  const int8_t *w = c.w + ob * c.kGroups * groupBytes;
   const uint32_t xorMask = c.xorMask;
   for (int64_t t = 0; t < c.taps; ++t) {
     const uint8_t *row = rows[t];
-    for (int64_t g = 0; g < c.groups; ++g, w += kGemmBlockOc * kGemmBlockK) {
+    for (int64_t g = 0; g < c.groups; ++g, w += groupBytes) {
       const uint32_t word = load32(row + 4 * g) ^ xorMask;
       uint32_t a[4];
       for (int q = 0; q < 4; ++q)
         a[q] = (word >> (8 * q)) & 0xffu;
       for (int64_t j = 0; j < kGemmBlockOc; ++j)
-        for (int q = 0; q < 4; ++q)
-          acc[j] += a[q] * static_cast<uint32_t>(
-                               static_cast<int32_t>(w[j * kGemmBlockK + q]));
+        for (int q = 0; q < 4; ++q) {
+          const int64_t e = j * kGemmBlockK + q;
+          int32_t wv;
+          if (c.nibbles) { // element e: low nibble of byte e, or high of e-32
+            const uint8_t byte = static_cast<uint8_t>(w[e % 32]);
+            const int32_t nib = e < 32 ? byte & 0x0f : byte >> 4;
+            wv = nib >= 8 ? nib - 16 : nib;
+          } else {
+            wv = w[e];
+          }
+          acc[j] += a[q] * static_cast<uint32_t>(wv);
+        }
     }
   }
   for (int64_t j = 0; j < valid; ++j) {

@@ -27,7 +27,7 @@ func.func @depthwise(%x: tensor<1x5x5x3x!in>) -> tensor<1x5x5x3x!out> {
 // A fully connected layer on uint8 activations: the GEMM kernel with a
 // 1x1 shape over rows x 1 x 1 x inputs; input not signed (0).
 // CHECK-LABEL: int32_t m_run(
-// CHECK: lowbit::rt::convRequantGemm({{v[0-9]+}}, {{v[0-9]+}}, m_weights, lowbit::rt::QGemmConv{lowbit::rt::Conv2DShape{2, 1, 1, 6, 1, 1, 3, 1, 1, 1, 1, 1, 1, 0, 0, 1}, {{.*}}, -1, -1, 0, 0, -128, 127, lowbit::rt::RoundingMode::SingleRound}, {{v[0-9]+}});
+// CHECK: lowbit::rt::convRequantGemm({{v[0-9]+}}, {{v[0-9]+}}, m_weights, lowbit::rt::QGemmConv{lowbit::rt::Conv2DShape{2, 1, 1, 6, 1, 1, 3, 1, 1, 1, 1, 1, 1, 0, 0, 1}, {{.*}}, -1, -1, 0, 0, -128, 127, lowbit::rt::RoundingMode::SingleRound, 8}, {{v[0-9]+}});
 !u8 = !quant.uniform<u8:f32, 0.05:128>
 !o8 = !quant.uniform<i8:f32, 0.5>
 func.func @fc(%x: tensor<2x6x!u8>) -> tensor<2x3x!o8> {
@@ -35,6 +35,22 @@ func.func @fc(%x: tensor<2x6x!u8>) -> tensor<2x3x!o8> {
   %acc = lowbit.fully_connected %x, %w : (tensor<2x6x!u8>, tensor<3x6x!quant.uniform<i8<-127:127>:f32, 0.01>>) -> tensor<2x3xi32>
   %r = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 31>} : tensor<2x3xi32> -> tensor<2x3x!o8>
   return %r : tensor<2x3x!o8>
+}
+
+// -----
+
+// 4-bit weights (a type whose range is inside [-8, 7]) are packed two per
+// byte: 16 channels x 3 x 3 x 4 inputs take 288 bytes instead of 576 (the
+// bias follows at 320), and the descriptor ends with 4.
+// CHECK-LABEL: int32_t m_run(
+// CHECK: lowbit::rt::convRequantGemm({{v[0-9]+}}, {{v[0-9]+}}, m_weights, lowbit::rt::QGemmConv{lowbit::rt::Conv2DShape{1, 4, 4, 4, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1}, 0, 320, {{.*}}, lowbit::rt::RoundingMode::SingleRound, 4}, {{v[0-9]+}});
+!i8 = !quant.uniform<i8:f32, 0.1>
+!w4 = !quant.uniform<i8<-7:7>:f32, 0.1>
+func.func @w4(%x: tensor<1x4x4x4x!i8>) -> tensor<1x4x4x2x!i8> {
+  %w = lowbit.constant dense<-7> : tensor<2x3x3x4xi8> -> tensor<2x3x3x4x!w4>
+  %acc = lowbit.conv2d %x, %w {pad = array<i64: 1, 1, 1, 1>} : (tensor<1x4x4x4x!i8>, tensor<2x3x3x4x!w4>) -> tensor<1x4x4x2xi32>
+  %r = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 31>} : tensor<1x4x4x2xi32> -> tensor<1x4x4x2x!i8>
+  return %r : tensor<1x4x4x2x!i8>
 }
 
 // -----

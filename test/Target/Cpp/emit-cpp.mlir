@@ -31,7 +31,7 @@ func.func @main(%x: tensor<1x4x4x2x!in>) -> tensor<1x2x2x2x!out> {
 // CHECK-NOT: bufferAt<int32_t>
 // CHECK-NOT: bufferAt<int8_t>(tiny_weights
 // CHECK: int8_t* [[R:v[0-9]+]] = lowbit::rt::bufferAt<int8_t>([[ARENA]], 0);
-// CHECK-NEXT: lowbit::rt::convRequantGemm([[IN]], [[R]], tiny_weights, lowbit::rt::QGemmConv{lowbit::rt::Conv2DShape{1, 4, 4, 2, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 0, 64, 128, 192, 256, -1, -1, 1, 1, 1, 127, lowbit::rt::RoundingMode::SingleRound}, [[ISA]]);
+// CHECK-NEXT: lowbit::rt::convRequantGemm([[IN]], [[R]], tiny_weights, lowbit::rt::QGemmConv{lowbit::rt::Conv2DShape{1, 4, 4, 2, 4, 4, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 0, 64, 128, 192, 256, -1, -1, 1, 1, 1, 127, lowbit::rt::RoundingMode::SingleRound, 8}, [[ISA]]);
 // CHECK: lowbit::rt::maxPoolBytes([[R]], [[OUT]], lowbit::rt::Pool2DShape{1, 4, 4, 2, 2, 2, 2, 2, 2, 2, 0, 0}, true, [[ISA]]);
 // CHECK: return
 // CHECK: extern "C" int32_t tiny_run_float(const float* {{v[0-9]+}}, float* {{v[0-9]+}}, void* {{v[0-9]+}}) {

@@ -105,20 +105,30 @@ constexpr int64_t kGemmMaxGatheredK = 1024;
 /// (o, ky, kx, i) is k = ky * rowPadded + kx * in + i. Weights become
 /// [ocPadded / 16][kGroups][16][4] int8 with element (o, k) at
 /// [o / 16][k / 4][o % 16][k % 4], zero past oc and in the row padding.
+///
+/// With weightBits = 4 (every weight in [-8, 7]) each 64-byte [16][4] group
+/// is stored in 32 bytes: byte j holds element j in its low nibble and
+/// element j + 32 in its high one (two's complement), and the kernels
+/// widen them back to bytes.
 struct GemmPacking {
   int64_t oc = 0, ocPadded = 0;
   int64_t kh = 0, kw = 0, in = 0;
   int64_t rowPadded = 0; ///< kw * in rounded up to a multiple of 4
   int64_t kGroups = 0;   ///< kh * rowPadded / 4
-  int64_t bytes = 0;     ///< ocPadded * kGroups * 4
+  int32_t weightBits = 8; ///< 8, or 4 for two weights per byte
+  int64_t bytes = 0;     ///< ocPadded * kGroups * weightBits / 2
 };
-GemmPacking gemmPacking(int64_t oc, int64_t kh, int64_t kw, int64_t in);
+GemmPacking gemmPacking(int64_t oc, int64_t kh, int64_t kw, int64_t in,
+                        int32_t weightBits = 8);
+/// True when all `count` weights lie in [-8, 7].
+bool gemmWeightsFit4(const int8_t *w, int64_t count);
 /// Bytes of the zero-point row a QGemmConv layer needs (taps in the padding
 /// read it): max(in, rowPadded).
 inline int64_t gemmZeroRowBytes(const GemmPacking &p) {
   return p.in > p.rowPadded ? p.in : p.rowPadded;
 }
-/// Writes `p.bytes` bytes of packed weights.
+/// Writes `p.bytes` bytes of packed weights (for weightBits = 4, every
+/// weight must lie in [-8, 7]; gemmWeightsFit4 checks that).
 void packGemmWeights(const int8_t *ohwi, const GemmPacking &p, int8_t *dst);
 
 /// The bias the GEMM kernels start from, for o < p.ocPadded (0 past oc):
@@ -160,6 +170,7 @@ struct QGemmConv {
   int32_t inputSigned;        ///< 1: int8 activations, 0: uint8
   int32_t outZp, lo, hi;      ///< output zero point and saturation range
   RoundingMode mode;
+  int32_t weightBits;         ///< the packing's weightBits: 8 or 4
 };
 
 /// out = requant(conv(in)) for a QGemmConv layer; `in` and `out` hold 8-bit

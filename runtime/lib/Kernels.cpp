@@ -375,6 +375,24 @@ void transpose(const void *in, void *out, size_t elemSize,
   // If the innermost output dimension is contiguous in the input, each
   // output row is one memcpy.
   const bool contiguousRows = innerStride == 1;
+  // A batched 2-D transpose with short output rows (NCHW -> NHWC on a few
+  // channels): one pass per output column instead of a gather per row.
+  if (dims == 2 && !contiguousRows && inner <= 16 &&
+      (elemSize == 1 || elemSize == 4)) {
+    const int64_t outer = size[0], outerStride = stride[0];
+    for (int64_t j = 0; j < inner; ++j) {
+      const char *s = src + j * innerStride * esize;
+      char *d = dst + j * esize;
+      if (elemSize == 1) {
+        for (int64_t i = 0; i < outer; ++i)
+          d[i * inner] = s[i * outerStride];
+      } else {
+        for (int64_t i = 0; i < outer; ++i)
+          std::memcpy(d + i * inner * 4, s + i * outerStride * 4, 4);
+      }
+    }
+    return;
+  }
   int64_t idx[kMaxRank] = {};
   int64_t offset = 0; // input element offset of the current output row
   do {

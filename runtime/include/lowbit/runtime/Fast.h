@@ -29,8 +29,10 @@
 //    row filled with the input zero point (the real value 0), so their
 //    terms cancel exactly.
 //
-// Same rules as Kernels.h: no allocation, no globals (the ISA choice is a
-// function-local constant computed once), reentrant, caller-owned buffers.
+// The kernels follow Kernels.h's rules: no allocation, no globals (the ISA
+// choice is a function-local constant computed once), reentrant,
+// caller-owned buffers. The packing functions run in the compiler and may
+// allocate.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,7 +57,7 @@ enum class Isa : int32_t {
   Portable = 0,   ///< plain C++, any CPU
   Avx2 = 1,       ///< x86-64 AVX2 (vpmaddwd)
   Avx2Vnni = 2,   ///< AVX2 with AVX-VNNI (256-bit vpdpbusd)
-  Avx512Vnni = 3, ///< AVX-512 F/BW/VL with AVX512-VNNI (512-bit vpdpbusd)
+  Avx512Vnni = 3, ///< AVX-512 F/BW/VL/DQ with AVX512-VNNI (512-bit vpdpbusd)
 };
 
 /// The best path this CPU runs (Portable on non-x86 builds).
@@ -101,7 +103,7 @@ constexpr int64_t kGemmMaxGatheredK = 1024;
 
 /// The packed layout of one layer's weights. A kernel row of OHWI weights
 /// [oc][kh][kw][in] holds kw * in values, padded to rowPadded, a multiple of
-/// 4 (no padding when in is one); the reduction index of weight
+/// 4 (no padding when in is a multiple of 4); the reduction index of weight
 /// (o, ky, kx, i) is k = ky * rowPadded + kx * in + i. Weights become
 /// [ocPadded / 16][kGroups][16][4] int8 with element (o, k) at
 /// [o / 16][k / 4][o % 16][k % 4], zero past oc and in the row padding.

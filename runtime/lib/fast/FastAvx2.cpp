@@ -22,10 +22,10 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-#define LB_AVX2 __attribute__((target("avx2,fma,bmi2")))
+#define LB_AVX2 __attribute__((target("avx2")))
 #if defined(__clang__) || __GNUC__ >= 11
 #define LOWBIT_HAVE_AVXVNNI 1
-#define LB_AVXVNNI __attribute__((target("avx2,fma,bmi2,avxvnni")))
+#define LB_AVXVNNI __attribute__((target("avx2,avxvnni")))
 #endif
 
 namespace lowbit {

@@ -25,9 +25,17 @@
 //
 //   run_model: timing: repeat N median M ms best B ms mean A ms
 //
+// It also says which kernel path the model runs (lowbit/runtime/Fast.h's
+// modelIsa()), and warns when LOWBIT_MAX_ISA is set to something that is
+// not a path (the runtime then ignores it):
+//
+//   run_model: kernel path avx2
+//
 //===----------------------------------------------------------------------===//
 
 #include LOWBIT_MODEL_HEADER
+
+#include "lowbit/runtime/Fast.h"
 
 #include <algorithm>
 #include <chrono>
@@ -153,6 +161,16 @@ int main(int argc, char **argv) {
   }
   if (warmupGiven && !repeat)
     return fail("--warmup needs --repeat");
+  if (const char *cap = std::getenv("LOWBIT_MAX_ISA")) {
+    lowbit::rt::Isa parsed;
+    if (!lowbit::rt::parseIsa(cap, parsed))
+      std::fprintf(stderr,
+                   "run_model: warning: LOWBIT_MAX_ISA='%s' is not a kernel "
+                   "path (portable, avx2, avx2-vnni, avx512-vnni); ignored\n",
+                   cap);
+  }
+  std::fprintf(stderr, "run_model: kernel path %s\n",
+               lowbit::rt::isaName(lowbit::rt::modelIsa()));
   std::vector<float> in;
   std::string err;
   if (!readNpy(argv[1], in, err))

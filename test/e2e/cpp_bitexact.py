@@ -107,6 +107,10 @@ def main():
         if proc.returncode != 0:
             sys.exit("cpp-bitexact: FAILED with LOWBIT_MAX_ISA=%s:\n%s"
                      % (path, proc.stderr))
+        # The cap took effect: the run reports the path it was forced to.
+        if "run_model: kernel path %s\n" % path not in proc.stderr:
+            sys.exit("cpp-bitexact: FAILED: LOWBIT_MAX_ISA=%s ran %s"
+                     % (path, proc.stderr.strip()))
         forced.append((path, mismatch_count(np.load(out).reshape(-1), b)))
     print("cpp-bitexact: forced kernel paths: %s"
           % ", ".join("%s %d mismatches" % f for f in forced))

@@ -388,36 +388,29 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
     depthwiseImpl<false>(c, p, channels);
 }
 
+/// A kernel table of tiles 1..4 pixels x one block of 16 channels.
+template <void (*Tile1)(const GemmCtx &, const GemmTile &),
+          void (*Tile2)(const GemmCtx &, const GemmTile &),
+          void (*Tile3)(const GemmCtx &, const GemmTile &),
+          void (*Tile4)(const GemmCtx &, const GemmTile &)>
+constexpr GemmKernel fourRows() {
+  return {{4, 4, 4, 4}, 1, {{Tile1}, {Tile2}, {Tile3}, {Tile4}}};
+}
+
 } // namespace
 
 const GemmKernel *avx2Gemm(bool vnni, bool w4) {
   static const GemmKernel wide[2] = {
-      {{4, 4, 4, 4},
-       1,
-       {{&gemmTileWide<1, false>},
-        {&gemmTileWide<2, false>},
-        {&gemmTileWide<3, false>},
-        {&gemmTileWide<4, false>}}},
-      {{4, 4, 4, 4},
-       1,
-       {{&gemmTileWide<1, true>},
-        {&gemmTileWide<2, true>},
-        {&gemmTileWide<3, true>},
-        {&gemmTileWide<4, true>}}}};
+      fourRows<&gemmTileWide<1, false>, &gemmTileWide<2, false>,
+               &gemmTileWide<3, false>, &gemmTileWide<4, false>>(),
+      fourRows<&gemmTileWide<1, true>, &gemmTileWide<2, true>,
+               &gemmTileWide<3, true>, &gemmTileWide<4, true>>()};
 #ifdef LOWBIT_HAVE_AVXVNNI
   static const GemmKernel dot[2] = {
-      {{4, 4, 4, 4},
-       1,
-       {{&gemmTileVnni<1, false>},
-        {&gemmTileVnni<2, false>},
-        {&gemmTileVnni<3, false>},
-        {&gemmTileVnni<4, false>}}},
-      {{4, 4, 4, 4},
-       1,
-       {{&gemmTileVnni<1, true>},
-        {&gemmTileVnni<2, true>},
-        {&gemmTileVnni<3, true>},
-        {&gemmTileVnni<4, true>}}}};
+      fourRows<&gemmTileVnni<1, false>, &gemmTileVnni<2, false>,
+               &gemmTileVnni<3, false>, &gemmTileVnni<4, false>>(),
+      fourRows<&gemmTileVnni<1, true>, &gemmTileVnni<2, true>,
+               &gemmTileVnni<3, true>, &gemmTileVnni<4, true>>()};
   return vnni ? &dot[w4] : &wide[w4];
 #else
   return vnni ? nullptr : &wide[w4];

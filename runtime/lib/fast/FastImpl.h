@@ -16,6 +16,7 @@
 #define LOWBIT_RUNTIME_LIB_FAST_FASTIMPL_H
 
 #include "lowbit/runtime/Fast.h"
+#include "lowbit/runtime/Ops.h"
 
 #include <cstdint>
 #include <cstring>
@@ -122,12 +123,10 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
 /// 16 or 8 elements of an add (addRequant), when addFitsInt32.
 using AddFn = void (*)(const uint8_t *a, const uint8_t *b, uint8_t *out,
                        int64_t count, const QAdd &d);
-/// addTensor's rule on one pair of stored values.
+/// Ops.h's addElement with a QAdd's parameters.
 inline int32_t addOne(int32_t a, int32_t b, const QAdd &d) {
-  const int64_t scale = int64_t(1) << d.inputShift;
-  const int64_t av = applyScale((int64_t(a) - d.aZp) * scale, d.aM, d.mode);
-  const int64_t bv = applyScale((int64_t(b) - d.bZp) * scale, d.bM, d.mode);
-  return requantize(av + bv, d.outM, d.outZp, d.lo, d.hi, d.mode);
+  return addElement(a, b, d.aZp, d.bZp, d.inputShift, d.aM, d.bM, d.outM,
+                    d.outZp, d.lo, d.hi, d.mode);
 }
 inline int32_t loadByte(const uint8_t *p, bool isSigned) {
   return isSigned ? static_cast<int32_t>(static_cast<int8_t>(*p))

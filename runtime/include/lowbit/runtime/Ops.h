@@ -62,21 +62,30 @@ void requantTensor(const TIn *in, TOut *out, int64_t count, int64_t inner,
   }
 }
 
-/// lowbit.add: both inputs moved to a common intermediate scale, added and
-/// requantized (see the op's description).
+/// lowbit.add on one pair of stored values: both moved to a common
+/// intermediate scale, added and requantized (see the op's description).
+/// The one definition of the rule; addTensor and the fast add kernel's
+/// scalar path call it.
+inline int32_t addElement(int64_t a, int64_t b, int32_t aZp, int32_t bZp,
+                          int32_t inputShift, ScaleMultiplier aM,
+                          ScaleMultiplier bM, ScaleMultiplier outM,
+                          int32_t outZp, int32_t lo, int32_t hi,
+                          RoundingMode mode) {
+  const int64_t scale = int64_t(1) << inputShift;
+  const int64_t av = applyScale((a - aZp) * scale, aM, mode);
+  const int64_t bv = applyScale((b - bZp) * scale, bM, mode);
+  return requantize(av + bv, outM, outZp, lo, hi, mode);
+}
+
+/// lowbit.add over whole tensors (addElement per element).
 template <typename TA, typename TB, typename TOut>
 void addTensor(const TA *a, const TB *b, TOut *out, int64_t count,
                int32_t aZp, int32_t bZp, int32_t inputShift,
                ScaleMultiplier aM, ScaleMultiplier bM, ScaleMultiplier outM,
                int32_t outZp, int32_t lo, int32_t hi, RoundingMode mode) {
-  const int64_t scale = int64_t(1) << inputShift;
-  for (int64_t i = 0; i < count; ++i) {
-    const int64_t av =
-        applyScale((static_cast<int64_t>(a[i]) - aZp) * scale, aM, mode);
-    const int64_t bv =
-        applyScale((static_cast<int64_t>(b[i]) - bZp) * scale, bM, mode);
-    out[i] = static_cast<TOut>(requantize(av + bv, outM, outZp, lo, hi, mode));
-  }
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = static_cast<TOut>(addElement(a[i], b[i], aZp, bZp, inputShift,
+                                          aM, bM, outM, outZp, lo, hi, mode));
 }
 
 /// lowbit.clamp on stored values.

@@ -104,6 +104,71 @@ LB_AVX512 inline __m512i requant16(__m512i acc, const Ctx &c, int64_t ch) {
   return _mm512_add_epi32(r, _mm512_set1_epi32(c.outZp));
 }
 
+/// The multipliers of one block of 16 channels split into even and odd
+/// 64-bit lanes, with the rounding terms 1 << (shift - 1), for the short
+/// requant below.
+struct ScaleHalves {
+  __m512i mulE, mulO, shE, shO, rndE, rndO;
+};
+LB_AVX512 inline ScaleHalves splitScale(__m512i mul, __m512i sh) {
+  const __m512i one = _mm512_set1_epi64(1);
+  ScaleHalves h;
+  h.mulE = mul;
+  h.mulO = _mm512_srli_epi64(mul, 32);
+  h.shE = _mm512_and_si512(sh, _mm512_set1_epi64(0xffffffff));
+  h.shO = _mm512_srli_epi64(sh, 32);
+  h.rndE = _mm512_sllv_epi64(one, _mm512_sub_epi64(h.shE, one));
+  h.rndO = _mm512_sllv_epi64(one, _mm512_sub_epi64(h.shO, one));
+  return h;
+}
+
+/// True when the output range minus the zero point is an int32 range (it
+/// always is for 8-bit outputs).
+inline bool rangeFitsInt32(const RequantFields &c) {
+  const int64_t lo = int64_t(c.lo) - c.outZp, hi = int64_t(c.hi) - c.outZp;
+  return lo >= INT32_MIN && hi <= INT32_MAX && lo <= hi;
+}
+
+/// True when the short requant applies to a block: single rounding and
+/// every shift >= 31, so that each (acc * mul + round) >> shift lies in
+/// int32 (|acc * mul| < 2^62) and saturates in 32-bit lanes.
+LB_AVX512 inline bool shortRequant(bool doubleRound, __m512i sh) {
+  return !doubleRound &&
+         _mm512_cmplt_epi32_mask(sh, _mm512_set1_epi32(31)) == 0;
+}
+
+/// requantize() of 16 accumulators whose block passed shortRequant: the
+/// same value as requant16, with the per-block work (splitting the
+/// multipliers, the rounding terms) done once by splitScale. Dual: the
+/// accumulators below zero take `neg`. lo, hi: the output range minus the
+/// zero point, in 32-bit lanes.
+template <bool Dual>
+LB_AVX512 inline __m512i requantShort(__m512i acc, const ScaleHalves &pos,
+                                      const ScaleHalves &neg, __m512i lo,
+                                      __m512i hi, __m512i zp) {
+  const __m512i accO = _mm512_srli_epi64(acc, 32);
+  __m512i mulE = pos.mulE, mulO = pos.mulO, shE = pos.shE, shO = pos.shO,
+          rndE = pos.rndE, rndO = pos.rndO;
+  if (Dual) {
+    // The sign of each 64-bit lane's low (even) and high (odd) int32.
+    const __mmask8 nE = _mm512_movepi64_mask(_mm512_slli_epi64(acc, 32));
+    const __mmask8 nO = _mm512_movepi64_mask(acc);
+    mulE = _mm512_mask_mov_epi64(mulE, nE, neg.mulE);
+    shE = _mm512_mask_mov_epi64(shE, nE, neg.shE);
+    rndE = _mm512_mask_mov_epi64(rndE, nE, neg.rndE);
+    mulO = _mm512_mask_mov_epi64(mulO, nO, neg.mulO);
+    shO = _mm512_mask_mov_epi64(shO, nO, neg.shO);
+    rndO = _mm512_mask_mov_epi64(rndO, nO, neg.rndO);
+  }
+  const __m512i e = _mm512_srav_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(acc, mulE), rndE), shE);
+  const __m512i o = _mm512_srav_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(accO, mulO), rndO), shO);
+  const __m512i r =
+      _mm512_mask_blend_epi32(0xAAAA, e, _mm512_slli_epi64(o, 32));
+  return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(r, lo), hi), zp);
+}
+
 /// 16 stored 8-bit values as int32 lanes minus a zero point, shifted left.
 LB_AVX512 inline __m512i widen16(__m128i x, bool isSigned, __m512i zp,
                                  __m128i shift) {
@@ -207,15 +272,42 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v)
       _mm512_store_si512(sums[m][v], acc[m][v]);
-  for (int m = 0; m < MR; ++m)
-    for (int v = 0; v < NV; ++v) {
-      const __m512i r = requant16(_mm512_load_si512(sums[m][v]), c,
-                                  (t.ob + v) * kGemmBlockOc);
-      storeLowBytes(t.out + m * c.oc + v * kGemmBlockOc, r,
-                    v == NV - 1 && t.lastValid < kGemmBlockOc
-                        ? static_cast<__mmask16>((1u << t.lastValid) - 1)
-                        : static_cast<__mmask16>(0xffff));
+  const bool rangeFits = rangeFitsInt32(c);
+  const __m512i lo = _mm512_set1_epi32(c.lo - (rangeFits ? c.outZp : 0));
+  const __m512i hi = _mm512_set1_epi32(c.hi - (rangeFits ? c.outZp : 0));
+  const __m512i zp = _mm512_set1_epi32(c.outZp);
+  for (int v = 0; v < NV; ++v) {
+    const int64_t ch = (t.ob + v) * kGemmBlockOc;
+    const __mmask16 mask = v == NV - 1 && t.lastValid < kGemmBlockOc
+                               ? static_cast<__mmask16>((1u << t.lastValid) - 1)
+                               : static_cast<__mmask16>(0xffff);
+    uint8_t *out = t.out + v * kGemmBlockOc;
+    const __m512i sh = _mm512_loadu_si512(c.shift + ch);
+    const __m512i negSh = c.negMul ? _mm512_loadu_si512(c.negShift + ch) : sh;
+    if (!rangeFits || !shortRequant(c.doubleRound, sh) ||
+        !shortRequant(c.doubleRound, negSh)) {
+      for (int m = 0; m < MR; ++m)
+        storeLowBytes(out + m * c.oc,
+                      requant16(_mm512_load_si512(sums[m][v]), c, ch), mask);
+      continue;
     }
+    const ScaleHalves pos = splitScale(_mm512_loadu_si512(c.mul + ch), sh);
+    if (c.negMul) {
+      const ScaleHalves neg =
+          splitScale(_mm512_loadu_si512(c.negMul + ch), negSh);
+      for (int m = 0; m < MR; ++m)
+        storeLowBytes(out + m * c.oc,
+                      requantShort<true>(_mm512_load_si512(sums[m][v]), pos,
+                                         neg, lo, hi, zp),
+                      mask);
+    } else {
+      for (int m = 0; m < MR; ++m)
+        storeLowBytes(out + m * c.oc,
+                      requantShort<false>(_mm512_load_si512(sums[m][v]), pos,
+                                          pos, lo, hi, zp),
+                      mask);
+    }
+  }
 }
 
 template <int NB, bool Signed>

@@ -68,13 +68,26 @@ struct Requant {
   RoundingMode mode;
 };
 
-Requant randomRequant(Rng &rng, int64_t channels, bool outSigned) {
+/// log2 of the typical magnitude of a sum of k products of random 8-bit
+/// activations (centred, |x| about 75) and weights of typical size w.
+int typicalAccBits(int64_t k, int w) {
+  return static_cast<int>(
+      std::lround(std::log2(std::sqrt(static_cast<double>(k)) * 75.0 * w)));
+}
+
+/// accBits: log2 of a typical accumulator's magnitude; half of the layers
+/// get shifts that bring such accumulators into the output range (most
+/// outputs unsaturated, so that a wrong product shows), the others
+/// realistic and extreme shifts.
+Requant randomRequant(Rng &rng, int64_t channels, bool outSigned,
+                      int accBits) {
   Requant r;
   r.perChannel = randInt(rng, 0, 1);
   r.dual = randInt(rng, 0, 2) == 0;
   r.negPerChannel = randInt(rng, 0, 1);
   r.mode = randInt(rng, 0, 1) ? RoundingMode::DoubleRound
                               : RoundingMode::SingleRound;
+  const bool inRange = randInt(rng, 0, 1);
   auto fill = [&](std::vector<int32_t> &m, std::vector<int32_t> &s, int64_t n,
                   bool allowNegative) {
     for (int64_t i = 0; i < n; ++i) {
@@ -88,8 +101,11 @@ Requant randomRequant(Rng &rng, int64_t channels, bool outSigned) {
       if (allowNegative && randInt(rng, 0, 2) == 0)
         mv = pick == 2 ? INT32_MIN : -mv;
       m.push_back(mv);
-      s.push_back(static_cast<int32_t>(
-          pick == 3 ? randInt(rng, 2, 62) : randInt(rng, 28, 46)));
+      if (inRange && pick > 2)
+        s.push_back(static_cast<int32_t>(31 + accBits - 7 + randInt(rng, -2, 1)));
+      else
+        s.push_back(static_cast<int32_t>(
+            pick == 3 ? randInt(rng, 2, 62) : randInt(rng, 28, 46)));
     }
   };
   fill(r.mul, r.shift, r.perChannel ? channels : 1, false);
@@ -218,7 +234,9 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial,
                                  : randInt(rng, -100000, 100000));
   const int32_t inZp = static_cast<int32_t>(
       randInt(rng, inSigned ? -128 : 0, inSigned ? 127 : 255));
-  const Requant r = randomRequant(rng, s.oc, std::is_same<TOut, int8_t>::value);
+  const Requant r =
+      randomRequant(rng, s.oc, std::is_same<TOut, int8_t>::value,
+                    typicalAccBits(taps * s.c, weightBits == 4 ? 4 : 75));
 
   // Reference accumulators (folded: the bias holds -inZp * sum w).
   std::vector<int32_t> acc(static_cast<size_t>(s.n * s.oh * s.ow * s.oc));
@@ -357,10 +375,13 @@ void checkDepthwise(Rng &rng, const Conv2DShape &s, bool folded, int trial) {
     v = static_cast<int8_t>(randInt(rng, -128, 127));
   std::vector<int32_t> bias(static_cast<size_t>(s.c));
   for (int32_t &v : bias)
-    v = static_cast<int32_t>(randInt(rng, INT32_MIN, INT32_MAX));
+    v = static_cast<int32_t>(randInt(rng, 0, 3) == 0
+                                 ? randInt(rng, INT32_MIN, INT32_MAX)
+                                 : randInt(rng, -100000, 100000));
   const int32_t inZp = static_cast<int32_t>(
       randInt(rng, inSigned ? -128 : 0, inSigned ? 127 : 255));
-  const Requant r = randomRequant(rng, s.c, std::is_same<TOut, int8_t>::value);
+  const Requant r = randomRequant(rng, s.c, std::is_same<TOut, int8_t>::value,
+                                  typicalAccBits(taps, 75));
   std::vector<int32_t> refBias = bias;
   if (folded)
     for (int64_t o = 0; o < s.c; ++o) {
@@ -424,7 +445,7 @@ TEST(FastDepthwise, ThreeByThreeLayersEveryPathBitExact) {
     Conv2DShape s{};
     s.n = randInt(rng, 1, 2);
     s.h = randInt(rng, 1, 12);
-    s.w = randInt(rng, 1, 12);
+    s.w = randInt(rng, 1, 26); // wide rows: 8 interior pixels at stride 1, 4 at stride 2
     s.c = randInt(rng, 1, 100);
     s.kh = s.kw = 3;
     s.strideH = randInt(rng, 1, 2);

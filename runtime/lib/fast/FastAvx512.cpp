@@ -368,15 +368,36 @@ void depthwisePixel(const DepthwiseCtx &c, const DepthwisePixel &p,
     depthwiseImpl<false>(c, p, channels);
 }
 
+/// The requant of one 16-channel block of a depthwise layer, in registers.
+/// Req: 0 the general form (requant16's), 1 the short one (requantShort),
+/// 2 the short one with dual multipliers.
+struct BlockRequant {
+  __m512i mul, sh, negMul, negSh, lo64, hi64; // general form
+  ScaleHalves pos, neg;                       // short form
+  __m512i lo, hi, zp;                         // 32-bit lanes
+  bool dbl;
+};
+template <int Req>
+LB_AVX512 inline __m512i blockRequant(__m512i acc, const BlockRequant &q) {
+  if (Req == 1)
+    return requantShort<false>(acc, q.pos, q.pos, q.lo, q.hi, q.zp);
+  if (Req == 2)
+    return requantShort<true>(acc, q.pos, q.neg, q.lo, q.hi, q.zp);
+  const __mmask16 neg = _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512());
+  return _mm512_add_epi32(
+      scale16(acc, _mm512_mask_mov_epi32(q.mul, neg, q.negMul),
+              _mm512_mask_mov_epi32(q.sh, neg, q.negSh), q.dbl, q.lo64,
+              q.hi64),
+      q.zp);
+}
+
 /// NP consecutive output pixels of one 16-channel block of a 3x3
-/// depthwise layer (see depthwise3x3Impl).
-template <int NP, bool Signed, bool Interior>
+/// depthwise layer (see depthwise3x3Impl), any stride.
+template <int NP, bool Signed, bool Interior, int Req>
 LB_AVX512 inline void depthwise3x3Pixels(
     const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t sW, int64_t W,
     int64_t C, int64_t c0, __mmask16 m, const uint8_t *zpRow,
-    const __m512i (&w)[9], __m512i b0, __m512i mul, __m512i sh,
-    __m512i negMul, __m512i negSh, bool dbl, __m512i lo, __m512i hi,
-    __m512i outZp, uint8_t *out) {
+    const __m512i (&w)[9], __m512i b0, const BlockRequant &q, uint8_t *out) {
   __m512i acc[NP];
 #pragma GCC unroll 4
   for (int j = 0; j < NP; ++j)
@@ -405,21 +426,89 @@ LB_AVX512 inline void depthwise3x3Pixels(
         acc[j] = _mm512_dpwssd_epi32(acc[j], xv, w[ky * 3 + kx]);
       }
 #pragma GCC unroll 4
-  for (int j = 0; j < NP; ++j) {
-    const __mmask16 neg =
-        _mm512_cmplt_epi32_mask(acc[j], _mm512_setzero_si512());
-    const __m512i r = _mm512_add_epi32(
-        scale16(acc[j], _mm512_mask_mov_epi32(mul, neg, negMul),
-                _mm512_mask_mov_epi32(sh, neg, negSh), dbl, lo, hi),
-        outZp);
-    storeLowBytes(out + j * C, r, m);
+  for (int j = 0; j < NP; ++j)
+    storeLowBytes(out + j * C, blockRequant<Req>(acc[j], q), m);
+}
+
+/// NP consecutive interior output pixels of one 16-channel block with the
+/// stride S known: each input pixel of a window row is loaded and widened
+/// once and feeds every (pixel, tap) it belongs to ((NP - 1) * S + 3 loads
+/// per row instead of 3 * NP).
+template <int NP, int S, bool Signed, int Req>
+LB_AVX512 inline void depthwise3x3Interior(const uint8_t *const (&rowsIn)[3],
+                                           int64_t x0, int64_t C, int64_t c0,
+                                           const __m512i (&w)[9], __m512i b0,
+                                           const BlockRequant &q,
+                                           uint8_t *out) {
+  constexpr int P = (NP - 1) * S + 3;
+  __m512i acc[NP];
+#pragma GCC unroll 8
+  for (int j = 0; j < NP; ++j)
+    acc[j] = b0;
+#pragma GCC unroll 3
+  for (int ky = 0; ky < 3; ++ky) {
+    const uint8_t *row = rowsIn[ky] + x0 * C + c0;
+#pragma GCC unroll 32
+    for (int p = 0; p < P; ++p) {
+      const __m128i xb =
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(row + p * C));
+      const __m512i xv =
+          Signed ? _mm512_cvtepi8_epi32(xb) : _mm512_cvtepu8_epi32(xb);
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx) {
+        const int d = p - kx; // pixel d / S reads this input at tap kx
+        if (d >= 0 && d % S == 0 && d / S < NP)
+          acc[d / S] = _mm512_dpwssd_epi32(acc[d / S], xv, w[ky * 3 + kx]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < NP; ++j)
+    storeLowBytes(out + j * C, blockRequant<Req>(acc[j], q),
+                  static_cast<__mmask16>(0xffff));
+}
+
+/// One output row of one 16-channel block: the border pixels one at a
+/// time or four at a time, the interior ones with the stride-specialized
+/// kernel where the stride is 1 or 2.
+template <bool Signed, int Req>
+LB_AVX512 inline void depthwise3x3Row(const uint8_t *const (&rowsIn)[3],
+                                      const int64_t (&bounds)[4], int64_t sW,
+                                      int64_t pL, int64_t W, int64_t C,
+                                      int64_t c0, __mmask16 m,
+                                      const uint8_t *zpRow,
+                                      const __m512i (&w)[9], __m512i b0,
+                                      const BlockRequant &q, uint8_t *outRow) {
+  for (int part = 0; part < 3; ++part) {
+    const bool interior = part == 1;
+    int64_t x = bounds[part];
+    const int64_t to = bounds[part + 1];
+    if (interior && sW == 1)
+      for (; x + 8 <= to; x += 8)
+        depthwise3x3Interior<8, 1, Signed, Req>(rowsIn, x - pL, C, c0, w, b0,
+                                                q, outRow + x * C + c0);
+    if (interior && sW == 2)
+      for (; x + 4 <= to; x += 4)
+        depthwise3x3Interior<4, 2, Signed, Req>(rowsIn, x * 2 - pL, C, c0, w,
+                                                b0, q, outRow + x * C + c0);
+    for (; x + 4 <= to; x += 4)
+      (interior ? depthwise3x3Pixels<4, Signed, true, Req>
+                : depthwise3x3Pixels<4, Signed, false, Req>)(
+          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, q,
+          outRow + x * C + c0);
+    for (; x < to; ++x)
+      (interior ? depthwise3x3Pixels<1, Signed, true, Req>
+                : depthwise3x3Pixels<1, Signed, false, Req>)(
+          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, q,
+          outRow + x * C + c0);
   }
 }
 
 /// 3x3 windows without dilation: an output row at a time, 16 channels at a
 /// time with the nine weight vectors and the requant parameters in
-/// registers; taps outside the input read a row of zero points. Everything read in the loops is copied to locals first:
-/// the output stores could otherwise alias the descriptors.
+/// registers; taps outside the input read a row of zero points. Everything
+/// read in the loops is copied to locals first: the output stores could
+/// otherwise alias the descriptors.
 template <bool Signed>
 LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
                                 const uint8_t *in, uint8_t *out) {
@@ -431,10 +520,15 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
   const int64_t cPadded = c.cPadded;
   const int32_t *weights = c.w, *bias = c.bias, *mulA = c.mul,
                 *shiftA = c.shift, *negMulA = c.negMul, *negShiftA = c.negShift;
-  const bool dual = negMulA != nullptr, dbl = c.doubleRound;
-  const __m512i lo = _mm512_set1_epi64(int64_t(c.lo) - c.outZp);
-  const __m512i hi = _mm512_set1_epi64(int64_t(c.hi) - c.outZp);
-  const __m512i outZp = _mm512_set1_epi32(c.outZp);
+  const bool dual = negMulA != nullptr;
+  const bool rangeFits = rangeFitsInt32(c);
+  BlockRequant q;
+  q.dbl = c.doubleRound;
+  q.lo64 = _mm512_set1_epi64(int64_t(c.lo) - c.outZp);
+  q.hi64 = _mm512_set1_epi64(int64_t(c.hi) - c.outZp);
+  q.lo = _mm512_set1_epi32(c.lo - (rangeFits ? c.outZp : 0));
+  q.hi = _mm512_set1_epi32(c.hi - (rangeFits ? c.outZp : 0));
+  q.zp = _mm512_set1_epi32(c.outZp);
   for (int64_t b = 0; b < s.n; ++b)
     for (int64_t y = 0; y < OH; ++y) {
       const uint8_t *rowsIn[3];
@@ -458,12 +552,16 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
 #pragma GCC unroll 9
         for (int t = 0; t < 9; ++t)
           b0 = _mm512_sub_epi32(b0, _mm512_madd_epi16(zp, w[t]));
-        const __m512i mul = _mm512_loadu_si512(mulA + c0);
-        const __m512i sh = _mm512_loadu_si512(shiftA + c0);
-        const __m512i negMul = dual ? _mm512_loadu_si512(negMulA + c0) : mul;
-        const __m512i negSh = dual ? _mm512_loadu_si512(negShiftA + c0) : sh;
-        // Four output pixels at a time: four independent accumulation
-        // chains hide the latency of the dot products and the requant.
+        q.mul = _mm512_loadu_si512(mulA + c0);
+        q.sh = _mm512_loadu_si512(shiftA + c0);
+        q.negMul = dual ? _mm512_loadu_si512(negMulA + c0) : q.mul;
+        q.negSh = dual ? _mm512_loadu_si512(negShiftA + c0) : q.sh;
+        const bool isShort = rangeFits && shortRequant(q.dbl, q.sh) &&
+                             shortRequant(q.dbl, q.negSh);
+        if (isShort) {
+          q.pos = splitScale(q.mul, q.sh);
+          q.neg = dual ? splitScale(q.negMul, q.negSh) : q.pos;
+        }
         // Pixels [xBegin, xEnd) have every tap inside the input: with whole
         // blocks of 16 channels they load without bounds checks or masks.
         const bool rowsInside =
@@ -475,21 +573,15 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
                 ? std::max(xBegin, std::min(OW, (W - 3 + pL) / sW + 1))
                 : xBegin;
         const int64_t bounds[4] = {0, xBegin, xEnd, OW};
-        for (int part = 0; part < 3; ++part) {
-          const bool interior = part == 1;
-          int64_t x = bounds[part];
-          const int64_t to = bounds[part + 1];
-          for (; x + 4 <= to; x += 4)
-            (interior ? depthwise3x3Pixels<4, Signed, true>
-                      : depthwise3x3Pixels<4, Signed, false>)(
-                rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, mul, sh,
-                negMul, negSh, dbl, lo, hi, outZp, outRow + x * C + c0);
-          for (; x < to; ++x)
-            (interior ? depthwise3x3Pixels<1, Signed, true>
-                      : depthwise3x3Pixels<1, Signed, false>)(
-                rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, mul, sh,
-                negMul, negSh, dbl, lo, hi, outZp, outRow + x * C + c0);
-        }
+        if (!isShort)
+          depthwise3x3Row<Signed, 0>(rowsIn, bounds, sW, pL, W, C, c0, m,
+                                     zpRow, w, b0, q, outRow);
+        else if (!dual)
+          depthwise3x3Row<Signed, 1>(rowsIn, bounds, sW, pL, W, C, c0, m,
+                                     zpRow, w, b0, q, outRow);
+        else
+          depthwise3x3Row<Signed, 2>(rowsIn, bounds, sW, pL, W, C, c0, m,
+                                     zpRow, w, b0, q, outRow);
       }
     }
 }

@@ -403,7 +403,9 @@ LB_AVX512 inline void depthwise3x3Pixels(
   for (int j = 0; j < NP; ++j)
     acc[j] = b0;
 #pragma GCC unroll 3
-  for (int ky = 0; ky < 3; ++ky)
+  for (int ky = 0; ky < 3; ++ky) {
+    if (Interior && !rowsIn[ky])
+      continue; // b0 holds the row's zero-point products
 #pragma GCC unroll 3
     for (int kx = 0; kx < 3; ++kx)
 #pragma GCC unroll 4
@@ -425,13 +427,15 @@ LB_AVX512 inline void depthwise3x3Pixels(
         // x * w, accumulated in one instruction.
         acc[j] = _mm512_dpwssd_epi32(acc[j], xv, w[ky * 3 + kx]);
       }
+  }
 #pragma GCC unroll 4
   for (int j = 0; j < NP; ++j)
     storeLowBytes(out + j * C, blockRequant<Req>(acc[j], q), m);
 }
 
-/// NP consecutive interior output pixels of one 16-channel block with the
-/// stride S known: each input pixel of a window row is loaded and widened
+/// NP consecutive interior output pixels (every column inside the input;
+/// rows outside it are null, their zero-point products in b0) of one
+/// 16-channel block with the stride S known: each input pixel of a window row is loaded and widened
 /// once and feeds every (pixel, tap) it belongs to ((NP - 1) * S + 3 loads
 /// per row instead of 3 * NP).
 template <int NP, int S, bool Signed, int Req>
@@ -447,6 +451,8 @@ LB_AVX512 inline void depthwise3x3Interior(const uint8_t *const (&rowsIn)[3],
     acc[j] = b0;
 #pragma GCC unroll 3
   for (int ky = 0; ky < 3; ++ky) {
+    if (!rowsIn[ky])
+      continue; // b0 holds the row's zero-point products
     const uint8_t *row = rowsIn[ky] + x0 * C + c0;
 #pragma GCC unroll 32
     for (int p = 0; p < P; ++p) {
@@ -470,7 +476,9 @@ LB_AVX512 inline void depthwise3x3Interior(const uint8_t *const (&rowsIn)[3],
 
 /// One output row of one 16-channel block: the border pixels one at a
 /// time or four at a time, the interior ones with the stride-specialized
-/// kernel where the stride is 1 or 2.
+/// kernel where the stride is 1 or 2. b0: the bias minus every tap's
+/// zero-point product; bIn: b0 plus those of the rows outside the input,
+/// which the interior kernels skip.
 template <bool Signed, int Req>
 LB_AVX512 inline void depthwise3x3Row(const uint8_t *const (&rowsIn)[3],
                                       const int64_t (&bounds)[4], int64_t sW,
@@ -478,28 +486,47 @@ LB_AVX512 inline void depthwise3x3Row(const uint8_t *const (&rowsIn)[3],
                                       int64_t c0, __mmask16 m,
                                       const uint8_t *zpRow,
                                       const __m512i (&w)[9], __m512i b0,
-                                      const BlockRequant &q, uint8_t *outRow) {
+                                      __m512i bIn, const BlockRequant &q,
+                                      uint8_t *outRow) {
   for (int part = 0; part < 3; ++part) {
     const bool interior = part == 1;
     int64_t x = bounds[part];
     const int64_t to = bounds[part + 1];
-    if (interior && sW == 1)
+    if (interior && sW == 1) {
       for (; x + 8 <= to; x += 8)
-        depthwise3x3Interior<8, 1, Signed, Req>(rowsIn, x - pL, C, c0, w, b0,
-                                                q, outRow + x * C + c0);
-    if (interior && sW == 2)
+        depthwise3x3Interior<8, 1, Signed, Req>(rowsIn, x - pL, C, c0, w,
+                                                bIn, q, outRow + x * C + c0);
+      if (x + 4 <= to) {
+        depthwise3x3Interior<4, 1, Signed, Req>(rowsIn, x - pL, C, c0, w,
+                                                bIn, q, outRow + x * C + c0);
+        x += 4;
+      }
+      if (x + 2 <= to) {
+        depthwise3x3Interior<2, 1, Signed, Req>(rowsIn, x - pL, C, c0, w,
+                                                bIn, q, outRow + x * C + c0);
+        x += 2;
+      }
+    }
+    if (interior && sW == 2) {
       for (; x + 4 <= to; x += 4)
         depthwise3x3Interior<4, 2, Signed, Req>(rowsIn, x * 2 - pL, C, c0, w,
-                                                b0, q, outRow + x * C + c0);
+                                                bIn, q, outRow + x * C + c0);
+      if (x + 2 <= to) {
+        depthwise3x3Interior<2, 2, Signed, Req>(rowsIn, x * 2 - pL, C, c0, w,
+                                                bIn, q, outRow + x * C + c0);
+        x += 2;
+      }
+    }
+    const __m512i bPart = interior ? bIn : b0;
     for (; x + 4 <= to; x += 4)
       (interior ? depthwise3x3Pixels<4, Signed, true, Req>
                 : depthwise3x3Pixels<4, Signed, false, Req>)(
-          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, q,
+          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, bPart, q,
           outRow + x * C + c0);
     for (; x < to; ++x)
       (interior ? depthwise3x3Pixels<1, Signed, true, Req>
                 : depthwise3x3Pixels<1, Signed, false, Req>)(
-          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, b0, q,
+          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, bPart, q,
           outRow + x * C + c0);
   }
 }
@@ -564,8 +591,15 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
         }
         // Pixels [xBegin, xEnd) have every tap inside the input: with whole
         // blocks of 16 channels they load without bounds checks or masks.
+        // Rows outside the input are skipped there: their taps' zero-point
+        // products go back into the bias.
+        __m512i bIn = b0;
+        for (int ky = 0; ky < 3; ++ky)
+          if (!rowsIn[ky])
+            for (int kx = 0; kx < 3; ++kx)
+              bIn = _mm512_add_epi32(bIn, _mm512_madd_epi16(zp, w[ky * 3 + kx]));
         const bool rowsInside =
-            rowsIn[0] && rowsIn[1] && rowsIn[2] && m == 0xffff;
+            (rowsIn[0] || rowsIn[1] || rowsIn[2]) && m == 0xffff;
         const int64_t xBegin =
             rowsInside ? std::min(OW, (pL + sW - 1) / sW) : OW;
         const int64_t xEnd =
@@ -575,13 +609,13 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
         const int64_t bounds[4] = {0, xBegin, xEnd, OW};
         if (!isShort)
           depthwise3x3Row<Signed, 0>(rowsIn, bounds, sW, pL, W, C, c0, m,
-                                     zpRow, w, b0, q, outRow);
+                                     zpRow, w, b0, bIn, q, outRow);
         else if (!dual)
           depthwise3x3Row<Signed, 1>(rowsIn, bounds, sW, pL, W, C, c0, m,
-                                     zpRow, w, b0, q, outRow);
+                                     zpRow, w, b0, bIn, q, outRow);
         else
           depthwise3x3Row<Signed, 2>(rowsIn, bounds, sW, pL, W, C, c0, m,
-                                     zpRow, w, b0, q, outRow);
+                                     zpRow, w, b0, bIn, q, outRow);
       }
     }
 }

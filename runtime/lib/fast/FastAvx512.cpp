@@ -263,7 +263,37 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
       }
     }
   }
-  // The epilogue is too long to unroll MR x NV times; reading the
+  const bool rangeFits = rangeFitsInt32(c);
+  const __m512i lo = _mm512_set1_epi32(c.lo - (rangeFits ? c.outZp : 0));
+  const __m512i hi = _mm512_set1_epi32(c.hi - (rangeFits ? c.outZp : 0));
+  const __m512i zp = _mm512_set1_epi32(c.outZp);
+  // The common case, a single multiplier per channel whose short requant
+  // applies to every block: unrolled, from the registers.
+  bool allShort = rangeFits && !c.negMul;
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v)
+    allShort = allShort &&
+               shortRequant(c.doubleRound,
+                            _mm512_loadu_si512(c.shift + (t.ob + v) * kGemmBlockOc));
+  if (allShort) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const int64_t ch = (t.ob + v) * kGemmBlockOc;
+      const __mmask16 mask =
+          v == NV - 1 && t.lastValid < kGemmBlockOc
+              ? static_cast<__mmask16>((1u << t.lastValid) - 1)
+              : static_cast<__mmask16>(0xffff);
+      const ScaleHalves pos = splitScale(_mm512_loadu_si512(c.mul + ch),
+                                         _mm512_loadu_si512(c.shift + ch));
+#pragma GCC unroll 8
+      for (int m = 0; m < MR; ++m)
+        storeLowBytes(t.out + m * c.oc + v * kGemmBlockOc,
+                      requantShort<false>(acc[m][v], pos, pos, lo, hi, zp),
+                      mask);
+    }
+    return;
+  }
+  // The other epilogues are too long to unroll MR x NV times; reading the
   // accumulators from a local array keeps them in registers above (an
   // indexed access would put the whole array in memory).
   alignas(64) int32_t sums[MR][NV][kGemmBlockOc];
@@ -272,10 +302,6 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v)
       _mm512_store_si512(sums[m][v], acc[m][v]);
-  const bool rangeFits = rangeFitsInt32(c);
-  const __m512i lo = _mm512_set1_epi32(c.lo - (rangeFits ? c.outZp : 0));
-  const __m512i hi = _mm512_set1_epi32(c.hi - (rangeFits ? c.outZp : 0));
-  const __m512i zp = _mm512_set1_epi32(c.outZp);
   for (int v = 0; v < NV; ++v) {
     const int64_t ch = (t.ob + v) * kGemmBlockOc;
     const __mmask16 mask = v == NV - 1 && t.lastValid < kGemmBlockOc

@@ -256,6 +256,58 @@ static inline void fillRow(uint8_t *dst, uint8_t value, int64_t n) {
   copyRow(dst, pattern, n);
 }
 
+namespace {
+/// What the windows of one output row share: the input rows they read and
+/// the output columns [xBegin, xEnd) whose windows need no bounds check in
+/// x. Row mode: rowPtr[ky] is input row y0 + ky * dilationH at column 0 (null
+/// outside the input), and a column is in range when its padded run of
+/// rowPadded bytes lies inside the input row. Otherwise: rowPtr[0] is input
+/// row y0 when the window's rows are all inside (else the range is empty),
+/// and a column is in range when the window's columns are.
+struct OutputRow {
+  bool valid = false;
+  int64_t n = 0, y = 0, xBegin = 0, xEnd = 0;
+  const uint8_t *rowPtr[kGemmMaxTaps];
+  void set(const Conv2DShape &s, const uint8_t *in, int64_t n_, int64_t y_,
+           bool rowMode, int64_t rowPadded, int64_t spanH, int64_t spanW) {
+    valid = true;
+    n = n_;
+    y = y_;
+    const uint8_t *inBatch = in + n * s.h * s.w * s.c;
+    const int64_t y0 = y * s.strideH - s.padTop;
+    // Columns x with x0 = x * strideW - padLeft >= 0 and x0 + extent <= w.
+    auto columns = [&](int64_t extent, int64_t width) {
+      xBegin = detail::ceilDiv(s.padLeft, s.strideW);
+      const int64_t last = width - extent + s.padLeft; // largest x0 + padLeft
+      xEnd = last < 0 ? 0 : last / s.strideW + 1;
+      xEnd = std::min(xEnd, s.ow);
+      if (xEnd < xBegin)
+        xEnd = xBegin;
+    };
+    if (rowMode) {
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        const int64_t iy = y0 + ky * s.dilationH;
+        rowPtr[ky] = iy >= 0 && iy < s.h ? inBatch + iy * s.w * s.c : nullptr;
+      }
+      if (s.dilationW != 1) {
+        xBegin = xEnd = 0;
+        return;
+      }
+      // The run of x0 * c + rowPadded bytes within w * c: whole pixels
+      // x0 + ceil(rowPadded / c) <= w.
+      columns(detail::ceilDiv(rowPadded, s.c), s.w);
+      return;
+    }
+    if (y0 < 0 || y0 + spanH > s.h) {
+      xBegin = xEnd = 0;
+      return;
+    }
+    rowPtr[0] = inBatch + y0 * s.w * s.c;
+    columns(spanW, s.w);
+  }
+};
+} // namespace
+
 void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
              const QGemmConv &d) {
   const Conv2DShape &s = d.shape;
@@ -297,6 +349,7 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
       for (int64_t kx = 0; kx < s.kw; ++kx)
         tapOffset[ky * s.kw + kx] =
             (ky * s.dilationH * s.w + kx * s.dilationW) * s.c;
+  OutputRow row;
   for (int64_t ob = 0; ob < blocks; ob += k.maxBlocks) {
     const int nv = static_cast<int>(std::min<int64_t>(k.maxBlocks, blocks - ob));
     const int64_t lastValid =
@@ -314,10 +367,24 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
         continue;
       }
       for (int m = 0; m < mr; ++m) {
-        const uint8_t *inBatch = inB + n * s.h * s.w * s.c;
+        if (!row.valid || row.n != n || row.y != y)
+          row.set(s, inB, n, y, rowMode, p.rowPadded, spanH, spanW);
         const int64_t x0 = x * s.strideW - s.padLeft;
-        const int64_t y0 = y * s.strideH - s.padTop;
-        if (rowMode) {
+        if (x >= row.xBegin && x < row.xEnd) {
+          // Common case: no bounds to check in x, none or precomputed in y.
+          if (rowMode) {
+            const uint8_t **r = rows + m * s.kh;
+            for (int64_t ky = 0; ky < s.kh; ++ky)
+              r[ky] = row.rowPtr[ky] ? row.rowPtr[ky] + x0 * s.c : zero;
+          } else {
+            const uint8_t *corner = row.rowPtr[0] + x0 * s.c;
+            const uint8_t **r = rows + m * taps;
+            for (int64_t t = 0; t < taps; ++t)
+              r[t] = corner + tapOffset[t];
+          }
+        } else if (rowMode) {
+          const uint8_t *inBatch = inB + n * s.h * s.w * s.c;
+          const int64_t y0 = y * s.strideH - s.padTop;
           const uint8_t **r = rows + m * s.kh;
           // The padded run of a kernel row stays inside its input row.
           const bool direct = s.dilationW == 1 && x0 >= 0 &&
@@ -351,14 +418,9 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
             fillRow(dst + rowBytes, 0, p.rowPadded - rowBytes);
             r[ky] = dst;
           }
-        } else if (y0 >= 0 && y0 + spanH <= s.h && x0 >= 0 &&
-                   x0 + spanW <= s.w) {
-          // The whole window is inside: fixed offsets from its corner.
-          const uint8_t *corner = inBatch + (y0 * s.w + x0) * s.c;
-          const uint8_t **r = rows + m * taps;
-          for (int64_t t = 0; t < taps; ++t)
-            r[t] = corner + tapOffset[t];
         } else {
+          const uint8_t *inBatch = inB + n * s.h * s.w * s.c;
+          const int64_t y0 = y * s.strideH - s.padTop;
           const uint8_t **r = rows + m * taps;
           for (int64_t ky = 0; ky < s.kh; ++ky) {
             const int64_t iy = y0 + ky * s.dilationH;

@@ -217,11 +217,10 @@ LB_AVX512 inline __m512i loadWeights(const int8_t *p, __m512i signTable) {
   if (!W4)
     return _mm512_loadu_si512(p);
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
-  const __m256i low = _mm256_set1_epi8(0x0f);
-  const __m512i nibbles = _mm512_inserti64x4(
-      _mm512_castsi256_si512(_mm256_and_si256(x, low)),
-      _mm256_and_si256(_mm256_srli_epi16(x, 4), low), 1);
-  return _mm512_shuffle_epi8(signTable, nibbles);
+  const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(x),
+                                          _mm256_srli_epi16(x, 4), 1);
+  return _mm512_shuffle_epi8(signTable,
+                             _mm512_and_si512(both, _mm512_set1_epi8(0x0f)));
 }
 
 template <int MR, int NV, bool W4>

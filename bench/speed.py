@@ -10,16 +10,18 @@ In one run, for each model (--models picks a subset):
   3. builds the C++ with runtime/harness/build_model.py (g++ -O2, plus
      -march=native with --march-native) against the runtime library;
   4. times it: `run_NAME input.npy out.npy --repeat N` runs the input once,
-     warms up, runs it N times and reports median and best ms (one thread:
-     the generated code is single-threaded);
+     warms up, runs it N times and reports median and best ms, on one
+     thread and again with `--threads 2` (lowbit/runtime/Threads.h; the
+     2-thread output must be the 1-thread one byte for byte);
   5. times ONNX Runtime 1.30 (onnxruntime-node, CPU EP, sequential, inter-op
      1 thread) with bench/ort_bench.js on the same input, with intra-op 1 and
      2 threads, on the float ONNX file and, for the Q/DQ models, on the same
      Q/DQ file lowbit compiled (ORT fuses it into QLinearConv etc.; the
      script prints the ops ORT executes);
-  6. prints a table: lowbit median ms, ORT fp32 and int8 medians (1 and 2
-     threads), the ratio lowbit / ORT (1 thread) for the comparison the
-     project targets, and the weight blob bytes.
+  6. prints a table: lowbit median ms (1 and 2 threads), ORT fp32 and int8
+     medians (1 and 2 threads), the ratios lowbit / ORT (1 thread, and 2
+     threads) for the comparison the project targets, and the weight blob
+     bytes.
 
 Models:
   resnet18          torchvision's ResNet-18 (bench/import_resnet18.py), fp32;
@@ -344,10 +346,12 @@ def compile_lowbit(key, files, args):
                 lowbitc_s=lowbitc_s, build_s=build_s)
 
 
-def time_lowbit(key, files, built, args):
-    out_npy = os.path.join(args.work, key, "lowbit_out.npy")
+def time_lowbit(key, files, built, args, threads=1):
+    out_npy = os.path.join(args.work, key, "lowbit_out%s.npy"
+                           % ("" if threads == 1 else "_%dt" % threads))
     proc = run([built["exe"], files["input"], out_npy, "--repeat", str(args.repeat),
-                "--warmup", str(args.warmup)], "the lowbit executable %s" % rel(built["exe"]))
+                "--warmup", str(args.warmup), "--threads", str(threads)],
+               "the lowbit executable %s" % rel(built["exe"]))
     m = TIMING_RE.search(proc.stderr)
     if not m:
         raise StepError("%s printed no timing line (is runtime/harness/run_model.cpp "
@@ -554,6 +558,12 @@ def main():
             r["lowbit"] = time_lowbit(key, f, built[key], args)
             log("  lowbit (1 thread): median %s ms, best %s ms"
                 % (fmt_ms(r["lowbit"]["median"]), fmt_ms(r["lowbit"]["best"])))
+            r["lowbit2"] = time_lowbit(key, f, built[key], args, threads=2)
+            log("  lowbit (2 threads): median %s ms, best %s ms"
+                % (fmt_ms(r["lowbit2"]["median"]), fmt_ms(r["lowbit2"]["best"])))
+            if not np.array_equal(np.load(r["lowbit"]["output"]),
+                                  np.load(r["lowbit2"]["output"])):
+                raise StepError("the 2-thread output differs from the 1-thread one")
             for label, model in (("fp32", f["float_onnx"]), ("int8", f["qdq_onnx"])):
                 if not model:
                     continue
@@ -597,12 +607,12 @@ def main():
 
     # 6. The table.
     log()
-    ort_version = next((r[k]["ort"] for r in results.values() for k in r if k != "lowbit"), "")
-    log("Median ms per inference, batch 1 (lowbit: 1 thread; ORT%s CPU EP: intra-op 1T / 2T)"
+    ort_version = next((r[k]["ort"] for r in results.values() for k in r if not k.startswith("lowbit")), "")
+    log("Median ms per inference, batch 1 (lowbit: 1T / 2T; ORT%s CPU EP: intra-op 1T / 2T)"
         % (" " + ort_version if ort_version else ""))
-    head = ("%-17s %9s %9s %9s %9s %9s  %-22s %12s"
-            % ("model", "lowbit", "fp32 1T", "fp32 2T", "int8 1T", "int8 2T",
-               "lowbit/ORT (1T)", "weight bytes"))
+    head = ("%-17s %9s %9s %9s %9s %9s %9s  %-22s %-6s %12s"
+            % ("model", "lowbit 1T", "lowbit 2T", "fp32 1T", "fp32 2T", "int8 1T",
+               "int8 2T", "lowbit/ORT (1T)", "(2T)", "weight bytes"))
     log(head)
     log("-" * len(head))
     for key in keys:
@@ -612,13 +622,16 @@ def main():
         r = results[key]
         target = MODELS[key][2]
         ref = r.get("%s_1" % target)
-        ratio = "-"
+        ref2 = r.get("%s_2" % target)
+        ratio, ratio2 = "-", "-"
         if ref:
             ratio = "%.2fx vs ORT %s" % (r["lowbit"]["median"] / ref["median_ms"], target)
-        log("%-17s %9s %9s %9s %9s %9s  %-22s %12d"
-            % (key, fmt_ms(r["lowbit"]["median"]), fmt_ms(r.get("fp32_1")),
-               fmt_ms(r.get("fp32_2")), fmt_ms(r.get("int8_1")), fmt_ms(r.get("int8_2")),
-               ratio, built[key]["weight_bytes"]))
+        if ref2:
+            ratio2 = "%.2fx" % (r["lowbit2"]["median"] / ref2["median_ms"])
+        log("%-17s %9s %9s %9s %9s %9s %9s  %-22s %-6s %12d"
+            % (key, fmt_ms(r["lowbit"]["median"]), fmt_ms(r["lowbit2"]["median"]),
+               fmt_ms(r.get("fp32_1")), fmt_ms(r.get("fp32_2")), fmt_ms(r.get("int8_1")),
+               fmt_ms(r.get("int8_2")), ratio, ratio2, built[key]["weight_bytes"]))
     log()
     if results:
         log("ratio < 1: lowbit is faster. lowbit best-of-%d ms: %s"

@@ -32,7 +32,7 @@ def build(out_dir, name, runtime_lib, cxx="g++", exe=None, opt="-O2",
         os.path.join(HERE, "run_model.cpp"),
         os.path.join(out_dir, name + ".cpp"),
         os.path.join(out_dir, name + "_weights.S"),
-        runtime_lib, "-o", exe]
+        runtime_lib, "-pthread", "-o", exe]
     start = time.time()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.time() - start

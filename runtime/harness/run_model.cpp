@@ -12,7 +12,7 @@
 //       -DLOWBIT_MODEL_UPPER=UPPER_NAME \
 //       runtime/harness/run_model.cpp OUT/NAME.cpp OUT/NAME_weights.S \
 //       build/runtime/liblowbit_runtime.a -o run_NAME
-//   ./run_NAME inputs.npy outputs.npy [--repeat N [--warmup W]]
+//   ./run_NAME inputs.npy outputs.npy [--repeat N [--warmup W]] [--threads T]
 //
 // inputs.npy is float32 holding N samples (N times the model's input
 // elements, any shape); outputs.npy gets float32 [N, output elements] from
@@ -25,6 +25,9 @@
 //
 //   run_model: timing: repeat N median M ms best B ms mean A ms
 //
+// --threads T (default 1) runs the fast kernels on T threads
+// (lowbit/runtime/Threads.h); the outputs are the same bytes for every T.
+//
 // It also says which kernel path the model runs (lowbit/runtime/Fast.h's
 // modelIsa()), and warns when LOWBIT_MAX_ISA is set to something that is
 // not a path (the runtime then ignores it):
@@ -36,6 +39,7 @@
 #include LOWBIT_MODEL_HEADER
 
 #include "lowbit/runtime/Fast.h"
+#include "lowbit/runtime/Threads.h"
 
 #include <algorithm>
 #include <chrono>
@@ -139,21 +143,29 @@ static bool parseCount(const char *text, long &value) {
 
 int main(int argc, char **argv) {
   const char *usage =
-      "usage: run_model inputs.npy outputs.npy [--repeat N [--warmup W]]";
+      "usage: run_model inputs.npy outputs.npy [--repeat N [--warmup W]] "
+      "[--threads T]";
   if (argc < 3)
     return fail(usage);
   long repeat = 0, warmup = 3;
+  int threadCount = 1;
   bool warmupGiven = false;
   for (int i = 3; i < argc; ++i) {
     std::string opt = argv[i];
-    if ((opt == "--repeat" || opt == "--warmup") && i + 1 < argc) {
+    if ((opt == "--repeat" || opt == "--warmup" || opt == "--threads") &&
+        i + 1 < argc) {
       long value;
       if (!parseCount(argv[++i], value))
         return fail(opt + " needs a positive integer, got '" + argv[i] + "'");
       if (opt == "--repeat")
         repeat = value;
-      else
+      else if (opt == "--warmup")
         warmup = value, warmupGiven = true;
+      else if (value > lowbit::rt::kMaxThreads)
+        return fail("--threads is at most " +
+                    std::to_string(lowbit::rt::kMaxThreads));
+      else
+        threadCount = static_cast<int>(value);
     } else {
       return fail(std::string("unexpected argument '") + argv[i] + "'; " +
                   usage);
@@ -169,8 +181,10 @@ int main(int argc, char **argv) {
                    "path (portable, avx2, avx2-vnni, avx512-vnni); ignored\n",
                    cap);
   }
-  std::fprintf(stderr, "run_model: kernel path %s\n",
-               lowbit::rt::isaName(lowbit::rt::modelIsa()));
+  lowbit::rt::setThreads(threadCount);
+  std::fprintf(stderr, "run_model: kernel path %s, %d thread%s\n",
+               lowbit::rt::isaName(lowbit::rt::modelIsa()), threadCount,
+               threadCount == 1 ? "" : "s");
   std::vector<float> in;
   std::string err;
   if (!readNpy(argv[1], in, err))

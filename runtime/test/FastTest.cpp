@@ -18,6 +18,7 @@
 
 #include "lowbit/runtime/Fast.h"
 #include "lowbit/runtime/Ops.h"
+#include "lowbit/runtime/Threads.h"
 
 #include <gtest/gtest.h>
 
@@ -670,6 +671,108 @@ TEST(FastMaxPool, EveryPathMatchesMaxPool2d) {
       ASSERT_EQ(got, want) << isaName(isa) << " trial " << trial;
     }
   }
+}
+
+} // namespace
+
+namespace {
+
+/// setThreads(n) for one scope.
+struct ThreadsFor {
+  explicit ThreadsFor(int n) { setThreads(n); }
+  ~ThreadsFor() { setThreads(1); }
+};
+
+TEST(FastThreads, SplitWorkGivesTheReferenceBytes) {
+  // Layers large enough to be split (Fast.cpp's kMinParallelMacs and
+  // kMinParallelBytes), on 3 threads: more parts than this machine's 2
+  // cores, uneven ranges. Each check compares every path with the
+  // reference kernels.
+  for (int n : {2, 3}) {
+    ThreadsFor scope(n);
+    ASSERT_EQ(threads(), n);
+    Rng rng(99 + n);
+    const Conv2DShape gemm[] = {
+        // many pixel tiles: split by pixels, odd channel tail
+        {1, 30, 29, 32, 30, 29, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+        // few pixels, many channel blocks: split by channel groups
+        {1, 3, 3, 256, 3, 3, 520, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+        // a first layer in row mode
+        {1, 64, 64, 3, 32, 32, 32, 7, 7, 2, 2, 1, 1, 3, 3, 1},
+        // fully connected, 1 pixel
+        {1, 1, 1, 4096, 1, 1, 1000, 1, 1, 1, 1, 1, 1, 0, 0, 1},
+    };
+    int trial = 0;
+    for (const Conv2DShape &s : gemm) {
+      checkGemmConv<uint8_t, uint8_t>(rng, s, true, trial++);
+      checkGemmConv<int8_t, int8_t>(rng, s, false, trial++);
+      if (HasFatalFailure())
+        return;
+    }
+    const Conv2DShape depthwise[] = {
+        {1, 96, 96, 48, 96, 96, 48, 3, 3, 1, 1, 1, 1, 1, 1, 48},
+        {2, 120, 120, 48, 60, 60, 48, 3, 3, 2, 2, 1, 1, 1, 1, 48},
+        {1, 60, 60, 64, 60, 60, 64, 5, 5, 1, 1, 1, 1, 2, 2, 64},
+    };
+    for (const Conv2DShape &s : depthwise) {
+      checkDepthwise<uint8_t, uint8_t>(rng, s, trial % 2 == 0, trial);
+      ++trial;
+      if (HasFatalFailure())
+        return;
+    }
+    QAdd d{};
+    d.aSigned = d.bSigned = 1;
+    d.aZp = 3, d.bZp = -7, d.inputShift = 20;
+    d.aM = ScaleMultiplier{1518500250, 32}; // about 0.35 * 2^-0
+    d.bM = ScaleMultiplier{1288490189, 31};
+    d.outM = ScaleMultiplier{1431655765, 51};
+    d.outZp = -2, d.lo = -128, d.hi = 127;
+    d.mode = RoundingMode::SingleRound;
+    checkAdd<int8_t, int8_t, int8_t>(rng, d, 300001, trial++);
+    if (HasFatalFailure())
+      return;
+
+    std::vector<float> x(200003);
+    for (float &v : x)
+      v = static_cast<float>(randInt(rng, -40000, 40000)) / 128.0f;
+    std::vector<uint8_t> want(x.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      want[i] = static_cast<uint8_t>(quantizeValue(x[i], 0.5f, 3, -128, 127));
+    Pool2DShape ps{1, 64, 64, 96, 32, 32, 3, 3, 2, 2, 1, 1};
+    std::vector<uint8_t> pin(static_cast<size_t>(64 * 64 * 96));
+    for (uint8_t &v : pin)
+      v = static_cast<uint8_t>(randInt(rng, 0, 255));
+    std::vector<uint8_t> pwant(static_cast<size_t>(32 * 32 * 96));
+    maxPool2d(pin.data(), pwant.data(), ps);
+    for (Isa isa : pathsHere()) {
+      std::vector<uint8_t> got(x.size(), 0xAB);
+      quantizeToBytes(x.data(), got.data(), static_cast<int64_t>(x.size()),
+                      0.5f, 3, -128, 127, isa);
+      ASSERT_EQ(got, want) << isaName(isa);
+      std::vector<uint8_t> pgot(pwant.size(), 0xAB);
+      maxPoolBytes(pin.data(), pgot.data(), ps, false, isa);
+      ASSERT_EQ(pgot, pwant) << isaName(isa);
+    }
+  }
+  EXPECT_EQ(threads(), 1);
+}
+
+TEST(FastThreads, CountIsClampedAndRegionsCoverTheRange) {
+  ThreadsFor scope(1000);
+  EXPECT_EQ(threads(), kMaxThreads);
+  setThreads(2);
+  for (int64_t n : {1, 2, 3, 17, 1000}) {
+    std::vector<int> hits(static_cast<size_t>(n), 0);
+    parallelRanges(n, 1, [&](int64_t b, int64_t e) {
+      EXPECT_LT(b, e);
+      for (int64_t i = b; i < e; ++i)
+        ++hits[static_cast<size_t>(i)];
+    });
+    for (int h : hits)
+      ASSERT_EQ(h, 1) << "n " << n;
+  }
+  setThreads(0);
+  EXPECT_EQ(threads(), 1);
 }
 
 } // namespace

@@ -13,7 +13,8 @@
 5. both outputs (dequantized with the same rule) must be identical;
 6. the executable runs again with each kernel path this CPU has forced
    (LOWBIT_MAX_ISA=portable, avx2, avx2-vnni, avx512-vnni), and each
-   output must equal the evaluator's too.
+   output must equal the evaluator's too;
+7. and once more on 3 threads (run_model --threads 3), the same.
 
 Prints `cpp-bitexact: N elements, M mismatches` and exits 1 on a mismatch.
 """
@@ -108,13 +109,24 @@ def main():
             sys.exit("cpp-bitexact: FAILED with LOWBIT_MAX_ISA=%s:\n%s"
                      % (path, proc.stderr))
         # The cap took effect: the run reports the path it was forced to.
-        if "run_model: kernel path %s\n" % path not in proc.stderr:
+        if "run_model: kernel path %s," % path not in proc.stderr:
             sys.exit("cpp-bitexact: FAILED: LOWBIT_MAX_ISA=%s ran %s"
                      % (path, proc.stderr.strip()))
         forced.append((path, mismatch_count(np.load(out).reshape(-1), b)))
     print("cpp-bitexact: forced kernel paths: %s"
           % ", ".join("%s %d mismatches" % f for f in forced))
     if any(m for _, m in forced):
+        sys.exit(1)
+    # Threads split the layers (the large ones; small models run on one)
+    # without changing a byte.
+    out = os.path.join(args.work, "cpp_out_threads.npy")
+    proc = subprocess.run([exe, args.input, out, "--threads", "3"],
+                          capture_output=True, text=True)
+    if proc.returncode != 0 or ", 3 threads\n" not in proc.stderr:
+        sys.exit("cpp-bitexact: FAILED with --threads 3:\n%s" % proc.stderr)
+    threaded = mismatch_count(np.load(out).reshape(-1), b)
+    print("cpp-bitexact: 3 threads: %d mismatches" % threaded)
+    if threaded:
         sys.exit(1)
 
 

@@ -6,6 +6,8 @@
 
 #include "FastImpl.h"
 
+#include "lowbit/runtime/Threads.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -308,21 +310,43 @@ struct OutputRow {
 };
 } // namespace
 
-void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
-             const QGemmConv &d) {
+namespace {
+/// One fused GEMM convolution: what its tiles share, and the loops that
+/// run output-channel groups [gBegin, gEnd) (of k.maxBlocks blocks) x
+/// output pixels [pBegin, pEnd) (pBegin a multiple of the tile heights'
+/// least common multiple, so that a part's tiles are those of the whole).
+struct GemmJob {
+  const GemmKernel &k;
+  const QGemmConv &d;
+  const uint8_t *inB;
+  uint8_t *outB;
+  GemmPacking p;
+  GemmCtx c;
+  const uint8_t *zero;
+  bool rowMode, pointwise;
+  int64_t taps, pixels, blocks, groupsOfBlocks, rowBytes, spanH, spanW;
+  int64_t tapOffset[kGemmMaxTaps];
+
+  GemmJob(const GemmKernel &k, const void *in, void *out, const void *blob,
+          const QGemmConv &d);
+  void run(int64_t gBegin, int64_t gEnd, int64_t pBegin, int64_t pEnd) const;
+};
+
+GemmJob::GemmJob(const GemmKernel &k_, const void *in, void *out,
+                 const void *blob, const QGemmConv &d_)
+    : k(k_), d(d_) {
   const Conv2DShape &s = d.shape;
   const auto *base = static_cast<const uint8_t *>(blob);
-  const GemmPacking p = gemmPacking(s.oc, s.kh, s.kw, s.c, d.weightBits);
-  const int64_t taps = s.kh * s.kw;
+  p = gemmPacking(s.oc, s.kh, s.kw, s.c, d.weightBits);
+  taps = s.kh * s.kw;
   // Channels in whole groups of 4: the tiles read each tap's channels in
   // place. Otherwise they read each kernel row's rowPadded bytes as one run
   // (the bytes past kw * c pair with zero weights), straight from the input
   // where the run lies inside an input row, else gathered.
-  const bool rowMode = s.c % kGemmBlockK != 0;
-  const bool pointwise = !rowMode && taps == 1 && s.strideH == 1 &&
+  rowMode = s.c % kGemmBlockK != 0;
+  pointwise = !rowMode && taps == 1 && s.strideH == 1 &&
                          s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
                          s.oh == s.h && s.ow == s.w;
-  GemmCtx c;
   c.read(base, d);
   c.w = reinterpret_cast<const int8_t *>(base + d.weights);
   c.kGroups = p.kGroups;
@@ -332,32 +356,40 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   c.nibbles = p.weightBits == 4;
   c.oc = s.oc;
 
-  const uint8_t *zero = base + d.zeroRow;
-  const auto *inB = static_cast<const uint8_t *>(in);
-  auto *outB = static_cast<uint8_t *>(out);
-  const int64_t pixels = s.n * s.oh * s.ow;
-  const int64_t blocks = p.ocPadded / kGemmBlockOc;
-  const int64_t rowBytes = s.kw * s.c;
-  const uint8_t *rows[kGemmMaxRows * kGemmMaxTaps];
-  alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK];
+  zero = base + d.zeroRow;
+  inB = static_cast<const uint8_t *>(in);
+  outB = static_cast<uint8_t *>(out);
+  pixels = s.n * s.oh * s.ow;
+  blocks = p.ocPadded / kGemmBlockOc;
+  groupsOfBlocks = detail::ceilDiv(blocks, k.maxBlocks);
+  rowBytes = s.kw * s.c;
   // Byte offsets of the taps from the window's corner, and its extent.
-  int64_t tapOffset[kGemmMaxTaps];
-  const int64_t spanH = (s.kh - 1) * s.dilationH + 1;
-  const int64_t spanW = (s.kw - 1) * s.dilationW + 1;
+  spanH = (s.kh - 1) * s.dilationH + 1;
+  spanW = (s.kw - 1) * s.dilationW + 1;
   if (!rowMode)
     for (int64_t ky = 0; ky < s.kh; ++ky)
       for (int64_t kx = 0; kx < s.kw; ++kx)
         tapOffset[ky * s.kw + kx] =
             (ky * s.dilationH * s.w + kx * s.dilationW) * s.c;
+}
+
+void GemmJob::run(int64_t gBegin, int64_t gEnd, int64_t pBegin,
+                  int64_t pEnd) const {
+  const Conv2DShape &s = d.shape;
+  const uint8_t *rows[kGemmMaxRows * kGemmMaxTaps];
+  alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK];
   OutputRow row;
-  for (int64_t ob = 0; ob < blocks; ob += k.maxBlocks) {
+  for (int64_t ob = gBegin * k.maxBlocks; ob < std::min(blocks, gEnd * k.maxBlocks);
+       ob += k.maxBlocks) {
     const int nv = static_cast<int>(std::min<int64_t>(k.maxBlocks, blocks - ob));
     const int64_t lastValid =
         std::min<int64_t>(s.oc - (ob + nv - 1) * kGemmBlockOc, kGemmBlockOc);
-    int64_t n = 0, y = 0, x = 0; // the tile's first pixel
     const int maxRows = k.rowsFor[nv - 1];
-    for (int64_t p0 = 0; p0 < pixels; p0 += maxRows) {
-      const int mr = static_cast<int>(std::min<int64_t>(maxRows, pixels - p0));
+    // The first pixel's coordinates; then one step per pixel.
+    int64_t n = pBegin / (s.oh * s.ow), y = pBegin / s.ow % s.oh,
+            x = pBegin % s.ow;
+    for (int64_t p0 = pBegin; p0 < pEnd; p0 += maxRows) {
+      const int mr = static_cast<int>(std::min<int64_t>(maxRows, pEnd - p0));
       if (pointwise) { // pixel p reads input pixel p
         for (int m = 0; m < mr; ++m)
           rows[m] = inB + (p0 + m) * s.c;
@@ -446,7 +478,54 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   }
 }
 
-void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
+/// Least common multiple of the kernel's tile heights.
+int64_t tileLcm(const GemmKernel &k) {
+  int64_t l = 1;
+  for (int i = 0; i < k.maxBlocks; ++i) {
+    int64_t a = l, b = k.rowsFor[i];
+    while (b) {
+      const int64_t t = a % b;
+      a = b;
+      b = t;
+    }
+    l = l / a * k.rowsFor[i];
+  }
+  return l;
+}
+
+/// Multiply-accumulates below which a layer runs on one thread (a few
+/// microseconds of work: less than waking the others costs).
+constexpr int64_t kMinParallelMacs = 1 << 20;
+} // namespace
+
+void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
+             const QGemmConv &d) {
+  const GemmJob job(k, in, out, blob, d);
+  const int64_t macs = job.pixels * job.p.ocPadded * job.taps * d.shape.c;
+  // Split the pixels (in runs of whole tiles) when there are more runs than
+  // channel groups, else the channel groups (few pixels: fully connected
+  // layers, small late maps).
+  const int64_t unit = tileLcm(k);
+  const int64_t pixelUnits = detail::ceilDiv(job.pixels, unit);
+  if (threads() <= 1 || macs < 2 * kMinParallelMacs) {
+    job.run(0, job.groupsOfBlocks, 0, job.pixels);
+  } else if (pixelUnits >= job.groupsOfBlocks) {
+    const int64_t minUnits =
+        std::max<int64_t>(1, kMinParallelMacs / (macs / pixelUnits + 1));
+    parallelRanges(pixelUnits, minUnits, [&](int64_t b, int64_t e) {
+      job.run(0, job.groupsOfBlocks, b * unit,
+              std::min(job.pixels, e * unit));
+    });
+  } else {
+    const int64_t minUnits =
+        std::max<int64_t>(1, kMinParallelMacs / (macs / job.groupsOfBlocks + 1));
+    parallelRanges(job.groupsOfBlocks, minUnits, [&](int64_t b, int64_t e) {
+      job.run(b, e, 0, job.pixels);
+    });
+  }
+}
+
+void runDepthwise(DepthwiseFn fn, DepthwiseLayer layer, const void *in,
                   void *out, const void *blob, const QDepthwiseConv &d) {
   const Conv2DShape &s = d.shape;
   const auto *base = static_cast<const uint8_t *>(blob);
@@ -458,15 +537,25 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
   c.inputSigned = d.inputSigned != 0;
   const auto *inB = static_cast<const uint8_t *>(in);
   auto *outB = static_cast<uint8_t *>(out);
-  if (layer && layer(c, s, inB, outB))
+  // Output rows split across the threads; rows with fewer multiply-adds
+  // than kMinParallelMacs stay on one.
+  const int64_t rows = s.n * s.oh;
+  const int64_t rowMacs = s.ow * s.c * s.kh * s.kw;
+  const int64_t minRows = std::max<int64_t>(1, kMinParallelMacs / (rowMacs + 1));
+  if (layer.handles && layer.handles(s)) {
+    parallelRanges(rows, minRows, [&](int64_t r0, int64_t r1) {
+      layer.run(c, s, inB, outB, r0, r1);
+    });
     return;
-  DepthwisePixel px;
-  px.rowStride = s.dilationH * s.w * s.c;
-  px.colStride = s.dilationW * s.c;
-  px.kw = s.kw;
-  for (int64_t b = 0; b < s.n; ++b) {
-    px.inBatch = inB + b * s.h * s.w * s.c;
-    for (int64_t y = 0; y < s.oh; ++y) {
+  }
+  parallelRanges(rows, minRows, [&](int64_t r0, int64_t r1) {
+    DepthwisePixel px;
+    px.rowStride = s.dilationH * s.w * s.c;
+    px.colStride = s.dilationW * s.c;
+    px.kw = s.kw;
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / s.oh, y = r % s.oh;
+      px.inBatch = inB + b * s.h * s.w * s.c;
       const int64_t y0 = y * s.strideH - s.padTop;
       const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
       for (int64_t x = 0; x < s.ow; ++x) {
@@ -480,7 +569,7 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
         fn(c, px, s.c);
       }
     }
-  }
+  });
 }
 
 } // namespace fast
@@ -488,6 +577,21 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
 //===----------------------------------------------------------------------===//
 // Entry points
 //===----------------------------------------------------------------------===//
+
+/// Bytes an elementwise kernel or a pool reads below which it runs on one
+/// thread.
+constexpr int64_t kMinParallelBytes = 1 << 16;
+
+/// f(begin, count) over runs of whole 1,024-element chunks of [0, n),
+/// split across the threads when n is large.
+template <typename F> static void forChunks(int64_t n, const F &f) {
+  constexpr int64_t kChunk = 1024;
+  parallelRanges(detail::ceilDiv(n, kChunk), kMinParallelBytes / kChunk,
+                 [&](int64_t c0, int64_t c1) {
+                   const int64_t i0 = c0 * kChunk;
+                   f(i0, std::min(n, c1 * kChunk) - i0);
+                 });
+}
 
 static const fast::GemmKernel *gemmFor(Isa isa, bool w4) {
   const fast::GemmKernel *k = nullptr;
@@ -515,7 +619,7 @@ void convRequantGemm(const void *in, void *out, const void *blob,
 void depthwiseRequant(const void *in, void *out, const void *blob,
                       const QDepthwiseConv &d, Isa isa) {
   fast::DepthwiseFn fn = nullptr;
-  fast::DepthwiseLayerFn layer = nullptr;
+  fast::DepthwiseLayer layer;
   if (isa == Isa::Avx512Vnni) {
     fn = fast::avx512Depthwise();
     layer = fast::avx512Depthwise3x3();
@@ -554,7 +658,9 @@ void addRequant(const void *a, const void *b, void *out, int64_t count,
       fn = fast::avx2Add();
   }
   if (fn) {
-    fn(pa, pb, po, count, d);
+    forChunks(count, [&](int64_t i0, int64_t n) {
+      fn(pa + i0, pb + i0, po + i0, n, d);
+    });
     return;
   }
   for (int64_t i = 0; i < count; ++i)
@@ -572,7 +678,8 @@ void quantizeToBytes(const float *in, void *out, int64_t count, float scale,
   else if (isa == Isa::Avx2 || isa == Isa::Avx2Vnni)
     fn = fast::avx2Quantize();
   if (fn && qmin <= qmax) {
-    fn(in, o, count, fast::QuantizeArgs{scale, zp, qmin, qmax});
+    const fast::QuantizeArgs q{scale, zp, qmin, qmax};
+    forChunks(count, [&](int64_t i0, int64_t n) { fn(in + i0, o + i0, n, q); });
     return;
   }
   for (int64_t i = 0; i < count; ++i)
@@ -592,9 +699,13 @@ void maxPoolBytes(const void *in, void *out, const Pool2DShape &s,
   }
   const auto *inB = static_cast<const uint8_t *>(in);
   auto *outB = static_cast<uint8_t *>(out);
-  const uint8_t *taps[kGemmMaxTaps];
-  for (int64_t b = 0; b < s.n; ++b)
-    for (int64_t y = 0; y < s.oh; ++y) {
+  const int64_t rowBytes = s.ow * s.c * s.kh * s.kw;
+  const int64_t minRows =
+      std::max<int64_t>(1, kMinParallelBytes / (rowBytes + 1));
+  parallelRanges(s.n * s.oh, minRows, [&](int64_t r0, int64_t r1) {
+    const uint8_t *taps[kGemmMaxTaps];
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / s.oh, y = r % s.oh;
       const int64_t y0 = y * s.strideH - s.padTop;
       const detail::TapRange ky = detail::validTaps(y0, 1, s.kh, s.h);
       for (int64_t x = 0; x < s.ow; ++x) {
@@ -612,6 +723,7 @@ void maxPoolBytes(const void *in, void *out, const Pool2DShape &s,
         }
       }
     }
+  });
 }
 
 } // namespace rt

@@ -563,7 +563,8 @@ LB_AVX512 inline void depthwise3x3Row(const uint8_t *const (&rowsIn)[3],
 /// otherwise alias the descriptors.
 template <bool Signed>
 LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
-                                const uint8_t *in, uint8_t *out) {
+                                const uint8_t *in, uint8_t *out,
+                                int64_t rowBegin, int64_t rowEnd) {
   alignas(64) uint8_t zpRow[16];
   std::memset(zpRow, static_cast<uint8_t>(c.inZp), sizeof(zpRow));
   const __m512i zp = _mm512_set1_epi32(c.inZp);
@@ -581,8 +582,8 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
   q.lo = _mm512_set1_epi32(c.lo - (rangeFits ? c.outZp : 0));
   q.hi = _mm512_set1_epi32(c.hi - (rangeFits ? c.outZp : 0));
   q.zp = _mm512_set1_epi32(c.outZp);
-  for (int64_t b = 0; b < s.n; ++b)
-    for (int64_t y = 0; y < OH; ++y) {
+  for (int64_t r = rowBegin; r < rowEnd; ++r) {
+    const int64_t b = r / OH, y = r % OH;
       const uint8_t *rowsIn[3];
       for (int ky = 0; ky < 3; ++ky) {
         const int64_t iy = y * sH - pT + ky;
@@ -645,15 +646,17 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
     }
 }
 
-bool depthwise3x3(const DepthwiseCtx &c, const Conv2DShape &s,
-                  const uint8_t *in, uint8_t *out) {
-  if (s.kh != 3 || s.kw != 3 || s.dilationH != 1 || s.dilationW != 1)
-    return false;
+bool depthwise3x3Handles(const Conv2DShape &s) {
+  return s.kh == 3 && s.kw == 3 && s.dilationH == 1 && s.dilationW == 1;
+}
+
+void depthwise3x3(const DepthwiseCtx &c, const Conv2DShape &s,
+                  const uint8_t *in, uint8_t *out, int64_t rowBegin,
+                  int64_t rowEnd) {
   if (c.inputSigned)
-    depthwise3x3Impl<true>(c, s, in, out);
+    depthwise3x3Impl<true>(c, s, in, out, rowBegin, rowEnd);
   else
-    depthwise3x3Impl<false>(c, s, in, out);
-  return true;
+    depthwise3x3Impl<false>(c, s, in, out, rowBegin, rowEnd);
 }
 
 LB_AVX512 void quantizeKernel(const float *in, uint8_t *out, int64_t count,
@@ -731,7 +734,9 @@ const GemmKernel *avx512Gemm(bool w4) {
 }
 
 DepthwiseFn avx512Depthwise() { return &depthwisePixel; }
-DepthwiseLayerFn avx512Depthwise3x3() { return &depthwise3x3; }
+DepthwiseLayer avx512Depthwise3x3() {
+  return {&depthwise3x3Handles, &depthwise3x3};
+}
 AddFn avx512Add() { return &addKernel; }
 QuantizeFn avx512Quantize() { return &quantizeKernel; }
 MaxFn avx512Max() { return &maxKernel; }
@@ -747,7 +752,7 @@ namespace rt {
 namespace fast {
 const GemmKernel *avx512Gemm(bool) { return nullptr; }
 DepthwiseFn avx512Depthwise() { return nullptr; }
-DepthwiseLayerFn avx512Depthwise3x3() { return nullptr; }
+DepthwiseLayer avx512Depthwise3x3() { return {}; }
 AddFn avx512Add() { return nullptr; }
 QuantizeFn avx512Quantize() { return nullptr; }
 MaxFn avx512Max() { return nullptr; }

@@ -113,11 +113,14 @@ struct DepthwisePixel {
 };
 using DepthwiseFn = void (*)(const DepthwiseCtx &, const DepthwisePixel &,
                              int64_t c);
-/// A whole depthwise layer at once (a kernel for one window shape); false
-/// when the layer's shape is not the one it handles.
-using DepthwiseLayerFn = bool (*)(const DepthwiseCtx &, const Conv2DShape &,
-                                  const uint8_t *in, uint8_t *out);
-void runDepthwise(DepthwiseFn fn, DepthwiseLayerFn layer, const void *in,
+/// A depthwise kernel for whole output rows of the layer shapes `handles`
+/// accepts (one window shape): rows [rowBegin, rowEnd) of the n * oh.
+struct DepthwiseLayer {
+  bool (*handles)(const Conv2DShape &) = nullptr;
+  void (*run)(const DepthwiseCtx &, const Conv2DShape &, const uint8_t *in,
+              uint8_t *out, int64_t rowBegin, int64_t rowEnd) = nullptr;
+};
+void runDepthwise(DepthwiseFn fn, DepthwiseLayer layer, const void *in,
                   void *out, const void *blob, const QDepthwiseConv &d);
 
 /// 16 or 8 elements of an add (addRequant), when addFitsInt32.
@@ -156,7 +159,7 @@ const GemmKernel *avx512Gemm(bool w4);
 DepthwiseFn portableDepthwise();
 DepthwiseFn avx2Depthwise();
 DepthwiseFn avx512Depthwise();
-DepthwiseLayerFn avx512Depthwise3x3();
+DepthwiseLayer avx512Depthwise3x3();
 
 /// Scalar requant of one accumulator with the expanded per-channel arrays
 /// (the epilogue of the portable path and of channel tails).

@@ -1,4 +1,5 @@
-//===- Threads.cpp - Worker threads of the fast kernels ---------------------===//
+//===- Threads.cpp - Worker threads of the fast kernels
+//---------------------===//
 //
 // Part of the lowbit project.
 //

@@ -80,8 +80,7 @@ int typicalAccBits(int64_t k, int w) {
 /// get shifts that bring such accumulators into the output range (most
 /// outputs unsaturated, so that a wrong product shows), the others
 /// realistic and extreme shifts.
-Requant randomRequant(Rng &rng, int64_t channels, bool outSigned,
-                      int accBits) {
+Requant randomRequant(Rng &rng, int64_t channels, bool outSigned, int accBits) {
   Requant r;
   r.perChannel = randInt(rng, 0, 1);
   r.dual = randInt(rng, 0, 2) == 0;
@@ -103,10 +102,11 @@ Requant randomRequant(Rng &rng, int64_t channels, bool outSigned,
         mv = pick == 2 ? INT32_MIN : -mv;
       m.push_back(mv);
       if (inRange && pick > 2)
-        s.push_back(static_cast<int32_t>(31 + accBits - 7 + randInt(rng, -2, 1)));
+        s.push_back(
+            static_cast<int32_t>(31 + accBits - 7 + randInt(rng, -2, 1)));
       else
-        s.push_back(static_cast<int32_t>(
-            pick == 3 ? randInt(rng, 2, 62) : randInt(rng, 28, 46)));
+        s.push_back(static_cast<int32_t>(pick == 3 ? randInt(rng, 2, 62)
+                                                   : randInt(rng, 28, 46)));
     }
   };
   fill(r.mul, r.shift, r.perChannel ? channels : 1, false);
@@ -446,7 +446,8 @@ TEST(FastDepthwise, ThreeByThreeLayersEveryPathBitExact) {
     Conv2DShape s{};
     s.n = randInt(rng, 1, 2);
     s.h = randInt(rng, 1, 12);
-    s.w = randInt(rng, 1, 26); // wide rows: 8 interior pixels at stride 1, 4 at stride 2
+    s.w = randInt(
+        rng, 1, 26); // wide rows: 8 interior pixels at stride 1, 4 at stride 2
     s.c = randInt(rng, 1, 100);
     s.kh = s.kw = 3;
     s.strideH = randInt(rng, 1, 2);

@@ -344,9 +344,8 @@ GemmJob::GemmJob(const GemmKernel &k_, const void *in, void *out,
   // (the bytes past kw * c pair with zero weights), straight from the input
   // where the run lies inside an input row, else gathered.
   rowMode = s.c % kGemmBlockK != 0;
-  pointwise = !rowMode && taps == 1 && s.strideH == 1 &&
-                         s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
-                         s.oh == s.h && s.ow == s.w;
+  pointwise = !rowMode && taps == 1 && s.strideH == 1 && s.strideW == 1 &&
+              s.padTop == 0 && s.padLeft == 0 && s.oh == s.h && s.ow == s.w;
   c.read(base, d);
   c.w = reinterpret_cast<const int8_t *>(base + d.weights);
   c.kGroups = p.kGroups;
@@ -379,8 +378,8 @@ void GemmJob::run(int64_t gBegin, int64_t gEnd, int64_t pBegin,
   const uint8_t *rows[kGemmMaxRows * kGemmMaxTaps];
   alignas(64) uint8_t gathered[kGemmMaxRows][kGemmMaxGatheredK];
   OutputRow row;
-  for (int64_t ob = gBegin * k.maxBlocks; ob < std::min(blocks, gEnd * k.maxBlocks);
-       ob += k.maxBlocks) {
+  for (int64_t ob = gBegin * k.maxBlocks;
+       ob < std::min(blocks, gEnd * k.maxBlocks); ob += k.maxBlocks) {
     const int nv = static_cast<int>(std::min<int64_t>(k.maxBlocks, blocks - ob));
     const int64_t lastValid =
         std::min<int64_t>(s.oc - (ob + nv - 1) * kGemmBlockOc, kGemmBlockOc);
@@ -493,9 +492,12 @@ int64_t tileLcm(const GemmKernel &k) {
   return l;
 }
 
-/// Multiply-accumulates below which a layer runs on one thread (a few
-/// microseconds of work: less than waking the others costs).
-constexpr int64_t kMinParallelMacs = 1 << 20;
+/// Multiply-accumulates of a thread's part below which a layer is not
+/// split further, and of a layer below which it runs on one thread: a
+/// split costs microseconds of cross-core traffic (Fashion-MNIST's second
+/// convolution, 0.9 M, ran 8 us slower split in two).
+constexpr int64_t kMinParallelMacs = 1 << 18;
+constexpr int64_t kMinParallelLayerMacs = 1 << 20;
 } // namespace
 
 void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
@@ -507,21 +509,19 @@ void runGemm(const GemmKernel &k, const void *in, void *out, const void *blob,
   // layers, small late maps).
   const int64_t unit = tileLcm(k);
   const int64_t pixelUnits = detail::ceilDiv(job.pixels, unit);
-  if (threads() <= 1 || macs < 2 * kMinParallelMacs) {
+  if (threads() <= 1 || macs < kMinParallelLayerMacs) {
     job.run(0, job.groupsOfBlocks, 0, job.pixels);
   } else if (pixelUnits >= job.groupsOfBlocks) {
     const int64_t minUnits =
         std::max<int64_t>(1, kMinParallelMacs / (macs / pixelUnits + 1));
     parallelRanges(pixelUnits, minUnits, [&](int64_t b, int64_t e) {
-      job.run(0, job.groupsOfBlocks, b * unit,
-              std::min(job.pixels, e * unit));
+      job.run(0, job.groupsOfBlocks, b * unit, std::min(job.pixels, e * unit));
     });
   } else {
-    const int64_t minUnits =
-        std::max<int64_t>(1, kMinParallelMacs / (macs / job.groupsOfBlocks + 1));
-    parallelRanges(job.groupsOfBlocks, minUnits, [&](int64_t b, int64_t e) {
-      job.run(b, e, 0, job.pixels);
-    });
+    const int64_t minUnits = std::max<int64_t>(
+        1, kMinParallelMacs / (macs / job.groupsOfBlocks + 1));
+    parallelRanges(job.groupsOfBlocks, minUnits,
+                   [&](int64_t b, int64_t e) { job.run(b, e, 0, job.pixels); });
   }
 }
 
@@ -537,11 +537,14 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayer layer, const void *in,
   c.inputSigned = d.inputSigned != 0;
   const auto *inB = static_cast<const uint8_t *>(in);
   auto *outB = static_cast<uint8_t *>(out);
-  // Output rows split across the threads; rows with fewer multiply-adds
-  // than kMinParallelMacs stay on one.
+  // Output rows split across the threads: parts of at least
+  // kMinParallelMacs, layers under kMinParallelLayerMacs on one thread.
   const int64_t rows = s.n * s.oh;
   const int64_t rowMacs = s.ow * s.c * s.kh * s.kw;
-  const int64_t minRows = std::max<int64_t>(1, kMinParallelMacs / (rowMacs + 1));
+  const int64_t minRows =
+      rows * rowMacs < kMinParallelLayerMacs
+          ? rows
+          : std::max<int64_t>(1, kMinParallelMacs / (rowMacs + 1));
   if (layer.handles && layer.handles(s)) {
     parallelRanges(rows, minRows, [&](int64_t r0, int64_t r1) {
       layer.run(c, s, inB, outB, r0, r1);

@@ -217,8 +217,8 @@ LB_AVX512 inline __m512i loadWeights(const int8_t *p, __m512i signTable) {
   if (!W4)
     return _mm512_loadu_si512(p);
   const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
-  const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(x),
-                                          _mm256_srli_epi16(x, 4), 1);
+  const __m512i both =
+      _mm512_inserti64x4(_mm512_castsi256_si512(x), _mm256_srli_epi16(x, 4), 1);
   return _mm512_shuffle_epi8(signTable,
                              _mm512_and_si512(both, _mm512_set1_epi8(0x0f)));
 }
@@ -271,9 +271,10 @@ LB_AVX512 void gemmTile(const GemmCtx &c, const GemmTile &t) {
   bool allShort = rangeFits && !c.negMul;
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v)
-    allShort = allShort &&
-               shortRequant(c.doubleRound,
-                            _mm512_loadu_si512(c.shift + (t.ob + v) * kGemmBlockOc));
+    allShort =
+        allShort &&
+        shortRequant(c.doubleRound,
+                     _mm512_loadu_si512(c.shift + (t.ob + v) * kGemmBlockOc));
   if (allShort) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
@@ -411,18 +412,18 @@ LB_AVX512 inline __m512i blockRequant(__m512i acc, const BlockRequant &q) {
   const __mmask16 neg = _mm512_cmplt_epi32_mask(acc, _mm512_setzero_si512());
   return _mm512_add_epi32(
       scale16(acc, _mm512_mask_mov_epi32(q.mul, neg, q.negMul),
-              _mm512_mask_mov_epi32(q.sh, neg, q.negSh), q.dbl, q.lo64,
-              q.hi64),
+              _mm512_mask_mov_epi32(q.sh, neg, q.negSh), q.dbl, q.lo64, q.hi64),
       q.zp);
 }
 
 /// NP consecutive output pixels of one 16-channel block of a 3x3
 /// depthwise layer (see depthwise3x3Impl), any stride.
 template <int NP, bool Signed, bool Interior, int Req>
-LB_AVX512 inline void depthwise3x3Pixels(
-    const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t sW, int64_t W,
-    int64_t C, int64_t c0, __mmask16 m, const uint8_t *zpRow,
-    const __m512i (&w)[9], __m512i b0, const BlockRequant &q, uint8_t *out) {
+LB_AVX512 inline void
+depthwise3x3Pixels(const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t sW,
+                   int64_t W, int64_t C, int64_t c0, __mmask16 m,
+                   const uint8_t *zpRow, const __m512i (&w)[9], __m512i b0,
+                   const BlockRequant &q, uint8_t *out) {
   __m512i acc[NP];
 #pragma GCC unroll 4
   for (int j = 0; j < NP; ++j)
@@ -460,15 +461,14 @@ LB_AVX512 inline void depthwise3x3Pixels(
 
 /// NP consecutive interior output pixels (every column inside the input;
 /// rows outside it are null, their zero-point products in b0) of one
-/// 16-channel block with the stride S known: each input pixel of a window row is loaded and widened
-/// once and feeds every (pixel, tap) it belongs to ((NP - 1) * S + 3 loads
-/// per row instead of 3 * NP).
+/// 16-channel block with the stride S known: each input pixel of a window row
+/// is loaded and widened once and feeds every (pixel, tap) it belongs to ((NP -
+/// 1) * S + 3 loads per row instead of 3 * NP).
 template <int NP, int S, bool Signed, int Req>
-LB_AVX512 inline void depthwise3x3Interior(const uint8_t *const (&rowsIn)[3],
-                                           int64_t x0, int64_t C, int64_t c0,
-                                           const __m512i (&w)[9], __m512i b0,
-                                           const BlockRequant &q,
-                                           uint8_t *out) {
+LB_AVX512 inline void
+depthwise3x3Interior(const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t C,
+                     int64_t c0, const __m512i (&w)[9], __m512i b0,
+                     const BlockRequant &q, uint8_t *out) {
   constexpr int P = (NP - 1) * S + 3;
   __m512i acc[NP];
 #pragma GCC unroll 8
@@ -505,30 +505,28 @@ LB_AVX512 inline void depthwise3x3Interior(const uint8_t *const (&rowsIn)[3],
 /// zero-point product; bIn: b0 plus those of the rows outside the input,
 /// which the interior kernels skip.
 template <bool Signed, int Req>
-LB_AVX512 inline void depthwise3x3Row(const uint8_t *const (&rowsIn)[3],
-                                      const int64_t (&bounds)[4], int64_t sW,
-                                      int64_t pL, int64_t W, int64_t C,
-                                      int64_t c0, __mmask16 m,
-                                      const uint8_t *zpRow,
-                                      const __m512i (&w)[9], __m512i b0,
-                                      __m512i bIn, const BlockRequant &q,
-                                      uint8_t *outRow) {
+LB_AVX512 inline void
+depthwise3x3Row(const uint8_t *const (&rowsIn)[3], const int64_t (&bounds)[4],
+                int64_t sW, int64_t pL, int64_t W, int64_t C, int64_t c0,
+                __mmask16 m, const uint8_t *zpRow, const __m512i (&w)[9],
+                __m512i b0, __m512i bIn, const BlockRequant &q,
+                uint8_t *outRow) {
   for (int part = 0; part < 3; ++part) {
     const bool interior = part == 1;
     int64_t x = bounds[part];
     const int64_t to = bounds[part + 1];
     if (interior && sW == 1) {
       for (; x + 8 <= to; x += 8)
-        depthwise3x3Interior<8, 1, Signed, Req>(rowsIn, x - pL, C, c0, w,
-                                                bIn, q, outRow + x * C + c0);
+        depthwise3x3Interior<8, 1, Signed, Req>(rowsIn, x - pL, C, c0, w, bIn,
+                                                q, outRow + x * C + c0);
       if (x + 4 <= to) {
-        depthwise3x3Interior<4, 1, Signed, Req>(rowsIn, x - pL, C, c0, w,
-                                                bIn, q, outRow + x * C + c0);
+        depthwise3x3Interior<4, 1, Signed, Req>(rowsIn, x - pL, C, c0, w, bIn,
+                                                q, outRow + x * C + c0);
         x += 4;
       }
       if (x + 2 <= to) {
-        depthwise3x3Interior<2, 1, Signed, Req>(rowsIn, x - pL, C, c0, w,
-                                                bIn, q, outRow + x * C + c0);
+        depthwise3x3Interior<2, 1, Signed, Req>(rowsIn, x - pL, C, c0, w, bIn,
+                                                q, outRow + x * C + c0);
         x += 2;
       }
     }
@@ -544,15 +542,19 @@ LB_AVX512 inline void depthwise3x3Row(const uint8_t *const (&rowsIn)[3],
     }
     const __m512i bPart = interior ? bIn : b0;
     for (; x + 4 <= to; x += 4)
-      (interior ? depthwise3x3Pixels<4, Signed, true, Req>
-                : depthwise3x3Pixels<4, Signed, false, Req>)(
-          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, bPart, q,
-          outRow + x * C + c0);
+      (interior
+           ? depthwise3x3Pixels<4, Signed, true, Req>
+           : depthwise3x3Pixels<4, Signed, false, Req>)(rowsIn, x * sW - pL, sW,
+                                                        W, C, c0, m, zpRow, w,
+                                                        bPart, q,
+                                                        outRow + x * C + c0);
     for (; x < to; ++x)
-      (interior ? depthwise3x3Pixels<1, Signed, true, Req>
-                : depthwise3x3Pixels<1, Signed, false, Req>)(
-          rowsIn, x * sW - pL, sW, W, C, c0, m, zpRow, w, bPart, q,
-          outRow + x * C + c0);
+      (interior
+           ? depthwise3x3Pixels<1, Signed, true, Req>
+           : depthwise3x3Pixels<1, Signed, false, Req>)(rowsIn, x * sW - pL, sW,
+                                                        W, C, c0, m, zpRow, w,
+                                                        bPart, q,
+                                                        outRow + x * C + c0);
   }
 }
 
@@ -584,17 +586,17 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
   q.zp = _mm512_set1_epi32(c.outZp);
   for (int64_t r = rowBegin; r < rowEnd; ++r) {
     const int64_t b = r / OH, y = r % OH;
-      const uint8_t *rowsIn[3];
-      for (int ky = 0; ky < 3; ++ky) {
-        const int64_t iy = y * sH - pT + ky;
-        rowsIn[ky] = iy >= 0 && iy < H ? in + (b * H + iy) * W * C : nullptr;
-      }
-      uint8_t *outRow = out + (b * OH + y) * OW * C;
-      for (int64_t c0 = 0; c0 < C; c0 += 16) {
-        const __mmask16 m =
-            C - c0 >= 16 ? static_cast<__mmask16>(0xffff)
-                         : static_cast<__mmask16>((1u << (C - c0)) - 1);
-        __m512i w[9];
+    const uint8_t *rowsIn[3];
+    for (int ky = 0; ky < 3; ++ky) {
+      const int64_t iy = y * sH - pT + ky;
+      rowsIn[ky] = iy >= 0 && iy < H ? in + (b * H + iy) * W * C : nullptr;
+    }
+    uint8_t *outRow = out + (b * OH + y) * OW * C;
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+      const __mmask16 m = C - c0 >= 16
+                              ? static_cast<__mmask16>(0xffff)
+                              : static_cast<__mmask16>((1u << (C - c0)) - 1);
+      __m512i w[9];
 #pragma GCC unroll 9
         for (int t = 0; t < 9; ++t)
           w[t] = _mm512_loadu_si512(weights + t * cPadded + c0);
@@ -623,7 +625,8 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
         for (int ky = 0; ky < 3; ++ky)
           if (!rowsIn[ky])
             for (int kx = 0; kx < 3; ++kx)
-              bIn = _mm512_add_epi32(bIn, _mm512_madd_epi16(zp, w[ky * 3 + kx]));
+              bIn =
+                  _mm512_add_epi32(bIn, _mm512_madd_epi16(zp, w[ky * 3 + kx]));
         const bool rowsInside =
             (rowsIn[0] || rowsIn[1] || rowsIn[2]) && m == 0xffff;
         const int64_t xBegin =
@@ -634,16 +637,16 @@ LB_AVX512 void depthwise3x3Impl(const DepthwiseCtx &c, const Conv2DShape &s,
                 : xBegin;
         const int64_t bounds[4] = {0, xBegin, xEnd, OW};
         if (!isShort)
-          depthwise3x3Row<Signed, 0>(rowsIn, bounds, sW, pL, W, C, c0, m,
-                                     zpRow, w, b0, bIn, q, outRow);
+          depthwise3x3Row<Signed, 0>(rowsIn, bounds, sW, pL, W, C, c0, m, zpRow,
+                                     w, b0, bIn, q, outRow);
         else if (!dual)
-          depthwise3x3Row<Signed, 1>(rowsIn, bounds, sW, pL, W, C, c0, m,
-                                     zpRow, w, b0, bIn, q, outRow);
+          depthwise3x3Row<Signed, 1>(rowsIn, bounds, sW, pL, W, C, c0, m, zpRow,
+                                     w, b0, bIn, q, outRow);
         else
-          depthwise3x3Row<Signed, 2>(rowsIn, bounds, sW, pL, W, C, c0, m,
-                                     zpRow, w, b0, bIn, q, outRow);
+          depthwise3x3Row<Signed, 2>(rowsIn, bounds, sW, pL, W, C, c0, m, zpRow,
+                                     w, b0, bIn, q, outRow);
       }
-    }
+  }
 }
 
 bool depthwise3x3Handles(const Conv2DShape &s) {

@@ -1,4 +1,5 @@
-//===- Threads.h - Optional worker threads for the fast kernels --*- C++ -*-===//
+//===- Threads.h - Optional worker threads for the fast kernels --*- C++
+//-*-===//
 //
 // Part of the lowbit project.
 //

@@ -1253,6 +1253,12 @@ std::string Emitter::header() {
      << "// Bytes of scratch memory a call needs (run or run_float); the "
         "arena must be\n// aligned to 64 bytes. Calls on different arenas may "
         "run concurrently.\n"
+     << (usesFastKernels
+             ? "// The fast kernels run on the calling thread; "
+               "lowbit_set_threads(n) (lowbit/runtime/\n// Threads.h) lets "
+               "them split large layers over n threads, with the same "
+               "outputs.\n"
+             : "")
      << "#define " << upper << "_ARENA_BYTES " << alignUp(arenaBytes) + stagingBytes
      << "\n#define " << upper << "_WEIGHT_BYTES " << blob.size() << "\n";
   auto describe = [&](StringRef kind, unsigned i, Type t) {

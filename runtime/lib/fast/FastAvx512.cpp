@@ -464,7 +464,7 @@ depthwise3x3Pixels(const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t sW,
 /// 16-channel block with the stride S known: each input pixel of a window row
 /// is loaded and widened once and feeds every (pixel, tap) it belongs to ((NP -
 /// 1) * S + 3 loads per row instead of 3 * NP).
-template <int NP, int S, bool Signed, int Req>
+template <int NP, int S, bool Signed, int Req, int Rows = -1>
 LB_AVX512 inline void
 depthwise3x3Interior(const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t C,
                      int64_t c0, const __m512i (&w)[9], __m512i b0,
@@ -476,7 +476,9 @@ depthwise3x3Interior(const uint8_t *const (&rowsIn)[3], int64_t x0, int64_t C,
     acc[j] = b0;
 #pragma GCC unroll 3
   for (int ky = 0; ky < 3; ++ky) {
-    if (!rowsIn[ky])
+    // Rows: the rows inside the input as bits, known at compile time
+    // (no branch between the accumulations), or -1: tested here.
+    if (Rows >= 0 ? !(Rows & (1 << ky)) : !rowsIn[ky])
       continue; // b0 holds the row's zero-point products
     const uint8_t *row = rowsIn[ky] + x0 * C + c0;
 #pragma GCC unroll 32
@@ -516,6 +518,12 @@ depthwise3x3Row(const uint8_t *const (&rowsIn)[3], const int64_t (&bounds)[4],
     int64_t x = bounds[part];
     const int64_t to = bounds[part + 1];
     if (interior && sW == 1) {
+      const int rows =
+          (rowsIn[0] ? 1 : 0) | (rowsIn[1] ? 2 : 0) | (rowsIn[2] ? 4 : 0);
+      if (rows == 7)
+        for (; x + 8 <= to; x += 8)
+          depthwise3x3Interior<8, 1, Signed, Req, 7>(
+              rowsIn, x - pL, C, c0, w, bIn, q, outRow + x * C + c0);
       for (; x + 8 <= to; x += 8)
         depthwise3x3Interior<8, 1, Signed, Req>(rowsIn, x - pL, C, c0, w, bIn,
                                                 q, outRow + x * C + c0);
@@ -531,6 +539,12 @@ depthwise3x3Row(const uint8_t *const (&rowsIn)[3], const int64_t (&bounds)[4],
       }
     }
     if (interior && sW == 2) {
+      const int rows =
+          (rowsIn[0] ? 1 : 0) | (rowsIn[1] ? 2 : 0) | (rowsIn[2] ? 4 : 0);
+      if (rows == 7)
+        for (; x + 4 <= to; x += 4)
+          depthwise3x3Interior<4, 2, Signed, Req, 7>(
+              rowsIn, x * 2 - pL, C, c0, w, bIn, q, outRow + x * C + c0);
       for (; x + 4 <= to; x += 4)
         depthwise3x3Interior<4, 2, Signed, Req>(rowsIn, x * 2 - pL, C, c0, w,
                                                 bIn, q, outRow + x * C + c0);

@@ -46,6 +46,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <limits>
+#include <map>
+
 using namespace mlir;
 using namespace ::lowbit;
 namespace cl = llvm::cl;
@@ -100,6 +103,16 @@ static cl::list<std::string> bindInputs(
              "FILE.npy (for operands that must be known at compile time, "
              "such as quantization scales passed as inputs)"),
     cl::value_desc("NAME=FILE.npy"), cl::cat(category));
+
+static cl::list<std::string> inputShapes(
+    "input-shape",
+    cl::desc("Give graph input NAME the static shape D0xD1x... (e.g. "
+             "x=1x3x224x224; one per input, repeatable): for symbolic "
+             "dimensions of an ONNX model. It must agree with the model's "
+             "static dimensions. Without it a symbolic leading (batch) "
+             "dimension is 1, with a note, and any other symbolic dimension "
+             "is an error"),
+    cl::value_desc("NAME=D0xD1x..."), cl::cat(category));
 
 static cl::opt<std::string> passPipeline(
     "pass-pipeline",
@@ -210,6 +223,38 @@ std::pair<std::string, std::string> splitBinding(llvm::StringRef arg) {
 int fail(const llvm::Twine &msg) {
   llvm::errs() << "lowbitc: error: " << msg << "\n";
   return 1;
+}
+
+/// Parses an --input-shape value "NAME=D0xD1x..." into `shapes`; an error
+/// message on bad input.
+std::string
+parseInputShape(llvm::StringRef arg,
+                std::map<std::string, std::vector<int64_t>> &shapes) {
+  auto [name, dims] = arg.split('=');
+  std::string usage = "--input-shape expects NAME=D0xD1x... with positive "
+                      "integer dimensions (e.g. x=1x3x224x224), got '" +
+                      arg.str() + "'";
+  if (name.empty() || dims.empty() || !arg.contains('='))
+    return usage;
+  std::vector<int64_t> shape;
+  llvm::SmallVector<llvm::StringRef> parts;
+  dims.split(parts, 'x');
+  int64_t elements = 1;
+  for (llvm::StringRef p : parts) {
+    int64_t d;
+    // getAsInteger takes "+3" and " 3"; only plain digits are dimensions.
+    if (p.empty() || !llvm::all_of(p, llvm::isDigit) || p.getAsInteger(10, d) ||
+        d <= 0)
+      return usage + ": '" + p.str() + "' is not a positive integer";
+    if (elements > std::numeric_limits<int64_t>::max() / d)
+      return "--input-shape " + arg.str() +
+             ": the element count overflows a 64-bit integer";
+    elements *= d;
+    shape.push_back(d);
+  }
+  if (!shapes.emplace(name.str(), std::move(shape)).second)
+    return "--input-shape names input '" + name.str() + "' twice";
+  return "";
 }
 
 std::string safeName(llvm::StringRef name) {
@@ -350,6 +395,7 @@ int main(int argc, char **argv) {
       "  lowbitc model.onnx --run input.npy -o output.npy\n"
       "  lowbitc model.onnx --run x=a.npy --run y=b.npy -o outputs/\n"
       "  lowbitc qlinear.onnx --bind-input x_scale=s.npy --run x.npy -o y.npy\n"
+      "  lowbitc dynamic.onnx --input-shape x=1x3x224x224 --emit=mlir\n"
       "\nMLIR's standard flags also apply: --mlir-print-ir-after-all, "
       "--mlir-timing, --mlir-print-debuginfo, ... (see --help-hidden).\n");
 
@@ -394,6 +440,9 @@ int main(int argc, char **argv) {
   if (isMLIR) {
     if (!bindInputs.empty())
       return fail("--bind-input applies to ONNX models only");
+    if (!inputShapes.empty())
+      return fail("--input-shape applies to ONNX models only (an MLIR "
+                  "function's argument types are its shapes)");
     TimingScope t = timing.nest("parse");
     llvm::SourceMgr sourceMgr;
     std::string error;
@@ -407,6 +456,11 @@ int main(int argc, char **argv) {
       return 1;
   } else {
     ONNXImportOptions options;
+    for (const std::string &spec : inputShapes) {
+      std::string err = parseInputShape(spec, options.inputShapes);
+      if (!err.empty())
+        return fail(err);
+    }
     for (const std::string &b : bindInputs) {
       auto [name, path] = splitBinding(b);
       if (name.empty())

@@ -22,6 +22,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace lowbit {
 
@@ -30,6 +31,12 @@ struct ONNXImportOptions {
   /// must be known at compile time, such as quantization scales, when a model
   /// passes them as inputs.
   std::map<std::string, HostTensor> boundInputs;
+  /// Full shapes of graph inputs (name -> dimensions), as lowbitc's
+  /// --input-shape gives them: they fix symbolic dimensions and must agree
+  /// with the model's static ones. A graph input not listed here gets 1 for
+  /// a symbolic leading (batch) dimension, with a note; any other symbolic
+  /// dimension is an error.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
   /// Name of the generated function; the graph's name when empty.
   std::string functionName = "main";
 };

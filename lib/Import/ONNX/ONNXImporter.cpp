@@ -100,6 +100,11 @@ private:
   FailureOr<ElemKind> kindOfOnnx(int32_t dataType, StringRef what);
   FailureOr<HostTensor> tensorFromProto(const onnx::TensorProto &t);
   TensorInfo *lookup(const std::string &name);
+  /// The static shape of a graph input: the model's, with --input-shape
+  /// (ONNXImportOptions::inputShapes) or a default of 1 for a symbolic
+  /// leading dimension. Errors name the input, the dimension and the option.
+  FailureOr<SmallVector<int64_t>>
+  graphInputShape(const onnx::ValueInfoProto &in);
   /// Input `i` of the current node, or null when absent ("" or out of range).
   TensorInfo *input(int i);
   int numInputs() const { return node->input_size(); }
@@ -621,6 +626,103 @@ Importer::checkAttributes(std::initializer_list<StringRef> known) {
 }
 
 //===----------------------------------------------------------------------===//
+// Graph input shapes
+//===----------------------------------------------------------------------===//
+
+FailureOr<SmallVector<int64_t>>
+Importer::graphInputShape(const onnx::ValueInfoProto &in) {
+  const std::string &name = in.name();
+  const auto &tt = in.type().tensor_type();
+  const auto &dims = tt.shape().dim();
+  int64_t rank = dims.size();
+  auto isStatic = [](const onnx::TensorShapeProto::Dimension &d) {
+    return d.has_dim_value() && d.dim_value() >= 0;
+  };
+  // "dimension 2 ('height')"
+  auto describe = [&](int64_t i) {
+    std::string s = "dimension " + std::to_string(i);
+    if (!dims[i].dim_param().empty())
+      s += " ('" + dims[i].dim_param() + "')";
+    return s;
+  };
+  // The option that would set the shape, with the model's static dimensions
+  // filled in: "--input-shape x=Nx3x?x?".
+  auto option = [&]() {
+    std::string s = "--input-shape " + name + "=";
+    if (!tt.has_shape())
+      return s + "D0xD1x...";
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i)
+        s += "x";
+      s += isStatic(dims[i]) ? std::to_string(dims[i].dim_value())
+                             : (i == 0 ? "N" : "?");
+    }
+    return s;
+  };
+  auto modelShape = [&]() {
+    std::string s = "[";
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i)
+        s += ", ";
+      if (isStatic(dims[i]))
+        s += std::to_string(dims[i].dim_value());
+      else
+        s += dims[i].dim_param().empty() ? "?" : dims[i].dim_param();
+    }
+    return s + "]";
+  };
+
+  auto given = options.inputShapes.find(name);
+  if (given != options.inputShapes.end()) {
+    ArrayRef<int64_t> shape = given->second;
+    // A model that leaves the rank unknown takes the given shape as it is.
+    if (!tt.has_shape())
+      return SmallVector<int64_t>(shape);
+    if (static_cast<int64_t>(shape.size()) != rank) {
+      modelError() << "--input-shape gives input '" << name << "' "
+                   << shape.size() << " dimensions; its shape in the model, "
+                   << modelShape() << ", has " << rank;
+      return failure();
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      if (isStatic(dims[i]) && dims[i].dim_value() != shape[i]) {
+        modelError() << "--input-shape gives input '" << name << "' "
+                     << describe(i) << " the size " << shape[i]
+                     << "; its shape in the model, " << modelShape()
+                     << ", fixes it to " << dims[i].dim_value();
+        return failure();
+      }
+    return SmallVector<int64_t>(shape);
+  }
+
+  if (!tt.has_shape()) {
+    modelError() << "graph input '" << name << "' has no shape in the model "
+                 << "(unknown rank); lowbit needs static shapes: set it with "
+                 << option();
+    return failure();
+  }
+  // Only a leading (batch) dimension is bound by default: any other
+  // symbolic size (an image height, a sequence length) changes what the
+  // model computes, so the user has to choose it.
+  for (int64_t i = 1; i < rank; ++i)
+    if (!isStatic(dims[i])) {
+      modelError() << "graph input '" << name << "' " << describe(i)
+                   << " is symbolic " << modelShape()
+                   << "; lowbit needs static shapes: set it with " << option();
+      return failure();
+    }
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < rank; ++i)
+    shape.push_back(isStatic(dims[i]) ? dims[i].dim_value() : 1);
+  if (rank > 0 && !isStatic(dims[0]))
+    ctx.getDiagEngine().emit(FileLineColLoc::get(&ctx, path, 0, 0),
+                             DiagnosticSeverity::Note)
+        << "input '" << name << "' " << describe(0)
+        << " is symbolic; bound to 1 (set it with " << option() << ")";
+  return shape;
+}
+
+//===----------------------------------------------------------------------===//
 // Host-side folding of constant subgraphs
 //===----------------------------------------------------------------------===//
 
@@ -796,6 +898,29 @@ OwningOpRef<ModuleOp> Importer::run() {
     }
   }
 
+  for (const auto &[name, _] : options.inputShapes) {
+    bool found = false;
+    std::string inputs;
+    for (const auto &in : graph.input()) {
+      if (initializerNames.contains(in.name()))
+        continue;
+      found |= in.name() == name;
+      inputs += (inputs.empty() ? "" : ", ") + in.name();
+    }
+    if (!found) {
+      modelError() << "--input-shape names '" << name
+                   << "', which is not a graph input (inputs: " << inputs
+                   << ")";
+      return nullptr;
+    }
+    if (options.boundInputs.count(name)) {
+      modelError() << "input '" << name << "' is given both --input-shape "
+                   << "and --bind-input (a bound input has its value's "
+                      "shape)";
+      return nullptr;
+    }
+  }
+
   // Graph inputs that are not initializers are function arguments.
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
@@ -824,24 +949,15 @@ OwningOpRef<ModuleOp> Importer::run() {
       values[in.name()] = std::move(info);
       continue;
     }
-    SmallVector<int64_t> shape;
-    for (const auto &d : tt.shape().dim()) {
-      if (!d.has_dim_value() || d.dim_value() < 0) {
-        modelError() << "graph input '" << in.name() << "' has a dynamic "
-                     << "dimension"
-                     << (d.has_dim_param() ? " '" + d.dim_param() + "'" : "")
-                     << "; lowbit needs static shapes (export the model with "
-                        "fixed input sizes)";
-        return nullptr;
-      }
-      shape.push_back(d.dim_value());
-    }
+    auto shape = graphInputShape(in);
+    if (failed(shape))
+      return nullptr;
     TensorInfo info;
     info.kind = *kind;
-    info.shape = shape;
+    info.shape = *shape;
     info.graphInput = in.name();
     values[in.name()] = std::move(info);
-    argTypes.push_back(tensorType(shape, *kind));
+    argTypes.push_back(tensorType(*shape, *kind));
     argNames.push_back(in.name());
   }
 

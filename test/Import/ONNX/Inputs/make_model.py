@@ -250,6 +250,64 @@ def two_outputs():
     ], [vi("x", [2, 3])], [vi("a", [2, 3]), vi("b", [2, 3])])
 
 
+def dynamic_batch():
+    """A symbolic batch dimension, as torch.onnx exports with dynamic_axes:
+    a Flatten, a Reshape to a shape computed from Shape (x.view(x.size(0),
+    -1)) and a Reshape with 0 and -1 entries all follow the batch."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    fw = rng.randn(5, 64).astype(np.float32) * 0.2
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu1"),
+        helper.make_node("MaxPool", ["r"], ["p"], name="pool1",
+                         kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Shape", ["p"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="gather",
+                         axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes"], ["n1"], name="unsq"),
+        helper.make_node("Concat", ["n1", "minus1"], ["vs"], name="cat",
+                         axis=0),
+        helper.make_node("Reshape", ["p", "vs"], ["v"], name="view"),
+        helper.make_node("Reshape", ["v", "keep"], ["v2"], name="reshape0"),
+        helper.make_node("Flatten", ["v2"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "fw"], ["y"], name="fc", transB=1),
+    ], [vi("x", ["batch", 3, 8, 8])], [vi("y", ["batch", 5])],
+        [init("w", w), init("fw", fw), init("zero", np.int64(0)),
+         init("axes", np.array([0], np.int64)),
+         init("minus1", np.array([-1], np.int64)),
+         init("keep", np.array([0, 4, -1], np.int64))])
+
+
+def unknown_batch():
+    """A leading dimension with neither a value nor a name."""
+    m = model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+              [vi("x", [None, 4])], [vi("y", [None, 4])])
+    m.graph.input[0].type.tensor_type.shape.dim[0].Clear()
+    return m
+
+
+def two_dynamic_inputs():
+    """Two inputs with symbolic batches: one note each."""
+    return model([helper.make_node("Add", ["a", "b"], ["y"], name="add")],
+                 [vi("a", ["n", 3]), vi("b", ["m", 3])], [vi("y", ["n", 3])])
+
+
+def dynamic_hw():
+    """Symbolic height and width: only --input-shape can fix them."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv1",
+                                   pads=[1, 1, 1, 1])],
+                 [vi("x", ["batch", 3, "height", "width"])],
+                 [vi("y", ["batch", 4, "height", "width"])], [init("w", w)])
+
+
+def unknown_rank():
+    """A graph input without any shape."""
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", None)], [vi("y", None)])
+
+
 # --- bad models -------------------------------------------------------------
 
 def unsupported_op():
@@ -262,11 +320,6 @@ def unsupported_attr():
     return model([helper.make_node("Relu", ["x"], ["y"], name="relu",
                                    fancy=1)],
                  [vi("x", [2, 2])], [vi("y", [2, 2])])
-
-
-def dynamic_shape():
-    return model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
-                 [vi("x", ["N", 4])], [vi("y", ["N", 4])])
 
 
 def missing_input():
@@ -322,8 +375,9 @@ def bad_broadcast():
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
     conv_hardswish, conv_pad_pool, conv_bn, depthwise_groups, gemm, activations,
-    shape_subgraph, qdq, qdq_softmax, qlinearconv, softmax_opset11, two_outputs,
-    unsupported_op, unsupported_attr, dynamic_shape, missing_input, bad_opset,
+    shape_subgraph, dynamic_batch, unknown_batch, two_dynamic_inputs,
+    dynamic_hw, unknown_rank, qdq, qdq_softmax, qlinearconv, softmax_opset11, two_outputs,
+    unsupported_op, unsupported_attr, missing_input, bad_opset,
     scale_input, bad_weights, bad_broadcast, huge_weights,
     conv1d_bad_strides, old_reshape_no_shape]}
 

@@ -1261,11 +1261,21 @@ std::string Emitter::header() {
              : "")
      << "#define " << upper << "_ARENA_BYTES " << alignUp(arenaBytes) + stagingBytes
      << "\n#define " << upper << "_WEIGHT_BYTES " << blob.size() << "\n";
+  auto dims = [&](RankedTensorType type) {
+    std::string d;
+    llvm::raw_string_ostream ds(d);
+    llvm::interleaveComma(type.getShape(), ds);
+    return d;
+  };
   auto describe = [&](StringRef kind, unsigned i, Type t) {
     auto type = cast<RankedTensorType>(t);
     auto q = dyn_cast<quant::UniformQuantizedType>(type.getElementType());
     os << "#define " << upper << "_" << kind << i << "_ELEMENTS "
        << type.getNumElements() << "\n";
+    os << "#define " << upper << "_" << kind << i << "_RANK " << type.getRank()
+       << "\n";
+    os << "#define " << upper << "_" << kind << i << "_SHAPE {" << dims(type)
+       << "}\n";
     if (!q) {
       os << "// " << kind.lower() << " " << i
          << " is float32 (the result of ops that stay float)\n";
@@ -1276,10 +1286,30 @@ std::string Emitter::header() {
        << upper << "_" << kind << i << "_ZERO_POINT " << q.getZeroPoint()
        << "\n";
   };
+  os << "#define " << upper << "_NUM_INPUTS " << func.getNumArguments()
+     << "\n#define " << upper << "_NUM_OUTPUTS " << func.getNumResults()
+     << "\n";
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
     describe("INPUT", i, func.getArgumentTypes()[i]);
   for (unsigned i = 0; i < func.getNumResults(); ++i)
     describe("OUTPUT", i, func.getResultTypes()[i]);
+  // The same as lists, for callers that handle any number of tensors:
+  // element counts, ranks, and all dimensions one tensor after another.
+  auto lists = [&](StringRef kind, TypeRange types) {
+    auto list = [&](StringRef what, auto fn) {
+      os << "#define " << upper << "_" << kind << "_" << what << "_LIST {";
+      llvm::interleaveComma(
+          types, os, [&](Type t) { os << fn(cast<RankedTensorType>(t)); });
+      os << "}\n";
+    };
+    list("ELEMENTS",
+         [](RankedTensorType t) { return std::to_string(t.getNumElements()); });
+    list("RANKS",
+         [](RankedTensorType t) { return std::to_string(t.getRank()); });
+    list("DIMS", [&](RankedTensorType t) { return dims(t); });
+  };
+  lists("INPUT", func.getArgumentTypes());
+  lists("OUTPUT", func.getResultTypes());
   os << "\n// Integer API: quantized inputs and outputs (shapes as in the "
         "model). Returns 0.\nint32_t "
      << name << "_run(";
@@ -1301,7 +1331,11 @@ std::string Emitter::header() {
     os << "const float *in" << i << ", ";
   for (unsigned i = 0; i < func.getNumResults(); ++i)
     os << "float *out" << i << ", ";
-  os << "void *arena);\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif // "
+  os << "void *arena);\n\n// The float API with the pointers in arrays: "
+        "in[i] is in<i>, out[i] is out<i>.\nint32_t "
+     << name
+     << "_run_float_array(const float *const *in, float *const *out, "
+        "void *arena);\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif // "
      << upper << "_H\n";
   return s;
 }
@@ -1414,6 +1448,21 @@ LogicalResult Emitter::run() {
     emitc::ReturnOp::create(b, loc, zero);
   }
   emitFloatWrapper();
+  {
+    // <name>_run_float_array: the float API over arrays of pointers.
+    std::string text;
+    llvm::raw_string_ostream ts(text);
+    ts << "extern \"C\" int32_t " << name
+       << "_run_float_array(const float *const *in, float *const *out, "
+          "void *arena) {\n  return "
+       << name << "_run_float(";
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      ts << "in[" << i << "], ";
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      ts << "out[" << i << "], ";
+    ts << "arena);\n}";
+    emitc::VerbatimOp::create(b, loc, b.getStringAttr(text));
+  }
 
   // The files around the C++.
   auto blobType = RankedTensorType::get(

@@ -2,8 +2,12 @@
 """The generated C++ against the reference evaluator, bit for bit.
 
     cpp_bitexact.py --lowbitc LOWBITC --runtime-lib LIB --work DIR
-                    --model M.onnx --input X.npy [--calibration C.npy]
-                    [--flag=LOWBITC_FLAG ...]
+                    --model M.onnx --input X.npy [--input X1.npy ...]
+                    [--calibration C.npy ...] [--flag=LOWBITC_FLAG ...]
+
+(one --input and --calibration per graph input; with several inputs or
+outputs the executable runs as `run_NAME X.npy X1.npy ... -o DIR` and the
+evaluator writes a folder, compared output by output in graph order)
 
 1. `lowbitc M.onnx [--calibration C.npy] FLAGS --emit=cpp -o DIR/cpp`
 2. g++ -O2 builds it with runtime/harness/run_model.cpp and the runtime;
@@ -63,31 +67,75 @@ def mismatch_count(a, b):
     return int((a.view(np.uint32) != b.view(np.uint32)).sum())
 
 
+def safe_name(name):
+    """lowbitc's file name for an output (tools/lowbitc/lowbitc.cpp)."""
+    s = "".join(c if c.isalnum() or c in "_-." else "_" for c in name)
+    return s or "output"
+
+
+def output_names(model):
+    """The graph's output names in order, or None for an .mlir model."""
+    if not model.endswith(".onnx"):
+        return None
+    import onnx
+    return [o.name for o in onnx.load(model, load_external_data=False)
+            .graph.output]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lowbitc", required=True)
     ap.add_argument("--runtime-lib", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--model", required=True)
-    ap.add_argument("--input", required=True)
-    ap.add_argument("--calibration")
+    ap.add_argument("--input", required=True, action="append",
+                    help="one per graph input, in order")
+    ap.add_argument("--calibration", action="append", default=[],
+                    help="one per graph input, in order")
     ap.add_argument("--name", default="model")
     ap.add_argument("--flag", action="append", default=[])
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     common = [args.lowbitc, args.model] + args.flag
-    if args.calibration:
-        common += ["--calibration", args.calibration]
+    for c in args.calibration:
+        common += ["--calibration", c]
+    names = output_names(args.model)
+    several = len(args.input) > 1 or (names is not None and len(names) > 1)
     cpp_dir = os.path.join(args.work, "cpp")
     run(common + ["--emit=cpp", "--model-name", args.name, "-o", cpp_dir])
     exe, seconds = build_model.build(cpp_dir, args.name, args.runtime_lib)
-    cpp_out = os.path.join(args.work, "cpp_out.npy")
-    run([exe, args.input, cpp_out])
-    eval_out = os.path.join(args.work, "eval_out.npy")
-    run(common + ["--compile-to=integer", "--run", args.input, "-o",
-                  eval_out])
-    a = np.load(cpp_out).reshape(-1)
-    b = np.load(eval_out).reshape(-1)
+
+    def run_cpp(tag, extra=(), env=None):
+        """Runs the executable; returns (its outputs joined, stderr)."""
+        if several:
+            out = os.path.join(args.work, "cpp_out_" + tag)
+            cmd = [exe] + args.input + ["-o", out] + list(extra)
+        else:
+            out = os.path.join(args.work, "cpp_out_%s.npy" % tag)
+            cmd = [exe, args.input[0], out] + list(extra)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            sys.exit("cpp-bitexact: FAILED: %s\n%s" % (" ".join(cmd),
+                                                        proc.stderr))
+        if not several:
+            return np.load(out).reshape(-1), proc.stderr
+        count = len(names) if names else 1
+        return np.concatenate([
+            np.load(os.path.join(out, "out%d.npy" % i)).reshape(-1)
+            for i in range(count)]), proc.stderr
+
+    a, _ = run_cpp("selected")
+    eval_out = os.path.join(args.work, "eval_out" + ("" if several else ".npy"))
+    run_args = []
+    for x in args.input:
+        run_args += ["--run", x]
+    run(common + ["--compile-to=integer"] + run_args + ["-o", eval_out])
+    if several:
+        b = np.concatenate([
+            np.load(os.path.join(eval_out, safe_name(n) + ".npy")).reshape(-1)
+            for n in names])
+    else:
+        b = np.load(eval_out).reshape(-1)
     if a.shape != b.shape:
         sys.exit("cpp-bitexact: FAILED: %d C++ values, %d evaluator values"
                  % (a.size, b.size))
@@ -101,30 +149,22 @@ def main():
         sys.exit(1)
     forced = []
     for path in cpu_paths():
-        out = os.path.join(args.work, "cpp_out_%s.npy" % path)
-        proc = subprocess.run([exe, args.input, out], capture_output=True,
-                              text=True, env=dict(os.environ,
-                                                  LOWBIT_MAX_ISA=path))
-        if proc.returncode != 0:
-            sys.exit("cpp-bitexact: FAILED with LOWBIT_MAX_ISA=%s:\n%s"
-                     % (path, proc.stderr))
+        got, err = run_cpp(path, env=dict(os.environ, LOWBIT_MAX_ISA=path))
         # The cap took effect: the run reports the path it was forced to.
-        if "run_model: kernel path %s," % path not in proc.stderr:
+        if "run_model: kernel path %s," % path not in err:
             sys.exit("cpp-bitexact: FAILED: LOWBIT_MAX_ISA=%s ran %s"
-                     % (path, proc.stderr.strip()))
-        forced.append((path, mismatch_count(np.load(out).reshape(-1), b)))
+                     % (path, err.strip()))
+        forced.append((path, mismatch_count(got, b)))
     print("cpp-bitexact: forced kernel paths: %s"
           % ", ".join("%s %d mismatches" % f for f in forced))
     if any(m for _, m in forced):
         sys.exit(1)
     # Threads split the layers (the large ones; small models run on one)
     # without changing a byte.
-    out = os.path.join(args.work, "cpp_out_threads.npy")
-    proc = subprocess.run([exe, args.input, out, "--threads", "3"],
-                          capture_output=True, text=True)
-    if proc.returncode != 0 or ", 3 threads\n" not in proc.stderr:
-        sys.exit("cpp-bitexact: FAILED with --threads 3:\n%s" % proc.stderr)
-    threaded = mismatch_count(np.load(out).reshape(-1), b)
+    got, err = run_cpp("threads", ["--threads", "3"])
+    if ", 3 threads\n" not in err:
+        sys.exit("cpp-bitexact: FAILED with --threads 3:\n%s" % err)
+    threaded = mismatch_count(got, b)
     print("cpp-bitexact: 3 threads: %d mismatches" % threaded)
     if threaded:
         sys.exit(1)

@@ -391,6 +391,19 @@ LogicalResult Evaluator::Impl::prepare(func::FuncOp func) {
                  << arg.getArgNumber() << " of type " << arg.getType()
                  << " is not a static tensor of a supported element type",
              failure();
+  // Every value is allocated on the host: refuse the ones that cannot be
+  // before running anything.
+  auto checkSize = [](Type type) -> std::string {
+    auto t = dyn_cast<RankedTensorType>(type);
+    if (!t)
+      return "";
+    return tensorSizeError(*elemKindOf(t.getElementType()), t.getShape());
+  };
+  for (BlockArgument arg : func.getArguments())
+    if (std::string why = checkSize(arg.getType()); !why.empty())
+      return func.emitError("evaluator: argument ")
+                 << arg.getArgNumber() << ": " << why,
+             failure();
   llvm::DenseMap<Value, Operation *> lastUser;
   for (Operation &op : func.getBody().front()) {
     for (Value v : op.getOperands())
@@ -402,6 +415,9 @@ LogicalResult Evaluator::Impl::prepare(func::FuncOp func) {
                           !elemKindOf(t.getElementType())))
         return op.emitError("evaluator: result type ")
                    << r.getType() << " is not supported",
+               failure();
+      if (std::string why = checkSize(r.getType()); !why.empty())
+        return op.emitError("evaluator: cannot hold the result: ") << why,
                failure();
     }
     bool supported =
@@ -709,16 +725,20 @@ LogicalResult Evaluator::Impl::binary(Operation *op) {
           return std::isnan(x) || std::isnan(y) ? x + y : std::min(x, y);
         return x;
       } else {
-        // Integer arithmetic wraps in the element type.
+        // Integer arithmetic wraps in the element type (done on uint64_t,
+        // where wrapping is defined, so that int64 overflows are not UB).
         int64_t X = x, Y = y;
-        if (isa<tosa::AddOp>(op)) return static_cast<T>(X + Y);
-        if (isa<tosa::SubOp>(op)) return static_cast<T>(X - Y);
+        auto wrap = [](uint64_t v) { return static_cast<T>(v); };
+        if (isa<tosa::AddOp>(op))
+          return wrap(uint64_t(X) + uint64_t(Y));
+        if (isa<tosa::SubOp>(op))
+          return wrap(uint64_t(X) - uint64_t(Y));
         if (isa<tosa::MulOp>(op)) {
           if (mulShift > 0) {
             int64_t r = (X * Y + (int64_t(1) << (mulShift - 1))) >> mulShift;
             return static_cast<T>(r);
           }
-          return static_cast<T>(X * Y);
+          return wrap(uint64_t(X) * uint64_t(Y));
         }
         if (isa<tosa::MaximumOp>(op)) return static_cast<T>(std::max(X, Y));
         if (isa<tosa::MinimumOp>(op)) return static_cast<T>(std::min(X, Y));
@@ -727,6 +747,9 @@ LogicalResult Evaluator::Impl::binary(Operation *op) {
             divByZero = true;
             return 0;
           }
+          // INT64_MIN / -1 traps in hardware; it wraps like the rest.
+          if (Y == -1)
+            return wrap(0 - uint64_t(X));
           return static_cast<T>(X / Y);
         }
         return x;
@@ -771,7 +794,8 @@ LogicalResult Evaluator::Impl::unary(Operation *op) {
              failure();
     for (int64_t i = 0; i < in.numElements(); ++i) {
       int64_t v = in.getInt(i);
-      out.setInt(i, isa<tosa::NegateOp>(op) ? -v : (v < 0 ? -v : v));
+      int64_t neg = static_cast<int64_t>(0 - static_cast<uint64_t>(v));
+      out.setInt(i, isa<tosa::NegateOp>(op) ? neg : (v < 0 ? neg : v));
     }
     set(op->getResult(0), std::move(out));
     return success();

@@ -129,6 +129,29 @@ int64_t lowbit::numElements(llvm::ArrayRef<int64_t> shape) {
   return n;
 }
 
+std::optional<int64_t>
+lowbit::checkedNumElements(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n))
+      return std::nullopt;
+  return n;
+}
+
+std::string lowbit::tensorSizeError(ElemKind kind,
+                                    llvm::ArrayRef<int64_t> shape) {
+  std::optional<int64_t> n = checkedNumElements(shape);
+  if (!n)
+    return "shape " + shapeToString(shape) +
+           " has more elements than a 64-bit count holds";
+  uint64_t bytes = static_cast<uint64_t>(*n) * elemSize(kind);
+  if (static_cast<uint64_t>(*n) > kMaxTensorBytes || bytes > kMaxTensorBytes)
+    return "shape " + shapeToString(shape) + " of " + numpyName(kind).str() +
+           " (" + std::to_string(*n) + " elements, " + std::to_string(bytes) +
+           " bytes) is larger than lowbit's limit of 2 GiB for one tensor";
+  return "";
+}
+
 std::string lowbit::shapeToString(llvm::ArrayRef<int64_t> shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) {

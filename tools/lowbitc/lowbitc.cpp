@@ -46,6 +46,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
 #include <limits>
 #include <map>
 
@@ -269,10 +270,11 @@ std::string safeName(llvm::StringRef name) {
 /// Matches `[NAME=]FILE.npy` specs (positional in argument order, or by
 /// ONNX name) to `func`'s arguments, checks dtypes and shapes, and splits a
 /// leading dimension that is a multiple of the model's into one input set
-/// per run. Prints the error and fails on bad input.
+/// per run. Prints the error and fails on bad input. Calibration data must
+/// be finite (a warning says when it is all zeros).
 static FailureOr<std::vector<std::vector<HostTensor>>>
 loadInputSets(func::FuncOp func, llvm::ArrayRef<std::string> specs,
-              llvm::StringRef flag) {
+              llvm::StringRef flag, bool calibration = false) {
   auto error = [](const llvm::Twine &msg) {
     llvm::errs() << "lowbitc: error: " << msg << "\n";
     return failure();
@@ -284,6 +286,27 @@ loadInputSets(func::FuncOp func, llvm::ArrayRef<std::string> specs,
       return n.str();
     return "arg" + std::to_string(i);
   };
+  // Only static tensors of the element types .npy files hold can be fed
+  // (an MLIR function may have any argument type).
+  for (unsigned i = 0; i < numArgs; ++i) {
+    BlockArgument arg = func.getArgument(i);
+    auto ranked = dyn_cast<RankedTensorType>(arg.getType());
+    if (!ranked || !ranked.hasStaticShape())
+      return emitError(arg.getLoc())
+                 << flag << ": input '" << argName(i) << "' of @"
+                 << func.getName() << " has type " << arg.getType()
+                 << "; only statically shaped tensors can be given from "
+                    ".npy files",
+             failure();
+    if (!elemKindOf(ranked.getElementType()))
+      return emitError(arg.getLoc())
+                 << flag << ": input '" << argName(i) << "' of @"
+                 << func.getName() << " has type " << arg.getType()
+                 << ", whose element type no .npy file gives (float32, "
+                    "float64, bool, int8 to int64, uint8 to uint32, and "
+                    "quantized types stored in those)",
+             failure();
+  }
   size_t positional = 0;
   for (const std::string &spec : specs) {
     auto [name, path] = splitBinding(spec);
@@ -314,6 +337,33 @@ loadInputSets(func::FuncOp func, llvm::ArrayRef<std::string> specs,
     auto tensor = readNpy(path);
     if (!tensor)
       return error(llvm::toString(tensor.takeError()));
+    if (calibration && isFloatKind(tensor->kind())) {
+      // A NaN or an infinity would become a range end (an infinite or NaN
+      // scale); data that is all zeros gives every input range [0, 0].
+      bool allZero = true;
+      for (int64_t e = 0, n = tensor->numElements(); e < n; ++e) {
+        double v = tensor->getDouble(e);
+        if (!std::isfinite(v)) {
+          SmallVector<int64_t> index(tensor->rank());
+          for (int64_t d = tensor->rank() - 1, rem = e; d >= 0; --d) {
+            index[d] = rem % tensor->shape()[d];
+            rem /= tensor->shape()[d];
+          }
+          return error(path + ": element " + llvm::Twine(e) + " (index " +
+                       shapeToString(index) + ") is " +
+                       (std::isnan(v) ? "NaN"
+                        : v > 0       ? "+Inf"
+                                      : "-Inf") +
+                       "; calibration data must be finite");
+        }
+        allZero &= v == 0.0;
+      }
+      if (allZero && tensor->numElements() > 0)
+        llvm::errs() << "lowbitc: warning: " << path
+                     << ": the calibration data for input '" << argName(index)
+                     << "' is all zeros: its range is [0, 0] and its "
+                        "quantization scale falls back to 1\n";
+    }
     args[index] = std::move(*tensor);
   }
   int64_t iterations = 1;
@@ -553,7 +603,8 @@ int main(int argc, char **argv) {
       if (failed(npm.run(*module)))
         return 1;
     }
-    auto samples = loadInputSets(target, calibrationInputs, "--calibration");
+    auto samples = loadInputSets(target, calibrationInputs, "--calibration",
+                                 /*calibration=*/true);
     if (failed(samples))
       return 1;
     if (samples->empty())

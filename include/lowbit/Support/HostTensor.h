@@ -54,6 +54,23 @@ mlir::Type mlirTypeOf(ElemKind kind, mlir::MLIRContext *context);
 /// Number of elements of a shape.
 int64_t numElements(llvm::ArrayRef<int64_t> shape);
 std::string shapeToString(llvm::ArrayRef<int64_t> shape);
+/// Number of elements of a shape, or std::nullopt when a dimension is
+/// negative (dynamic) or the count does not fit in int64.
+std::optional<int64_t> checkedNumElements(llvm::ArrayRef<int64_t> shape);
+
+/// The largest tensor lowbit makes on the host, in bytes: a constant folded
+/// at import, a value in the reference evaluator, a constant the C++
+/// emitter writes. 2 GiB, the largest ONNX model protobuf can hold.
+/// Anything larger is refused with an error instead of an allocation that
+/// would abort.
+constexpr uint64_t kMaxTensorBytes = uint64_t(1) << 31;
+
+/// Empty when a tensor of `kind` and `shape` fits the host (a valid element
+/// count no larger than kMaxTensorBytes); otherwise why not, as a phrase
+/// naming the shape ("shape [...] has more elements than a 64-bit count
+/// holds", "shape [...] of float32 (N elements, B bytes) is larger than
+/// lowbit's limit of 2 GiB for one tensor").
+std::string tensorSizeError(ElemKind kind, llvm::ArrayRef<int64_t> shape);
 
 class HostTensor {
 public:

@@ -111,6 +111,9 @@ private:
   FailureOr<TensorInfo *> requireInput(int i);
   /// The host value of input `i`, or an error explaining it must be constant.
   FailureOr<const HostTensor *> constantInput(int i, StringRef role);
+  /// constantInput() that must hold at least one element (scales and zero
+  /// points, whose first element is read).
+  FailureOr<const HostTensor *> nonEmptyConstantInput(int i, StringRef role);
   Value valueOf(TensorInfo &info);
   void setOutput(int i, Value v, ElemKind kind, ArrayRef<int64_t> shape);
   void setConstantOutput(int i, HostTensor t);
@@ -417,6 +420,19 @@ FailureOr<const HostTensor *> Importer::constantInput(int i, StringRef role) {
     return failure();
   }
   return &*(*info)->constant;
+}
+
+FailureOr<const HostTensor *> Importer::nonEmptyConstantInput(int i,
+                                                              StringRef role) {
+  auto t = constantInput(i, role);
+  if (failed(t))
+    return failure();
+  if ((*t)->numElements() == 0) {
+    nodeError() << role << " (input " << i << ", '" << node->input(i)
+                << "') has no elements " << shapeToString((*t)->shape());
+    return failure();
+  }
+  return t;
 }
 
 Value Importer::materialize(const HostTensor &t) {
@@ -726,11 +742,18 @@ Importer::graphInputShape(const onnx::ValueInfoProto &in) {
 // Host-side folding of constant subgraphs
 //===----------------------------------------------------------------------===//
 
+/// The exact result of an integer binary op, or std::nullopt when it has
+/// none (division by zero) or does not fit int64.
+using IntBinaryFn = std::function<std::optional<int64_t>(int64_t, int64_t)>;
+
 /// Elementwise binary op with ONNX (numpy) broadcasting on host tensors.
-static HostTensor hostBinary(const HostTensor &a, const HostTensor &b,
-                             ArrayRef<int64_t> outShape,
-                             const std::function<double(double, double)> &f,
-                             const std::function<int64_t(int64_t, int64_t)> &g) {
+/// Float kinds use `f`; integer kinds use `g`, and a result that `g` cannot
+/// give or that the element kind cannot hold fails with the flat index of
+/// the first such element in `badIndex`.
+static FailureOr<HostTensor>
+hostBinary(const HostTensor &a, const HostTensor &b, ArrayRef<int64_t> outShape,
+           const std::function<double(double, double)> &f, const IntBinaryFn &g,
+           int64_t &badIndex) {
   HostTensor out(a.kind(), outShape);
   int64_t rank = outShape.size();
   auto index = [&](const HostTensor &t, int64_t flat) {
@@ -749,12 +772,32 @@ static HostTensor hostBinary(const HostTensor &a, const HostTensor &b,
     return off;
   };
   bool isFloat = isFloatKind(a.kind());
+  // The range of the element kind (setInt would silently truncate).
+  int64_t lo = 0, hi = 1; // bool
+  if (!isFloat && a.kind() != ElemKind::I1) {
+    unsigned bits = elemSize(a.kind()) * 8;
+    if (bits == 64) { // int64 (there is no uint64 kind)
+      lo = std::numeric_limits<int64_t>::min();
+      hi = std::numeric_limits<int64_t>::max();
+    } else if (isSignedIntKind(a.kind())) {
+      lo = -(int64_t(1) << (bits - 1));
+      hi = (int64_t(1) << (bits - 1)) - 1;
+    } else {
+      hi = (int64_t(1) << bits) - 1;
+    }
+  }
   for (int64_t i = 0, e = out.numElements(); i < e; ++i) {
     int64_t ia = index(a, i), ib = index(b, i);
-    if (isFloat)
+    if (isFloat) {
       out.setDouble(i, f(a.getDouble(ia), b.getDouble(ib)));
-    else
-      out.setInt(i, g(a.getInt(ia), b.getInt(ib)));
+      continue;
+    }
+    std::optional<int64_t> r = g(a.getInt(ia), b.getInt(ib));
+    if (!r || *r < lo || *r > hi) {
+      badIndex = i;
+      return failure();
+    }
+    out.setInt(i, *r);
   }
   return out;
 }
@@ -780,6 +823,8 @@ LogicalResult Importer::foldConstantNode(bool &folded) {
     return success();
   const HostTensor &a = *input(0)->constant;
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+    if (node->input_size() < 2 || !input(1))
+      return nodeError() << "missing required input 1", failure();
     const HostTensor &c = *input(1)->constant;
     if (a.kind() != c.kind())
       return nodeError() << "operand element types " << elemName(a.kind())
@@ -788,20 +833,46 @@ LogicalResult Importer::foldConstantNode(bool &folded) {
     auto shape = broadcastShape(a.shape(), c.shape());
     if (failed(shape))
       return failure();
+    // Integer results are exact or an error: an overflow of the element
+    // type, a division by zero and INT64_MIN / -1 have no value that the
+    // ONNX spec defines (numpy wraps, ONNX Runtime traps on the division),
+    // and what is folded here is shape arithmetic, where a wrapped value
+    // would only turn into a wrong shape later. The checked builtins keep
+    // the folding itself free of undefined behaviour.
     std::function<double(double, double)> f;
-    std::function<int64_t(int64_t, int64_t)> g;
+    IntBinaryFn g;
     if (op == "Add") {
       f = [](double x, double y) { return x + y; };
-      g = [](int64_t x, int64_t y) { return x + y; };
+      g = [](int64_t x, int64_t y) -> std::optional<int64_t> {
+        int64_t r;
+        if (__builtin_add_overflow(x, y, &r))
+          return std::nullopt;
+        return r;
+      };
     } else if (op == "Sub") {
       f = [](double x, double y) { return x - y; };
-      g = [](int64_t x, int64_t y) { return x - y; };
+      g = [](int64_t x, int64_t y) -> std::optional<int64_t> {
+        int64_t r;
+        if (__builtin_sub_overflow(x, y, &r))
+          return std::nullopt;
+        return r;
+      };
     } else if (op == "Mul") {
       f = [](double x, double y) { return x * y; };
-      g = [](int64_t x, int64_t y) { return x * y; };
+      g = [](int64_t x, int64_t y) -> std::optional<int64_t> {
+        int64_t r;
+        if (__builtin_mul_overflow(x, y, &r))
+          return std::nullopt;
+        return r;
+      };
     } else {
       f = [](double x, double y) { return x / y; };
-      g = [](int64_t x, int64_t y) { return y == 0 ? 0 : x / y; };
+      // C++ (and ONNX Runtime) integer division truncates toward zero.
+      g = [](int64_t x, int64_t y) -> std::optional<int64_t> {
+        if (y == 0 || (x == std::numeric_limits<int64_t>::min() && y == -1))
+          return std::nullopt;
+        return x / y;
+      };
     }
     // Float math is done in the element type's precision.
     if (a.kind() == ElemKind::F32) {
@@ -810,7 +881,42 @@ LogicalResult Importer::foldConstantNode(bool &folded) {
         return static_cast<double>(static_cast<float>(f32(x, y)));
       };
     }
-    setConstantOutput(0, hostBinary(a, c, *shape, f, g));
+    int64_t bad = 0;
+    auto result = hostBinary(a, c, *shape, f, g, bad);
+    if (failed(result)) {
+      // The operands of the bad element, found again by broadcasting.
+      auto operand = [&](const HostTensor &t) {
+        SmallVector<int64_t> idx(shape->size());
+        for (int64_t d = shape->size() - 1, rem = bad; d >= 0; --d) {
+          idx[d] = rem % (*shape)[d];
+          rem /= (*shape)[d];
+        }
+        int64_t off = 0, stride = 1;
+        for (int64_t d = t.rank() - 1; d >= 0; --d) {
+          int64_t od = d + (shape->size() - t.rank());
+          if (t.shape()[d] != 1)
+            off += idx[od] * stride;
+          stride *= t.shape()[d];
+        }
+        return t.getInt(off);
+      };
+      int64_t x = operand(a), y = operand(c);
+      auto diag = nodeError();
+      diag << "constant folding: ";
+      if (op == "Div" && y == 0)
+        diag << "integer division by zero";
+      else
+        diag << elemName(a.kind()) << " " << op << " overflows";
+      diag << " (" << x << " "
+           << (op == "Add"   ? "+"
+               : op == "Sub" ? "-"
+               : op == "Mul" ? "*"
+                             : "/")
+           << " " << y << ", element " << bad << " of " << shapeToString(*shape)
+           << ")";
+      return failure();
+    }
+    setConstantOutput(0, std::move(*result));
     folded = true;
     return success();
   }
@@ -938,6 +1044,31 @@ OwningOpRef<ModuleOp> Importer::run() {
       return nullptr;
     auto bound = options.boundInputs.find(in.name());
     if (bound != options.boundInputs.end()) {
+      // The value stands for the input: it must have the input's shape
+      // (any size for a symbolic dimension).
+      if (tt.has_shape()) {
+        ArrayRef<int64_t> given = bound->second.shape();
+        const auto &dims = tt.shape().dim();
+        bool matches = static_cast<int64_t>(given.size()) == dims.size();
+        std::string expected = "[";
+        for (int i = 0; i < dims.size(); ++i) {
+          bool isStatic = dims[i].has_dim_value() && dims[i].dim_value() >= 0;
+          expected += (i ? ", " : "") +
+                      (isStatic ? std::to_string(dims[i].dim_value())
+                       : dims[i].dim_param().empty() ? std::string("?")
+                                                     : dims[i].dim_param());
+          if (matches && isStatic && dims[i].dim_value() != given[i])
+            matches = false;
+        }
+        expected += "]";
+        if (!matches) {
+          modelError() << "--bind-input " << in.name() << ": the array has "
+                       << "shape " << shapeToString(given)
+                       << "; the model's input '" << in.name() << "' has shape "
+                       << expected;
+          return nullptr;
+        }
+      }
       HostTensor value = bound->second;
       if (value.kind() != *kind)
         value = value.castTo(*kind);
@@ -952,6 +1083,14 @@ OwningOpRef<ModuleOp> Importer::run() {
     auto shape = graphInputShape(in);
     if (failed(shape))
       return nullptr;
+    // Nothing is allocated for an input here (the evaluator and the C++
+    // target check their own limits), but its element count must exist.
+    if (!checkedNumElements(*shape)) {
+      modelError() << "graph input '" << in.name() << "' has shape "
+                   << shapeToString(*shape)
+                   << ", which has more elements than a 64-bit count holds";
+      return nullptr;
+    }
     TensorInfo info;
     info.kind = *kind;
     info.shape = *shape;
@@ -984,6 +1123,12 @@ OwningOpRef<ModuleOp> Importer::run() {
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
       nodeError() << "unsupported ONNX op '" << n.op_type() << "' of domain '"
                   << n.domain() << "'";
+      return nullptr;
+    }
+    // Every op of the default domain has at least one output (the handlers
+    // rely on output 0 existing).
+    if (n.output_size() == 0) {
+      nodeError() << "the node has no outputs; the model is corrupt";
       return nullptr;
     }
     if (failed(importNode()))
@@ -1452,6 +1597,11 @@ makeQuantType(MLIRContext &ctx, ElemKind storage, const HostTensor &scale,
   unsigned flags = isSigned ? quant::QuantizationFlags::Signed : 0;
   Type f32 = Float32Type::get(&ctx);
   int64_t n = scale.numElements();
+  // The quant types need at least one scale (their verifiers index it).
+  if (n == 0) {
+    whyNot = "the scale has no elements";
+    return failure();
+  }
   if (zeroPoint && zeroPoint->numElements() != n) {
     whyNot = "scale and zero point sizes differ";
     return failure();
@@ -1480,7 +1630,7 @@ makeQuantType(MLIRContext &ctx, ElemKind storage, const HostTensor &scale,
 FailureOr<int64_t> Importer::scalarZeroPoint(int idx, StringRef role) {
   if (!input(idx))
     return int64_t(0);
-  auto zp = constantInput(idx, role);
+  auto zp = nonEmptyConstantInput(idx, role);
   if (failed(zp))
     return failure();
   int64_t v = (*zp)->getInt(0);
@@ -1503,9 +1653,9 @@ FailureOr<Value> Importer::emitQLinearRequant(Value acc, int aScale,
                                               int yZeroPoint,
                                               ElemKind defaultKind,
                                               int64_t axis) {
-  auto sa = constantInput(aScale, "input scale");
-  auto sb = constantInput(bScale, "weight scale");
-  auto sy = constantInput(yScale, "y scale");
+  auto sa = nonEmptyConstantInput(aScale, "input scale");
+  auto sb = nonEmptyConstantInput(bScale, "weight scale");
+  auto sy = nonEmptyConstantInput(yScale, "y scale");
   if (failed(sa) || failed(sb) || failed(sy))
     return failure();
   auto accType = cast<RankedTensorType>(acc.getType());
@@ -1518,7 +1668,7 @@ FailureOr<Value> Importer::emitQLinearRequant(Value acc, int aScale,
   ElemKind yKind = defaultKind;
   int64_t yzp = 0;
   if (input(yZeroPoint)) {
-    auto z = constantInput(yZeroPoint, "y zero point");
+    auto z = nonEmptyConstantInput(yZeroPoint, "y zero point");
     if (failed(z))
       return failure();
     yKind = (*z)->kind();
@@ -2045,6 +2195,10 @@ LogicalResult Importer::importClip() {
       if (!bound)
         continue;
       if (bound->constant) {
+        if (bound->constant->numElements() == 0)
+          return nodeError() << (i == 1 ? "min" : "max") << " (input " << i
+                             << ", '" << node->input(i) << "') has no elements",
+                 failure();
         (i == 1 ? lo : hi) = bound->constant->getDouble(0);
         continue;
       }
@@ -2316,7 +2470,10 @@ LogicalResult Importer::importReshape() {
       return nodeError() << "invalid dimension " << d << " in shape",
              failure();
     shape.push_back(d);
-    known *= d;
+    if (__builtin_mul_overflow(known, d, &known))
+      return nodeError() << "shape " << shapeToString(target)
+                         << " has more elements than a 64-bit count holds",
+             failure();
   }
   int64_t total = numElements((*x)->shape);
   if (inferred >= 0) {
@@ -2744,6 +2901,14 @@ LogicalResult Importer::importConstantOfShape() {
       return failure();
     fill = std::move(*t);
   }
+  if (fill.numElements() != 1)
+    return nodeError() << "'value' must hold one element, not "
+                       << fill.numElements(),
+           failure();
+  // The constant is made on the host: refuse what cannot be allocated.
+  std::string tooLarge = tensorSizeError(fill.kind(), shape);
+  if (!tooLarge.empty())
+    return nodeError() << tooLarge, failure();
   HostTensor out(fill.kind(), SmallVector<int64_t>(shape.begin(), shape.end()));
   size_t es = elemSize(fill.kind());
   for (int64_t i = 0; i < out.numElements(); ++i)
@@ -2895,7 +3060,7 @@ LogicalResult Importer::importQuantizeLinear() {
   if (failed(checkAttributes({"axis", "saturate"})))
     return failure();
   auto x = requireInput(0);
-  auto scale = constantInput(1, "y_scale");
+  auto scale = nonEmptyConstantInput(1, "y_scale");
   if (failed(x) || failed(scale))
     return failure();
   if ((*x)->kind != ElemKind::F32)
@@ -2904,7 +3069,7 @@ LogicalResult Importer::importQuantizeLinear() {
   const HostTensor *zp = nullptr;
   ElemKind storage = ElemKind::U8;
   if (input(2)) {
-    auto z = constantInput(2, "y_zero_point");
+    auto z = nonEmptyConstantInput(2, "y_zero_point");
     if (failed(z))
       return failure();
     zp = *z;
@@ -2944,7 +3109,7 @@ LogicalResult Importer::importDequantizeLinear() {
   if (failed(checkAttributes({"axis"})))
     return failure();
   auto x = requireInput(0);
-  auto scale = constantInput(1, "x_scale");
+  auto scale = nonEmptyConstantInput(1, "x_scale");
   if (failed(x) || failed(scale))
     return failure();
   ElemKind storage = (*x)->kind;
@@ -2954,7 +3119,7 @@ LogicalResult Importer::importDequantizeLinear() {
                        elemName(storage).str() + " (uint8/int8/int32)");
   const HostTensor *zp = nullptr;
   if (input(2)) {
-    auto z = constantInput(2, "x_zero_point");
+    auto z = nonEmptyConstantInput(2, "x_zero_point");
     if (failed(z))
       return failure();
     zp = *z;
@@ -2974,6 +3139,28 @@ LogicalResult Importer::importDequantizeLinear() {
   auto qt = makeQuantType(ctx, storage, **scale, zp, perAxis ? axis : -1, why);
   if (failed(qt))
     return nodeError() << why, failure();
+  // Constant data (weights) must dequantize to finite float32 values: a
+  // scale that overflows them would turn every later result into inf/NaN.
+  if (const std::optional<HostTensor> &w = (*x)->constant) {
+    int64_t n = w->numElements();
+    int64_t channels = perAxis ? (*x)->shape[axis] : 1;
+    int64_t inner = 1;
+    for (int64_t d = perAxis ? axis + 1 : rank; d < rank; ++d)
+      inner *= (*x)->shape[d];
+    for (int64_t e = 0; e < n; ++e) {
+      int64_t c = perAxis ? (e / inner) % channels : 0;
+      double s = static_cast<float>((*scale)->getDouble(c));
+      int64_t z = zp ? zp->getInt(c) : 0;
+      double real = static_cast<double>(w->getInt(e) - z) * s;
+      if (std::isfinite(static_cast<float>(real)))
+        continue;
+      return nodeError() << "x_scale " << s << " dequantizes element " << e
+                         << " of '" << node->input(0) << "' (" << w->getInt(e)
+                         << ", zero point " << z << ") to " << real
+                         << ", beyond the float32 range",
+             failure();
+    }
+  }
   Value q = storageCast(valueOf(**x), RankedTensorType::get((*x)->shape, *qt));
   // 8-bit storage uses lowbit.dequantize (paired with lowbit.quantize, see
   // importQuantizeLinear); int32 (biases) is beyond lowbit's activation

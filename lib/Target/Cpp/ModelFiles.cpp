@@ -8,6 +8,7 @@
 
 #include "lowbit/Conversion/Passes.h"
 #include "lowbit/InitAll.h"
+#include "lowbit/Support/HostTensor.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -28,6 +29,27 @@ LogicalResult convert(ModuleOp module, llvm::StringRef name) {
   // --convert-lowbit-to-emitc): nothing to do.
   if (module->hasAttr("lowbit.weights"))
     return success();
+  // The conversion lays constants out in host memory and the generated code
+  // needs an arena for every value: refuse tensors too large for either (a
+  // huge splat would otherwise abort on allocation).
+  WalkResult tooLarge = module.walk([](Operation *op) {
+    for (Value r : op->getResults()) {
+      auto t = dyn_cast<RankedTensorType>(r.getType());
+      if (!t || !t.hasStaticShape())
+        continue;
+      auto kind = ::lowbit::elemKindOf(t.getElementType());
+      if (!kind)
+        continue;
+      std::string why = ::lowbit::tensorSizeError(*kind, t.getShape());
+      if (!why.empty()) {
+        op->emitError("C++ target: ") << why;
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (tooLarge.wasInterrupted())
+    return failure();
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   ::lowbit::ConvertLowBitToEmitCOptions options;
   options.modelName = name.str();

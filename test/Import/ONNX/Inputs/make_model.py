@@ -372,6 +372,92 @@ def bad_broadcast():
                  [vi("x", [2, 3]), vi("z", [4])], [vi("y", [2, 3])])
 
 
+def qdq_empty_scale():
+    """A DequantizeLinear scale with zero elements."""
+    return model([
+        helper.make_node("DequantizeLinear", ["x", "xs"], ["y"], name="dq"),
+    ], [vi("x", [1, 3], TensorProto.INT8)], [vi("y", [1, 3])],
+        [init("xs", np.zeros(0, np.float32))])
+
+
+def q_empty_zero_point():
+    """A QuantizeLinear zero point with zero elements."""
+    return model([
+        helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["y"], name="q"),
+    ], [vi("x", [1, 3])], [vi("y", [1, 3], TensorProto.UINT8)],
+        [init("xs", np.float32(0.1)), init("xz", np.zeros(0, np.uint8))])
+
+
+def qdq_empty_zero_point():
+    """A QLinearMatMul output zero point with zero elements."""
+    return model([
+        helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz",
+                                           "ys", "yz"], ["y"], name="qmm"),
+    ], [vi("a", [1, 2], TensorProto.UINT8)],
+        [vi("y", [1, 2], TensorProto.UINT8)],
+        [init("as", np.float32(0.1)), init("az", np.uint8(128)),
+         init("b", np.ones((2, 2), np.uint8)), init("bs", np.float32(0.1)),
+         init("bz", np.uint8(0)), init("ys", np.float32(0.1)),
+         init("yz", np.zeros(0, np.uint8))])
+
+
+def int_fold(op, a, b):
+    """Constant folding of an int64 binary op whose result is the output."""
+    def make():
+        return model([helper.make_node(op, ["a", "b"], ["c"], name="fold"),
+                      helper.make_node("Add", ["x", "c"], ["y"], name="use")],
+                     [vi("x", [1], TensorProto.INT64)],
+                     [vi("y", [1], TensorProto.INT64)],
+                     [init("a", np.array([a], np.int64)),
+                      init("b", np.array([b], np.int64))])
+    return make
+
+
+INT64_MIN = -2**63
+div_int64_min = int_fold("Div", INT64_MIN, -1)
+div_by_zero = int_fold("Div", 7, 0)
+mul_overflow = int_fold("Mul", 2**62, 4)
+add_overflow = int_fold("Add", 2**63 - 1, 1)
+sub_overflow = int_fold("Sub", INT64_MIN, 1)
+div_negative = int_fold("Div", -7, 2)
+
+
+def node_no_outputs():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu"),
+                  helper.make_node("Relu", ["x"], [], name="sink")],
+                 [vi("x", [2])], [vi("y", [2])])
+
+
+def constant_of_shape(dims):
+    def make():
+        return model([
+            helper.make_node("ConstantOfShape", ["s"], ["c"], name="fill"),
+            helper.make_node("Add", ["x", "c"], ["y"], name="add"),
+        ], [vi("x", [1])], [vi("y", dims)],
+            [init("s", np.array(dims, np.int64))])
+    return make
+
+
+huge_constant_of_shape = constant_of_shape([100000, 100000])
+overflow_constant_of_shape = constant_of_shape([2**32, 2**32])
+
+
+def overflow_input():
+    """A graph input whose element count overflows int64."""
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu")],
+                 [vi("x", [2**32, 2**32])], [vi("y", [2**32, 2**32])])
+
+
+def huge_dequantized_weights():
+    """A weight scale so large that the dequantized weights overflow."""
+    w = np.array([[100, -3], [2, 1]], np.int8)
+    return model([
+        helper.make_node("DequantizeLinear", ["w", "ws"], ["wd"], name="wdq"),
+        helper.make_node("MatMul", ["x", "wd"], ["y"], name="mm"),
+    ], [vi("x", [1, 2])], [vi("y", [1, 2])],
+        [init("w", w), init("ws", np.float32(1e37))])
+
+
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
     conv_hardswish, conv_pad_pool, conv_bn, depthwise_groups, gemm, activations,
@@ -379,7 +465,15 @@ CASES = {f.__name__: f for f in [
     dynamic_hw, unknown_rank, qdq, qdq_softmax, qlinearconv, softmax_opset11, two_outputs,
     unsupported_op, unsupported_attr, missing_input, bad_opset,
     scale_input, bad_weights, bad_broadcast, huge_weights,
-    conv1d_bad_strides, old_reshape_no_shape]}
+    conv1d_bad_strides, old_reshape_no_shape, qdq_empty_scale,
+    q_empty_zero_point, qdq_empty_zero_point, node_no_outputs, overflow_input,
+    huge_dequantized_weights]}
+CASES.update({
+    "div_int64_min": div_int64_min, "div_by_zero": div_by_zero,
+    "mul_overflow": mul_overflow, "add_overflow": add_overflow,
+    "sub_overflow": sub_overflow, "div_negative": div_negative,
+    "huge_constant_of_shape": huge_constant_of_shape,
+    "overflow_constant_of_shape": overflow_constant_of_shape})
 
 
 def main():

@@ -38,6 +38,19 @@ tool_dirs = [config.lowbit_tools_dir, config.llvm_tools_dir]
 tools = ["lowbit-opt", "lowbitc", "lowbit-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
+# A sanitizer build (scripts/test-sanitizers.sh) builds the generated C++ of
+# the e2e tests with its compiler and sanitizers too, against its runtime
+# library (runtime/harness/build_model.py reads these).
+if getattr(config, "lowbit_sanitizers", ""):
+    config.environment["LOWBIT_HARNESS_CXX"] = config.host_cxx
+    config.environment["LOWBIT_HARNESS_FLAGS"] = (
+        "-fsanitize=%s -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+        % config.lowbit_sanitizers)
+    for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if var in os.environ:
+            config.environment[var] = os.environ[var]
+    config.available_features.add("sanitizers")
+
 # Variables captured by FileCheck do not leak across CHECK-LABELs.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 

@@ -134,7 +134,8 @@ llvm::Expected<HostTensor> lowbit::readNpy(StringRef path) {
                               " for " + numpyName(kind) + " " +
                               shapeToString(shape));
   HostTensor tensor(kind, shape);
-  std::memcpy(tensor.raw(), bytes.data() + dataStart, tensor.byteSize());
+  if (tensor.byteSize() != 0) // an empty tensor has no storage to copy into
+    std::memcpy(tensor.raw(), bytes.data() + dataStart, tensor.byteSize());
   return tensor;
 }
 

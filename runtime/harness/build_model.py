@@ -18,12 +18,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RUNTIME_INCLUDE = os.path.join(os.path.dirname(HERE), "include")
 
 
-def build(out_dir, name, runtime_lib, cxx="g++", exe=None, opt="-O2",
+def build(out_dir, name, runtime_lib, cxx=None, exe=None, opt="-O2",
           extra_flags=()):
     """Builds OUT_DIR's model into EXE; returns (exe, seconds).
 
     extra_flags are added to the g++ command after `opt` (for example
-    ["-march=native"]); none by default."""
+    ["-march=native"]); none by default. The compiler is cxx, else
+    $LOWBIT_HARNESS_CXX, else g++; $LOWBIT_HARNESS_FLAGS (space-separated)
+    is added too: the sanitizer test tier builds with clang++ and
+    -fsanitize (test/lit.cfg.py sets both)."""
+    cxx = cxx or os.environ.get("LOWBIT_HARNESS_CXX") or "g++"
+    extra_flags = list(extra_flags) + os.environ.get(
+        "LOWBIT_HARNESS_FLAGS", "").split()
     exe = exe or os.path.join(out_dir, "run_" + name)
     cmd = [cxx, opt] + list(extra_flags) + [
         "-std=c++17", "-I", RUNTIME_INCLUDE, "-I", out_dir,
@@ -37,7 +43,7 @@ def build(out_dir, name, runtime_lib, cxx="g++", exe=None, opt="-O2",
     proc = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.time() - start
     if proc.returncode != 0:
-        sys.exit("build_model: g++ failed (%s):\n%s" % (" ".join(cmd),
+        sys.exit("build_model: %s failed (%s):\n%s" % (cxx, " ".join(cmd),
                                                         proc.stderr))
     return exe, seconds
 
@@ -47,7 +53,8 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("name")
     ap.add_argument("runtime_lib")
-    ap.add_argument("--cxx", default="g++")
+    ap.add_argument("--cxx", default=None,
+                    help="compiler (default $LOWBIT_HARNESS_CXX, else g++)")
     ap.add_argument("-o", dest="exe")
     ap.add_argument("--flag", action="append", default=[],
                     help="extra g++ flag (repeatable; write --flag=-march=native)")

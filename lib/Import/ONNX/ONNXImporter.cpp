@@ -1252,7 +1252,27 @@ LogicalResult Importer::importNode() {
     if (!in->constant && llvm::is_contained(in->shape, 0))
       return unsupported("zero-sized tensor '" + node->input(i) + "'");
   }
-  return it->second(*this);
+  if (failed(it->second(*this)))
+    return failure();
+  // Shapes computed from attributes (pads, strides, sizes) can be absurd in
+  // a corrupt model: stop at the node that made one, before the next node
+  // multiplies its dimensions.
+  for (const std::string &name : node->output()) {
+    if (name.empty())
+      continue;
+    TensorInfo *out = lookup(name);
+    if (!out)
+      continue;
+    if (llvm::any_of(out->shape, [](int64_t d) { return d < 0; }))
+      return nodeError() << "output '" << name << "' would have the shape "
+                         << shapeToString(out->shape),
+             failure();
+    std::string tooLarge = tensorSizeError(out->kind, out->shape);
+    if (!tooLarge.empty())
+      return nodeError() << "output '" << name << "': " << tooLarge,
+             failure();
+  }
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

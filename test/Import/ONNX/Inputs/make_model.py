@@ -458,6 +458,17 @@ def huge_dequantized_weights():
         [init("w", w), init("ws", np.float32(1e37))])
 
 
+def huge_pad():
+    """A Pad whose pads make an absurd shape (found by the ONNX fuzzer as a
+    mutated model): the Flatten after it multiplied the dimensions past
+    int64 before the import checked each node's output shapes."""
+    return model([
+        helper.make_node("Pad", ["x", "pads"], ["p"], name="pad"),
+        helper.make_node("Flatten", ["p"], ["y"], name="flatten"),
+    ], [vi("x", [1, 1, 4, 4])], [vi("y", [1, 16])],
+        [init("pads", np.array([0, 0, 2**40, 2**62, 0, 0, 0, 0], np.int64))])
+
+
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
     conv_hardswish, conv_pad_pool, conv_bn, depthwise_groups, gemm, activations,
@@ -467,7 +478,7 @@ CASES = {f.__name__: f for f in [
     scale_input, bad_weights, bad_broadcast, huge_weights,
     conv1d_bad_strides, old_reshape_no_shape, qdq_empty_scale,
     q_empty_zero_point, qdq_empty_zero_point, node_no_outputs, overflow_input,
-    huge_dequantized_weights]}
+    huge_dequantized_weights, huge_pad]}
 CASES.update({
     "div_int64_min": div_int64_min, "div_by_zero": div_by_zero,
     "mul_overflow": mul_overflow, "add_overflow": add_overflow,

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The sanitizer tier of the test command: lowbit built with clang-22 under
+# AddressSanitizer and UndefinedBehaviorSanitizer in build-san/ (findings
+# are fatal), then
+#   - its lit suite, whose e2e tests build and run the generated C++ with the
+#     same compiler and sanitizers against the instrumented runtime;
+#   - the runtime's GoogleTest suite;
+#   - each libFuzzer target in fuzz/ from a fresh corpus of the repository's
+#     test inputs, with a fixed seed and a fixed number of runs (about a
+#     minute each here), so that the run is the same on every machine; at
+#     most LOWBIT_FUZZ_SECONDS (default 180) each.
+# A fuzzer's crash input is kept in build-san/fuzz-crashes/ and fails the
+# run. A longer run, as docs/TESTING.md describes:
+#   LOWBIT_FUZZ_RUNS=-1 LOWBIT_FUZZ_SECONDS=600 LOWBIT_FUZZ_SEED=0 \
+#       bash scripts/test-sanitizers.sh --fuzz-only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${SAN_BUILD_DIR:-build-san}
+SECONDS_PER_TARGET=${LOWBIT_FUZZ_SECONDS:-180}
+SEED=${LOWBIT_FUZZ_SEED:-1}
+TARGETS=${LOWBIT_FUZZ_TARGETS:-"npy onnx mlir-cpp"}
+FUZZ_ONLY=0
+[ "${1:-}" = "--fuzz-only" ] && FUZZ_ONLY=1
+
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  args=(-G Ninja -S . -B "$BUILD_DIR"
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo
+        -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22
+        -DLOWBIT_SANITIZERS=address,undefined -DLOWBIT_FUZZERS=ON
+        -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir
+        -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit)
+  if command -v ccache >/dev/null; then
+    args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+  if command -v ld.lld >/dev/null; then
+    args+=(-DLLVM_USE_LINKER=lld)
+  fi
+  cmake "${args[@]}"
+fi
+cmake --build "$BUILD_DIR"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
+if [ "$FUZZ_ONLY" = 0 ]; then
+  echo "== sanitizer tier: lit suite ($BUILD_DIR/test)"
+  /usr/lib/llvm-22/bin/lit -sv "$BUILD_DIR/test"
+  echo "== sanitizer tier: runtime ctest"
+  ctest --test-dir "$BUILD_DIR" --output-on-failure
+fi
+
+# Seed corpora from what the repository already has.
+corpus="$BUILD_DIR/fuzz-corpus"
+rm -rf "$corpus"
+mkdir -p "$corpus/npy" "$corpus/onnx" "$corpus/mlir-cpp" "$BUILD_DIR/fuzz-crashes"
+/usr/bin/python3 - "$corpus/npy" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+r = np.random.RandomState(1)
+for i, a in enumerate([np.zeros((0,), np.float32), r.randn(2, 3).astype(np.float32),
+                       r.randn(1, 1, 4, 4).astype(np.float32), np.arange(5, dtype=np.int8),
+                       np.arange(6, dtype=np.int64).reshape(2, 3), np.float32(3.5),
+                       r.randn(3).astype(np.float64), np.ones((2, 2), np.uint8)]):
+    np.save("%s/seed%d.npy" % (out, i), a)
+PY
+cp examples/fashion_mnist/fashion_cnn.onnx "$corpus/onnx/" 2>/dev/null || true
+for kind in conv_relu_pool conv_silu_softmax two_outputs qdq_softmax normalize_conv; do
+  /usr/bin/python3 test/Import/ONNX/Inputs/make_model.py "$kind" "$corpus/onnx/$kind.onnx" \
+    >/dev/null 2>&1 || true
+done
+find test -name '*.mlir' -size -64k -exec cp {} "$corpus/mlir-cpp/" \;
+
+# Runs per target in the test command: about a minute each on this project's
+# 2-core machine (the .npy reader is much faster than the other two).
+declare -A RUNS=([npy]=1500000 [onnx]=30000 [mlir-cpp]=25000)
+for t in $TARGETS; do
+  runs=${LOWBIT_FUZZ_RUNS:-${RUNS[$t]}}
+  echo "== sanitizer tier: fuzzing $t (seed $SEED, $runs runs, at most ${SECONDS_PER_TARGET} s)"
+  "$BUILD_DIR/bin/lowbit-fuzz-$t" "$corpus/$t" -seed="$SEED" -runs="$runs" \
+    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    -malloc_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$BUILD_DIR/fuzz-crashes/$t-" > "$BUILD_DIR/fuzz-$t.log" 2>&1 || {
+    echo "fuzzer $t failed; its input is in $BUILD_DIR/fuzz-crashes/, the log:"
+    grep -v '^#' "$BUILD_DIR/fuzz-$t.log" | tail -n 60
+    exit 1
+  }
+  grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::new_units_added' \
+    "$BUILD_DIR/fuzz-$t.log" || true
+done

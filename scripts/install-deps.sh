@@ -12,6 +12,9 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   # Runtime tests
   libgtest-dev
+  # The sanitizer and fuzzing tier (scripts/test-sanitizers.sh): clang with
+  # its AddressSanitizer, UBSan and libFuzzer runtimes
+  clang-22 libclang-rt-22-dev
   # ONNX importer: ModelProto from libonnx's protobuf schema
   libonnx-dev libprotobuf-dev
   # Tests and scripts: Debian's python3 with numpy, onnx and torch (for

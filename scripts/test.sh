@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh Debian 12 machine: install what the
-# project needs, configure, build, run the lit suite and the runtime's ctest.
+# project needs, configure, build, run the lit suite and the runtime's ctest,
+# then the sanitizer tier (scripts/test-sanitizers.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,8 @@ fi
 
 echo "== runtime ctest"
 ctest --test-dir build --output-on-failure
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build (clang-22, build-san/):
+# the lit suite and the runtime ctest again, then seeded, bounded libFuzzer
+# runs of the .npy reader, the ONNX importer and MLIR -> C++ (docs/TESTING.md).
+bash scripts/test-sanitizers.sh

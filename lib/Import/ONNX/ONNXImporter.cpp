@@ -1252,7 +1252,12 @@ LogicalResult Importer::importNode() {
     if (!in->constant && llvm::is_contained(in->shape, 0))
       return unsupported("zero-sized tensor '" + node->input(i) + "'");
   }
-  if (failed(it->second(*this)))
+  // A handler may import the node through a rewritten copy (1-D forms as
+  // 2-D ones) and leave `node` pointing at it: restore this node first.
+  const onnx::NodeProto *self = node;
+  LogicalResult imported = it->second(*this);
+  node = self;
+  if (failed(imported))
     return failure();
   // Shapes computed from attributes (pads, strides, sizes) can be absurd in
   // a corrupt model: stop at the node that made one, before the next node

@@ -7,8 +7,7 @@
 #   - the runtime's GoogleTest suite;
 #   - each libFuzzer target in fuzz/ from a fresh corpus of the repository's
 #     test inputs, with a fixed seed and a fixed number of runs (about a
-#     minute each here), so that the run is the same on every machine; at
-#     most LOWBIT_FUZZ_SECONDS (default 180) each.
+#     minute each here), at most LOWBIT_FUZZ_SECONDS (default 180) each.
 # A fuzzer's crash input is kept in build-san/fuzz-crashes/ and fails the
 # run. A longer run, as docs/TESTING.md describes:
 #   LOWBIT_FUZZ_RUNS=-1 LOWBIT_FUZZ_SECONDS=600 LOWBIT_FUZZ_SEED=0 \
@@ -50,7 +49,7 @@ if [ "$FUZZ_ONLY" = 0 ]; then
 fi
 
 # Seed corpora from what the repository already has.
-corpus="$BUILD_DIR/fuzz-corpus"
+corpus=${LOWBIT_FUZZ_CORPUS:-"$BUILD_DIR/fuzz-corpus"}
 rm -rf "$corpus"
 mkdir -p "$corpus/npy" "$corpus/onnx" "$corpus/mlir-cpp" "$BUILD_DIR/fuzz-crashes"
 /usr/bin/python3 - "$corpus/npy" <<'PY'
@@ -79,11 +78,11 @@ for t in $TARGETS; do
   "$BUILD_DIR/bin/lowbit-fuzz-$t" "$corpus/$t" -seed="$SEED" -runs="$runs" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$BUILD_DIR/fuzz-crashes/$t-" > "$BUILD_DIR/fuzz-$t.log" 2>&1 || {
+    -artifact_prefix="$BUILD_DIR/fuzz-crashes/$t-" > "$corpus/../fuzz-$t.log" 2>&1 || {
     echo "fuzzer $t failed; its input is in $BUILD_DIR/fuzz-crashes/, the log:"
-    grep -v '^#' "$BUILD_DIR/fuzz-$t.log" | tail -n 60
+    grep -v '^#' "$corpus/../fuzz-$t.log" | tail -n 60
     exit 1
   }
   grep -E '^#[0-9]+ +DONE|stat::number_of_executed_units|stat::new_units_added' \
-    "$BUILD_DIR/fuzz-$t.log" || true
+    "$corpus/../fuzz-$t.log" || true
 done

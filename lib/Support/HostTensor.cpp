@@ -123,6 +123,11 @@ mlir::Type lowbit::mlirTypeOf(ElemKind kind, mlir::MLIRContext *ctx) {
 }
 
 int64_t lowbit::numElements(llvm::ArrayRef<int64_t> shape) {
+  // A zero dimension first: the running product of the others may not fit
+  // (callers check shapes with checkedNumElements; this must not overflow
+  // on one they let through because it is empty).
+  if (llvm::is_contained(shape, 0))
+    return 0;
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;

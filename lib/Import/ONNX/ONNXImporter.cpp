@@ -2677,7 +2677,13 @@ LogicalResult Importer::importPad() {
       return unsupported("negative pads (cropping)");
     padding.push_back(pads[d]);
     padding.push_back(pads[d + rank]);
-    shape.push_back((*x)->shape[d] + pads[d] + pads[d + rank]);
+    int64_t size;
+    if (__builtin_add_overflow((*x)->shape[d], pads[d], &size) ||
+        __builtin_add_overflow(size, pads[d + rank], &size))
+      return nodeError() << "pads " << pads[d] << " and " << pads[d + rank]
+                         << " overflow dimension " << d,
+             failure();
+    shape.push_back(size);
   }
   Value y = create<tosa::PadOp>(
       tensorType(shape, (*x)->kind),

@@ -469,6 +469,13 @@ def huge_pad():
         [init("pads", np.array([0, 0, 2**40, 2**62, 0, 0, 0, 0], np.int64))])
 
 
+def overflow_pad():
+    """Pads whose sum overflows int64 (a fuzzer's find)."""
+    return model([helper.make_node("Pad", ["x", "pads"], ["y"], name="pad")],
+                 [vi("x", [1, 4])], [vi("y", [1, 4])],
+                 [init("pads", np.array([2**62, 0, 2**62, 0], np.int64))])
+
+
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
     conv_hardswish, conv_pad_pool, conv_bn, depthwise_groups, gemm, activations,
@@ -478,7 +485,7 @@ CASES = {f.__name__: f for f in [
     scale_input, bad_weights, bad_broadcast, huge_weights,
     conv1d_bad_strides, old_reshape_no_shape, qdq_empty_scale,
     q_empty_zero_point, qdq_empty_zero_point, node_no_outputs, overflow_input,
-    huge_dequantized_weights, huge_pad]}
+    huge_dequantized_weights, huge_pad, overflow_pad]}
 CASES.update({
     "div_int64_min": div_int64_min, "div_by_zero": div_by_zero,
     "mul_overflow": mul_overflow, "add_overflow": add_overflow,

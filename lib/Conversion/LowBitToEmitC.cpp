@@ -24,6 +24,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "lowbit/Support/HostTensor.h"
 #include "lowbit/runtime/Fast.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -261,6 +262,16 @@ FailureOr<std::vector<uint8_t>> Emitter::constantBytes(lb::ConstantOp op) {
                << " has no C storage type (8, 16, 32 or 64 bits)",
            failure();
   unsigned bytesPer = st.getWidth() / 8;
+  // A constant goes into the weight blob byte by byte: refuse one beyond
+  // lowbit's tensor limit before allocating (a splat can claim 2^38
+  // elements in a few bytes of IR).
+  std::optional<int64_t> count = ::lowbit::checkedNumElements(type.getShape());
+  if (!count || static_cast<uint64_t>(*count) >
+                    ::lowbit::kMaxTensorBytes / bytesPer)
+    return op.emitError("convert-lowbit-to-emitc: constant ")
+               << type
+               << " is larger than lowbit's limit of 2 GiB for one tensor",
+           failure();
   std::vector<uint8_t> bytes;
   bytes.reserve(type.getNumElements() * bytesPer);
   Attribute value = op.getValue();

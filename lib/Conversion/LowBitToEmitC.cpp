@@ -266,8 +266,8 @@ FailureOr<std::vector<uint8_t>> Emitter::constantBytes(lb::ConstantOp op) {
   // lowbit's tensor limit before allocating (a splat can claim 2^38
   // elements in a few bytes of IR).
   std::optional<int64_t> count = ::lowbit::checkedNumElements(type.getShape());
-  if (!count || static_cast<uint64_t>(*count) >
-                    ::lowbit::kMaxTensorBytes / bytesPer)
+  if (!count ||
+      static_cast<uint64_t>(*count) > ::lowbit::kMaxTensorBytes / bytesPer)
     return op.emitError("convert-lowbit-to-emitc: constant ")
                << type
                << " is larger than lowbit's limit of 2 GiB for one tensor",

@@ -11,15 +11,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowbit/InitAll.h"
+#include "FuzzFile.h"
+
 #include "lowbit/Target/Cpp.h"
 
 #include "LowBit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -28,12 +26,8 @@
 #include <string>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  mlir::DialectRegistry registry;
-  lowbit::registerAllDialects(registry);
-  mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
-  context.loadAllAvailableDialects();
-  mlir::ScopedDiagnosticHandler quiet(
-      &context, [](mlir::Diagnostic &) { return mlir::success(); });
+  lowbit::fuzz::QuietContext q;
+  mlir::MLIRContext &context = q.context;
   // MLIR's lexer reads up to a terminating NUL, which libFuzzer's bytes
   // lack (lowbitc's files get one from MemoryBuffer): a copy has it.
   const std::string text(reinterpret_cast<const char *>(data), size);

@@ -12,21 +12,13 @@
 #include "FuzzFile.h"
 
 #include "lowbit/Import/ONNX.h"
-#include "lowbit/InitAll.h"
 
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string path = lowbit::fuzz::writeInput(data, size, ".onnx");
-  mlir::DialectRegistry registry;
-  lowbit::registerAllDialects(registry);
-  mlir::MLIRContext context(registry, mlir::MLIRContext::Threading::DISABLED);
-  context.loadAllAvailableDialects();
-  mlir::ScopedDiagnosticHandler quiet(
-      &context, [](mlir::Diagnostic &) { return mlir::success(); });
+  lowbit::fuzz::QuietContext q;
+  mlir::MLIRContext &context = q.context;
   auto module = lowbit::importONNXFile(path, context);
   if (module && mlir::failed(mlir::verify(*module)))
     __builtin_trap(); // the importer produced invalid IR

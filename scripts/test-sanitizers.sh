@@ -21,22 +21,9 @@ TARGETS=${LOWBIT_FUZZ_TARGETS:-"npy onnx mlir-cpp"}
 FUZZ_ONLY=0
 [ "${1:-}" = "--fuzz-only" ] && FUZZ_ONLY=1
 
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  args=(-G Ninja -S . -B "$BUILD_DIR"
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo
-        -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22
-        -DLOWBIT_SANITIZERS=address,undefined -DLOWBIT_FUZZERS=ON
-        -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir
-        -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit)
-  if command -v ccache >/dev/null; then
-    args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-  fi
-  if command -v ld.lld >/dev/null; then
-    args+=(-DLLVM_USE_LINKER=lld)
-  fi
-  cmake "${args[@]}"
-fi
-cmake --build "$BUILD_DIR"
+BUILD_DIR="$BUILD_DIR" BUILD_TYPE=RelWithDebInfo \
+  LOWBIT_CMAKE_ARGS="-DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 -DLOWBIT_SANITIZERS=address,undefined -DLOWBIT_FUZZERS=ON" \
+  bash scripts/build.sh
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}

@@ -538,7 +538,8 @@ LogicalResult Emitter::plan() {
         !isa<lb::ConstantOp, lb::ReshapeOp, lb::BitcastOp, lb::Conv2DOp,
              lb::FullyConnectedOp, lb::RequantOp, lb::PReluOp, lb::AddOp,
              lb::ClampOp, lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp,
-             lb::TransposeOp, lb::ConcatOp, func::ReturnOp>(op))
+             lb::TransposeOp, lb::ConcatOp, lb::SliceOp, lb::PadOp, lb::ResizeOp,
+             func::ReturnOp>(op))
       return op.emitError("convert-lowbit-to-emitc: '")
                  << op.getName()
                  << "' has no kernel in the C++ target (lower the "
@@ -1037,6 +1038,77 @@ LogicalResult Emitter::emitOp(Operation *op) {
         << (isa<tosa::TransposeOp>(op) ? " (float fallback)" : "") << "\n";
     if (isa<tosa::TransposeOp>(op))
       ++floatOpCount;
+    return success();
+  }
+  if (auto rs = dyn_cast<lb::ResizeOp>(op)) {
+    Value in = rs.getInput(), res = rs.getResult();
+    auto it = rs.getInput().getType();
+    auto ot = rs.getType();
+    ArrayRef<int64_t> sc = rs.getScale(), off = rs.getOffset();
+    std::string shape;
+    llvm::raw_string_ostream os(shape);
+    os << "lowbit::rt::ResizeShape{" << it.getDimSize(0) << ", "
+       << it.getDimSize(1) << ", " << it.getDimSize(2) << ", "
+       << it.getDimSize(3) << ", " << ot.getDimSize(1) << ", "
+       << ot.getDimSize(2) << ", {" << sc[0] << ", " << sc[1] << ", "
+       << off[0] << "}, {" << sc[2] << ", " << sc[3] << ", " << off[1]
+       << "}}";
+    Type st = storageType(it.getElementType());
+    if (rs.getMode() == "nearest") {
+      call(loc, "lowbit::rt::resizeNearest", {pointerOf(in), pointers[res]},
+           {idx(0), idx(1), lit(storageBytes(st)), lit(shape)}, {});
+      sum << "resize      -> " << describe(res) << " (nearest)\n";
+    } else {
+      call(loc, "lowbit::rt::resizeBilinearInt", {pointerOf(in), pointers[res]},
+           {idx(0), idx(1), lit(shape),
+            lit(zeroPointOf(it.getElementType()))},
+           {cTypeName(st)});
+      sum << "resize      -> " << describe(res) << " (bilinear)\n";
+    }
+    return success();
+  }
+  if (isa<lb::SliceOp, lb::PadOp>(op)) {
+    // Data movement on stored values of any width (the runtime's byte-wise
+    // kernels, the ones the evaluator runs).
+    Value in = op->getOperand(0), res = op->getResult(0);
+    auto it = cast<RankedTensorType>(in.getType());
+    auto ot = cast<RankedTensorType>(res.getType());
+    Type st = storageType(it.getElementType());
+    Type i64 = IntegerType::get(ctx, 64);
+    int64_t shapeOff = addArray(it.getShape());
+    if (auto sl = dyn_cast<lb::SliceOp>(op)) {
+      int64_t startOff = addArray(sl.getStart());
+      int64_t sizeOff = addArray(ot.getShape());
+      call(loc, "lowbit::rt::slice",
+           {pointerOf(in), pointers[res], pointerAt(loc, true, shapeOff, i64),
+            pointerAt(loc, true, startOff, i64),
+            pointerAt(loc, true, sizeOff, i64)},
+           {idx(0), idx(1), lit(storageBytes(st)), idx(2), lit(it.getRank()),
+            idx(3), idx(4)},
+           {});
+      sum << "slice       -> " << describe(res) << "\n";
+      return success();
+    }
+    auto pad = cast<lb::PadOp>(op);
+    SmallVector<int64_t> before, after;
+    for (int64_t d = 0; d < it.getRank(); ++d) {
+      before.push_back(pad.getPadding()[2 * d]);
+      after.push_back(pad.getPadding()[2 * d + 1]);
+    }
+    int64_t beforeOff = addArray(ArrayRef<int64_t>(before));
+    int64_t afterOff = addArray(ArrayRef<int64_t>(after));
+    // The pad value as one stored element (little endian, like the blob).
+    int64_t value = static_cast<int64_t>(pad.getPadValue());
+    int64_t valueOff = addBlob(&value, static_cast<size_t>(storageBytes(st)));
+    call(loc, "lowbit::rt::pad",
+         {pointerOf(in), pointers[res], pointerAt(loc, true, shapeOff, i64),
+          pointerAt(loc, true, beforeOff, i64),
+          pointerAt(loc, true, afterOff, i64),
+          pointerAt(loc, true, valueOff, st)},
+         {idx(0), idx(1), lit(storageBytes(st)), idx(2), lit(it.getRank()),
+          idx(3), idx(4), idx(5)},
+         {});
+    sum << "pad         -> " << describe(res) << "\n";
     return success();
   }
   if (auto cat = dyn_cast<lb::ConcatOp>(op)) {

@@ -55,6 +55,20 @@ ArrayRef<int64_t> shapeOf(Value v) {
   return cast<ShapedType>(v.getType()).getShape();
 }
 
+/// TOSA / lowbit resize geometry from NHWC shapes, scale [n_y, d_y, n_x,
+/// d_x] and offset [y, x].
+rt::ResizeShape resizeShape(ArrayRef<int64_t> in, ArrayRef<int64_t> out,
+                            ArrayRef<int64_t> scale, ArrayRef<int64_t> offset) {
+  return {in[0],
+          in[1],
+          in[2],
+          in[3],
+          out[1],
+          out[2],
+          {scale[0], scale[1], offset[0]},
+          {scale[2], scale[3], offset[1]}};
+}
+
 /// Calls `fn(T())` with T the C++ type of an integer kind that quantized
 /// storage can have (returns false for other kinds).
 template <typename Fn> bool withStorageKind(ElemKind kind, Fn &&fn) {
@@ -431,10 +445,10 @@ LogicalResult Evaluator::Impl::prepare(func::FuncOp func) {
             tosa::DepthwiseConv2DOp, tosa::MatMulOp, tosa::MaxPool2dOp,
             tosa::AvgPool2dOp, tosa::ReduceMaxOp, tosa::ReduceSumOp,
             tosa::TransposeOp, tosa::ReshapeOp, tosa::SliceOp, tosa::PadOp,
-            tosa::ConcatOp, tosa::TileOp, quant::QuantizeCastOp,
+            tosa::ConcatOp, tosa::TileOp, tosa::ResizeOp, quant::QuantizeCastOp,
             quant::DequantizeCastOp, quant::StorageCastOp, mlir::lowbit::RequantOp,
             mlir::lowbit::QuantizeOp, mlir::lowbit::DequantizeOp, mlir::lowbit::ClampOp,
-            mlir::lowbit::ReshapeOp, mlir::lowbit::TransposeOp, mlir::lowbit::ConcatOp, mlir::lowbit::MaxPoolOp,
+            mlir::lowbit::ReshapeOp, mlir::lowbit::TransposeOp, mlir::lowbit::ConcatOp, mlir::lowbit::SliceOp, mlir::lowbit::PadOp, mlir::lowbit::ResizeOp, mlir::lowbit::MaxPoolOp,
             mlir::lowbit::AvgPoolOp, mlir::lowbit::GlobalAvgPoolOp, mlir::lowbit::Conv2DOp,
             mlir::lowbit::FullyConnectedOp, mlir::lowbit::AddOp, mlir::lowbit::PReluOp,
             mlir::lowbit::BitcastOp>(op);
@@ -614,6 +628,30 @@ LogicalResult Evaluator::Impl::execute(Operation *op) {
                 static_cast<int>(in.rank()), before.data(), after.data(),
                 pv.raw());
         set(o.getResult(), std::move(out));
+        return success();
+      })
+      .Case<tosa::ResizeOp>([&](tosa::ResizeOp o) -> LogicalResult {
+        auto scale = shapeValues(o, o.getScale());
+        auto offset = shapeValues(o, o.getOffset());
+        if (failed(scale) || failed(offset))
+          return failure();
+        const HostTensor &in = get(o.getInput());
+        HostTensor out(in.kind(), shapeOf(o.getOutput()));
+        rt::ResizeShape s = resizeShape(in.shape(), out.shape(), *scale,
+                                        *offset);
+        if (s.y.n < 1 || s.x.n < 1)
+          return o.emitError("evaluator: resize scale numerators must be "
+                             "positive"),
+                 failure();
+        if (o.getMode() == tosa::ResizeMode::NEAREST_NEIGHBOR)
+          rt::resizeNearest(in.raw(), out.raw(), elemSize(in.kind()), s);
+        else if (in.kind() == ElemKind::F32)
+          rt::resizeBilinearF32(in.data<float>(), out.data<float>(), s);
+        else
+          return o.emitError("evaluator: integer tosa.resize is not "
+                             "supported (lowbit.resize is)"),
+                 failure();
+        set(o.getOutput(), std::move(out));
         return success();
       })
       .Case<tosa::ConcatOp>([&](tosa::ConcatOp o) {
@@ -1251,6 +1289,56 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
         rt::transpose(in.raw(), out.raw(), elemSize(in.kind()),
                       in.shape().data(), o.getPerms().data(),
                       static_cast<int>(in.rank()));
+        set(o.getResult(), std::move(out));
+        return success();
+      })
+      .Case<mlir::lowbit::SliceOp>([&](mlir::lowbit::SliceOp o) {
+        const HostTensor &in = get(o.getInput());
+        HostTensor out(in.kind(), o.getType().getShape());
+        rt::slice(in.raw(), out.raw(), elemSize(in.kind()), in.shape().data(),
+                  static_cast<int>(in.rank()), o.getStart().data(),
+                  o.getType().getShape().data());
+        set(o.getResult(), std::move(out));
+        return success();
+      })
+      .Case<mlir::lowbit::PadOp>([&](mlir::lowbit::PadOp o) {
+        const HostTensor &in = get(o.getInput());
+        HostTensor out(in.kind(), o.getType().getShape());
+        SmallVector<int64_t> before, after;
+        for (int64_t d = 0; d < in.rank(); ++d) {
+          before.push_back(o.getPadding()[2 * d]);
+          after.push_back(o.getPadding()[2 * d + 1]);
+        }
+        // The pad value in the tensor's own element kind.
+        HostTensor value(ElemKind::I64, {});
+        value.data<int64_t>()[0] = static_cast<int64_t>(o.getPadValue());
+        value = value.castTo(in.kind());
+        rt::pad(in.raw(), out.raw(), elemSize(in.kind()), in.shape().data(),
+                static_cast<int>(in.rank()), before.data(), after.data(),
+                value.raw());
+        set(o.getResult(), std::move(out));
+        return success();
+      })
+      .Case<mlir::lowbit::ResizeOp>([&](mlir::lowbit::ResizeOp o) {
+        const HostTensor &in = get(o.getInput());
+        HostTensor out(kindOf(o.getResult()), o.getType().getShape());
+        rt::ResizeShape s = resizeShape(in.shape(), out.shape(), o.getScale(),
+                                        o.getOffset());
+        if (o.getMode() == "nearest") {
+          rt::resizeNearest(in.raw(), out.raw(), elemSize(in.kind()), s);
+        } else {
+          int32_t zp = static_cast<int32_t>(
+              cast<quant::UniformQuantizedType>(
+                  o.getInput().getType().getElementType())
+                  .getZeroPoint());
+          withKind(in.kind(), [&](auto t) {
+            using T = decltype(t);
+            if constexpr (std::is_integral_v<T> && sizeof(T) <= 2)
+              rt::resizeBilinearInt<T>(in.data<T>(), out.data<int32_t>(), s,
+                                       zp);
+            return 0;
+          });
+        }
         set(o.getResult(), std::move(out));
         return success();
       })

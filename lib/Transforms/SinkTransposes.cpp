@@ -110,12 +110,52 @@ struct SinkTransposeThroughElementwise : public RewritePattern {
   }
 };
 
+/// concat(transpose_P(a), transpose_P(b), ...) along axis d ->
+/// transpose_P(concat(a, b, ...) along P[d]): a DenseNet block's concat of
+/// NCHW views of NHWC layers then stays NHWC, and so does the BatchNorm
+/// after it.
+struct SinkTransposeThroughConcat : public OpRewritePattern<tosa::ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tosa::ConcatOp op,
+                                PatternRewriter &rewriter) const override {
+    std::optional<SmallVector<int32_t>> perms;
+    SmallVector<Value> inputs;
+    for (Value v : op.getInput1()) {
+      auto t = v.getDefiningOp<tosa::TransposeOp>();
+      if (!t)
+        return rewriter.notifyMatchFailure(op, "operand is not a transpose");
+      SmallVector<int32_t> p(t.getPerms());
+      if (perms && *perms != p)
+        return rewriter.notifyMatchFailure(op, "transposes differ");
+      perms = p;
+      inputs.push_back(t.getInput1());
+    }
+    auto resultType = cast<RankedTensorType>(op.getType());
+    if (!perms ||
+        static_cast<int64_t>(perms->size()) != resultType.getRank())
+      return failure();
+    int32_t axis = (*perms)[op.getAxis()];
+    auto innerType = RankedTensorType::get(
+        permuteShape(resultType.getShape(), inversePerms(*perms)),
+        resultType.getElementType());
+    Value inner = tosa::ConcatOp::create(rewriter, op.getLoc(), innerType,
+                                         inputs, axis);
+    if (auto range = op->getAttr("lowbit.range"))
+      inner.getDefiningOp()->setAttr("lowbit.range", range);
+    rewriter.replaceOpWithNewOp<tosa::TransposeOp>(
+        op, resultType, inner, rewriter.getDenseI32ArrayAttr(*perms));
+    return success();
+  }
+};
+
 struct LowBitSinkTransposesPass
     : public lowbit::impl::LowBitSinkTransposesBase<LowBitSinkTransposesPass> {
   using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<SinkTransposeThroughElementwise>(&getContext());
+    patterns.add<SinkTransposeThroughElementwise, SinkTransposeThroughConcat>(
+        &getContext());
     // transpose(transpose(x)) folding comes from TOSA's canonicalizations.
     tosa::TransposeOp::getCanonicalizationPatterns(patterns, &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

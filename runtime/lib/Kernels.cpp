@@ -13,6 +13,7 @@
 
 #include "lowbit/runtime/Kernels.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace lowbit {
@@ -467,6 +468,99 @@ void pad(const void *in, void *out, size_t elemSize, const int64_t *inShape,
     dst += rowLen * esize;
   } while (nextIndex(idx, outShape, last));
 }
+
+void resizeNearest(const void *in, void *out, size_t elemSize,
+                   const ResizeShape &s) {
+  const char *src = static_cast<const char *>(in);
+  char *dst = static_cast<char *>(out);
+  const size_t pixel = static_cast<size_t>(s.channels) * elemSize;
+  auto nearest = [](const ResizeAxis &a, int64_t o, int64_t size) {
+    int64_t i, f;
+    resizeCoordinate(a, o, i, f);
+    if (2 * f >= a.n)
+      ++i;
+    return std::clamp<int64_t>(i, 0, size - 1);
+  };
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t oy = 0; oy < s.outH; ++oy) {
+      int64_t iy = nearest(s.y, oy, s.inH);
+      for (int64_t ox = 0; ox < s.outW; ++ox) {
+        int64_t ix = nearest(s.x, ox, s.inW);
+        std::memcpy(dst, src + ((b * s.inH + iy) * s.inW + ix) * pixel, pixel);
+        dst += pixel;
+      }
+    }
+}
+
+namespace {
+/// The two neighbours and the fraction of one output index.
+struct Taps {
+  int64_t i0, i1, frac;
+};
+Taps bilinearTaps(const ResizeAxis &a, int64_t o, int64_t size) {
+  int64_t i, f;
+  resizeCoordinate(a, o, i, f);
+  return {std::clamp<int64_t>(i, 0, size - 1),
+          std::clamp<int64_t>(i + 1, 0, size - 1), f};
+}
+} // namespace
+
+void resizeBilinearF32(const float *in, float *out, const ResizeShape &s) {
+  const int64_t c = s.channels;
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t oy = 0; oy < s.outH; ++oy) {
+      Taps ty = bilinearTaps(s.y, oy, s.inH);
+      float dy = static_cast<float>(ty.frac) / static_cast<float>(s.y.n);
+      const float *r0 = in + (b * s.inH + ty.i0) * s.inW * c;
+      const float *r1 = in + (b * s.inH + ty.i1) * s.inW * c;
+      for (int64_t ox = 0; ox < s.outW; ++ox) {
+        Taps tx = bilinearTaps(s.x, ox, s.inW);
+        float dx = static_cast<float>(tx.frac) / static_cast<float>(s.x.n);
+        float w00 = (1.0f - dy) * (1.0f - dx), w01 = (1.0f - dy) * dx;
+        float w10 = dy * (1.0f - dx), w11 = dy * dx;
+        for (int64_t k = 0; k < c; ++k) {
+          float acc = r0[tx.i0 * c + k] * w00;
+          acc += r0[tx.i1 * c + k] * w01;
+          acc += r1[tx.i0 * c + k] * w10;
+          acc += r1[tx.i1 * c + k] * w11;
+          *out++ = acc;
+        }
+      }
+    }
+}
+
+template <typename T>
+void resizeBilinearInt(const T *in, int32_t *out, const ResizeShape &s,
+                       int32_t zp) {
+  const int64_t c = s.channels;
+  for (int64_t b = 0; b < s.batch; ++b)
+    for (int64_t oy = 0; oy < s.outH; ++oy) {
+      Taps ty = bilinearTaps(s.y, oy, s.inH);
+      const T *r0 = in + (b * s.inH + ty.i0) * s.inW * c;
+      const T *r1 = in + (b * s.inH + ty.i1) * s.inW * c;
+      const int64_t wy0 = s.y.n - ty.frac, wy1 = ty.frac;
+      for (int64_t ox = 0; ox < s.outW; ++ox) {
+        Taps tx = bilinearTaps(s.x, ox, s.inW);
+        const int64_t wx0 = s.x.n - tx.frac, wx1 = tx.frac;
+        for (int64_t k = 0; k < c; ++k) {
+          int64_t acc = (int64_t(r0[tx.i0 * c + k]) - zp) * wy0 * wx0 +
+                        (int64_t(r0[tx.i1 * c + k]) - zp) * wy0 * wx1 +
+                        (int64_t(r1[tx.i0 * c + k]) - zp) * wy1 * wx0 +
+                        (int64_t(r1[tx.i1 * c + k]) - zp) * wy1 * wx1;
+          *out++ = static_cast<int32_t>(acc);
+        }
+      }
+    }
+}
+
+template void resizeBilinearInt<int8_t>(const int8_t *, int32_t *,
+                                        const ResizeShape &, int32_t);
+template void resizeBilinearInt<uint8_t>(const uint8_t *, int32_t *,
+                                         const ResizeShape &, int32_t);
+template void resizeBilinearInt<int16_t>(const int16_t *, int32_t *,
+                                         const ResizeShape &, int32_t);
+template void resizeBilinearInt<uint16_t>(const uint16_t *, int32_t *,
+                                          const ResizeShape &, int32_t);
 
 void slice(const void *in, void *out, size_t elemSize, const int64_t *inShape,
            int rank, const int64_t *start, const int64_t *size) {

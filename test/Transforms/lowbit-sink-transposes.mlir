@@ -48,3 +48,23 @@ func.func @not_movable(%x: tensor<1x4x4x2xf32>, %y: tensor<1x2x4x4xf32>) -> tens
   %a = tosa.add %t, %y : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   return %a : tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// A concat of NCHW views of NHWC tensors (a DenseNet block): the concat
+// happens in NHWC along the channel axis (perms[1] = 3), and the BatchNorm
+// multiply after it becomes NHWC with its constant.
+// CHECK-LABEL: func.func @concat_of_transposes
+// CHECK: %[[C:.*]] = tosa.concat %arg0, %arg1 {axis = 3 : i32} : (tensor<1x4x4x2xf32>, tensor<1x4x4x3xf32>) -> tensor<1x4x4x5xf32>
+// CHECK: %[[M:.*]] = tosa.mul %[[C]], %{{.*}} : (tensor<1x4x4x5xf32>, tensor<1x1x1x5xf32>, tensor<1xi8>)
+// CHECK: %[[T:.*]] = tosa.transpose %[[M]] {perms = array<i32: 0, 3, 1, 2>}
+// CHECK-NEXT: return %[[T]]
+func.func @concat_of_transposes(%a: tensor<1x4x4x2xf32>, %b: tensor<1x4x4x3xf32>) -> tensor<1x5x4x4xf32> {
+  %ta = tosa.transpose %a {perms = array<i32: 0, 3, 1, 2>} : (tensor<1x4x4x2xf32>) -> tensor<1x2x4x4xf32>
+  %tb = tosa.transpose %b {perms = array<i32: 0, 3, 1, 2>} : (tensor<1x4x4x3xf32>) -> tensor<1x3x4x4xf32>
+  %c = tosa.concat %ta, %tb {axis = 1 : i32} : (tensor<1x2x4x4xf32>, tensor<1x3x4x4xf32>) -> tensor<1x5x4x4xf32>
+  %k = "tosa.const"() {values = dense<[[[[1.0]], [[2.0]], [[3.0]], [[4.0]], [[5.0]]]]> : tensor<1x5x1x1xf32>} : () -> tensor<1x5x1x1xf32>
+  %shift = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
+  %m = tosa.mul %c, %k, %shift : (tensor<1x5x4x4xf32>, tensor<1x5x1x1xf32>, tensor<1xi8>) -> tensor<1x5x4x4xf32>
+  return %m : tensor<1x5x4x4xf32>
+}

@@ -476,4 +476,77 @@ def LowBit_ConcatOp : LowBit_Op<"concat", [Pure]> {
   let hasFolder = 1;
 }
 
+def LowBit_SliceOp : LowBit_Op<"slice", [Pure]> {
+  let summary = "a rectangular window of a tensor";
+  let description = [{
+    `out[i] = in[start + i]` on every dimension; the result's shape is the
+    window's size. Same element type (the window keeps its input's scale and
+    zero point; per-tensor quantization only). This is a channel split
+    (ShuffleNet's `chunk`, a grouped convolution's input groups) and the
+    importer's crops, as data movement.
+
+    ```mlir
+    %s = lowbit.slice %x {start = array<i64: 0, 0, 0, 4>}
+      : tensor<1x8x8x8x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x8x8x4x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$start);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def LowBit_PadOp : LowBit_Op<"pad", [Pure]> {
+  let summary = "pad a tensor with a constant stored value";
+  let description = [{
+    `padding` holds `before, after` for every dimension (non-negative); new
+    positions hold `pad_value`, a stored integer of the element type (the
+    real pad constant quantized with the tensor's scale and zero point).
+
+    ```mlir
+    %p = lowbit.pad %x {padding = array<i64: 0, 0, 1, 1, 1, 1, 0, 0>,
+                        pad_value = 5 : i64}
+      : tensor<1x8x8x8x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x10x10x8x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI64ArrayAttr:$padding,
+                   I64Attr:$pad_value);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def LowBit_ResizeOp : LowBit_Op<"resize", [Pure]> {
+  let summary = "nearest or bilinear resize of an NHWC tensor";
+  let description = [{
+    Output pixel `(oy, ox)` reads the input coordinate `((oy * d_y +
+    offset_y) / n_y, (ox * d_x + offset_x) / n_x)` (`scale = [n_y, d_y,
+    n_x, d_x]`, `offset = [offset_y, offset_x]`, TOSA RESIZE's geometry;
+    `lowbit::rt::resizeCoordinate` is the one rule).
+
+    `nearest`: the rounded-half-up index, clamped to the input; the result
+    has the input's element type (data movement).
+
+    `bilinear`: the exact integer sum of the four neighbours minus the zero
+    point, weighted by `(n - frac)` and `frac` on each axis, into an `i32`
+    accumulator of scale `S_in / (n_y n_x)`, for one `lowbit.requant`.
+
+    ```mlir
+    %r = lowbit.resize %x {mode = "nearest",
+                           scale = array<i64: 2, 1, 2, 1>,
+                           offset = array<i64: 0, 0>}
+      : tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>
+      -> tensor<1x8x8x8x!quant.uniform<i8:f32, 0.1>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, StrAttr:$mode,
+                   DenseI64ArrayAttr:$scale, DenseI64ArrayAttr:$offset);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // LOWBIT_DIALECT_LOWBIT_IR_LOWBITOPS_TD

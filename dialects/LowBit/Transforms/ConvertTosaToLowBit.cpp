@@ -41,6 +41,9 @@
 #include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/Dialect/Tosa/Utils/ConversionUtils.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -416,6 +419,37 @@ void addSaturation(OpBuilder &b, SmallVectorImpl<NamedAttribute> &attrs,
     attrs.push_back(b.getNamedAttr("max", b.getI64IntegerAttr(hi)));
 }
 
+/// The values of a tosa.const_shape operand (slice starts, paddings).
+std::optional<SmallVector<int64_t>> constShape(Value v) {
+  auto c = v.getDefiningOp<tosa::ConstShapeOp>();
+  if (!c)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &a :
+       cast<DenseElementsAttr>(c.getValues()).getValues<APInt>())
+    out.push_back(a.getSExtValue());
+  return out;
+}
+
+/// A tosa.resize's constant scale [n_y, d_y, n_x, d_x] and offset.
+std::optional<std::pair<SmallVector<int64_t>, SmallVector<int64_t>>>
+resizeParams(tosa::ResizeOp rs) {
+  auto scale = constShape(rs.getScale());
+  auto offset = constShape(rs.getOffset());
+  if (!scale || !offset || scale->size() != 4 || offset->size() != 2)
+    return std::nullopt;
+  return std::make_pair(*scale, *offset);
+}
+
+/// A real value quantized with `q` (the runtime's rule), saturated.
+int64_t quantizeWith(double x, quant::UniformQuantizedType q) {
+  return rt::quantizeValue(static_cast<float>(x),
+                           static_cast<float>(q.getScale()),
+                           static_cast<int32_t>(q.getZeroPoint()),
+                           static_cast<int32_t>(q.getStorageTypeMin()),
+                           static_cast<int32_t>(q.getStorageTypeMax()));
+}
+
 /// Walks back through reshapes.
 Value skipReshapes(Value v) {
   while (auto r = v.getDefiningOp<tosa::ReshapeOp>())
@@ -604,7 +638,7 @@ private:
   LogicalResult lowerQuantize(QuantizeOp q);
   FailureOr<Value> lowerLinear(OpBuilder &b, Operation *anchor,
                                const Epilogue &epi, RankedTensorType outType);
-  Operation *affineAsDepthwise(OpBuilder &b, tosa::MulOp mul);
+  Operation *affineAsDepthwise(OpBuilder &b, Operation *at, Value x, Value a);
   FailureOr<Value> lowerAdd(OpBuilder &b, tosa::AddOp add, const Epilogue &epi,
                             RankedTensorType outType);
   FailureOr<Value> quantizedSource(OpBuilder &b, Value v, Location loc);
@@ -707,6 +741,37 @@ FailureOr<Value> ConvertTosaToLowBitPass::quantizedSource(OpBuilder &b,
                       [](const APInt &v) { return v.isZero(); }))
       return failure();
     return quantizedSource(b, pad.getInput1(), loc);
+  }
+  if (auto sl = dyn_cast<tosa::SliceOp>(def)) {
+    // A channel split (or any window): data movement on the same scale.
+    auto start = constShape(sl.getStart());
+    if (!start)
+      return failure();
+    auto in = quantizedSource(b, sl.getInput1(), loc);
+    if (failed(in))
+      return failure();
+    auto type = withElement(sl.getType(), cast<RankedTensorType>(in->getType())
+                                              .getElementType());
+    return SliceOp::create(b, sl.getLoc(), type, *in,
+                           b.getDenseI64ArrayAttr(*start))
+        .getResult();
+  }
+  if (auto rs = dyn_cast<tosa::ResizeOp>(def);
+      rs && rs.getMode() == tosa::ResizeMode::NEAREST_NEIGHBOR) {
+    // Nearest neighbour: data movement on the same scale.
+    auto params = resizeParams(rs);
+    if (!params)
+      return failure();
+    auto in = quantizedSource(b, rs.getInput(), loc);
+    if (failed(in))
+      return failure();
+    auto type = withElement(rs.getType(), cast<RankedTensorType>(in->getType())
+                                              .getElementType());
+    return ResizeOp::create(b, rs.getLoc(), type, *in,
+                            b.getStringAttr("nearest"),
+                            b.getDenseI64ArrayAttr(params->first),
+                            b.getDenseI64ArrayAttr(params->second))
+        .getResult();
   }
   if (auto t = dyn_cast<tosa::TransposeOp>(def)) {
     auto in = quantizedSource(b, t.getInput1(), loc);
@@ -1186,27 +1251,39 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerAdd(OpBuilder &b,
   return reshapeTo(b, loc, r, outType.getShape());
 }
 
-/// A per-channel affine map x * a[c] (+ b[c] from the epilogue) on an NHWC
-/// activation, e.g. a BatchNorm that follows no convolution, is a 1x1
-/// depthwise convolution with weights a[c]. Builds that convolution in
-/// float with a[c] quantized exactly as +-127 * |a[c]| / 127 (so the
-/// integer lowering treats it like any other), or returns null.
+/// A per-channel affine map x * a[c] (+ b[c] from the epilogue) on an
+/// activation whose channels are its last dimension, e.g. a BatchNorm that
+/// follows no convolution, or a hard sigmoid's x / 6 + 0.5 after a Gemm, is
+/// a 1x1 depthwise convolution with weights a[c] (1 without a multiply).
+/// Builds that convolution in float with a[c] quantized exactly as
+/// +-127 * |a[c]| / 127 (so the integer lowering treats it like any other),
+/// on x reshaped to [1, 1, elements / C, C] when it is not 4-D, or returns
+/// null.
 Operation *ConvertTosaToLowBitPass::affineAsDepthwise(OpBuilder &b,
-                                                      tosa::MulOp mul) {
-  Value x = mul.getInput1(), a = mul.getInput2();
-  if (!floatValues(a))
-    std::swap(x, a);
-  auto type = dyn_cast<RankedTensorType>(mul.getType());
-  if (!type || type.getRank() != 4 || !floatValues(a) || floatValues(x))
+                                                      Operation *at, Value x,
+                                                      Value a) {
+  auto type = dyn_cast<RankedTensorType>(x.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() == 0 ||
+      (a && floatValues(x)))
     return nullptr;
-  int64_t channels = type.getDimSize(3);
-  std::vector<double> scale = perChannel(a, channels);
+  int64_t channels = type.getShape().back();
+  std::vector<double> scale =
+      a ? perChannel(a, channels) : std::vector<double>(channels, 1.0);
   if (scale.empty())
     return nullptr;
   MLIRContext *ctx = &getContext();
-  Location loc = mul.getLoc();
+  Location loc = at->getLoc();
   OpBuilder::InsertionGuard g(b);
-  b.setInsertionPoint(mul);
+  b.setInsertionPoint(at);
+  Type f32 = b.getF32Type();
+  if (type.getRank() != 4) {
+    SmallVector<int64_t> shape4 = {1, 1, type.getNumElements() / channels,
+                                   channels};
+    ImplicitLocOpBuilder ib(loc, b);
+    x = tosa::ReshapeOp::create(b, loc, RankedTensorType::get(shape4, f32), x,
+                                tosa::getTosaConstShape(ib, shape4));
+    type = cast<RankedTensorType>(x.getType());
+  }
   SmallVector<double> scales;
   SmallVector<APInt> stored;
   for (double v : scale) {
@@ -1214,7 +1291,6 @@ Operation *ConvertTosaToLowBitPass::affineAsDepthwise(OpBuilder &b,
     stored.emplace_back(8, static_cast<uint64_t>(v > 0 ? 127 : (v < 0 ? -127 : 0)),
                         /*isSigned=*/true);
   }
-  Type f32 = b.getF32Type();
   auto wElt = quant::UniformQuantizedPerAxisType::get(
       quant::QuantizationFlags::Signed, IntegerType::get(ctx, 8), f32, scales,
       SmallVector<int64_t>(channels, 0), 2, -127, 127);
@@ -1273,9 +1349,25 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
   Operation *anchor = start.getDefiningOp();
   FailureOr<Value> result = failure();
 
-  if (auto mul = dyn_cast_or_null<tosa::MulOp>(anchor))
-    if (Operation *dw = affineAsDepthwise(b, mul))
+  if (auto mul = dyn_cast_or_null<tosa::MulOp>(anchor)) {
+    // x * a (+ b): a per-channel affine map on an activation.
+    Value x = mul.getInput1(), a = mul.getInput2();
+    if (!floatValues(a))
+      std::swap(x, a);
+    DenseElementsAttr shift;
+    if (floatValues(a) &&
+        matchPattern(mul.getShift(), m_Constant(&shift)) &&
+        llvm::all_of(shift.getValues<APInt>(),
+                     [](const APInt &v) { return v.isZero(); }))
+      if (Operation *dw = affineAsDepthwise(b, mul, x, a))
+        anchor = dw;
+  } else if (!epi.biasAdds.empty() &&
+             !isa_and_nonnull<tosa::Conv2DOp, tosa::DepthwiseConv2DOp,
+                              tosa::MatMulOp>(anchor)) {
+    // x + b alone: the same with unit weights.
+    if (Operation *dw = affineAsDepthwise(b, q, start, Value()))
       anchor = dw;
+  }
   if (anchor &&
       isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MatMulOp>(anchor)) {
     result = lowerLinear(b, anchor, epi, outType);
@@ -1288,7 +1380,27 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
     result = lowerAdd(b, add, epi, outType);
   } else if (auto cat = dyn_cast_or_null<tosa::ConcatOp>(anchor)) {
     SmallVector<Value> inputs;
+    auto catQ = cast<quant::UniformQuantizedType>(outType.getElementType());
     for (Value v : cat.getInput1()) {
+      if (auto values = floatValues(v)) {
+        // A constant operand (a channel pad of zeros): quantized with the
+        // concat's scale and zero point.
+        auto vt = cast<RankedTensorType>(v.getType());
+        unsigned width = catQ.getStorageTypeIntegralWidth();
+        SmallVector<APInt> stored;
+        stored.reserve(values->size());
+        for (double x : *values)
+          stored.emplace_back(width,
+                              static_cast<uint64_t>(quantizeWith(x, catQ)),
+                              /*isSigned=*/true);
+        inputs.push_back(ConstantOp::create(
+            b, v.getLoc(), withElement(vt, catQ),
+            DenseElementsAttr::get(
+                RankedTensorType::get(vt.getShape(),
+                                      IntegerType::get(&getContext(), width)),
+                stored)));
+        continue;
+      }
       auto s = quantizedSource(b, v, loc);
       if (failed(s)) {
         if (sourceDiagnosed)
@@ -1308,6 +1420,93 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
                                b.getI64IntegerAttr(cat.getAxis()));
     result = rescale(b, loc, c, epi, withElement(c.getType(),
                                                  outType.getElementType()));
+  } else if (auto pad = dyn_cast_or_null<tosa::PadOp>(anchor);
+             pad && pad.getType() != pad.getInput1().getType()) {
+    // A constant pad: the input rescaled to the result's scale, then padded
+    // with the constant quantized at that scale (a pad of zeros is a stored
+    // zero point).
+    auto padding = constShape(pad.getPadding());
+    auto padValue = floatValues(pad.getPadConst());
+    if (!padding || !padValue || padValue->size() != 1)
+      return pad.emitError("convert-tosa-to-lowbit: a pad needs constant "
+                           "paddings and one constant pad value"),
+             failure();
+    if (epi.slopes || !epi.biasAdds.empty())
+      return pad.emitError("convert-tosa-to-lowbit: only a clamp may follow "
+                           "a constant pad in one integer segment"),
+             failure();
+    auto src = quantizedSource(b, pad.getInput1(), loc);
+    if (failed(src)) {
+      if (sourceDiagnosed)
+        return failure();
+      return pad.emitError("convert-tosa-to-lowbit: the input of a pad is "
+                           "not a quantized activation"),
+             failure();
+    }
+    auto padQ = cast<quant::UniformQuantizedType>(outType.getElementType());
+    auto r = rescale(b, loc, *src, epi, withElement(src->getType(), padQ));
+    if (failed(r))
+      return failure();
+    auto [lo, hi] = saturation(epi, padQ);
+    int64_t value = std::clamp(quantizeWith((*padValue)[0], padQ), lo, hi);
+    result = PadOp::create(b, pad.getLoc(), withElement(pad.getType(), padQ),
+                           *r, b.getDenseI64ArrayAttr(*padding),
+                           b.getI64IntegerAttr(value))
+                 .getResult();
+    result = reshapeTo(b, loc, *result, outType.getShape());
+  } else if (auto rs = dyn_cast_or_null<tosa::ResizeOp>(anchor);
+             rs && rs.getMode() == tosa::ResizeMode::BILINEAR) {
+    // Bilinear: the exact integer sum of the weighted neighbours, of scale
+    // S_in / (n_y n_x), and one requant.
+    auto params = resizeParams(rs);
+    if (!params)
+      return rs.emitError("convert-tosa-to-lowbit: a resize needs constant "
+                          "scale and offset"),
+             failure();
+    if (epi.slopes || !epi.biasAdds.empty())
+      return rs.emitError("convert-tosa-to-lowbit: only a clamp may follow "
+                          "a bilinear resize in one integer segment"),
+             failure();
+    auto src = quantizedSource(b, rs.getInput(), loc);
+    if (failed(src)) {
+      if (sourceDiagnosed)
+        return failure();
+      return rs.emitError("convert-tosa-to-lowbit: the input of a resize is "
+                          "not a quantized activation"),
+             failure();
+    }
+    auto inQ = activationType(*src);
+    auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
+    const SmallVector<int64_t> &sc = params->first;
+    int64_t span = std::max(inQ.getStorageTypeMax() - inQ.getZeroPoint(),
+                            inQ.getZeroPoint() - inQ.getStorageTypeMin());
+    if (sc[0] < 1 || sc[2] < 1 || span * sc[0] * sc[2] > INT32_MAX)
+      return rs.emitError("convert-tosa-to-lowbit: bilinear weights of ")
+                 << sc[0] << " x " << sc[2]
+                 << " steps overflow the 32-bit accumulator",
+             failure();
+    auto accType = withElement(rs.getType(), b.getI32Type());
+    Value acc = ResizeOp::create(b, rs.getLoc(), accType, *src,
+                                 b.getStringAttr("bilinear"),
+                                 b.getDenseI64ArrayAttr(sc),
+                                 b.getDenseI64ArrayAttr(params->second));
+    auto m = multiplier(loc, inQ.getScale() /
+                                 (static_cast<double>(sc[0] * sc[2]) *
+                                  outQ.getScale()));
+    if (failed(m))
+      return failure();
+    auto [lo, hi] = saturation(epi, outQ);
+    SmallVector<NamedAttribute> attrs = {
+        b.getNamedAttr("multiplier", b.getDenseI32ArrayAttr({m->multiplier})),
+        b.getNamedAttr("shift", b.getDenseI32ArrayAttr({m->shift})),
+        b.getNamedAttr("rounding", roundingAttr())};
+    addSaturation(b, attrs, lo, hi, outQ);
+    result = reshapeTo(b, loc,
+                       RequantOp::create(b, loc,
+                                         TypeRange{withElement(accType, outQ)},
+                                         ValueRange{acc}, attrs)
+                           .getResult(),
+                       outType.getShape());
   } else if (BlockArgument arg = argumentBehind(start)) {
     // A quantized function input: the argument becomes quantized.
     if (epi.clampMin || epi.slopes)

@@ -105,5 +105,27 @@ llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
         }))
       ops.insert(&op);
   }
-  return ops;
+  // A layout transpose (an NCHW model's) whose every user stays float
+  // belongs to the region too: it moves float values, and the region then
+  // starts at its input (EfficientNet's SiLU feeding squeeze-and-excitation).
+  Block &body = func.getBody().front();
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (Operation &op : llvm::reverse(body)) {
+      if (ops.contains(&op) || op.use_empty() ||
+          !isa<tosa::TransposeOp>(op) || !isF32Result(&op))
+        continue;
+      if (llvm::all_of(op.getUsers(),
+                       [&](Operation *u) { return ops.contains(u); })) {
+        ops.insert(&op);
+        grew = true;
+      }
+    }
+  }
+  // In block order, as the passes that read the set expect.
+  llvm::SetVector<Operation *> ordered;
+  for (Operation &op : body)
+    if (ops.contains(&op))
+      ordered.insert(&op);
+  return ordered;
 }

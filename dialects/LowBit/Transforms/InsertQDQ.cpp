@@ -511,6 +511,36 @@ double chooseLogScale(MLIRContext *ctx, ArrayRef<float> values,
   return scale[best];
 }
 
+/// A constant operand, possibly reshaped (a BatchNorm's per-channel
+/// factors, a Gemm's bias).
+bool isConstOperand(Value v) {
+  while (auto r = v.getDefiningOp<tosa::ReshapeOp>())
+    v = r.getInput1();
+  return v.getDefiningOp<tosa::ConstOp>() != nullptr;
+}
+
+/// The activation a chain of constant adds and multiplies (and reshapes)
+/// starts from, e.g. the input of a BatchNorm's `x * a + b`.
+Value affineChainStart(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (isa<tosa::ReshapeOp>(def)) {
+      v = def->getOperand(0);
+      continue;
+    }
+    if (!isa<tosa::AddOp, tosa::MulOp>(def))
+      break;
+    if (isConstOperand(def->getOperand(1)) &&
+        !isConstOperand(def->getOperand(0)))
+      v = def->getOperand(0);
+    else if (isConstOperand(def->getOperand(0)) &&
+             !isConstOperand(def->getOperand(1)))
+      v = def->getOperand(1);
+    else
+      break;
+  }
+  return v;
+}
+
 struct LowBitInsertQDQPass
     : public mlir::lowbit::impl::LowBitInsertQDQBase<LowBitInsertQDQPass> {
   using Base::Base;
@@ -748,10 +778,14 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
            failure();
   }
   // Ops that only move or select values (max-pool, average, reshape,
-  // transpose) keep their input's quantization, so their integer form needs
-  // no rescaling.
-  if (def && isa<tosa::MaxPool2dOp, tosa::AvgPool2dOp, tosa::ReshapeOp,
-                 tosa::TransposeOp>(def))
+  // transpose, slice) keep their input's quantization, so their integer form
+  // needs no rescaling. (A pad does not: its constant may lie outside the
+  // input's range.)
+  auto resize = def ? dyn_cast<tosa::ResizeOp>(def) : tosa::ResizeOp();
+  if (def && (isa<tosa::MaxPool2dOp, tosa::AvgPool2dOp, tosa::ReshapeOp,
+                  tosa::TransposeOp, tosa::SliceOp>(def) ||
+              (resize &&
+               resize.getMode() == tosa::ResizeMode::NEAREST_NEIGHBOR)))
     if (auto in = def->getOperand(0).getDefiningOp<DequantizeOp>()) {
       insertQDQ(v, in.getInput().getType().getElementType());
       return success();
@@ -874,19 +908,28 @@ void LowBitInsertQDQPass::runOnOperation() {
     } else if (isa<tosa::MatMulOp>(op)) {
       toQuantize.insert(op->getOperand(0));
       toQuantize.insert(op->getOperand(1));
+    } else if (isa<tosa::SliceOp, tosa::PadOp, tosa::ResizeOp>(op)) {
+      // Data movement (a channel split, a constant pad, a resize) and
+      // bilinear resizes on integers.
+      toQuantize.insert(op->getOperand(0));
+    } else if (isa<tosa::AddOp, tosa::MulOp>(op) &&
+               llvm::any_of(op->getOperands().take_front(2),
+                            isConstOperand)) {
+      // An add or multiply by a constant belongs to the accumulator chain of
+      // the convolution or matrix product before it (a Gemm's bias, a hard
+      // sigmoid's x / 6 + 0.5), which the integer form folds into its bias
+      // and scales. Anywhere else (a BatchNorm after a ReLU or a concat) the
+      // chain is a per-channel affine map of its own, a 1x1 depthwise
+      // layer: its input is quantized.
+      Value start = affineChainStart(op->getResult(0));
+      if (!isa_and_nonnull<tosa::Conv2DOp, tosa::DepthwiseConv2DOp,
+                           tosa::MatMulOp>(start.getDefiningOp()))
+        toQuantize.insert(start);
     } else if (isa<tosa::AddOp, tosa::SubOp, tosa::ConcatOp>(op)) {
-      // An add of a constant is a bias add: it belongs to the accumulator
-      // chain of the op before it (e.g. a Gemm's matmul), so neither side
-      // is quantized here; the integer form adds it to the accumulator.
-      bool biasAdd = isa<tosa::AddOp>(op) &&
-                     llvm::any_of(op->getOperands(), [](Value v) {
-                       // A constant, possibly reshaped (Gemm's bias).
-                       while (auto r = v.getDefiningOp<tosa::ReshapeOp>())
-                         v = r.getInput1();
-                       return v.getDefiningOp<tosa::ConstOp>() != nullptr;
-                     });
-      if (!biasAdd)
-        for (Value v : op->getOperands())
+      // Constant operands of a concat are quantized with its result when
+      // it is lowered.
+      for (Value v : op->getOperands())
+        if (!isConstOperand(v))
           toQuantize.insert(v);
     } else if (isa<func::ReturnOp>(op)) {
       for (Value v : op->getOperands())

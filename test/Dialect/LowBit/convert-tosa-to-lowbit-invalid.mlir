@@ -358,20 +358,6 @@ func.func @per_axis_input(%x: tensor<1x2x2x2x!quant.uniform<i8:f32:3, {0.5, 0.25
 
 // -----
 
-// A constant add that follows no convolution or matrix product.
-func.func @constant_add_alone(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
-  %q = lowbit.quantize %x : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.5>>
-  %d = lowbit.dequantize %q : tensor<1x4x!quant.uniform<i8:f32, 0.5>> -> tensor<1x4xf32>
-  %k = "tosa.const"() {values = dense<1.0> : tensor<1x4xf32>} : () -> tensor<1x4xf32>
-  %a = tosa.add %d, %k : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
-  // expected-error @+1 {{convert-tosa-to-lowbit: a constant add that does not follow a convolution or matrix product is not supported by the integer target}}
-  %o = lowbit.quantize %a : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.5>>
-  %od = lowbit.dequantize %o : tensor<1x4x!quant.uniform<i8:f32, 0.5>> -> tensor<1x4xf32>
-  return %od : tensor<1x4xf32>
-}
-
-// -----
-
 func.func @concat_of_float(%a: tensor<1x2xf32>, %b: tensor<1x2xf32>) -> tensor<1x4xf32> {
   %qa = lowbit.quantize %a : tensor<1x2xf32> -> tensor<1x2x!quant.uniform<i8:f32, 0.5>>
   %da = lowbit.dequantize %qa : tensor<1x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2xf32>

@@ -109,3 +109,51 @@ func.func @transpose_rank(%x: tensor<2x3x!quant.uniform<i8:f32, 0.1>>) {
   %t = lowbit.transpose %x {perms = array<i32: 1, 0, 2>} : tensor<2x3x!quant.uniform<i8:f32, 0.1>> -> tensor<3x2x!quant.uniform<i8:f32, 0.1>>
   return
 }
+
+// -----
+
+func.func @slice_window(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{window [3, 5) of dimension 1 is outside the input shape [1, 4]}}
+  %s = lowbit.slice %x {start = array<i64: 0, 3>} : tensor<1x4x!quant.uniform<i8:f32, 0.1>> -> tensor<1x2x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @slice_type(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{result element type '!quant.uniform<i8:f32, 2.000000e-01>' differs from the input's '!quant.uniform<i8:f32, 1.000000e-01>'}}
+  %s = lowbit.slice %x {start = array<i64: 0, 0>} : tensor<1x4x!quant.uniform<i8:f32, 0.1>> -> tensor<1x2x!quant.uniform<i8:f32, 0.2>>
+  return
+}
+
+// -----
+
+func.func @slice_start_rank(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{start has 1 entries for rank 2}}
+  %s = lowbit.slice %x {start = array<i64: 0>} : tensor<1x4x!quant.uniform<i8:f32, 0.1>> -> tensor<1x2x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @pad_value(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{pad_value 300 is outside the stored range [-128, 127]}}
+  %p = lowbit.pad %x {padding = array<i64: 0, 0, 1, 1>, pad_value = 300 : i64} : tensor<1x4x!quant.uniform<i8:f32, 0.1>> -> tensor<1x6x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @pad_shape(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{result dimension 1 is 7 but the padded input's is 6}}
+  %p = lowbit.pad %x {padding = array<i64: 0, 0, 1, 1>, pad_value = 0 : i64} : tensor<1x4x!quant.uniform<i8:f32, 0.1>> -> tensor<1x7x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
+func.func @pad_negative(%x: tensor<1x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{padding of dimension 1 is negative or absurdly large}}
+  %p = lowbit.pad %x {padding = array<i64: 0, 0, -1, 1>, pad_value = 0 : i64} : tensor<1x4x!quant.uniform<i8:f32, 0.1>> -> tensor<1x4x!quant.uniform<i8:f32, 0.1>>
+  return
+}

@@ -82,3 +82,31 @@ func.func @softmax_region(%x: tensor<1x4xf32> {lowbit.range = array<f64: -4.0, 4
   %p = tosa.mul %e, %r, %zero {lowbit.range = array<f64: 0.0, 1.0>} : (tensor<1x4xf32>, tensor<1x1xf32>, tensor<1xi8>) -> tensor<1x4xf32>
   return %p : tensor<1x4xf32>
 }
+
+// -----
+
+// A BatchNorm after a ReLU (x * a + b, no convolution before it) is an
+// affine layer of its own: its input (the ReLU's result) is quantized. A
+// channel split keeps its input's quantization, and a pad gets its own
+// (its constant 4.0 widens the range to [0, 4]).
+// CHECK-LABEL: func.func @affine_slice_pad
+// CHECK: %[[R:.*]] = tosa.clamp
+// CHECK-NEXT: %[[RQ:.*]] = lowbit.quantize %[[R]] : {{.*}} -> tensor<1x2x2x4x!quant.uniform<i8:f32, 0.0078431377187371254:-128>>
+// CHECK: tosa.mul
+// CHECK: %[[S:.*]] = tosa.slice
+// CHECK-NEXT: lowbit.quantize %[[S]] : {{.*}} -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.0078431377187371254:-128>>
+// CHECK: %[[P:.*]] = tosa.pad
+// CHECK-NEXT: lowbit.quantize %[[P]] : {{.*}} -> tensor<1x4x4x4x!quant.uniform<i8:f32, 0.015686275437474251:-128>>
+func.func @affine_slice_pad(%x: tensor<1x2x2x4xf32> {lowbit.range = array<f64: -1.0, 1.0>}) -> (tensor<1x2x2x4xf32>, tensor<1x2x2x2xf32>, tensor<1x4x4x4xf32>) {
+  %r = tosa.clamp %x {min_val = 0.0 : f32, max_val = 0x7F800000 : f32, lowbit.range = array<f64: 0.0, 2.0>} : (tensor<1x2x2x4xf32>) -> tensor<1x2x2x4xf32>
+  %a = "tosa.const"() {values = dense<[[[[0.5, 1.0, 2.0, -1.0]]]]> : tensor<1x1x1x4xf32>} : () -> tensor<1x1x1x4xf32>
+  %shift = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
+  %m = tosa.mul %r, %a, %shift {lowbit.range = array<f64: -2.0, 4.0>} : (tensor<1x2x2x4xf32>, tensor<1x1x1x4xf32>, tensor<1xi8>) -> tensor<1x2x2x4xf32>
+  %s0 = tosa.const_shape {values = dense<[0, 0, 0, 2]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %sz = tosa.const_shape {values = dense<[1, 2, 2, 2]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %s = tosa.slice %r, %s0, %sz {lowbit.range = array<f64: 0.0, 2.0>} : (tensor<1x2x2x4xf32>, !tosa.shape<4>, !tosa.shape<4>) -> tensor<1x2x2x2xf32>
+  %pads = tosa.const_shape {values = dense<[0, 0, 1, 1, 1, 1, 0, 0]> : tensor<8xindex>} : () -> !tosa.shape<8>
+  %v = "tosa.const"() {values = dense<4.0> : tensor<1xf32>} : () -> tensor<1xf32>
+  %p = tosa.pad %r, %pads, %v {lowbit.range = array<f64: 0.0, 4.0>} : (tensor<1x2x2x4xf32>, !tosa.shape<8>, tensor<1xf32>) -> tensor<1x4x4x4xf32>
+  return %m, %s, %p : tensor<1x2x2x4xf32>, tensor<1x2x2x2xf32>, tensor<1x4x4x4xf32>
+}

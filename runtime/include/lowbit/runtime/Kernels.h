@@ -133,6 +133,44 @@ void avgPool2dInt(const T *in, T *out, const Pool2DShape &s, int32_t zp,
 void avgPool2dF32(const float *in, float *out, const Pool2DShape &s,
                   bool countIncludePad);
 
+/// Resize (TOSA RESIZE) geometry of one spatial axis: output index o reads
+/// the input coordinate (o * d + offset) / n, a rational number, so every
+/// coordinate mode ONNX defines (align_corners, asymmetric, half_pixel,
+/// pytorch_half_pixel) is exact, with no float rounding of positions.
+struct ResizeAxis {
+  int64_t n, d, offset;
+};
+/// NHWC resize: [batch, inH, inW, channels] -> [batch, outH, outW, channels].
+struct ResizeShape {
+  int64_t batch, inH, inW, channels, outH, outW;
+  ResizeAxis y, x;
+};
+/// The one coordinate rule of every resize kernel: the input index
+/// floor((o * d + offset) / n) and the fraction's numerator in [0, n).
+inline void resizeCoordinate(const ResizeAxis &a, int64_t o, int64_t &index,
+                             int64_t &frac) {
+  int64_t p = o * a.d + a.offset;
+  index = p >= 0 ? p / a.n : -((-p + a.n - 1) / a.n);
+  frac = p - index * a.n;
+}
+/// Nearest neighbour: the index rounded half up (2 * frac >= n), clamped to
+/// the input. Pure data movement on elements of `elemSize` bytes.
+void resizeNearest(const void *in, void *out, size_t elemSize,
+                   const ResizeShape &s);
+/// Bilinear on floats: TOSA's formula with the fractions dy = frac_y / n_y,
+/// dx = frac_x / n_x (float32), neighbours clamped to the input:
+///   out = v00 (1-dy)(1-dx) + v01 (1-dy) dx + v10 dy (1-dx) + v11 dy dx
+/// summed in that order.
+void resizeBilinearF32(const float *in, float *out, const ResizeShape &s);
+/// Bilinear on stored integers with zero point `zp`: the exact integer
+///   acc = (v00-zp)(n_y-fy)(n_x-fx) + (v01-zp)(n_y-fy) fx
+///       + (v10-zp) fy (n_x-fx) + (v11-zp) fy fx
+/// of scale S_in / (n_y n_x), for one requant to the output's scale. The
+/// caller keeps |v - zp| n_y n_x below 2^31.
+template <typename T>
+void resizeBilinearInt(const T *in, int32_t *out, const ResizeShape &s,
+                       int32_t zp);
+
 /// Data movement on elements of `elemSize` bytes (any element type),
 /// row-major, rank <= kMaxRank (rank 0 is a single element).
 /// out shape[d] = inShape[perm[d]].

@@ -107,7 +107,7 @@ def conv_hardswish():
 
 
 def conv_pad_pool():
-    """A non-zero Pad between layers: no integer form, no float fallback."""
+    """A non-zero Pad between layers (integer lowbit.pad)."""
     w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
     return model([
         helper.make_node("Conv", ["x", "w"], ["c"], name="conv1",

@@ -1,0 +1,593 @@
+//===- Shape.cpp - Shapes and data movement -------------------------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Shape, data-movement and constant ops. Most compute their result on
+// the host when their inputs are constants (the shape subgraphs torch.onnx
+// emits), and emits TOSA otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterImpl.h"
+
+#include "lowbit/runtime/Kernels.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace ::lowbit;
+using namespace ::lowbit::onnx_import;
+
+//===----------------------------------------------------------------------===//
+// Shape manipulation
+//===----------------------------------------------------------------------===//
+
+LogicalResult Importer::importFlatten() {
+  auto x = attributesAndInput({"axis"});
+  if (failed(x))
+    return failure();
+  int64_t rank = (*x)->shape.size();
+  int64_t axis = attrInt("axis", 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank)
+    return nodeError() << "axis out of range", failure();
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    (i < axis ? outer : inner) *= (*x)->shape[i];
+  SmallVector<int64_t> shape = {outer, inner};
+  return setReshapedOutput(**x, shape);
+}
+
+LogicalResult Importer::importReshape() {
+  auto x = attributesAndInput({"allowzero", "shape"});
+  if (failed(x))
+    return failure();
+  std::vector<int64_t> target;
+  if (opset < 5 || attr("shape")) {
+    auto shapeAttr = requiredAttrInts("shape");
+    if (failed(shapeAttr))
+      return failure();
+    target.assign(shapeAttr->begin(), shapeAttr->end());
+  } else {
+    auto s = constantInput(1, "shape");
+    if (failed(s))
+      return failure();
+    target = (*s)->toInts();
+  }
+  bool allowZero = attrInt("allowzero", 0) != 0;
+  SmallVector<int64_t> shape;
+  int64_t known = 1, inferred = -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t d = target[i];
+    if (d == 0 && !allowZero) {
+      if (i >= (*x)->shape.size())
+        return nodeError() << "shape copies dimension " << i
+                           << " that the input does not have",
+               failure();
+      d = (*x)->shape[i];
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        return nodeError() << "shape has more than one -1", failure();
+      inferred = i;
+      shape.push_back(1);
+      continue;
+    }
+    if (d < 0)
+      return nodeError() << "invalid dimension " << d << " in shape", failure();
+    shape.push_back(d);
+    if (__builtin_mul_overflow(known, d, &known))
+      return nodeError() << "shape " << shapeToString(target)
+                         << " has more elements than a 64-bit count holds",
+             failure();
+  }
+  int64_t total = numElements((*x)->shape);
+  if (inferred >= 0) {
+    if (known == 0 || total % known)
+      return nodeError() << "cannot infer the -1 dimension reshaping "
+                         << shapeToString((*x)->shape) << " into "
+                         << shapeToString(target),
+             failure();
+    shape[inferred] = total / known;
+  }
+  if (numElements(shape) != total)
+    return nodeError() << "cannot reshape " << shapeToString((*x)->shape)
+                       << " into " << shapeToString(shape),
+           failure();
+  return setReshapedOutput(**x, shape);
+}
+
+LogicalResult Importer::importTranspose() {
+  auto x = attributesAndInput({"perm"});
+  if (failed(x))
+    return failure();
+  int64_t rank = (*x)->shape.size();
+  SmallVector<int64_t> perm;
+  if (auto p = attrInts("perm"))
+    perm = *p;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return nodeError() << "perm has " << perm.size() << " entries for rank "
+                       << rank,
+           failure();
+  SmallVector<int32_t> p32;
+  SmallVector<bool> seen(rank, false);
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen[p])
+      return nodeError() << "perm is not a permutation", failure();
+    seen[p] = true;
+    p32.push_back(static_cast<int32_t>(p));
+    shape.push_back((*x)->shape[p]);
+  }
+  if ((*x)->constant) {
+    HostTensor out((*x)->kind, shape);
+    ::lowbit::rt::transpose(
+        (*x)->constant->raw(), out.raw(), elemSize((*x)->kind),
+        (*x)->constant->shape().data(), p32.data(), static_cast<int>(rank));
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  setOutput(0, transpose(valueOf(**x), p32), (*x)->kind, shape);
+  return success();
+}
+
+LogicalResult Importer::importConcat() {
+  if (failed(checkAttributes({"axis"})))
+    return failure();
+  auto axisAttr = requiredAttrInt("axis");
+  if (failed(axisAttr))
+    return failure();
+  SmallVector<TensorInfo *> ins;
+  for (int i = 0; i < numInputs(); ++i) {
+    auto t = requireInput(i);
+    if (failed(t))
+      return failure();
+    ins.push_back(*t);
+  }
+  if (ins.empty())
+    return nodeError() << "needs at least one input", failure();
+  int64_t rank = ins[0]->shape.size();
+  int64_t axis = *axisAttr;
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return nodeError() << "axis out of range for rank " << rank, failure();
+  SmallVector<int64_t> shape = ins[0]->shape;
+  shape[axis] = 0;
+  bool allConstant = true;
+  for (TensorInfo *t : ins) {
+    if (t->kind != ins[0]->kind ||
+        static_cast<int64_t>(t->shape.size()) != rank)
+      return nodeError() << "inputs must share element type and rank",
+             failure();
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis && t->shape[d] != ins[0]->shape[d])
+        return nodeError() << "input shapes differ outside the axis", failure();
+    shape[axis] += t->shape[axis];
+    allConstant &= t->constant.has_value();
+  }
+  if (allConstant) {
+    HostTensor out(ins[0]->kind, shape);
+    SmallVector<const void *> ptrs;
+    SmallVector<const int64_t *> shapes;
+    for (TensorInfo *t : ins) {
+      ptrs.push_back(t->constant->raw());
+      shapes.push_back(t->constant->shape().data());
+    }
+    ::lowbit::rt::concat(
+        ptrs.data(), shapes.data(), static_cast<int>(ins.size()), out.raw(),
+        elemSize(out.kind()), static_cast<int>(rank), static_cast<int>(axis));
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  SmallVector<Value> vs;
+  for (TensorInfo *t : ins)
+    if (t->shape[axis] != 0)
+      vs.push_back(valueOf(*t));
+  Value y = create<tosa::ConcatOp>(
+      tensorType(shape, ins[0]->kind), vs,
+      {named("axis", b.getI32IntegerAttr(static_cast<int32_t>(axis)))});
+  setOutput(0, y, ins[0]->kind, shape);
+  return success();
+}
+
+LogicalResult Importer::importPad() {
+  auto x = attributesAndInput({"mode", "pads", "value"});
+  if (failed(x))
+    return failure();
+  std::string mode = attrString("mode", "constant");
+  if (mode != "constant")
+    return unsupported("Pad mode '" + mode + "' (constant only)");
+  int64_t rank = (*x)->shape.size();
+  std::vector<int64_t> pads;
+  double value = 0.0;
+  if (opset < 11) {
+    if (auto p = attrInts("pads"))
+      pads.assign(p->begin(), p->end());
+    value = attrFloat("value", 0.0f);
+  } else {
+    auto p = constantInput(1, "pads");
+    if (failed(p))
+      return failure();
+    pads = (*p)->toInts();
+    auto cv = optionalConstantInput(2, "constant_value");
+    if (failed(cv))
+      return failure();
+    if (*cv && (*cv)->numElements() > 0)
+      value = (*cv)->getDouble(0);
+    auto axes = optionalConstantInput(3, "axes");
+    if (failed(axes))
+      return failure();
+    if (*axes) {
+      // opset 18 axes: expand pads to all dimensions.
+      auto ax = (*axes)->toInts();
+      std::vector<int64_t> full(2 * rank, 0);
+      if (pads.size() != 2 * ax.size())
+        return nodeError() << "pads and axes sizes disagree", failure();
+      for (size_t i = 0; i < ax.size(); ++i) {
+        int64_t a = ax[i] < 0 ? ax[i] + rank : ax[i];
+        full[a] = pads[i];
+        full[a + rank] = pads[i + ax.size()];
+      }
+      pads = full;
+    }
+  }
+  if (static_cast<int64_t>(pads.size()) != 2 * rank)
+    return nodeError() << "pads has " << pads.size() << " values for rank "
+                       << rank,
+           failure();
+  SmallVector<int64_t> padding, shape;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (pads[d] < 0 || pads[d + rank] < 0)
+      return unsupported("negative pads (cropping)");
+    padding.push_back(pads[d]);
+    padding.push_back(pads[d + rank]);
+    int64_t size;
+    if (__builtin_add_overflow((*x)->shape[d], pads[d], &size) ||
+        __builtin_add_overflow(size, pads[d + rank], &size))
+      return nodeError() << "pads " << pads[d] << " and " << pads[d + rank]
+                         << " overflow dimension " << d,
+             failure();
+    shape.push_back(size);
+  }
+  Value y = create<tosa::PadOp>(
+      tensorType(shape, (*x)->kind),
+      {valueOf(**x), constShape(padding), scalarConst((*x)->kind, value)});
+  setOutput(0, y, (*x)->kind, shape);
+  return success();
+}
+
+LogicalResult Importer::importIdentity() {
+  auto x = requireInput(0);
+  if (failed(x))
+    return failure();
+  forwardInput(**x);
+  return success();
+}
+
+LogicalResult Importer::importDropout() {
+  if (failed(checkAttributes({"ratio", "seed", "is_test"})))
+    return failure();
+  // Inference: the identity, with an all-true mask when asked for.
+  auto training = optionalConstantInput(2, "training_mode");
+  if (failed(training))
+    return failure();
+  if (*training && (*training)->numElements() && (*training)->getInt(0) != 0)
+    return unsupported("training_mode = true");
+  auto x = requireInput(0);
+  if (failed(x))
+    return failure();
+  forwardInput(**x);
+  if (node->output_size() > 1 && !node->output(1).empty()) {
+    HostTensor mask(ElemKind::I1, (*x)->shape);
+    for (int64_t i = 0; i < mask.numElements(); ++i)
+      mask.setInt(i, 1);
+    setConstantOutput(1, std::move(mask));
+  }
+  return success();
+}
+
+LogicalResult Importer::importSqueeze(bool unsqueeze) {
+  auto x = attributesAndInput({"axes"});
+  if (failed(x))
+    return failure();
+  std::vector<int64_t> axes;
+  if (auto a = attrInts("axes")) {
+    axes.assign(a->begin(), a->end());
+  } else if (input(1)) {
+    auto a2 = constantInput(1, "axes");
+    if (failed(a2))
+      return failure();
+    axes = (*a2)->toInts();
+  } else if (unsqueeze) {
+    return nodeError() << "missing 'axes'", failure();
+  }
+  SmallVector<int64_t> xs = (*x)->shape, shape;
+  if (unsqueeze) {
+    int64_t rank = xs.size() + axes.size();
+    SmallVector<bool> isNew(rank, false);
+    for (int64_t a : axes) {
+      if (a < 0)
+        a += rank;
+      if (a < 0 || a >= rank || isNew[a])
+        return nodeError() << "invalid axes", failure();
+      isNew[a] = true;
+    }
+    for (int64_t i = 0, j = 0; i < rank; ++i)
+      shape.push_back(isNew[i] ? 1 : xs[j++]);
+  } else {
+    int64_t rank = xs.size();
+    SmallVector<bool> drop(rank, false);
+    if (axes.empty()) {
+      for (int64_t i = 0; i < rank; ++i)
+        drop[i] = xs[i] == 1;
+    }
+    for (int64_t a : axes) {
+      if (a < 0)
+        a += rank;
+      if (a < 0 || a >= rank || xs[a] != 1)
+        return nodeError() << "cannot squeeze axis " << a << " of "
+                           << shapeToString(xs),
+               failure();
+      drop[a] = true;
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      if (!drop[i])
+        shape.push_back(xs[i]);
+  }
+  return setReshapedOutput(**x, shape);
+}
+
+LogicalResult Importer::importShape() {
+  auto x = attributesAndInput({"start", "end"});
+  if (failed(x))
+    return failure();
+  int64_t rank = (*x)->shape.size();
+  int64_t start = attrInt("start", 0), end = attrInt("end", rank);
+  if (start < 0)
+    start += rank;
+  if (end < 0)
+    end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, 0, rank);
+  int64_t n = std::max<int64_t>(end - start, 0);
+  HostTensor out(ElemKind::I64, {n});
+  for (int64_t i = 0; i < n; ++i)
+    out.setInt(i, (*x)->shape[start + i]);
+  setConstantOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult Importer::importGather() {
+  auto x = attributesAndInput({"axis"});
+  if (failed(x))
+    return failure();
+  auto idx = constantInput(1, "indices");
+  if (failed(idx))
+    return failure();
+  SmallVector<int64_t> xs = (*x)->shape;
+  int64_t rank = xs.size();
+  int64_t axis = attrInt("axis", 0);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis >= rank)
+    return nodeError() << "axis out of range", failure();
+  std::vector<int64_t> indices = (*idx)->toInts();
+  for (int64_t &i : indices) {
+    if (i < 0)
+      i += xs[axis];
+    if (i < 0 || i >= xs[axis])
+      return nodeError() << "index out of range", failure();
+  }
+  // out shape = xs[:axis] + indices.shape + xs[axis+1:]
+  SmallVector<int64_t> shape(xs.begin(), xs.begin() + axis);
+  shape.append((*idx)->shape().begin(), (*idx)->shape().end());
+  shape.append(xs.begin() + axis + 1, xs.end());
+  int64_t outer = numElements(ArrayRef<int64_t>(xs).take_front(axis));
+  int64_t inner = numElements(ArrayRef<int64_t>(xs).drop_front(axis + 1));
+  if ((*x)->constant) {
+    HostTensor out((*x)->kind, shape);
+    size_t es = elemSize((*x)->kind);
+    const char *src = static_cast<const char *>((*x)->constant->raw());
+    char *dst = static_cast<char *>(out.raw());
+    for (int64_t o = 0; o < outer; ++o)
+      for (size_t k = 0; k < indices.size(); ++k)
+        std::memcpy(dst + ((o * indices.size() + k) * inner) * es,
+                    src + ((o * xs[axis] + indices[k]) * inner) * es,
+                    inner * es);
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  // Runtime data with constant indices: one slice per index, concatenated.
+  Value v = valueOf(**x);
+  SmallVector<Value> parts;
+  SmallVector<int64_t> sliceShape = xs;
+  sliceShape[axis] = 1;
+  for (int64_t i : indices) {
+    SmallVector<int64_t> start(rank, 0);
+    start[axis] = i;
+    parts.push_back(
+        create<tosa::SliceOp>(tensorType(sliceShape, (*x)->kind),
+                              {v, constShape(start), constShape(sliceShape)}));
+  }
+  SmallVector<int64_t> catShape = xs;
+  catShape[axis] = indices.size();
+  Value y = parts.size() == 1
+                ? parts[0]
+                : create<tosa::ConcatOp>(
+                      tensorType(catShape, (*x)->kind), parts,
+                      {named("axis",
+                             b.getI32IntegerAttr(static_cast<int32_t>(axis)))});
+  y = reshape(y, shape);
+  setOutput(0, y, (*x)->kind, shape);
+  return success();
+}
+
+LogicalResult Importer::importConstantOfShape() {
+  if (failed(checkAttributes({"value"})))
+    return failure();
+  auto s = constantInput(0, "shape");
+  if (failed(s))
+    return failure();
+  std::vector<int64_t> shape = (*s)->toInts();
+  for (int64_t d : shape)
+    if (d < 0)
+      return nodeError() << "negative dimension in shape", failure();
+  HostTensor fill(ElemKind::F32, {1});
+  if (const auto *a = attr("value")) {
+    auto t = tensorFromProto(a->t());
+    if (failed(t))
+      return failure();
+    fill = std::move(*t);
+  }
+  if (fill.numElements() != 1)
+    return nodeError() << "'value' must hold one element, not "
+                       << fill.numElements(),
+           failure();
+  // The constant is made on the host: refuse what cannot be allocated.
+  std::string tooLarge = tensorSizeError(fill.kind(), shape);
+  if (!tooLarge.empty())
+    return nodeError() << tooLarge, failure();
+  HostTensor out(fill.kind(), SmallVector<int64_t>(shape.begin(), shape.end()));
+  size_t es = elemSize(fill.kind());
+  for (int64_t i = 0; i < out.numElements(); ++i)
+    std::memcpy(static_cast<char *>(out.raw()) + i * es, fill.raw(), es);
+  setConstantOutput(0, std::move(out));
+  return success();
+}
+
+LogicalResult Importer::importCast() {
+  auto x = attributesAndInput({"to", "saturate"});
+  if (failed(x))
+    return failure();
+  auto toAttr = requiredAttrInt("to");
+  if (failed(toAttr))
+    return failure();
+  auto to = kindOfOnnx(static_cast<int32_t>(*toAttr), "Cast 'to'");
+  if (failed(to))
+    return failure();
+  if ((*x)->constant) {
+    setConstantOutput(0, (*x)->constant->castTo(*to));
+    return success();
+  }
+  if (*to == (*x)->kind) {
+    forwardInput(**x);
+    return success();
+  }
+  if (*to == ElemKind::F64 || (*x)->kind == ElemKind::F64)
+    return unsupported("float64 tensors at run time");
+  if (isFloatKind((*x)->kind) && !isFloatKind(*to))
+    return unsupported("Cast from float to integer at run time (ONNX "
+                       "truncates, TOSA rounds)");
+  Value y = create<tosa::CastOp>(tensorType((*x)->shape, *to), {valueOf(**x)});
+  setOutput(0, y, *to, (*x)->shape);
+  return success();
+}
+
+LogicalResult Importer::importConstant() {
+  const onnx::AttributeProto *a =
+      node->attribute_size() == 1 ? &node->attribute(0) : nullptr;
+  if (!a)
+    return nodeError() << "needs exactly one value attribute", failure();
+  HostTensor t;
+  if (a->name() == "value") {
+    auto v = tensorFromProto(a->t());
+    if (failed(v))
+      return failure();
+    t = std::move(*v);
+  } else if (a->name() == "value_float") {
+    t = HostTensor(ElemKind::F32, {});
+    t.setDouble(0, a->f());
+  } else if (a->name() == "value_floats") {
+    t = HostTensor(ElemKind::F32, {a->floats_size()});
+    for (int i = 0; i < a->floats_size(); ++i)
+      t.setDouble(i, a->floats(i));
+  } else if (a->name() == "value_int") {
+    t = HostTensor(ElemKind::I64, {});
+    t.setInt(0, a->i());
+  } else if (a->name() == "value_ints") {
+    t = HostTensor(ElemKind::I64, {a->ints_size()});
+    for (int i = 0; i < a->ints_size(); ++i)
+      t.setInt(i, a->ints(i));
+  } else {
+    return unsupported("Constant attribute '" + a->name() + "'");
+  }
+  setConstantOutput(0, std::move(t));
+  return success();
+}
+
+LogicalResult Importer::importSlice() {
+  auto x = attributesAndInput({"starts", "ends", "axes"});
+  if (failed(x))
+    return failure();
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (opset < 10) {
+    auto s = attrInts("starts"), e = attrInts("ends");
+    if (!s || !e)
+      return nodeError() << "missing 'starts'/'ends'", failure();
+    starts.assign(s->begin(), s->end());
+    ends.assign(e->begin(), e->end());
+    if (auto a = attrInts("axes"))
+      axes.assign(a->begin(), a->end());
+  } else {
+    auto s = constantInput(1, "starts");
+    auto e = constantInput(2, "ends");
+    if (failed(s) || failed(e))
+      return failure();
+    starts = (*s)->toInts();
+    ends = (*e)->toInts();
+    auto a = optionalConstantInput(3, "axes");
+    if (failed(a))
+      return failure();
+    if (*a)
+      axes = (*a)->toInts();
+    auto st = optionalConstantInput(4, "steps");
+    if (failed(st))
+      return failure();
+    if (*st)
+      steps = (*st)->toInts();
+  }
+  int64_t rank = (*x)->shape.size();
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (starts.size() != ends.size() || axes.size() != starts.size())
+    return nodeError() << "starts, ends and axes sizes differ", failure();
+  for (int64_t s : steps)
+    if (s != 1)
+      return unsupported("Slice steps other than 1");
+  SmallVector<int64_t> begin(rank, 0), size((*x)->shape);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (a < 0 || a >= rank)
+      return nodeError() << "axis out of range", failure();
+    int64_t dim = (*x)->shape[a];
+    int64_t s = starts[i] < 0 ? starts[i] + dim : starts[i];
+    int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
+    s = std::clamp<int64_t>(s, 0, dim);
+    e = std::clamp<int64_t>(e, 0, dim);
+    begin[a] = s;
+    size[a] = std::max<int64_t>(e - s, 0);
+  }
+  if ((*x)->constant) {
+    HostTensor out((*x)->kind, size);
+    ::lowbit::rt::slice((*x)->constant->raw(), out.raw(), elemSize((*x)->kind),
+                        (*x)->constant->shape().data(), static_cast<int>(rank),
+                        begin.data(), size.data());
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  Value y = create<tosa::SliceOp>(
+      tensorType(size, (*x)->kind),
+      {valueOf(**x), constShape(begin), constShape(size)});
+  setOutput(0, y, (*x)->kind, size);
+  return success();
+}

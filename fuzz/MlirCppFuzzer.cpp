@@ -1,4 +1,4 @@
-//===- MlirCppFuzzer.cpp - libFuzzer target: MLIR to C++ -------------------===//
+//===- MlirCppFuzzer.cpp - libFuzzer target: MLIR to C++ ------------------===//
 //
 // Part of the lowbit project.
 //
@@ -13,15 +13,12 @@
 
 #include "FuzzFile.h"
 
+#include "lowbit/Pipelines/Pipelines.h"
 #include "lowbit/Target/Cpp.h"
 
-#include "LowBit/Transforms/Passes.h"
-
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 
 #include <string>
 
@@ -36,10 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!module || mlir::failed(mlir::verify(*module)))
     return 0;
   mlir::PassManager pm(&context, mlir::ModuleOp::getOperationName());
-  pm.addNestedPass<mlir::func::FuncOp>(
-      mlir::lowbit::createConvertTosaToLowBit());
-  pm.addPass(mlir::createCanonicalizerPass());
-  pm.addPass(mlir::createCSEPass());
+  lowbit::buildLowerToIntegerPipeline(pm, {});
   if (mlir::failed(pm.run(*module)))
     return 0;
   (void)lowbit::buildModelFiles(*module, "fuzz");

@@ -9,6 +9,7 @@
 #include "LowBit/IR/LowBitDialect.h"
 #include "LowBit/Transforms/Passes.h"
 #include "lowbit/Conversion/Passes.h"
+#include "lowbit/Pipelines/Pipelines.h"
 #include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -34,4 +35,5 @@ void lowbit::registerAllPasses() {
   mlir::lowbit::registerLowBitPasses();
   lowbit::registerLowBitCommonPasses();
   lowbit::registerLowBitConversionPasses();
+  lowbit::registerLowBitPipelines();
 }

@@ -17,7 +17,8 @@ namespace lowbit {
 /// tosa, quant, emitc and lowbit.
 void registerAllDialects(mlir::DialectRegistry &registry);
 
-/// Registers lowbit's passes and the upstream ones its pipelines use.
+/// Registers lowbit's passes, its named pipelines
+/// (lowbit/Pipelines/Pipelines.h) and the upstream passes they use.
 void registerAllPasses();
 
 } // namespace lowbit

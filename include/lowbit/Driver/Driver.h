@@ -1,0 +1,151 @@
+//===- Driver.h - The stages of lowbit's compile flow -----------*- C++ -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// lowbitc's compile flow as a library, one function per stage:
+//
+//   importModel -> [runPassPipeline] -> calibrateModel -> quantizeModel
+//               -> lowerToInteger -> emitMLIR | emitCpp | runEvaluator
+//
+// The pass sequences between the stages are lowbit/Pipelines/Pipelines.h's,
+// which lowbit-opt runs by name as well. Every stage reports its errors as
+// diagnostics through the module's context (located where there is a
+// location: a node of the ONNX model, an op, a function argument; messages
+// about files and options have an unknown location) and returns failure.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_DRIVER_DRIVER_H
+#define LOWBIT_DRIVER_DRIVER_H
+
+#include "lowbit/Pipelines/Pipelines.h"
+#include "lowbit/Quantization/Calibration.h"
+#include "lowbit/Support/HostTensor.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/Timing.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace mlir {
+class PassManager;
+} // namespace mlir
+
+namespace lowbit::driver {
+
+/// What every stage shares.
+struct StageEnv {
+  /// Parent of the stages' timers and of their pass managers' timing; a
+  /// null scope (the default) times nothing.
+  mlir::TimingScope *timing = nullptr;
+  /// Called on every pass manager a stage creates, before it runs (lowbitc
+  /// applies MLIR's command-line pass manager options with it). It emits
+  /// its own error.
+  std::function<mlir::LogicalResult(mlir::PassManager &)> configurePassManager;
+  /// The input file's name, for messages.
+  std::string inputName;
+};
+
+struct ImportOptions {
+  /// An ONNX model, or MLIR (`.mlir`, `.mlirbc`).
+  std::string inputFile;
+  /// `NAME=FILE.npy`: graph inputs of an ONNX model bound to constants.
+  std::vector<std::string> bindInputs;
+  /// `NAME=D0xD1x...`: static shapes of an ONNX model's graph inputs.
+  std::vector<std::string> inputShapes;
+  /// Run lowbit-import-cleanup-pipeline after ONNX import.
+  bool cleanup = true;
+};
+
+/// Whether `path` names MLIR (text or bytecode) rather than an ONNX model.
+bool isMLIRFile(llvm::StringRef path);
+
+/// Parses MLIR or imports an ONNX model, then cleans an imported model up
+/// (lowbit-import-cleanup-pipeline). Null on failure.
+mlir::OwningOpRef<mlir::ModuleOp> importModel(mlir::MLIRContext &context,
+                                              const ImportOptions &options,
+                                              const StageEnv &env);
+
+/// Runs a textual pass pipeline anchored on builtin.module.
+mlir::LogicalResult runPassPipeline(mlir::ModuleOp module,
+                                    llvm::StringRef pipeline,
+                                    const StageEnv &env);
+
+/// Checks the options of calibration and quantization before any work is
+/// done, with messages that name lowbitc's flags.
+mlir::LogicalResult
+verifyQuantizationOptions(mlir::MLIRContext *context,
+                          const CalibrationOptions &calibration,
+                          const QuantizePipelineOptions &quantize);
+
+/// Calibrates the module's first defined function on `samples`
+/// (`[NAME=]FILE.npy`, as --calibration takes them) after
+/// lowbit-prepare-calibration-pipeline: records `lowbit.range` attributes.
+/// Calibration runs the reference evaluator on data, so it is a stage and
+/// not a pass.
+mlir::LogicalResult calibrateModel(mlir::ModuleOp module,
+                                   llvm::ArrayRef<std::string> samples,
+                                   const CalibrationOptions &options,
+                                   const StageEnv &env);
+
+/// Inserts Q/DQ from the calibrated ranges (lowbit-quantize-pipeline).
+mlir::LogicalResult quantizeModel(mlir::ModuleOp module,
+                                  const QuantizePipelineOptions &options,
+                                  const StageEnv &env);
+
+/// Lowers a Q/DQ graph to integer lowbit ops
+/// (lowbit-lower-to-integer-pipeline).
+mlir::LogicalResult lowerToInteger(mlir::ModuleOp module,
+                                   const LowerToIntegerPipelineOptions &options,
+                                   const StageEnv &env);
+
+/// Writes the module to `outputFile` ("-" is stdout) as text or bytecode.
+mlir::LogicalResult emitMLIR(mlir::ModuleOp module, llvm::StringRef outputFile,
+                             bool bytecode, const StageEnv &env);
+
+/// A C identifier from a file's stem (`model.onnx` -> `model`), prefixed
+/// with `model_` when it would be empty or start with a digit.
+std::string modelNameFromPath(llvm::StringRef path);
+
+/// Writes the integer model's C++ files into the folder `dir` (the C++
+/// target, lowbit/Target/Cpp.h) and its per-layer summary to `summary`.
+mlir::LogicalResult emitCpp(mlir::ModuleOp module, llvm::StringRef dir,
+                            llvm::StringRef name, llvm::raw_ostream &summary,
+                            const StageEnv &env);
+
+/// Matches `[NAME=]FILE.npy` specs (positional in argument order, or by
+/// ONNX name) to `func`'s arguments, checks dtypes and shapes (float data
+/// for a quantized argument is quantized with the runtime's rule), and
+/// splits a leading dimension that is a multiple of the model's into one
+/// input set per run. `flag` names the option in messages. Calibration data
+/// must be finite (a warning says when it is all zeros).
+mlir::FailureOr<std::vector<std::vector<HostTensor>>>
+loadInputSets(mlir::func::FuncOp func, llvm::ArrayRef<std::string> specs,
+              llvm::StringRef flag, bool calibration = false);
+
+struct RunOptions {
+  /// `[NAME=]FILE.npy`, as --run takes them.
+  std::vector<std::string> inputs;
+  /// An .npy file, or a folder for a model with several outputs.
+  std::string outputFile;
+  /// Write quantized results as floats (dequantized with the runtime's
+  /// rule, as the generated code's float API does): for a model that the
+  /// flow lowered, not for IR that was given quantized.
+  bool dequantizeResults = false;
+};
+
+/// Runs the module's first defined function in the reference evaluator on
+/// every input set and writes the outputs, stacked along the leading
+/// dimension.
+mlir::LogicalResult runEvaluator(mlir::ModuleOp module,
+                                 const RunOptions &options,
+                                 const StageEnv &env);
+
+} // namespace lowbit::driver
+
+#endif // LOWBIT_DRIVER_DRIVER_H

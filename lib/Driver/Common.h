@@ -1,0 +1,53 @@
+//===- Common.h - Helpers of the driver stages ------------------*- C++ -*-===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LIB_DRIVER_COMMON_H
+#define LIB_DRIVER_COMMON_H
+
+#include "lowbit/Driver/Driver.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Location.h"
+
+#include <string>
+#include <utility>
+
+namespace lowbit::driver {
+
+/// Emits `msg` as an error about a file or an option (no location in the
+/// IR) and returns failure. The message is copied (a Twine).
+inline mlir::LogicalResult fail(mlir::MLIRContext *context,
+                                const llvm::Twine &msg) {
+  mlir::emitError(mlir::UnknownLoc::get(context), msg);
+  return mlir::failure();
+}
+
+/// Splits "NAME=FILE" (NAME may be empty; without '=' all of it is FILE).
+inline std::pair<std::string, std::string> splitBinding(llvm::StringRef arg) {
+  auto [name, file] = arg.split('=');
+  if (file.empty())
+    return {"", arg.str()};
+  return {name.str(), file.str()};
+}
+
+/// The stages' parent timing scope (a null one when none is given).
+inline mlir::TimingScope &rootTiming(const StageEnv &env) {
+  static thread_local mlir::TimingScope none;
+  return env.timing ? *env.timing : none;
+}
+
+/// The function the stages work on: the module's first one with a body.
+inline mlir::func::FuncOp firstDefinedFunction(mlir::ModuleOp module) {
+  for (auto f : module.getOps<mlir::func::FuncOp>())
+    if (!f.isExternal())
+      return f;
+  return {};
+}
+
+} // namespace lowbit::driver
+
+#endif // LIB_DRIVER_COMMON_H

@@ -1,0 +1,84 @@
+//===- Pipelines.cpp - lowbit's compile flow as pass pipelines ------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Pipelines/Pipelines.h"
+
+#include "LowBit/Transforms/Passes.h"
+#include "lowbit/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace ::lowbit;
+
+void ::lowbit::buildImportCleanupPipeline(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(::lowbit::createLowBitSinkTransposes());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void ::lowbit::buildPrepareCalibrationPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(
+      ::lowbit::createLowBitInputAffineToDepthwise());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
+                                     const QuantizePipelineOptions &options) {
+  mlir::lowbit::LowBitInsertQDQOptions qdq;
+  qdq.activationBits = options.activationBits;
+  qdq.weightBits = options.weightBits;
+  qdq.weightScheme = options.weightScheme;
+  qdq.perChannel = options.perChannel;
+  qdq.weightRounding = options.weightRounding;
+  qdq.logScale = options.logScale;
+  pm.addNestedPass<func::FuncOp>(mlir::lowbit::createLowBitInsertQDQ(qdq));
+}
+
+void ::lowbit::buildLowerToIntegerPipeline(
+    OpPassManager &pm, const LowerToIntegerPipelineOptions &options) {
+  mlir::lowbit::ConvertTosaToLowBitOptions lower;
+  lower.floatFallback = options.floatFallback;
+  pm.addNestedPass<func::FuncOp>(
+      mlir::lowbit::createConvertTosaToLowBit(lower));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void ::lowbit::registerLowBitPipelines() {
+  // MLIR refuses a pipeline name registered twice; callers may not know
+  // whether another has registered them.
+  static bool registered = false;
+  if (registered)
+    return;
+  registered = true;
+  PassPipelineRegistration<>(
+      "lowbit-import-cleanup-pipeline",
+      "lowbitc's clean-up after ONNX import: canonicalize, "
+      "lowbit-sink-transposes, canonicalize, cse",
+      buildImportCleanupPipeline);
+  PassPipelineRegistration<>(
+      "lowbit-prepare-calibration-pipeline",
+      "lowbitc's step before calibration: "
+      "func.func(lowbit-input-affine-to-depthwise), canonicalize, cse",
+      buildPrepareCalibrationPipeline);
+  PassPipelineRegistration<QuantizePipelineOptions>(
+      "lowbit-quantize-pipeline",
+      "lowbitc's quantization of a calibrated float graph (lowbit.range "
+      "attributes): func.func(lowbit-insert-qdq)",
+      buildQuantizePipeline);
+  PassPipelineRegistration<LowerToIntegerPipelineOptions>(
+      "lowbit-lower-to-integer-pipeline",
+      "lowbitc's lowering of a Q/DQ graph to integer lowbit ops: "
+      "func.func(convert-tosa-to-lowbit), canonicalize, cse",
+      buildLowerToIntegerPipeline);
+}

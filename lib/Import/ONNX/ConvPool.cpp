@@ -12,6 +12,7 @@
 
 #include "ImporterImpl.h"
 
+#include "lowbit/runtime/Kernels.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 
 #include <cmath>
@@ -147,6 +148,7 @@ Value Importer::materializeConvWeights(const HostTensor &w, bool depthwise,
 
 FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w,
                                     const HostTensor *wHost, Value bias,
+                                    const HostTensor *biasHost,
                                     const ConvGeometry &geometry,
                                     int64_t outChannels) {
   SmallVector<int64_t, 4> in(shapeOf(x));
@@ -185,11 +187,24 @@ FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w,
     return toNCHW(y);
   }
   // Grouped convolution: one conv per group on channel slices, then concat.
+  // Weights and biases known on the host are sliced there, so that every
+  // group's convolution has constant weights (which the quantizer needs).
   int64_t cg = c / g.groups, og = outChannels / g.groups;
-  if (!w.value && wHost)
-    w.value = materialize(*wHost);
-  Value wv = w.value;
-  Value wOhwi = transpose(wv, {0, 2, 3, 1});
+  auto hostSlice = [](const HostTensor &t, int64_t begin, int64_t count) {
+    SmallVector<int64_t> start(t.shape().size(), 0), size(t.shape());
+    start[0] = begin;
+    size[0] = count;
+    HostTensor out(t.kind(), size);
+    ::lowbit::rt::slice(t.raw(), out.raw(), elemSize(t.kind()),
+                        t.shape().data(), static_cast<int>(t.rank()),
+                        start.data(), size.data());
+    return out;
+  };
+  Value wOhwi;
+  if (!wHost) {
+    Value wv = valueOf(w);
+    wOhwi = transpose(wv, {0, 2, 3, 1});
+  }
   SmallVector<Value> parts;
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     Value xs =
@@ -197,12 +212,17 @@ FailureOr<Value> Importer::emitConv(Value x, TensorInfo &w,
                               {xn, constShape({0, 0, 0, gi * cg}),
                                constShape({n, in[2], in[3], cg})});
     Value ws =
-        create<tosa::SliceOp>(RankedTensorType::get({og, g.kh, g.kw, cg}, f32),
-                              {wOhwi, constShape({gi * og, 0, 0, 0}),
-                               constShape({og, g.kh, g.kw, cg})});
+        wHost ? materializeConvWeights(hostSlice(*wHost, gi * og, og), false, cg)
+              : create<tosa::SliceOp>(
+                    RankedTensorType::get({og, g.kh, g.kw, cg}, f32),
+                    {wOhwi, constShape({gi * og, 0, 0, 0}),
+                     constShape({og, g.kh, g.kw, cg})});
     Value bs =
-        create<tosa::SliceOp>(RankedTensorType::get({og}, f32),
-                              {bias, constShape({gi * og}), constShape({og})});
+        biasHost
+            ? materialize(hostSlice(*biasHost, gi * og, og))
+            : create<tosa::SliceOp>(
+                  RankedTensorType::get({og}, f32),
+                  {bias, constShape({gi * og}), constShape({og})});
     parts.push_back(
         create<tosa::Conv2DOp>(RankedTensorType::get({n, g.oh, g.ow, og}, f32),
                                {xs, ws, bs, zp, zp}, convAttrs()));
@@ -359,7 +379,9 @@ LogicalResult Importer::importConv() {
       biasValue = materialize(biasHost);
     }
   }
-  auto y = emitConv(xv, w2, wHost, biasValue, *geometry, o);
+  const HostTensor *biasOnHost =
+      bn || !bias ? &biasHost : (bias->constant ? &*bias->constant : nullptr);
+  auto y = emitConv(xv, w2, wHost, biasValue, biasOnHost, *geometry, o);
   if (failed(y))
     return failure();
   Value result = *y;

@@ -19,6 +19,8 @@
 //   Shape.cpp         shape, data-movement and constant ops
 //   Quantization.cpp  QuantizeLinear, DequantizeLinear, ConvInteger,
 //                     QLinearConv, and the QLinear requantization
+//   Reductions.cpp    ReduceMean, ReduceSum, ReduceMax
+//   Resize.cpp        Resize, Upsample
 //
 // This header needs no dialect headers; each file includes the ops it
 // creates.
@@ -226,7 +228,8 @@ private:
   /// Float convolution of an NCHW value with OIHW weights: `w`'s value, or
   /// `wHost` when they are known on the host.
   FailureOr<Value> emitConv(Value x, TensorInfo &w, const HostTensor *wHost,
-                            Value bias, const ConvGeometry &g,
+                            Value bias, const HostTensor *biasHost,
+                            const ConvGeometry &g,
                             int64_t outChannels);
 
   // MatMul.cpp: Gemm, and MatMul with its integer forms (MatMulInteger,
@@ -259,7 +262,13 @@ private:
   LogicalResult importCast();
   LogicalResult importConstant();
   LogicalResult importSlice();
+  LogicalResult importSplit();
 
+  // Reductions.cpp: ReduceMean, ReduceSum, ReduceMax.
+  enum class ReduceKind { Mean, Sum, Max };
+  LogicalResult importReduce(ReduceKind kind);
+  // Resize.cpp: Resize and Upsample.
+  LogicalResult importResize(bool upsample);
   // Quantization.cpp: Q/DQ and the integer convolutions.
   LogicalResult importQuantizeLinear();
   LogicalResult importDequantizeLinear();

@@ -561,9 +561,65 @@ LogicalResult Importer::importSlice() {
       axes.push_back(i);
   if (starts.size() != ends.size() || axes.size() != starts.size())
     return nodeError() << "starts, ends and axes sizes differ", failure();
-  for (int64_t s : steps)
-    if (s != 1)
-      return unsupported("Slice steps other than 1");
+  if (!steps.empty() && steps.size() != starts.size())
+    return nodeError() << "steps and starts sizes differ", failure();
+  if (llvm::any_of(steps, [](int64_t s) { return s == 0; }))
+    return nodeError() << "a step of 0", failure();
+  if (llvm::any_of(steps, [](int64_t s) { return s != 1; })) {
+    // Strided and reversed slices (an exporter's reversal of a pads list)
+    // are computed on the host; on activations they are not supported.
+    if (!(*x)->constant)
+      return unsupported("Slice steps other than 1 on a non-constant tensor");
+    SmallVector<int64_t> first(rank, 0), step(rank, 1), count((*x)->shape);
+    for (size_t i = 0; i < axes.size(); ++i) {
+      int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+      if (a < 0 || a >= rank)
+        return nodeError() << "axis out of range", failure();
+      int64_t dim = (*x)->shape[a], st = steps[i];
+      // Starts and ends are clamped before any arithmetic that could
+      // overflow (exporters write INT64_MIN / INT64_MAX for "to the end").
+      int64_t sv = std::clamp<int64_t>(starts[i], -dim - 1, dim + 1);
+      int64_t ev = std::clamp<int64_t>(ends[i], -dim - 1, dim + 1);
+      if (sv < 0)
+        sv += dim;
+      if (ev < 0)
+        ev += dim;
+      int64_t n;
+      if (st > 0) {
+        sv = std::clamp<int64_t>(sv, 0, dim);
+        ev = std::clamp<int64_t>(ev, 0, dim);
+        n = ev > sv ? (ev - sv + st - 1) / st : 0;
+      } else {
+        sv = std::clamp<int64_t>(sv, 0, dim - 1);
+        ev = std::clamp<int64_t>(ev, -1, dim - 1);
+        n = sv > ev ? (sv - ev - st - 1) / -st : 0;
+      }
+      first[a] = sv;
+      step[a] = st;
+      count[a] = n;
+    }
+    const HostTensor &in = *(*x)->constant;
+    HostTensor out((*x)->kind, count);
+    size_t es = elemSize((*x)->kind);
+    SmallVector<int64_t> stride(rank, 1), idx(rank, 0);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      stride[d] = stride[d + 1] * in.shape()[d + 1];
+    const char *src = static_cast<const char *>(in.raw());
+    char *dst = static_cast<char *>(out.raw());
+    for (int64_t e = 0; e < out.numElements(); ++e) {
+      int64_t off = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        off += (first[d] + idx[d] * step[d]) * stride[d];
+      std::memcpy(dst + e * es, src + off * es, es);
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        if (++idx[d] < count[d])
+          break;
+        idx[d] = 0;
+      }
+    }
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
   SmallVector<int64_t> begin(rank, 0), size((*x)->shape);
   for (size_t i = 0; i < axes.size(); ++i) {
     int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
@@ -589,5 +645,84 @@ LogicalResult Importer::importSlice() {
       tensorType(size, (*x)->kind),
       {valueOf(**x), constShape(begin), constShape(size)});
   setOutput(0, y, (*x)->kind, size);
+  return success();
+}
+
+LogicalResult Importer::importSplit() {
+  auto x = attributesAndInput({"axis", "split", "num_outputs"});
+  if (failed(x))
+    return failure();
+  SmallVector<int64_t> xs = (*x)->shape;
+  int64_t rank = static_cast<int64_t>(xs.size());
+  int64_t axis = attrInt("axis", 0);
+  if (axis < -rank || axis >= rank)
+    return nodeError() << "axis " << axis << " is out of range for rank "
+                       << rank,
+           failure();
+  if (axis < 0)
+    axis += rank;
+  // Part sizes: the 'split' attribute (opset < 13) or input, else equal
+  // parts (the last one smaller with num_outputs, opset 18).
+  std::vector<int64_t> parts;
+  if (auto a = attrInts("split")) {
+    parts.assign(a->begin(), a->end());
+  } else {
+    auto in = optionalConstantInput(1, "split");
+    if (failed(in))
+      return failure();
+    if (*in)
+      parts = (*in)->toInts();
+  }
+  int64_t outputs = node->output_size();
+  int64_t dim = xs[axis];
+  if (parts.empty()) {
+    int64_t n = attrInt("num_outputs", outputs);
+    if (n < 1 || n != outputs)
+      return nodeError() << "num_outputs " << n << " does not match the "
+                         << outputs << " outputs",
+             failure();
+    int64_t each = (dim + n - 1) / n;
+    for (int64_t i = 0; i < n; ++i)
+      parts.push_back(std::max<int64_t>(0, std::min(each, dim - i * each)));
+  }
+  if (static_cast<int64_t>(parts.size()) != outputs)
+    return nodeError() << parts.size() << " split sizes for " << outputs
+                       << " outputs",
+           failure();
+  int64_t total = 0;
+  for (int64_t p : parts) {
+    if (p < 0 || p > dim)
+      return nodeError() << "split size " << p << " is out of range",
+             failure();
+    total += p;
+  }
+  if (total != dim)
+    return nodeError() << "split sizes add up to " << total << ", not "
+                       << dim,
+           failure();
+  int64_t offset = 0;
+  for (int64_t i = 0; i < outputs; ++i) {
+    SmallVector<int64_t> start(rank, 0), size = xs;
+    start[axis] = offset;
+    size[axis] = parts[i];
+    offset += parts[i];
+    if (node->output(i).empty())
+      continue;
+    if (parts[i] == 0)
+      return unsupported("an empty Split output");
+    if ((*x)->constant) {
+      HostTensor out((*x)->kind, size);
+      ::lowbit::rt::slice((*x)->constant->raw(), out.raw(),
+                          elemSize((*x)->kind),
+                          (*x)->constant->shape().data(),
+                          static_cast<int>(rank), start.data(), size.data());
+      setConstantOutput(i, std::move(out));
+      continue;
+    }
+    Value y = create<tosa::SliceOp>(
+        tensorType(size, (*x)->kind),
+        {valueOf(**x), constShape(start), constShape(size)});
+    setOutput(i, y, (*x)->kind, size);
+  }
   return success();
 }

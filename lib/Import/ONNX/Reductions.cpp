@@ -1,0 +1,112 @@
+//===- Reductions.cpp - ReduceMean, ReduceSum, ReduceMax -------------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// A reduction over the two spatial axes of an NCHW tensor (torchvision's
+// `x.mean([2, 3])`) is a global pool, which the integer target runs as
+// lowbit.global_avg_pool / lowbit.max_pool. Any other reduction is a chain
+// of tosa.reduce_sum / tosa.reduce_max (and, for a mean, one multiply by
+// 1 / count), which the integer target runs in float (float fallback,
+// named by its warning).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImporterImpl.h"
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+
+#include <algorithm>
+
+using namespace lowbit::onnx_import;
+
+LogicalResult Importer::importReduce(ReduceKind kind) {
+  auto x = attributesAndF32Input({"axes", "keepdims", "noop_with_empty_axes"});
+  if (failed(x))
+    return failure();
+  if ((*x)->constant)
+    return unsupported("reduction of a constant tensor");
+  int64_t rank = static_cast<int64_t>((*x)->shape.size());
+  // Axes: an attribute up to opset 17 (ReduceSum: 12), an input after.
+  SmallVector<int64_t> axes;
+  if (auto a = attrInts("axes")) {
+    axes = *a;
+  } else if (numInputs() > 1) {
+    auto in = optionalConstantInput(1, "axes");
+    if (failed(in))
+      return failure();
+    if (*in)
+      for (int64_t v : (*in)->toInts())
+        axes.push_back(v);
+  }
+  if (axes.empty()) {
+    if (attrInt("noop_with_empty_axes", 0) != 0) {
+      forwardInput(**x);
+      return success();
+    }
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  for (int64_t &a : axes) {
+    if (a < -rank || a >= rank)
+      return nodeError() << "axis " << a << " is out of range for rank "
+                         << rank,
+             failure();
+    if (a < 0)
+      a += rank;
+  }
+  llvm::sort(axes);
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  bool keepdims = attrInt("keepdims", 1) != 0;
+  SmallVector<int64_t> kept((*x)->shape), dropped;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (llvm::is_contained(axes, d))
+      kept[d] = 1;
+    else
+      dropped.push_back((*x)->shape[d]);
+  }
+  ArrayRef<int64_t> outShape = keepdims ? ArrayRef<int64_t>(kept) : dropped;
+  Value v = valueOf(**x);
+  Type f32 = b.getF32Type();
+  const SmallVector<int64_t> spatial = {2, 3};
+  if (rank == 4 && axes == spatial && kind != ReduceKind::Sum) {
+    // A global pool over H x W in NHWC.
+    ArrayRef<int64_t> s = (*x)->shape;
+    SmallVector<NamedAttribute> attrs = {
+        named("kernel", b.getDenseI64ArrayAttr({s[2], s[3]})),
+        named("stride", b.getDenseI64ArrayAttr({1, 1})),
+        named("pad", b.getDenseI64ArrayAttr({0, 0, 0, 0}))};
+    auto type = RankedTensorType::get({s[0], 1, 1, s[1]}, f32);
+    Value xn = toNHWC(v), y;
+    if (kind == ReduceKind::Max) {
+      y = create<tosa::MaxPool2dOp>(type, {xn}, attrs);
+    } else {
+      attrs.push_back(named("acc_type", TypeAttr::get(f32)));
+      Value zp = scalarConst(ElemKind::F32, 0.0);
+      y = create<tosa::AvgPool2dOp>(type, {xn, zp, zp}, attrs);
+    }
+    y = reshape(toNCHW(y), outShape);
+    setOutput(0, y, ElemKind::F32, outShape);
+    return success();
+  }
+  // One reduction per axis, keeping the dimension.
+  SmallVector<int64_t> shape((*x)->shape);
+  int64_t count = 1;
+  for (int64_t a : axes) {
+    count *= shape[a];
+    shape[a] = 1;
+    auto type = RankedTensorType::get(shape, f32);
+    auto axisAttr = named("axis", b.getI32IntegerAttr(static_cast<int32_t>(a)));
+    v = kind == ReduceKind::Max ? create<tosa::ReduceMaxOp>(type, {v}, {axisAttr})
+                                : create<tosa::ReduceSumOp>(type, {v}, {axisAttr});
+  }
+  if (kind == ReduceKind::Mean)
+    v = create<tosa::MulOp>(
+        v.getType(),
+        {v, scalarConst(ElemKind::F32, 1.0 / static_cast<double>(count), rank),
+         mulShift()});
+  v = reshape(v, outShape);
+  setOutput(0, v, ElemKind::F32, outShape);
+  return success();
+}

@@ -476,6 +476,113 @@ def overflow_pad():
                  [init("pads", np.array([2**62, 0, 2**62, 0], np.int64))])
 
 
+def reduce_ops():
+    """ReduceMean over H, W (keepdims 0), ReduceMax over H, W (keepdims 1),
+    ReduceSum over C (axes input, opset 13)."""
+    return model([
+        helper.make_node("ReduceMean", ["x"], ["m"], name="mean", axes=[2, 3],
+                         keepdims=0),
+        helper.make_node("ReduceMax", ["x"], ["mx"], name="max", axes=[-2, -1]),
+        helper.make_node("ReduceSum", ["x", "ax"], ["s"], name="sum"),
+    ], [vi("x", [1, 3, 4, 5])], [vi("m", [1, 3]), vi("mx", [1, 3, 1, 1]),
+                                 vi("s", [1, 1, 4, 5])],
+        [init("ax", np.array([1], np.int64))])
+
+
+def resize_ops():
+    """Nearest (asymmetric, floor) by scales 2 and linear half_pixel to
+    sizes 7 x 9."""
+    return model([
+        helper.make_node("Resize", ["x", "", "sc"], ["n"], name="nearest",
+                         mode="nearest",
+                         coordinate_transformation_mode="asymmetric",
+                         nearest_mode="floor"),
+        helper.make_node("Resize", ["x", "", "", "sz"], ["l"], name="linear",
+                         mode="linear"),
+    ], [vi("x", [1, 3, 4, 5])], [vi("n", [1, 3, 8, 10]), vi("l", [1, 3, 7, 9])],
+        [init("sc", np.array([1, 1, 2, 2], np.float32)),
+         init("sz", np.array([1, 3, 7, 9], np.int64))])
+
+
+def split_op():
+    return model([
+        helper.make_node("Split", ["x", "parts"], ["a", "b"], name="split",
+                         axis=1),
+    ], [vi("x", [1, 5, 4, 4])], [vi("a", [1, 2, 4, 4]), vi("b", [1, 3, 4, 4])],
+        [init("parts", np.array([2, 3], np.int64))])
+
+
+def resize_cubic():
+    return model([
+        helper.make_node("Resize", ["x", "", "sc"], ["y"], name="cubic",
+                         mode="cubic"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 8, 8])],
+        [init("sc", np.array([1, 1, 2, 2], np.float32))])
+
+
+def resize_both():
+    return model([
+        helper.make_node("Resize", ["x", "", "sc", "sz"], ["y"], name="both"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 8, 8])],
+        [init("sc", np.array([1, 1, 2, 2], np.float32)),
+         init("sz", np.array([1, 3, 8, 8], np.int64))])
+
+
+def resize_channels():
+    return model([
+        helper.make_node("Resize", ["x", "", "sc"], ["y"], name="chan"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 6, 4, 4])],
+        [init("sc", np.array([1, 2, 1, 1], np.float32))])
+
+
+def resize_odd_scale():
+    return model([
+        helper.make_node("Resize", ["x", "", "sc"], ["y"], name="odd"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 5, 5])],
+        [init("sc", np.array([1, 1, 1.3, 1.3], np.float32))])
+
+
+def split_bad_sizes():
+    return model([
+        helper.make_node("Split", ["x", "parts"], ["a", "b"], name="split",
+                         axis=1),
+    ], [vi("x", [1, 5, 4, 4])], [vi("a", [1, 2, 4, 4]), vi("b", [1, 2, 4, 4])],
+        [init("parts", np.array([2, 2], np.int64))])
+
+
+def reduce_bad_axis():
+    return model([
+        helper.make_node("ReduceMean", ["x"], ["m"], name="mean", axes=[4]),
+    ], [vi("x", [1, 3, 4, 5])], [vi("m", [1, 3, 4, 5])])
+
+
+def slice_steps():
+    """A reversed Slice of a constant (an exporter's pads reversal) feeds a
+    Pad; a strided Slice of an activation is unsupported."""
+    return model([
+        helper.make_node("Slice", ["p", "st", "en", "ax", "step"], ["pr"],
+                         name="reverse"),
+        helper.make_node("Pad", ["x", "pr", "v"], ["y"], name="pad"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 5, 6])],
+        [init("p", np.array([2, 0, 0, 0, 0, 1, 0, 0], np.int64)),
+         init("st", np.array([-1], np.int64)),
+         init("en", np.array([-9223372036854775807], np.int64)),
+         init("ax", np.array([0], np.int64)),
+         init("step", np.array([-1], np.int64)),
+         init("v", np.float32(0.5))])
+
+
+def slice_steps_activation():
+    return model([
+        helper.make_node("Slice", ["x", "st", "en", "ax", "step"], ["y"],
+                         name="strided"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 3, 2, 4])],
+        [init("st", np.array([0], np.int64)),
+         init("en", np.array([4], np.int64)),
+         init("ax", np.array([2], np.int64)),
+         init("step", np.array([2], np.int64))])
+
+
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
     conv_hardswish, conv_pad_pool, conv_bn, depthwise_groups, gemm, activations,
@@ -492,6 +599,10 @@ CASES.update({
     "sub_overflow": sub_overflow, "div_negative": div_negative,
     "huge_constant_of_shape": huge_constant_of_shape,
     "overflow_constant_of_shape": overflow_constant_of_shape})
+CASES.update({f.__name__: f for f in [
+    reduce_ops, resize_ops, split_op, resize_cubic, resize_both,
+    resize_channels, resize_odd_scale, split_bad_sizes, reduce_bad_axis,
+    slice_steps, slice_steps_activation]})
 
 
 def main():

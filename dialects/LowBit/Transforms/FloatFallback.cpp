@@ -78,12 +78,26 @@ bool mlir::lowbit::isActivationProduct(Operation *op) {
          !isConstantLike(mul.getInput2());
 }
 
+bool mlir::lowbit::isActivationBinary(Operation *op) {
+  if (isActivationProduct(op))
+    return true;
+  auto kind = floatBinaryKind(op);
+  if (!kind || isa<tosa::MulOp>(op) || isConstantLike(op->getOperand(0)) ||
+      isConstantLike(op->getOperand(1)))
+    return false;
+  // lowbit.add adds two activations of one shape; a broadcasting add, and
+  // a difference, maximum or minimum of activations, have no integer form.
+  if (*kind == ::lowbit::rt::BinaryKind::Add)
+    return op->getOperand(0).getType() != op->getOperand(1).getType();
+  return true;
+}
+
 bool mlir::lowbit::isFloatReduce(Operation *op) {
   return isF32Result(op) && isa<tosa::ReduceMaxOp, tosa::ReduceSumOp>(op);
 }
 
 bool mlir::lowbit::hasNoIntegerForm(Operation *op) {
-  return floatUnaryKind(op) || isFloatReduce(op) || isActivationProduct(op);
+  return floatUnaryKind(op) || isFloatReduce(op) || isActivationBinary(op);
 }
 
 llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {

@@ -44,8 +44,13 @@ bool isFloatReduce(Operation *op);
 /// PReLU slopes), so e.g. HardSwish's x * hardsigmoid(x) stays float.
 bool isActivationProduct(Operation *op);
 
+/// True for a product of activations (above), and for a float32 sub,
+/// maximum or minimum of two activations, or an add of two activations of
+/// different shapes (broadcasting): lowbit.add only adds equal shapes.
+bool isActivationBinary(Operation *op);
+
 /// True for an op that has no integer form at all: a unary op or reduction
-/// above, or a product of activations. Such ops start the regions of
+/// above, or a binary op of activations (isActivationBinary). Such ops start the regions of
 /// floatFallbackOps; the other ops of a region are there because they read
 /// one.
 bool hasNoIntegerForm(Operation *op);

@@ -50,7 +50,8 @@ for i, a in enumerate([np.zeros((0,), np.float32), r.randn(2, 3).astype(np.float
     np.save("%s/seed%d.npy" % (out, i), a)
 PY
 cp examples/fashion_mnist/fashion_cnn.onnx "$corpus/onnx/" 2>/dev/null || true
-for kind in conv_relu_pool conv_silu_softmax two_outputs qdq_softmax normalize_conv; do
+for kind in conv_relu_pool conv_silu_softmax two_outputs qdq_softmax normalize_conv \
+    reduce_ops resize_ops split_op slice_steps depthwise_groups conv_pad_pool; do
   /usr/bin/python3 test/Import/ONNX/Inputs/make_model.py "$kind" "$corpus/onnx/$kind.onnx" \
     >/dev/null 2>&1 || true
 done

@@ -115,12 +115,12 @@ class Result(object):
             self.failure = (step, line)
 
 
-def prepare_data(work, size, test_count):
+def prepare_data(work, size, test_count, test_set):
     """calib.npy and test.npy, shared by the models."""
-    data = os.path.join(work, "data_%d" % size)
+    data = os.path.join(work, "data_%d_%s" % (size, test_set))
     os.makedirs(data, exist_ok=True)
     calib = zoo_models.calibration_images(size)
-    test = zoo_models.test_images(size, test_count)
+    test = zoo_models.test_images(size, test_count, test_set)
     np.save(os.path.join(data, "calib.npy"), calib)
     np.save(os.path.join(data, "test.npy"), test)
     return (os.path.join(data, "calib.npy"), calib,
@@ -385,6 +385,12 @@ def main():
     ap.add_argument("--no-ort", action="store_true",
                     help="compare the float import with torch instead of "
                     "ONNX Runtime")
+    ap.add_argument("--test-set", choices=["photos", "crops"],
+                    default="photos",
+                    help="test inputs: 'photos', other scikit-image samples "
+                         "(partly far from the calibration photographs), or "
+                         "'crops', held-out crops of the calibration "
+                         "photographs (zoo_models.test_images)")
     ap.add_argument("--node", default="node")
     ap.add_argument("--ort-dir", default=None,
                     help="where onnxruntime-node is installed (default: "
@@ -412,12 +418,14 @@ def main():
         print(msg, flush=True)
 
     import torch
-    log("zoo: %d model(s) at %dx%d, %d test images, 16 calibration images, "
-        "torch %s, lowbitc flags: %s" % (
+    log("zoo: %d model(s) at %dx%d, %d test images (%s), 16 calibration "
+        "images, torch %s, lowbitc flags: %s" % (
             len(names), args.image_size, args.image_size, args.test_images,
+            args.test_set,
             torch.__version__, " ".join(args.flag) or "(none)"))
     start = time.time()
-    data = prepare_data(args.work, args.image_size, args.test_images)
+    data = prepare_data(args.work, args.image_size, args.test_images,
+                        args.test_set)
     results = [run_model(n, args, data, log) for n in names]
     lines, failures = table(results)
     log("")

@@ -20,6 +20,7 @@ Models (each conv -> OP -> conv, fixed seed, random non-identity BatchNorms):
   mean_c      mean over channels (stays float, named by a warning)
   sub_act     difference of two activations (stays float, named)
   add_bcast   an activation plus a broadcast [N, C, 1, 1] one (float, named)
+  gather_c    x[:, [0, 2, 5, 7]]: Gather of channels with constant indices
   up_nearest  F.interpolate(scale_factor=2, nearest) (FPN necks)
   up_bilinear F.interpolate(size=(13, 11), bilinear, align_corners=False)
   up_corners  F.interpolate(scale_factor=2, bilinear, align_corners=True)
@@ -161,6 +162,14 @@ def build_models():
         def forward(self, x):
             return self.c2(F.relu(self.c0(x)).mean(1, keepdim=True))
 
+    class GatherC(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c0, self.c2 = conv(3, 8), conv(4, 8, 1)
+
+        def forward(self, x):
+            return self.c2(F.relu(self.c0(x))[:, [0, 2, 5, 7]])
+
     class SubAct(nn.Module):
         def __init__(self):
             super().__init__()
@@ -192,7 +201,7 @@ def build_models():
         "bn_cat": BnCat, "bn_relu": BnRelu, "hs_gemm": HsGemm,
         "silu_se": SiluSE, "const_cat": ConstCat, "pad_const": PadConst,
         "mean": Mean, "max_keep": MaxKeep, "mean_c": MeanC,
-        "sub_act": SubAct, "add_bcast": AddBroadcast,
+        "sub_act": SubAct, "add_bcast": AddBroadcast, "gather_c": GatherC,
         "up_nearest": lambda: Interp(scale_factor=2, mode="nearest"),
         "up_bilinear": lambda: Interp(size=(13, 11), mode="bilinear", align_corners=False),
         "up_corners": lambda: Interp(scale_factor=2, mode="bilinear", align_corners=True),

@@ -770,6 +770,19 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
   else
     range = func.getArgAttrOfType<DenseF64ArrayAttr>(
         cast<BlockArgument>(v).getArgNumber(), "lowbit.range");
+  // A value computed only for one concat (a grouped convolution's groups,
+  // an Inception branch, a DenseNet layer's new channels) is quantized with
+  // the concat's range, which contains its own: the producing layer then
+  // requantizes straight to the concat's scale, once, instead of to its
+  // own scale and again to the concat's.
+  if (def && !v.use_empty() && v.hasOneUse() &&
+      !isa<tosa::MaxPool2dOp, tosa::AvgPool2dOp, tosa::ReshapeOp,
+           tosa::TransposeOp, tosa::SliceOp, tosa::ResizeOp>(def))
+    if (auto cat = dyn_cast<tosa::ConcatOp>(*v.getUsers().begin()))
+      if (auto catRange =
+              cat->getAttrOfType<DenseF64ArrayAttr>("lowbit.range");
+          catRange && catRange.size() == 2)
+        range = catRange;
   if (!range || range.size() != 2) {
     Location loc = def ? def->getLoc() : func.getLoc();
     return emitError(loc) << "lowbit-insert-qdq: tensor has no calibrated "

@@ -3,7 +3,8 @@
 
     zoo.py --lowbitc LOWBITC --runtime-lib LIB [--work DIR]
            [--models a,b,c | --quick] [--image-size N] [--test-images N]
-           [--fx-backend x86|fbgemm|onednn|qnnpack] [--flag=LOWBITC_FLAG ...]
+           [--fx-backend B[,B...]] [--test-set photos|crops]
+           [--flag=LOWBITC_FLAG ...]
            [--min-sqnr DB] [--max-sqnr-deficit DB] [--all-kernel-paths]
 
 For every model (test/zoo/zoo_models.py: torchvision's architectures with
@@ -104,6 +105,7 @@ class Result(object):
         self.failure = None  # (step, line)
         self.sqnr_lowbit = None
         self.sqnr_fx = None
+        self.sqnr_fx_more = {}  # further --fx-backend entries -> SQNR
         self.seconds = 0.0
 
     def ok(self, step, text):
@@ -190,12 +192,19 @@ def run_model(name, args, data, log):
     model, ref = got
 
     def do_fx():
-        q, engine = zoo_models.fx_quantize(model, calib, args.fx_backend)
-        out = zoo_models.run_torch(q, test, batch=1)
-        np.save(os.path.join(d, "fx_int8.npy"), out)
-        res.sqnr_fx = sqnr(ref, out)
-        return out, "SQNR %.2f dB (qconfig %s, %s)" % (
-            res.sqnr_fx, args.fx_backend, engine)
+        texts = []
+        for i, backend in enumerate(args.fx_backends):
+            q, engine = zoo_models.fx_quantize(model, calib, backend)
+            out = zoo_models.run_torch(q, test, batch=1)
+            np.save(os.path.join(d, "fx_int8_%s.npy" % backend), out)
+            value = sqnr(ref, out)
+            if i == 0:
+                res.sqnr_fx = value
+            else:
+                res.sqnr_fx_more[backend] = value
+            texts.append("SQNR %.2f dB (qconfig %s, %s)" % (value, backend,
+                                                           engine))
+        return None, "; ".join(texts)
     step("fx", do_fx, counts=False)
 
     # 2. float import against ONNX Runtime.
@@ -317,9 +326,10 @@ def cell(res, step, ok_text):
     return ok_text if ok else "FAIL"
 
 
-def table(results):
+def table(results, backends):
     head = ["model", "float import", "int8 C++ built", "C++ == evaluator",
-            "SQNR lowbit", "SQNR FX", "diff", "time"]
+            "SQNR lowbit", "SQNR FX %s" % backends[0], "diff"]
+    head += ["SQNR FX %s" % b for b in backends[1:]] + ["time"]
     rows = []
     for r in results:
         fe = getattr(r, "float_err", None)
@@ -335,7 +345,9 @@ def table(results):
             else cell(r, "int8", "?"),
             ("%.2f dB" % r.sqnr_fx) if r.sqnr_fx is not None
             else cell(r, "fx", "?"),
-            diff,
+            diff] + [
+            ("%.2f dB" % r.sqnr_fx_more[b]) if b in r.sqnr_fx_more
+            else cell(r, "fx", "?") for b in backends[1:]] + [
             "%.0f s" % r.seconds])
     widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]
     lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |",
@@ -368,9 +380,10 @@ def main():
     ap.add_argument("--test-images", type=int, default=None,
                     help="test images, up to 8 (default 8, 4 with --quick)")
     ap.add_argument("--fx-backend", default="x86",
-                    choices=["x86", "fbgemm", "onednn", "qnnpack"],
-                    help="the FX reference's get_default_qconfig_mapping "
-                    "(default x86)")
+                    help="the FX reference's get_default_qconfig_mapping: "
+                    "x86 (default), fbgemm, onednn or qnnpack; several, "
+                    "comma-separated, add a column each (the first is the "
+                    "one diff and --max-sqnr-deficit compare with)")
     ap.add_argument("--flag", action="append", default=[],
                     help="extra lowbitc flag for the int8 steps "
                     "(write --flag=--range-estimator=sqnr)")
@@ -398,6 +411,13 @@ def main():
     ap.add_argument("--verbose", action="store_true",
                     help="print the traceback of a Python exception")
     args = ap.parse_args()
+    args.fx_backends = [b.strip() for b in args.fx_backend.split(",")
+                        if b.strip()]
+    for b in args.fx_backends:
+        if b not in ("x86", "fbgemm", "onednn", "qnnpack"):
+            ap.error("unknown --fx-backend %r" % b)
+    if not args.fx_backends:
+        ap.error("--fx-backend needs at least one backend")
     if args.image_size is None:
         args.image_size = 96 if args.quick else 224
     if args.test_images is None:
@@ -427,7 +447,7 @@ def main():
     data = prepare_data(args.work, args.image_size, args.test_images,
                         args.test_set)
     results = [run_model(n, args, data, log) for n in names]
-    lines, failures = table(results)
+    lines, failures = table(results, args.fx_backends)
     log("")
     for l in lines:
         log(l)

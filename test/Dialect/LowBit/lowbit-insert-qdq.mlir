@@ -110,3 +110,20 @@ func.func @affine_slice_pad(%x: tensor<1x2x2x4xf32> {lowbit.range = array<f64: -
   %p = tosa.pad %r, %pads, %v {lowbit.range = array<f64: 0.0, 4.0>} : (tensor<1x2x2x4xf32>, !tosa.shape<8>, tensor<1xf32>) -> tensor<1x4x4x4xf32>
   return %m, %s, %p : tensor<1x2x2x4xf32>, tensor<1x2x2x2xf32>, tensor<1x4x4x4xf32>
 }
+
+// -----
+
+// A value computed only for one concat is quantized with the concat's
+// range ([-1, 3]: scale 4/255, zero point -64), so its layer requantizes once,
+// straight to the concat's scale; the argument, also used elsewhere, keeps
+// its own range ([0, 1]).
+// CHECK-LABEL: func.func @concat_input_range
+// CHECK: %[[C:.*]] = tosa.clamp
+// CHECK-NEXT: lowbit.quantize %[[C]] : {{.*}} -> tensor<1x1x1x2x!quant.uniform<i8:f32, 0.015686275437474251:-64>>
+// CHECK: %[[K:.*]] = tosa.concat
+// CHECK-NEXT: lowbit.quantize %[[K]] : {{.*}} -> tensor<1x1x1x4x!quant.uniform<i8:f32, 0.015686275437474251:-64>>
+func.func @concat_input_range(%x: tensor<1x1x1x2xf32> {lowbit.range = array<f64: 0.0, 1.0>}) -> (tensor<1x1x1x4xf32>, tensor<1x1x1x2xf32>) {
+  %c = tosa.clamp %x {min_val = -1.0 : f32, max_val = 3.0 : f32, lowbit.range = array<f64: 0.0, 1.0>} : (tensor<1x1x1x2xf32>) -> tensor<1x1x1x2xf32>
+  %k = tosa.concat %c, %x {axis = 3 : i32, lowbit.range = array<f64: -1.0, 3.0>} : (tensor<1x1x1x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x1x1x4xf32>
+  return %k, %x : tensor<1x1x1x4xf32>, tensor<1x1x1x2xf32>
+}

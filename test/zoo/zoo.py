@@ -38,7 +38,9 @@ the last line is `zoo: N of M models OK`; the exit code is 1 if any model
 failed (with --min-sqnr / --max-sqnr-deficit an SQNR below them is a failure
 too; without them SQNR is only reported).
 
---quick: resnet18, mobilenet_v2 and squeezenet1_1 at 96x96 on 4 test images
+--quick: resnet18, mobilenet_v2, squeezenet1_1, shufflenet_v2_x1_0 (channel
+split and shuffle, ReduceMean) and mnasnet0_5 (ReduceMean) at 96x96 on 4 test
+images
 (the lit test test/zoo/zoo-quick.test).
 """
 import argparse
@@ -59,7 +61,8 @@ import cpp_bitexact  # noqa: E402
 import zoo_models  # noqa: E402
 
 ORT_RUN = os.path.join(HERE, "..", "Oracle", "ort_run.js")
-QUICK_MODELS = ["resnet18", "mobilenet_v2", "squeezenet1_1"]
+QUICK_MODELS = ["resnet18", "mobilenet_v2", "squeezenet1_1", "shufflenet_v2_x1_0",
+                "mnasnet0_5"]
 FLOAT_TOLERANCE = 1e-4
 
 

@@ -59,8 +59,9 @@ bool hasNoIntegerForm(Operation *op);
 /// every float32 op that has no integer form (the unary ops, reductions and
 /// products of activations above), and every float32 elementwise op, reduction, reshape or transpose
 /// that reads the result of one (so a Softmax's subtraction and final multiply join
-/// its exp and sums). Their other inputs are quantized activations or float
-/// constants.
+/// its exp and sums), and every float32 transpose whose users are all in the
+/// set (an NCHW model's layout change before a product). Their other inputs
+/// are quantized activations or float constants.
 llvm::SetVector<Operation *> floatFallbackOps(func::FuncOp func);
 
 } // namespace lowbit

@@ -169,9 +169,19 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
       are replayed on the integer result as `lowbit.transpose` /
       `lowbit.reshape`, so each segment is lowered in its own (NHWC) layout;
       pairs between layers fold away in canonicalization.
-    - An add of two activations becomes `lowbit.add` (common intermediate
-      scale `2 max(S_a, S_b) / 2^20`); a concat becomes `lowbit.concat` of
-      inputs requantized to the result's scale.
+    - An add of two activations of one shape becomes `lowbit.add` (common
+      intermediate scale `2 max(S_a, S_b) / 2^20`); a concat becomes
+      `lowbit.concat` of inputs requantized to the result's scale, with
+      constant operands stored at that scale.
+    - A per-channel affine map that follows no convolution (`x * a[c] +
+      b[c]`, `x + b[c]`; channels last, any rank) becomes a 1x1 depthwise
+      `lowbit.conv2d` with weights `+-127` of scales `|a[c]| / 127` and one
+      requant.
+    - `tosa.slice` and a nearest `tosa.resize` keep their input's scale
+      (`lowbit.slice`, `lowbit.resize`); a constant `tosa.pad` rescales its
+      input to the result's scale and pads with the constant quantized at
+      it (`lowbit.pad`); a bilinear `tosa.resize` is `lowbit.resize` into
+      an `i32` accumulator of scale `S_in / (n_y n_x)` and one requant.
     - Power-of-two weights (`lowbit.weight_encoding = #lowbit.log`) become
       exact 16-bit integers times `U * 2^-M` (per output channel when the
       encoding has `channel_scales`).
@@ -183,8 +193,10 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
 
     Float fallback (`float-fallback`, on by default): ops with no integer
     form (exp, reciprocal, sigmoid, tanh, negate, abs, floor, ceil,
-    reduce_max, reduce_sum on f32, the product of two activations, and the
-    elementwise ops, reshapes and transposes that read their results; `LowBit/Transforms/FloatFallback.h`)
+    reduce_max, reduce_sum on f32, the product, difference, maximum or
+    minimum of two activations and a broadcasting add of two, the
+    elementwise ops, reshapes and transposes that read their results, and
+    the transposes only they read; `LowBit/Transforms/FloatFallback.h`)
     stay float between a `lowbit.dequantize` and a `lowbit.quantize`, with
     a warning that names them at their source location (e.g. a final
     Softmax).

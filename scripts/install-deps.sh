@@ -20,6 +20,10 @@ PACKAGES=(
   # Tests and scripts: Debian's python3 with numpy, onnx and torch (for
   # making test models and PyTorch exports), and ONNX's conformance data
   python3 python3-numpy python3-onnx python3-torch libonnx-testdata
+  # The model-zoo tier (test/zoo): torchvision's architectures, and
+  # scikit-image's sample photographs for BatchNorm statistics and
+  # calibration
+  python3-torchvision python3-skimage
   # Benchmarks read peak RSS from GNU time; the Fashion-MNIST example's data
   time dataset-fashion-mnist
 )

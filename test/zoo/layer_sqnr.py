@@ -27,15 +27,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 from cpp_bitexact import safe_name  # noqa: E402
+sys.path.insert(0, HERE)
+from zoo_models import sqnr  # noqa: E402
 
 DEFAULT_OPS = "Relu,Clip,Concat,Add,MaxPool,AveragePool,GlobalAveragePool,Flatten"
-
-
-def sqnr(f, q):
-    f = f.astype(np.float64).reshape(-1)
-    q = q.astype(np.float64).reshape(-1)
-    noise = float(np.sum((f - q) ** 2))
-    return float("inf") if noise == 0 else 10 * np.log10(np.sum(f ** 2) / noise)
 
 
 def extend(model_path, ops, out_path):

@@ -59,6 +59,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "runtime", "harness"))
 import build_model  # noqa: E402
 import cpp_bitexact  # noqa: E402
 import zoo_models  # noqa: E402
+from zoo_models import sqnr  # noqa: E402
 
 ORT_RUN = os.path.join(HERE, "..", "Oracle", "ort_run.js")
 QUICK_MODELS = ["resnet18", "mobilenet_v2", "squeezenet1_1", "shufflenet_v2_x1_0",
@@ -90,15 +91,6 @@ def run(cmd, what, env=None):
 
 def rel_err(a, b):
     return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-30))
-
-
-def sqnr(f, q):
-    f = f.astype(np.float64).reshape(-1)
-    q = q.astype(np.float64).reshape(-1)
-    noise = float(np.sum((f - q) ** 2))
-    if noise == 0.0:
-        return float("inf")
-    return 10.0 * np.log10(float(np.sum(f ** 2)) / noise)
 
 
 class Result(object):

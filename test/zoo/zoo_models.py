@@ -143,6 +143,16 @@ def build(name):
     return model.eval()
 
 
+def sqnr(f, q):
+    """10 log10(sum f^2 / sum (f - q)^2) in dB, inf when q == f."""
+    f = np.asarray(f, np.float64).reshape(-1)
+    q = np.asarray(q, np.float64).reshape(-1)
+    noise = float(np.sum((f - q) ** 2))
+    if noise == 0.0:
+        return float("inf")
+    return 10.0 * np.log10(float(np.sum(f ** 2)) / noise)
+
+
 def set_batchnorm_statistics(model, calib, batch=4):
     """Replaces every BatchNorm's running statistics by their cumulative
     average over `calib` (BatchNorm layers in train mode with momentum=None,

@@ -1370,6 +1370,14 @@ LogicalResult PadOp::verify() {
 // resize
 //===----------------------------------------------------------------------===//
 
+bool mlir::lowbit::bilinearResizeFitsInt32(quant::UniformQuantizedType in,
+                                           int64_t ny, int64_t nx) {
+  int64_t span = std::max(in.getStorageTypeMax() - in.getZeroPoint(),
+                          in.getZeroPoint() - in.getStorageTypeMin());
+  return ny >= 1 && nx >= 1 && ny <= (1 << 20) && nx <= (1 << 20) &&
+         span * ny * nx <= INT32_MAX;
+}
+
 LogicalResult ResizeOp::verify() {
   RankedTensorType in = getInput().getType(), out = getType();
   if (in.getRank() != 4 || out.getRank() != 4)
@@ -1404,11 +1412,7 @@ LogicalResult ResizeOp::verify() {
                          << getMode() << "\"";
   if (!out.getElementType().isSignlessInteger(32))
     return emitOpError() << "a bilinear resize produces an i32 accumulator";
-  // |v - zp| * n_y * n_x must fit the accumulator.
-  int64_t span =
-      std::max(inQ.getStorageTypeMax() - inQ.getZeroPoint(),
-               inQ.getZeroPoint() - inQ.getStorageTypeMin());
-  if (span * scale[0] * scale[2] > INT32_MAX)
+  if (!bilinearResizeFitsInt32(inQ, scale[0], scale[2]))
     return emitOpError() << "n_y * n_x = " << scale[0] * scale[2]
                          << " overflows the i32 accumulator for this input";
   return success();

@@ -10,6 +10,7 @@
 #include "LowBit/IR/LowBitDialect.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
@@ -25,6 +26,12 @@ namespace lowbit {
 /// Storage range [min, max] of a quantized element type, or of a plain
 /// integer type; std::nullopt for anything else.
 std::optional<std::pair<int64_t, int64_t>> getStorageRange(Type elementType);
+
+/// True when a bilinear lowbit.resize of an input quantized as `in` with
+/// steps n_y x n_x keeps its accumulator, |x - zp| n_y n_x, inside int32
+/// (the verifier's rule, which the lowering checks before building one).
+bool bilinearResizeFitsInt32(quant::UniformQuantizedType in, int64_t ny,
+                             int64_t nx);
 
 } // namespace lowbit
 } // namespace mlir

@@ -642,6 +642,16 @@ private:
   FailureOr<Value> lowerAdd(OpBuilder &b, tosa::AddOp add, const Epilogue &epi,
                             RankedTensorType outType);
   FailureOr<Value> quantizedSource(OpBuilder &b, Value v, Location loc);
+  FailureOr<Value> clampOnlySource(OpBuilder &b, Operation *op, Value in,
+                                   const Epilogue &epi, StringRef what);
+  FailureOr<Value> lowerPad(OpBuilder &b, tosa::PadOp pad, const Epilogue &epi,
+                            RankedTensorType outType);
+  FailureOr<Value> lowerBilinearResize(OpBuilder &b, tosa::ResizeOp rs,
+                                       const Epilogue &epi,
+                                       RankedTensorType outType);
+  Value perTensorRequant(OpBuilder &b, Location loc, Value in,
+                         rt::ScaleMultiplier m, const Epilogue &epi,
+                         RankedTensorType resultType);
   FailureOr<Value> rescale(OpBuilder &b, Location loc, Value in,
                            const Epilogue &epi, RankedTensorType outType);
   Value reshapeTo(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape);
@@ -828,41 +838,42 @@ FailureOr<Value> ConvertTosaToLowBitPass::rescale(OpBuilder &b, Location loc,
   auto pos = multiplier(loc, inQ.getScale() / outQ.getScale());
   if (failed(pos))
     return failure();
+  if (!epi.slopes)
+    return perTensorRequant(b, loc, in, *pos, epi, resultType);
   SmallVector<NamedAttribute> attrs = {
       b.getNamedAttr("multiplier", b.getDenseI32ArrayAttr({pos->multiplier})),
       b.getNamedAttr("shift", b.getDenseI32ArrayAttr({pos->shift})),
       b.getNamedAttr("rounding", roundingAttr())};
-  if (epi.slopes) {
-    int64_t rank = resultType.getRank();
-    int64_t channels = rank ? resultType.getShape().back() : 1;
-    std::vector<double> alpha = perChannel(epi.slopes, channels);
-    if (alpha.empty())
-      return emitError(loc) << "convert-tosa-to-lowbit: PReLU slope must be "
-                               "one value or one per channel",
-             failure();
-    SmallVector<int32_t> nm, ns;
-    bool same = llvm::all_equal(alpha);
-    for (size_t c = 0; c < (same ? 1 : alpha.size()); ++c) {
-      auto m = multiplier(loc, alpha[c] * inQ.getScale() / outQ.getScale(),
-                          /*allowNegative=*/true);
-      if (failed(m))
-        return failure();
-      nm.push_back(m->multiplier);
-      ns.push_back(m->shift);
-    }
-    if (!same) {
-      // Both multiplier sets per channel.
-      attrs[0] = b.getNamedAttr(
-          "multiplier",
-          b.getDenseI32ArrayAttr(SmallVector<int32_t>(nm.size(), pos->multiplier)));
-      attrs[1] = b.getNamedAttr(
-          "shift",
-          b.getDenseI32ArrayAttr(SmallVector<int32_t>(nm.size(), pos->shift)));
-      attrs.push_back(b.getNamedAttr("axis", b.getI64IntegerAttr(rank - 1)));
-    }
-    attrs.push_back(b.getNamedAttr("neg_multiplier", b.getDenseI32ArrayAttr(nm)));
-    attrs.push_back(b.getNamedAttr("neg_shift", b.getDenseI32ArrayAttr(ns)));
+  // A PReLU: the negative side gets its own multipliers.
+  int64_t rank = resultType.getRank();
+  int64_t channels = rank ? resultType.getShape().back() : 1;
+  std::vector<double> alpha = perChannel(epi.slopes, channels);
+  if (alpha.empty())
+    return emitError(loc) << "convert-tosa-to-lowbit: PReLU slope must be "
+                             "one value or one per channel",
+           failure();
+  SmallVector<int32_t> nm, ns;
+  bool same = llvm::all_equal(alpha);
+  for (size_t c = 0; c < (same ? 1 : alpha.size()); ++c) {
+    auto m = multiplier(loc, alpha[c] * inQ.getScale() / outQ.getScale(),
+                        /*allowNegative=*/true);
+    if (failed(m))
+      return failure();
+    nm.push_back(m->multiplier);
+    ns.push_back(m->shift);
   }
+  if (!same) {
+    // Both multiplier sets per channel.
+    attrs[0] = b.getNamedAttr(
+        "multiplier",
+        b.getDenseI32ArrayAttr(SmallVector<int32_t>(nm.size(), pos->multiplier)));
+    attrs[1] = b.getNamedAttr(
+        "shift",
+        b.getDenseI32ArrayAttr(SmallVector<int32_t>(nm.size(), pos->shift)));
+    attrs.push_back(b.getNamedAttr("axis", b.getI64IntegerAttr(rank - 1)));
+  }
+  attrs.push_back(b.getNamedAttr("neg_multiplier", b.getDenseI32ArrayAttr(nm)));
+  attrs.push_back(b.getNamedAttr("neg_shift", b.getDenseI32ArrayAttr(ns)));
   addSaturation(b, attrs, lo, hi, outQ);
   return RequantOp::create(b, loc, TypeRange{resultType}, ValueRange{in}, attrs)
       .getResult();
@@ -1313,6 +1324,109 @@ Operation *ConvertTosaToLowBitPass::affineAsDepthwise(OpBuilder &b,
   return b.create(state);
 }
 
+/// The quantized input of an op that only a clamp may follow in its
+/// segment (a constant pad, a bilinear resize), or a located error.
+FailureOr<Value> ConvertTosaToLowBitPass::clampOnlySource(OpBuilder &b,
+                                                          Operation *op,
+                                                          Value in,
+                                                          const Epilogue &epi,
+                                                          StringRef what) {
+  if (epi.slopes || !epi.biasAdds.empty())
+    return op->emitError("convert-tosa-to-lowbit: only a clamp may follow ")
+               << what << " in one integer segment",
+           failure();
+  auto src = quantizedSource(b, in, op->getLoc());
+  if (failed(src) && !sourceDiagnosed)
+    op->emitError("convert-tosa-to-lowbit: the input of ")
+        << what << " is not a quantized activation";
+  return src;
+}
+
+/// A per-tensor lowbit.requant by the multiplier `m`, saturated to the
+/// result type's range narrowed by the epilogue's clamp.
+Value ConvertTosaToLowBitPass::perTensorRequant(OpBuilder &b, Location loc,
+                                                Value in,
+                                                rt::ScaleMultiplier m,
+                                                const Epilogue &epi,
+                                                RankedTensorType resultType) {
+  auto outQ = cast<quant::UniformQuantizedType>(resultType.getElementType());
+  auto [lo, hi] = saturation(epi, outQ);
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("multiplier", b.getDenseI32ArrayAttr({m.multiplier})),
+      b.getNamedAttr("shift", b.getDenseI32ArrayAttr({m.shift})),
+      b.getNamedAttr("rounding", roundingAttr())};
+  addSaturation(b, attrs, lo, hi, outQ);
+  return RequantOp::create(b, loc, TypeRange{resultType}, ValueRange{in},
+                           attrs)
+      .getResult();
+}
+
+/// A constant pad: the input rescaled to the result's scale, then padded
+/// with the constant quantized at that scale (a pad of zeros is a stored
+/// zero point).
+FailureOr<Value> ConvertTosaToLowBitPass::lowerPad(OpBuilder &b,
+                                                   tosa::PadOp pad,
+                                                   const Epilogue &epi,
+                                                   RankedTensorType outType) {
+  Location loc = pad.getLoc();
+  auto padding = constShape(pad.getPadding());
+  auto padValue = floatValues(pad.getPadConst());
+  if (!padding || !padValue || padValue->size() != 1)
+    return pad.emitError("convert-tosa-to-lowbit: a pad needs constant "
+                         "paddings and one constant pad value"),
+           failure();
+  auto src = clampOnlySource(b, pad, pad.getInput1(), epi, "a constant pad");
+  if (failed(src))
+    return failure();
+  auto padQ = cast<quant::UniformQuantizedType>(outType.getElementType());
+  auto r = rescale(b, loc, *src, epi, withElement(src->getType(), padQ));
+  if (failed(r))
+    return failure();
+  auto [lo, hi] = saturation(epi, padQ);
+  int64_t value = std::clamp(quantizeWith((*padValue)[0], padQ), lo, hi);
+  Value p = PadOp::create(b, loc, withElement(pad.getType(), padQ), *r,
+                          b.getDenseI64ArrayAttr(*padding),
+                          b.getI64IntegerAttr(value));
+  return reshapeTo(b, loc, p, outType.getShape());
+}
+
+/// A bilinear resize: the exact integer sum of the weighted neighbours, of
+/// scale S_in / (n_y n_x), and one requant.
+FailureOr<Value> ConvertTosaToLowBitPass::lowerBilinearResize(
+    OpBuilder &b, tosa::ResizeOp rs, const Epilogue &epi,
+    RankedTensorType outType) {
+  Location loc = rs.getLoc();
+  auto params = resizeParams(rs);
+  if (!params)
+    return rs.emitError("convert-tosa-to-lowbit: a resize needs constant "
+                        "scale and offset"),
+           failure();
+  auto src = clampOnlySource(b, rs, rs.getInput(), epi, "a bilinear resize");
+  if (failed(src))
+    return failure();
+  auto inQ = activationType(*src);
+  auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
+  const SmallVector<int64_t> &sc = params->first;
+  if (!bilinearResizeFitsInt32(inQ, sc[0], sc[2]))
+    return rs.emitError("convert-tosa-to-lowbit: bilinear weights of ")
+               << sc[0] << " x " << sc[2]
+               << " steps overflow the 32-bit accumulator",
+           failure();
+  auto accType = withElement(rs.getType(), b.getI32Type());
+  Value acc = ResizeOp::create(b, loc, accType, *src,
+                               b.getStringAttr("bilinear"),
+                               b.getDenseI64ArrayAttr(sc),
+                               b.getDenseI64ArrayAttr(params->second));
+  auto m = multiplier(loc, inQ.getScale() /
+                               (static_cast<double>(sc[0] * sc[2]) *
+                                outQ.getScale()));
+  if (failed(m))
+    return failure();
+  return reshapeTo(
+      b, loc, perTensorRequant(b, loc, acc, *m, epi, withElement(accType, outQ)),
+      outType.getShape());
+}
+
 LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
   auto outType = cast<RankedTensorType>(q.getType());
   auto outQ = dyn_cast<quant::UniformQuantizedType>(outType.getElementType());
@@ -1422,91 +1536,10 @@ LogicalResult ConvertTosaToLowBitPass::lowerQuantize(QuantizeOp q) {
                                                  outType.getElementType()));
   } else if (auto pad = dyn_cast_or_null<tosa::PadOp>(anchor);
              pad && pad.getType() != pad.getInput1().getType()) {
-    // A constant pad: the input rescaled to the result's scale, then padded
-    // with the constant quantized at that scale (a pad of zeros is a stored
-    // zero point).
-    auto padding = constShape(pad.getPadding());
-    auto padValue = floatValues(pad.getPadConst());
-    if (!padding || !padValue || padValue->size() != 1)
-      return pad.emitError("convert-tosa-to-lowbit: a pad needs constant "
-                           "paddings and one constant pad value"),
-             failure();
-    if (epi.slopes || !epi.biasAdds.empty())
-      return pad.emitError("convert-tosa-to-lowbit: only a clamp may follow "
-                           "a constant pad in one integer segment"),
-             failure();
-    auto src = quantizedSource(b, pad.getInput1(), loc);
-    if (failed(src)) {
-      if (sourceDiagnosed)
-        return failure();
-      return pad.emitError("convert-tosa-to-lowbit: the input of a pad is "
-                           "not a quantized activation"),
-             failure();
-    }
-    auto padQ = cast<quant::UniformQuantizedType>(outType.getElementType());
-    auto r = rescale(b, loc, *src, epi, withElement(src->getType(), padQ));
-    if (failed(r))
-      return failure();
-    auto [lo, hi] = saturation(epi, padQ);
-    int64_t value = std::clamp(quantizeWith((*padValue)[0], padQ), lo, hi);
-    result = PadOp::create(b, pad.getLoc(), withElement(pad.getType(), padQ),
-                           *r, b.getDenseI64ArrayAttr(*padding),
-                           b.getI64IntegerAttr(value))
-                 .getResult();
-    result = reshapeTo(b, loc, *result, outType.getShape());
+    result = lowerPad(b, pad, epi, outType);
   } else if (auto rs = dyn_cast_or_null<tosa::ResizeOp>(anchor);
              rs && rs.getMode() == tosa::ResizeMode::BILINEAR) {
-    // Bilinear: the exact integer sum of the weighted neighbours, of scale
-    // S_in / (n_y n_x), and one requant.
-    auto params = resizeParams(rs);
-    if (!params)
-      return rs.emitError("convert-tosa-to-lowbit: a resize needs constant "
-                          "scale and offset"),
-             failure();
-    if (epi.slopes || !epi.biasAdds.empty())
-      return rs.emitError("convert-tosa-to-lowbit: only a clamp may follow "
-                          "a bilinear resize in one integer segment"),
-             failure();
-    auto src = quantizedSource(b, rs.getInput(), loc);
-    if (failed(src)) {
-      if (sourceDiagnosed)
-        return failure();
-      return rs.emitError("convert-tosa-to-lowbit: the input of a resize is "
-                          "not a quantized activation"),
-             failure();
-    }
-    auto inQ = activationType(*src);
-    auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
-    const SmallVector<int64_t> &sc = params->first;
-    int64_t span = std::max(inQ.getStorageTypeMax() - inQ.getZeroPoint(),
-                            inQ.getZeroPoint() - inQ.getStorageTypeMin());
-    if (sc[0] < 1 || sc[2] < 1 || span * sc[0] * sc[2] > INT32_MAX)
-      return rs.emitError("convert-tosa-to-lowbit: bilinear weights of ")
-                 << sc[0] << " x " << sc[2]
-                 << " steps overflow the 32-bit accumulator",
-             failure();
-    auto accType = withElement(rs.getType(), b.getI32Type());
-    Value acc = ResizeOp::create(b, rs.getLoc(), accType, *src,
-                                 b.getStringAttr("bilinear"),
-                                 b.getDenseI64ArrayAttr(sc),
-                                 b.getDenseI64ArrayAttr(params->second));
-    auto m = multiplier(loc, inQ.getScale() /
-                                 (static_cast<double>(sc[0] * sc[2]) *
-                                  outQ.getScale()));
-    if (failed(m))
-      return failure();
-    auto [lo, hi] = saturation(epi, outQ);
-    SmallVector<NamedAttribute> attrs = {
-        b.getNamedAttr("multiplier", b.getDenseI32ArrayAttr({m->multiplier})),
-        b.getNamedAttr("shift", b.getDenseI32ArrayAttr({m->shift})),
-        b.getNamedAttr("rounding", roundingAttr())};
-    addSaturation(b, attrs, lo, hi, outQ);
-    result = reshapeTo(b, loc,
-                       RequantOp::create(b, loc,
-                                         TypeRange{withElement(accType, outQ)},
-                                         ValueRange{acc}, attrs)
-                           .getResult(),
-                       outType.getShape());
+    result = lowerBilinearResize(b, rs, epi, outType);
   } else if (BlockArgument arg = argumentBehind(start)) {
     // A quantized function input: the argument becomes quantized.
     if (epi.clampMin || epi.slopes)

@@ -58,9 +58,7 @@ std::optional<rt::BinaryKind> mlir::lowbit::floatBinaryKind(Operation *op) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
-/// A constant, possibly reshaped or transposed, or a dequantized constant
-/// (an imported Q/DQ model's weights).
-static bool isConstantLike(Value v) {
+bool mlir::lowbit::isConstantLike(Value v) {
   while (Operation *def = v.getDefiningOp()) {
     if (isa<tosa::ReshapeOp, tosa::TransposeOp, DequantizeOp,
             quant::DequantizeCastOp, quant::StorageCastOp>(def)) {

@@ -36,6 +36,10 @@ std::optional<::lowbit::rt::UnaryKind> floatUnaryKind(Operation *op);
 /// (tosa.mul only with a zero shift).
 std::optional<::lowbit::rt::BinaryKind> floatBinaryKind(Operation *op);
 
+/// A constant, possibly reshaped or transposed, or a dequantized constant
+/// (an imported Q/DQ model's weights and biases).
+bool isConstantLike(Value v);
+
 /// True for a float32 tosa.reduce_max or tosa.reduce_sum.
 bool isFloatReduce(Operation *op);
 

@@ -511,14 +511,6 @@ double chooseLogScale(MLIRContext *ctx, ArrayRef<float> values,
   return scale[best];
 }
 
-/// A constant operand, possibly reshaped (a BatchNorm's per-channel
-/// factors, a Gemm's bias).
-bool isConstOperand(Value v) {
-  while (auto r = v.getDefiningOp<tosa::ReshapeOp>())
-    v = r.getInput1();
-  return v.getDefiningOp<tosa::ConstOp>() != nullptr;
-}
-
 /// The activation a chain of constant adds and multiplies (and reshapes)
 /// starts from, e.g. the input of a BatchNorm's `x * a + b`.
 Value affineChainStart(Value v) {
@@ -529,11 +521,11 @@ Value affineChainStart(Value v) {
     }
     if (!isa<tosa::AddOp, tosa::MulOp>(def))
       break;
-    if (isConstOperand(def->getOperand(1)) &&
-        !isConstOperand(def->getOperand(0)))
+    if (isConstantLike(def->getOperand(1)) &&
+        !isConstantLike(def->getOperand(0)))
       v = def->getOperand(0);
-    else if (isConstOperand(def->getOperand(0)) &&
-             !isConstOperand(def->getOperand(1)))
+    else if (isConstantLike(def->getOperand(0)) &&
+             !isConstantLike(def->getOperand(1)))
       v = def->getOperand(1);
     else
       break;
@@ -927,7 +919,7 @@ void LowBitInsertQDQPass::runOnOperation() {
       toQuantize.insert(op->getOperand(0));
     } else if (isa<tosa::AddOp, tosa::MulOp>(op) &&
                llvm::any_of(op->getOperands().take_front(2),
-                            isConstOperand)) {
+                            isConstantLike)) {
       // An add or multiply by a constant belongs to the accumulator chain of
       // the convolution or matrix product before it (a Gemm's bias, a hard
       // sigmoid's x / 6 + 0.5), which the integer form folds into its bias
@@ -942,7 +934,7 @@ void LowBitInsertQDQPass::runOnOperation() {
       // Constant operands of a concat are quantized with its result when
       // it is lowered.
       for (Value v : op->getOperands())
-        if (!isConstOperand(v))
+        if (!isConstantLike(v))
           toQuantize.insert(v);
     } else if (isa<func::ReturnOp>(op)) {
       for (Value v : op->getOperands())

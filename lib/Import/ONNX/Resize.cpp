@@ -40,7 +40,7 @@ struct Axis {
 
 LogicalResult Importer::importResize(bool upsample) {
   auto x = upsample
-               ? attributesAndF32Input({"mode", "height_scale", "width_scale"})
+               ? attributesAndF32Input({"mode", "scales"})
                : attributesAndF32Input(
                      {"mode", "coordinate_transformation_mode", "nearest_mode",
                       "cubic_coeff_a", "exclude_outside",

@@ -484,8 +484,10 @@ def reduce_ops():
                          keepdims=0),
         helper.make_node("ReduceMax", ["x"], ["mx"], name="max", axes=[-2, -1]),
         helper.make_node("ReduceSum", ["x", "ax"], ["s"], name="sum"),
+        helper.make_node("ReduceMax", ["x"], ["mw"], name="maxw", axes=[3],
+                         keepdims=0),
     ], [vi("x", [1, 3, 4, 5])], [vi("m", [1, 3]), vi("mx", [1, 3, 1, 1]),
-                                 vi("s", [1, 1, 4, 5])],
+                                 vi("s", [1, 1, 4, 5]), vi("mw", [1, 3, 4])],
         [init("ax", np.array([1], np.int64))])
 
 
@@ -510,6 +512,23 @@ def split_op():
                          axis=1),
     ], [vi("x", [1, 5, 4, 4])], [vi("a", [1, 2, 4, 4]), vi("b", [1, 3, 4, 4])],
         [init("parts", np.array([2, 3], np.int64))])
+
+
+def upsample_opset7():
+    """Upsample with its scales attribute (opsets 7 and 8)."""
+    return model([
+        helper.make_node("Upsample", ["x"], ["y"], name="up", mode="nearest",
+                         scales=[1.0, 1.0, 2.0, 3.0]),
+    ], [vi("x", [1, 3, 4, 5])], [vi("y", [1, 3, 8, 15])], opset=7)
+
+
+def split_equal():
+    """Split into equal parts without sizes (opset 13)."""
+    return model([
+        helper.make_node("Split", ["x"], ["a", "b", "c"], name="split",
+                         axis=1),
+    ], [vi("x", [1, 6, 4, 4])], [vi("a", [1, 2, 4, 4]), vi("b", [1, 2, 4, 4]),
+                                 vi("c", [1, 2, 4, 4])])
 
 
 def resize_cubic():
@@ -602,7 +621,7 @@ CASES.update({
 CASES.update({f.__name__: f for f in [
     reduce_ops, resize_ops, split_op, resize_cubic, resize_both,
     resize_channels, resize_odd_scale, split_bad_sizes, reduce_bad_axis,
-    slice_steps, slice_steps_activation]})
+    slice_steps, slice_steps_activation, upsample_opset7, split_equal]})
 
 
 def main():

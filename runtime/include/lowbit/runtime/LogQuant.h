@@ -5,8 +5,10 @@
 //===----------------------------------------------------------------------===//
 //
 // The one definition of lowbit's log-scale weight codes
-// (stlq-two-word-log-quantization eq. 1-2), shared by the compiler's weight
-// quantizer and, later, the kernels and simulator that decode them.
+// (stlq-two-word-log-quantization eq. 1-4), shared by the compiler's weight
+// quantizers, the evaluator and the shift kernels (ShiftKernels.h) that
+// decode them: the code rule, the two-word (STLQ) rule, the integer a code
+// stands for, and how codes are packed at their bit width.
 //
 // An N-bit code q in [-M, M-1], M = 2^(N-1), stands for 0 when q == 0 and
 // for sign(q) * 2^-|q| * U otherwise: |q| in [1, M - 1] for x > 0 and
@@ -68,6 +70,68 @@ inline int32_t logQuantize(double x, double u, unsigned bits) {
     e = f < 0.75 ? 1 - p : -p;
   }
   return x > 0 ? e : -e;
+}
+
+/// The two words of selective two-word log quantization (eq. 3-4): the
+/// first is logQuantize(x), the second logQuantize(r1) of the residual
+/// r1 = x - logDequantize(first), with the same scale and bits (its
+/// exponent range follows r1's sign). Because a magnitude closer to zero
+/// than to the smallest level becomes code 0, the second word never moves
+/// the value further from x: |r1 - LogQ(r1)| <= |r1|.
+struct TwoWords {
+  int32_t first, second;
+};
+inline TwoWords stlqQuantize(double x, double u, unsigned bits) {
+  const int32_t first = logQuantize(x, u, bits);
+  const double r1 = x - logDequantize(first, u);
+  return {first, logQuantize(r1, u, bits)};
+}
+
+/// Bits of the widest codes the integer target takes: a code's integer
+/// (logCodeInteger) shifts by up to M - 1 = 15 bits.
+constexpr unsigned kMaxShiftCodeBits = 5;
+
+/// M = 2^(bits - 1), the largest exponent of `bits`-bit codes.
+inline int32_t logMaxCode(unsigned bits) { return int32_t(1) << (bits - 1); }
+
+/// The integer that code `q` stands for in units of U 2^-M (M =
+/// logMaxCode(bits)): sign(q) 2^(M - |q|), and 0 for q = 0. A log-coded
+/// layer's accumulator is in units of S_in U 2^-M; multiplying by the weight
+/// is the shift x << (M - |q|) and a negation when q < 0.
+inline int64_t logCodeInteger(int32_t q, unsigned bits) {
+  if (q == 0)
+    return 0;
+  const int32_t e = q < 0 ? -q : q;
+  const int64_t v = int64_t(1) << (logMaxCode(bits) - e);
+  return q < 0 ? -v : v;
+}
+
+/// Bytes of `count` codes packed at `bits` bits each (see packCode).
+inline int64_t packedCodeBytes(int64_t count, unsigned bits) {
+  return (count * static_cast<int64_t>(bits) + 7) / 8;
+}
+
+/// Stores code `q` (two's complement, its low `bits` bits) as code number
+/// `index` of a packed array: code k occupies bits [k*bits, (k+1)*bits) of
+/// the array read as one little-endian bit string (bit j is bit j % 8 of
+/// byte j / 8). `dst` must start zeroed.
+inline void packCode(uint8_t *dst, int64_t index, unsigned bits, int32_t q) {
+  const uint32_t v = static_cast<uint32_t>(q) & ((1u << bits) - 1);
+  const int64_t bit = index * static_cast<int64_t>(bits);
+  for (unsigned j = 0; j < bits; ++j)
+    if (v >> j & 1u)
+      dst[(bit + j) / 8] |= static_cast<uint8_t>(1u << ((bit + j) % 8));
+}
+
+/// Code number `index` of a packed array (sign-extended).
+inline int32_t unpackCode(const uint8_t *src, int64_t index, unsigned bits) {
+  const int64_t bit = index * static_cast<int64_t>(bits);
+  uint32_t v = 0;
+  for (unsigned j = 0; j < bits; ++j)
+    v |= static_cast<uint32_t>(src[(bit + j) / 8] >> ((bit + j) % 8) & 1u)
+         << j;
+  const uint32_t sign = 1u << (bits - 1);
+  return static_cast<int32_t>(v ^ sign) - static_cast<int32_t>(sign);
 }
 
 } // namespace rt

@@ -26,6 +26,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "lowbit/Support/HostTensor.h"
 #include "lowbit/runtime/Fast.h"
+#include "lowbit/runtime/ShiftKernels.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
@@ -246,6 +247,12 @@ private:
   llvm::DenseSet<Operation *> fusedRequants;  // emitted with their conv
   llvm::DenseMap<Operation *, std::string> fusedDesc; // kernel descriptor
   llvm::DenseSet<Operation *> fourBitWeights; // fused, two weights per byte
+  /// Layers with shift_products: their packed log / STLQ codes in the blob.
+  struct ShiftWeights {
+    ::lowbit::rt::LogWeightsDesc desc;
+    int64_t offset = 0, bytes = 0;
+  };
+  llvm::DenseMap<Operation *, ShiftWeights> shiftWeights;
   bool usesFastKernels = false; // any call that takes the selected ISA
   Value isaValue; // lowbit::rt::modelIsa(), when a fast kernel is called
   std::string summary;
@@ -330,8 +337,8 @@ std::optional<Emitter::Fused> Emitter::fusable(Operation *op) {
   Value result = op->getResult(0), input = op->getOperand(0),
         weight = op->getOperand(1);
   Value bias = conv ? conv.getBias() : fc.getBias();
-  if (conv && conv.getWeightEncoding())
-    return std::nullopt;
+  if (op->hasAttr("weight_encoding"))
+    return std::nullopt; // log / STLQ codes: the shift kernels
   // One user, the requant of the accumulator, 8-bit everything, int32
   // accumulators, constant weights and bias.
   if (!result.hasOneUse())
@@ -545,11 +552,12 @@ LogicalResult Emitter::plan() {
                  << "' has no kernel in the C++ target (lower the "
                     "model with convert-tosa-to-lowbit first)",
              failure();
-    if (auto conv = dyn_cast<lb::Conv2DOp>(op))
-      if (conv.getWeightEncoding())
-        return conv.emitError("convert-lowbit-to-emitc: log / STLQ weight "
-                              "encodings have no C++ kernel yet"),
-               failure();
+    if (isa<lb::Conv2DOp, lb::FullyConnectedOp>(op) &&
+        op.hasAttr("weight_encoding") && !op.hasAttr("shift_products"))
+      return op.emitError("convert-lowbit-to-emitc: log / STLQ weights run "
+                          "as shifts or int8: run lowbit-lower-log-to-shift "
+                          "first"),
+             failure();
   }
   for (BlockArgument arg : func.getArguments())
     buffers[arg] = {Buffer::Input, arg.getArgNumber()};
@@ -578,9 +586,23 @@ LogicalResult Emitter::plan() {
       usesFastKernels |= eightBitSignedness(mp.getInput()) >= 0;
   }
   for (Operation &op : body)
+    if (op.hasAttr("shift_products")) {
+      // The codes packed at their bit width replace the code constant.
+      FailureOr<lb::PackedLogWeights> w = lb::getPackedLogWeights(&op);
+      if (failed(w))
+        return failure();
+      ShiftWeights sw;
+      sw.desc = w->desc;
+      sw.bytes = static_cast<int64_t>(w->bytes.size());
+      sw.offset = addBlob(w->bytes.data(), w->bytes.size());
+      shiftWeights[&op] = sw;
+    }
+  for (Operation &op : body)
     if (auto c = dyn_cast<lb::ConstantOp>(op))
       if (!c->use_empty() && llvm::all_of(c->getUsers(), [&](Operation *u) {
-            return fused.count(u) != 0;
+            return fused.count(u) != 0 ||
+                   (shiftWeights.count(u) != 0 &&
+                    u->getOperand(1) == c.getResult());
           }))
         packedOnly.insert(c);
   // Lifetimes.
@@ -766,17 +788,46 @@ LogicalResult Emitter::emitOp(Operation *op) {
         << " + requant -> " << describe(result) << " (fused, "
         << (f.depthwise ? "packed depthwise" : "packed GEMM") << " kernel"
         << (fourBitWeights.count(op) ? ", 4-bit weights two per byte" : "")
+        << (op->hasAttr("lowbit.decoded_encoding")
+                ? ", log codes decoded to int8"
+                : "")
         << (f.requant.isDual() ? ", dual multiplier: PReLU" : "") << ")\n";
     return success();
   }
+  // Log / STLQ layers with shift_products: the shift kernels on the packed
+  // codes.
+  auto shiftIt = shiftWeights.find(op);
+  auto describeShift = [&](const ShiftWeights &sw) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    const ::lowbit::rt::LogWeightsDesc &d = sw.desc;
+    if (::lowbit::rt::isStlq(d)) {
+      auto stlq = cast<lb::STLQAttr>(op->getAttr("weight_encoding"));
+      os << d.bits << "-bit STLQ codes, tile [" << d.tileIn << ", "
+         << d.tileOut << "], " << stlq.getNumTwoWordTiles() << " of "
+         << ::lowbit::rt::stlqTileCount(d) << " tiles two words";
+    } else {
+      os << d.bits << "-bit log codes";
+    }
+    os << ", " << sw.bytes << " bytes packed (shift-add kernel)";
+    return text;
+  };
+  auto descLiteral = [](const ::lowbit::rt::LogWeightsDesc &d) {
+    return ("lowbit::rt::LogWeightsDesc{" + Twine(d.oc) + ", " + Twine(d.kh) +
+            ", " + Twine(d.kw) + ", " + Twine(d.ic) + ", " + Twine(d.bits) +
+            ", " + Twine(d.tileIn) + ", " + Twine(d.tileOut) + "}")
+        .str();
+  };
+  Type bytePtrType = IntegerType::get(ctx, 8, IntegerType::Unsigned);
   if (auto conv = dyn_cast<lb::Conv2DOp>(op)) {
-    if (conv.getWeightEncoding())
-      return conv.emitError("convert-lowbit-to-emitc: log / STLQ weight "
-                            "encodings have no C++ kernel yet"),
-             failure();
     auto in = cast<RankedTensorType>(conv.getInput().getType());
     auto out = conv.getType();
     auto w = cast<RankedTensorType>(conv.getWeight().getType());
+    ArrayRef<int64_t> wShape = w.getShape();
+    if (shiftIt != shiftWeights.end())
+      wShape = ArrayRef<int64_t>(
+          {shiftIt->second.desc.oc, shiftIt->second.desc.kh,
+           shiftIt->second.desc.kw, shiftIt->second.desc.ic});
     ArrayRef<int64_t> st = conv.getStride(), pd = conv.getPad(),
                       dl = conv.getDilation();
     std::string shape;
@@ -785,9 +836,35 @@ LogicalResult Emitter::emitOp(Operation *op) {
        << in.getDimSize(1) << ", " << in.getDimSize(2) << ", "
        << in.getDimSize(3) << ", " << out.getDimSize(1) << ", "
        << out.getDimSize(2) << ", " << out.getDimSize(3) << ", "
-       << w.getDimSize(1) << ", " << w.getDimSize(2) << ", " << st[0] << ", "
+       << wShape[1] << ", " << wShape[2] << ", " << st[0] << ", "
        << st[1] << ", " << dl[0] << ", " << dl[1] << ", " << pd[0] << ", "
        << pd[2] << ", " << static_cast<int64_t>(conv.getGroups()) << "}";
+    if (shiftIt != shiftWeights.end()) {
+      const ShiftWeights &sw = shiftIt->second;
+      int64_t zp = zeroPointOf(in.getElementType());
+      SmallVector<Value> operands = {
+          pointerOf(conv.getInput()),
+          pointerAt(loc, true, sw.offset, bytePtrType),
+          pointers[conv.getResult()]};
+      SmallVector<Attribute> args = {idx(0), idx(1), lit(descLiteral(sw.desc))};
+      if (conv.getBias()) {
+        operands.push_back(pointerOf(conv.getBias()));
+        args.push_back(idx(3));
+      } else {
+        args.push_back(lit("nullptr"));
+      }
+      args.append({lit(conv.getInputZpFolded() ? 0 : zp),
+                   lit(conv.getInputZpFolded() ? zp : 0), idx(2), lit(shape)});
+      call(loc, "lowbit::rt::conv2dShift", operands, args,
+           {typeOf(conv.getInput()), typeOf(conv.getResult())});
+      sum << "conv2d      " << describe(conv.getInput()) << " * "
+          << describeShift(sw) << " groups " << conv.getGroups() << " -> "
+          << typeOf(conv.getResult()) << " accumulator"
+          << (conv.getInputZpFolded() ? ", zero point folded into the bias"
+                                      : "")
+          << "\n";
+      return success();
+    }
     SmallVector<Value> operands = {pointerOf(conv.getInput()),
                                    pointerOf(conv.getWeight()),
                                    pointers[conv.getResult()]};
@@ -810,6 +887,33 @@ LogicalResult Emitter::emitOp(Operation *op) {
         << " -> " << typeOf(conv.getResult()) << " accumulator"
         << (conv.getInputZpFolded() ? ", zero point folded into the bias"
                                     : "")
+        << "\n";
+    return success();
+  }
+  if (auto fc = dyn_cast<lb::FullyConnectedOp>(op);
+      fc && shiftIt != shiftWeights.end()) {
+    auto in = cast<RankedTensorType>(fc.getInput().getType());
+    const ShiftWeights &sw = shiftIt->second;
+    SmallVector<Value> operands = {pointerOf(fc.getInput()),
+                                   pointerAt(loc, true, sw.offset, bytePtrType),
+                                   pointers[fc.getResult()]};
+    SmallVector<Attribute> args = {idx(0), idx(1), lit(descLiteral(sw.desc))};
+    if (fc.getBias()) {
+      operands.push_back(pointerOf(fc.getBias()));
+      args.push_back(idx(3));
+    } else {
+      args.push_back(lit("nullptr"));
+    }
+    args.append({lit(fc.getInputZpFolded() ? 0
+                                           : zeroPointOf(in.getElementType())),
+                 idx(2), lit(in.getDimSize(0)), lit(in.getDimSize(1)),
+                 lit(sw.desc.oc)});
+    call(loc, "lowbit::rt::fullyConnectedShift", operands, args,
+         {typeOf(fc.getInput()), typeOf(fc.getResult())});
+    sum << "fully_conn  " << describe(fc.getInput()) << " * "
+        << describeShift(sw) << " -> " << typeOf(fc.getResult())
+        << " accumulator"
+        << (fc.getInputZpFolded() ? ", zero point folded into the bias" : "")
         << "\n";
     return success();
   }
@@ -1450,6 +1554,8 @@ LogicalResult Emitter::run() {
   Location loc = func.getLoc();
   b.setInsertionPointToEnd(module.getBody());
   emitc::IncludeOp::create(b, loc, "lowbit/runtime/Ops.h");
+  if (!shiftWeights.empty())
+    emitc::IncludeOp::create(b, loc, "lowbit/runtime/ShiftKernels.h");
   emitc::IncludeOp::create(b, loc, "lowbit/runtime/Fast.h");
   emitc::IncludeOp::create(b, loc, b.getStringAttr(name + ".h"), UnitAttr());
   emitc::VerbatimOp::create(

@@ -177,9 +177,18 @@ driver::verifyQuantizationOptions(MLIRContext *ctx,
     return fail(ctx, "--weight-bits must be in [2, 8], got " +
                          llvm::Twine(quantize.weightBits.getValue()));
   const std::string &scheme = quantize.weightScheme;
-  if (scheme != "symmetric" && scheme != "asymmetric" && scheme != "pow2")
+  if (scheme != "symmetric" && scheme != "asymmetric" && scheme != "pow2" &&
+      scheme != "stlq")
     return fail(ctx, "unknown --weight-scheme '" + scheme +
-                         "' (symmetric, asymmetric or pow2)");
+                         "' (symmetric, asymmetric, pow2 or stlq)");
+  if (scheme == "stlq") {
+    double ratio = quantize.stlqRatio;
+    if (!(ratio >= 0.0 && ratio <= 1.0))
+      return fail(ctx, "--stlq-ratio must be in [0, 1], got " +
+                           std::to_string(ratio));
+    if (quantize.stlqTileInputs < 1 || quantize.stlqTileOutputs < 1)
+      return fail(ctx, "--stlq-tile must be TnxTm with Tn, Tm >= 1");
+  }
   const std::string &rounding = quantize.weightRounding;
   if (rounding != "correlated" && rounding != "nearest")
     return fail(ctx, "unknown --weight-rounding '" + rounding +

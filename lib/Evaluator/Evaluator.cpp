@@ -343,6 +343,11 @@ int64_t zeroPointOf(Type elt) {
 
 struct Evaluator::Impl {
   llvm::DenseMap<Operation *, TensorPtr> constants;
+  /// Weights of the convolutions and fully connected layers with log / STLQ
+  /// codes.
+  llvm::DenseMap<Operation *,
+                 std::shared_ptr<const mlir::lowbit::PackedLogWeights>>
+      logWeights;
   /// For each op, the values whose last use it is.
   llvm::DenseMap<Operation *, SmallVector<Value, 2>> dying;
   llvm::DenseMap<Value, TensorPtr> env;
@@ -388,6 +393,7 @@ std::unique_ptr<Evaluator> Evaluator::clone() const {
   std::unique_ptr<Evaluator> e(new Evaluator(func));
   e->impl = std::make_unique<Impl>();
   e->impl->constants = impl->constants; // shared, immutable tensors
+  e->impl->logWeights = impl->logWeights;
   e->impl->dying = impl->dying;
   return e;
 }
@@ -456,18 +462,17 @@ LogicalResult Evaluator::Impl::prepare(func::FuncOp func) {
       return op.emitError("evaluator: unsupported op '")
                  << op.getName() << "'",
              failure();
-    // Encoded weights are evaluated once log-to-shift lowering defines
-    // their accumulator scale; until then they are rejected, not guessed.
-    if (auto conv = dyn_cast<mlir::lowbit::Conv2DOp>(op);
-        conv && conv.getWeightEncoding())
-      return op.emitError("evaluator: log/STLQ-encoded weights are not "
-                          "supported yet"),
-             failure();
-    if (auto fc = dyn_cast<mlir::lowbit::FullyConnectedOp>(op);
-        fc && fc.getWeightEncoding())
-      return op.emitError("evaluator: log/STLQ-encoded weights are not "
-                          "supported yet"),
-             failure();
+    // Log / STLQ weights: decoded and packed once.
+    auto conv = dyn_cast<mlir::lowbit::Conv2DOp>(op);
+    auto fc = dyn_cast<mlir::lowbit::FullyConnectedOp>(op);
+    if ((conv && conv.getWeightEncoding()) || (fc && fc.getWeightEncoding())) {
+      auto packed = mlir::lowbit::getPackedLogWeights(&op);
+      if (failed(packed))
+        return failure();
+      logWeights[&op] =
+          std::make_shared<const mlir::lowbit::PackedLogWeights>(
+              std::move(*packed));
+    }
     // Constants are converted once.
     ElementsAttr attr;
     if (auto c = dyn_cast<tosa::ConstOp>(op))
@@ -1412,6 +1417,39 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
                       static_cast<int64_t>(o.getGroups()));
         auto inZp = static_cast<int32_t>(
             zeroPointOf(o.getInput().getType().getElementType()));
+        if (o.getWeightEncoding()) {
+          // Log / STLQ codes: shifted adds on the packed codes, or the
+          // integers they stand for multiplied (the same accumulator).
+          const mlir::lowbit::PackedLogWeights &lw = *logWeights.lookup(o);
+          int32_t zIn = o.getInputZpFolded() ? 0 : inZp;
+          int32_t zPad = o.getInputZpFolded() ? inZp : 0;
+          rt::Conv2DShape ls = s;
+          ls.kh = lw.desc.kh;
+          ls.kw = lw.desc.kw;
+          bool ok = withIntKinds(in.kind(), ElemKind::I8, out.kind(),
+                                 [&](auto ti, auto, auto ta) {
+            using TI = decltype(ti);
+            using TA = decltype(ta);
+            if (o.getShiftProducts())
+              rt::conv2dShift<TI, TA>(in.data<TI>(), lw.bytes.data(), lw.desc,
+                                      bias.data<TA>(), zIn, zPad,
+                                      out.data<TA>(), ls);
+            else if (o.getInputZpFolded())
+              rt::conv2dFoldedZp<TI, int32_t, TA>(
+                  in.data<TI>(), lw.integers.data(), bias.data<TA>(), inZp,
+                  out.data<TA>(), ls);
+            else
+              rt::conv2dTensor<TI, int32_t, TA>(
+                  in.data<TI>(), lw.integers.data(), bias.data<TA>(), inZp,
+                  out.data<TA>(), ls);
+          });
+          if (!ok)
+            return o.emitError("evaluator: unsupported integer convolution "
+                               "types"),
+                   failure();
+          set(o.getResult(), std::move(out));
+          return success();
+        }
         bool ok = withIntKinds(in.kind(), w.kind(), out.kind(),
                                [&](auto ti, auto tw, auto ta) {
                                  using TI = decltype(ti);
@@ -1439,7 +1477,7 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
                                           -> LogicalResult {
         const HostTensor &in = get(o.getInput());
         const HostTensor &w = get(o.getWeight());
-        int64_t n = in.shape()[0], k = in.shape()[1], m = w.shape()[0];
+        int64_t n = in.shape()[0], k = in.shape()[1], m = o.getType().getDimSize(1);
         HostTensor out(kindOf(o.getResult()), {n, m});
         HostTensor bias(out.kind(), {m});
         if (o.getBias())
@@ -1449,6 +1487,27 @@ LogicalResult Evaluator::Impl::lowbitOp(Operation *op) {
                         ? 0
                         : static_cast<int32_t>(zeroPointOf(
                               o.getInput().getType().getElementType()));
+        if (o.getWeightEncoding()) {
+          const mlir::lowbit::PackedLogWeights &lw = *logWeights.lookup(o);
+          bool ok = withIntKinds(in.kind(), ElemKind::I8, out.kind(),
+                                 [&](auto ta, auto, auto tc) {
+            using TA = decltype(ta);
+            using TC = decltype(tc);
+            if (o.getShiftProducts())
+              rt::fullyConnectedShift<TA, TC>(in.data<TA>(), lw.bytes.data(),
+                                              lw.desc, bias.data<TC>(), inZp,
+                                              out.data<TC>(), n, k, m);
+            else
+              rt::fullyConnectedInt<TA, int32_t, TC>(
+                  in.data<TA>(), lw.integers.data(), bias.data<TC>(), inZp,
+                  out.data<TC>(), n, k, m);
+          });
+          if (!ok)
+            return o.emitError("evaluator: unsupported integer matmul types"),
+                   failure();
+          set(o.getResult(), std::move(out));
+          return success();
+        }
         bool ok = withIntKinds(in.kind(), w.kind(), out.kind(),
                                [&](auto ta, auto tb, auto tc) {
                                  using TA = decltype(ta);

@@ -34,10 +34,24 @@ void ::lowbit::buildPrepareCalibrationPipeline(OpPassManager &pm) {
 
 void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
                                      const QuantizePipelineOptions &options) {
+  if (options.weightScheme == "stlq") {
+    mlir::lowbit::LowBitLegalizeSTLQTilesOptions stlq;
+    stlq.bits = options.weightBits;
+    stlq.ratio = options.stlqRatio;
+    stlq.tileInputs = options.stlqTileInputs;
+    stlq.tileOutputs = options.stlqTileOutputs;
+    stlq.perChannel = options.perChannel;
+    stlq.logScale = options.logScale;
+    pm.addNestedPass<func::FuncOp>(
+        mlir::lowbit::createLowBitLegalizeSTLQTiles(stlq));
+  }
   mlir::lowbit::LowBitInsertQDQOptions qdq;
   qdq.activationBits = options.activationBits;
   qdq.weightBits = options.weightBits;
-  qdq.weightScheme = options.weightScheme;
+  // Every weight is quantized by lowbit-legalize-stlq-tiles already.
+  qdq.weightScheme = options.weightScheme == "stlq"
+                         ? std::string("symmetric")
+                         : std::string(options.weightScheme);
   qdq.perChannel = options.perChannel;
   qdq.weightRounding = options.weightRounding;
   qdq.logScale = options.logScale;
@@ -50,6 +64,10 @@ void ::lowbit::buildLowerToIntegerPipeline(
   lower.floatFallback = options.floatFallback;
   pm.addNestedPass<func::FuncOp>(
       mlir::lowbit::createConvertTosaToLowBit(lower));
+  mlir::lowbit::LowBitLowerLogToShiftOptions shift;
+  shift.kernels = options.logKernels;
+  pm.addNestedPass<func::FuncOp>(
+      mlir::lowbit::createLowBitLowerLogToShift(shift));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -74,11 +92,13 @@ void ::lowbit::registerLowBitPipelines() {
   PassPipelineRegistration<QuantizePipelineOptions>(
       "lowbit-quantize-pipeline",
       "lowbitc's quantization of a calibrated float graph (lowbit.range "
-      "attributes): func.func(lowbit-insert-qdq)",
+      "attributes): func.func(lowbit-legalize-stlq-tiles) for "
+      "weight-scheme=stlq, func.func(lowbit-insert-qdq)",
       buildQuantizePipeline);
   PassPipelineRegistration<LowerToIntegerPipelineOptions>(
       "lowbit-lower-to-integer-pipeline",
       "lowbitc's lowering of a Q/DQ graph to integer lowbit ops: "
-      "func.func(convert-tosa-to-lowbit), canonicalize, cse",
+      "func.func(convert-tosa-to-lowbit), "
+      "func.func(lowbit-lower-log-to-shift), canonicalize, cse",
       buildLowerToIntegerPipeline);
 }

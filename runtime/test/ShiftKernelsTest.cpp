@@ -72,6 +72,26 @@ TEST(LogCodes, SecondWordNeverIncreasesTheError) {
     }
 }
 
+TEST(LogCodes, EverySumOfTwoCodesSplits) {
+  for (unsigned bits = 2; bits <= kMaxShiftCodeBits; ++bits) {
+    const int32_t m = logMaxCode(bits);
+    for (int32_t a = -m; a < m; ++a)
+      for (int32_t b = -m; b < m; ++b) {
+        int64_t n = logCodeInteger(a, bits) + logCodeInteger(b, bits);
+        TwoWords w;
+        ASSERT_TRUE(logSplitInteger(n, bits, w)) << bits << ": " << n;
+        EXPECT_EQ(logCodeInteger(w.first, bits) +
+                      logCodeInteger(w.second, bits),
+                  n);
+        if (b == 0) // one word stays one word
+          EXPECT_EQ(w.second, 0) << bits << ": " << n;
+      }
+    TwoWords w;
+    if (bits == 3) // 2^(M-1) + 2^(M-1) - ... : 11 units is no sum of two
+      EXPECT_FALSE(logSplitInteger(11, bits, w));
+  }
+}
+
 struct Layer {
   LogWeightsDesc d;
   std::vector<int32_t> first, second;

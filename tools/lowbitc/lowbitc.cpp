@@ -137,9 +137,30 @@ static cl::opt<unsigned>
 
 static cl::opt<std::string> weightScheme(
     "weight-scheme",
-    cl::desc("Weight quantizer: symmetric (default), asymmetric or pow2 "
-             "(power-of-two log codes)"),
+    cl::desc("Weight quantizer: symmetric (default), asymmetric, pow2 (one "
+             "power-of-two log word per weight) or stlq (selective two-word "
+             "log codes chosen per tile: lowbit-legalize-stlq-tiles). Log "
+             "codes run on the integer target up to --weight-bits=5"),
     cl::init("symmetric"), cl::cat(category));
+
+static cl::opt<double> stlqRatio(
+    "stlq-ratio",
+    cl::desc("--weight-scheme=stlq: fraction of each layer's weights whose "
+             "tiles get a second word (default 0.15)"),
+    cl::init(0.15), cl::cat(category));
+
+static cl::opt<std::string> stlqTile(
+    "stlq-tile",
+    cl::desc("--weight-scheme=stlq: tile TnxTm, input x output channels "
+             "(default 16x16)"),
+    cl::value_desc("TnxTm"), cl::init("16x16"), cl::cat(category));
+
+static cl::opt<std::string> logKernels(
+    "log-kernels",
+    cl::desc("How layers with log / STLQ weights run: auto (default: int8 "
+             "kernels where their integers fit in int8, shift-add kernels "
+             "elsewhere) or shift (shift-add kernels everywhere)"),
+    cl::init("auto"), cl::cat(category));
 
 static cl::opt<std::string> weightRounding(
     "weight-rounding",
@@ -308,6 +329,26 @@ int main(int argc, char **argv) {
     quantize.perChannel = !perTensorWeights;
     quantize.weightRounding = weightRounding;
     quantize.logScale = logScale;
+    quantize.stlqRatio = stlqRatio;
+    {
+      int64_t tn = 0, tm = 0;
+      llvm::StringRef text(stlqTile);
+      auto [a, b] = text.split('x');
+      if (a.getAsInteger(10, tn) || b.getAsInteger(10, tm) || tn < 1 ||
+          tm < 1)
+        return fail("--stlq-tile must be TnxTm with positive Tn and Tm "
+                    "(e.g. 16x16), got '" +
+                    stlqTile + "'");
+      quantize.stlqTileInputs = tn;
+      quantize.stlqTileOutputs = tm;
+    }
+    if ((weightScheme == "pow2" || weightScheme == "stlq") && weightBits > 5 &&
+        compileTo != CompileTo::QDQ)
+      return fail("--weight-scheme=" + weightScheme + " with --weight-bits=" +
+                  llvm::Twine(unsigned(weightBits)) +
+                  ": log codes of more than 5 bits have no integer form "
+                  "(use --weight-bits=2..5, or --compile-to=qdq to simulate "
+                  "them in float)");
     if (failed(driver::verifyQuantizationOptions(&context, calibration,
                                                  quantize)) ||
         failed(driver::calibrateModel(*module, calibrationInputs, calibration,
@@ -329,6 +370,10 @@ int main(int argc, char **argv) {
   if (lower) {
     LowerToIntegerPipelineOptions lowerOptions;
     lowerOptions.floatFallback = floatFallback;
+    if (logKernels != "auto" && logKernels != "shift")
+      return fail("unknown --log-kernels '" + logKernels +
+                  "' (auto or shift)");
+    lowerOptions.logKernels = logKernels;
     if (failed(driver::lowerToInteger(*module, lowerOptions, env)))
       return 1;
   }

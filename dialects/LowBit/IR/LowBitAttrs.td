@@ -169,9 +169,24 @@ def LowBit_STLQAttr : LowBit_Attr<"STLQ", "stlq"> {
     divided by `Tn`, rounded up: `[ceil(O/Tm), KH, KW, ceil(I/Tn)]` for OHWI
     convolution weights, `[ceil(O/Tm), ceil(I/Tn)]` for OI matrices.
 
-    The consuming op's weight operand then has a leading dimension of 2:
+    `U` is `scale` for every weight, or `channel_scales[c]` for the weights
+    of output channel `c` when given, with `scale` their largest, exactly as
+    in `#lowbit.log` (the paper keeps one U per layer; per-channel scales
+    are lowbit's extension, and a tile may span channels of different U:
+    only its number of words is shared).
+
+    On TOSA ops (the float graph, where the weights are the decoded values)
+    the mask is laid out over the weights as the integer op will see them:
+    output channel `o` and input channel `i` of TOSA `conv2d` OHWI weights,
+    `o = c * M + m` and `i = 0` of TOSA `depthwise_conv2d` `[KH, KW, C, M]`
+    weights (one input channel per group), and `o = n`, `i = k` of TOSA
+    `matmul` `[1, K, N]` weights.
+
+    The consuming integer op's weight operand has a leading dimension of 2:
     `[0, ...]` holds the first words, `[1, ...]` the second words (code 0,
-    i.e. no contribution, in one-word tiles).
+    i.e. no contribution, in one-word tiles). The integer a weight stands
+    for is `sign(q1) 2^(M-|q1|) + sign(q2) 2^(M-|q2|)` in units of
+    `U 2^-M` (`lowbit/runtime/LogQuant.h`, `logCodeInteger`).
 
     ```mlir
     #lowbit.stlq<bits = 3, scale = 1.000000e+00, tile = [16, 16],
@@ -180,19 +195,42 @@ def LowBit_STLQAttr : LowBit_Attr<"STLQ", "stlq"> {
   }];
   let parameters = (ins "unsigned":$bits, LowBit_F64Parameter:$scale,
                         ArrayRefParameter<"int64_t">:$tile,
-                        "::mlir::DenseElementsAttr":$mask);
+                        "::mlir::DenseElementsAttr":$mask,
+                        LowBit_F64ArrayParameter:$channelScales);
   let assemblyFormat = [{
     `<` `bits` `=` $bits `,` `scale` `=` $scale `,` `tile` `=` `[` $tile `]`
-    `,` `mask` `=` $mask `>`
+    `,` `mask` `=` $mask (`,` `channel_scales` `=` $channelScales^)? `>`
   }];
+  let builders = [
+    AttrBuilder<(ins "unsigned":$bits, "::llvm::APFloat":$scale,
+                     "::llvm::ArrayRef<int64_t>":$tile,
+                     "::mlir::DenseElementsAttr":$mask,
+                     "::llvm::ArrayRef<double>":$channelScales), [{
+      ::llvm::SmallVector<::llvm::APFloat> scales;
+      for (double u : channelScales)
+        scales.push_back(::llvm::APFloat(u));
+      return $_get($_ctxt, bits, scale, tile, mask, scales);
+    }]>
+  ];
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// Tn: tile extent along input channels.
     int64_t getInputTile() const { return getTile()[0]; }
     /// Tm: tile extent along output channels.
     int64_t getOutputTile() const { return getTile()[1]; }
-    /// The scale U as a double.
+    /// The layer scale (the largest U) as a double.
     double getScaleValue() const { return ::mlir::lowbit::toDouble(getScale()); }
+    /// True when every output channel has its own U.
+    bool isPerChannel() const { return !getChannelScales().empty(); }
+    /// Number of distinct scales: 1, or the number of output channels.
+    int64_t getNumScales() const {
+      return isPerChannel() ? getChannelScales().size() : 1;
+    }
+    /// U of output channel `c` (the layer scale when there is one).
+    double getScaleValue(int64_t c) const {
+      return isPerChannel() ? ::mlir::lowbit::toDouble(getChannelScales()[c])
+                            : getScaleValue();
+    }
     /// Number of tiles that use two words.
     int64_t getNumTwoWordTiles() const;
   }];

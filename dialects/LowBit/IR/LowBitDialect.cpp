@@ -95,8 +95,9 @@ LogicalResult LogAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 LogicalResult STLQAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                unsigned bits, APFloat scale,
-                               ArrayRef<int64_t> tile, DenseElementsAttr mask) {
-  if (failed(verifyLogParams(emitError, bits, scale)))
+                               ArrayRef<int64_t> tile, DenseElementsAttr mask,
+                               ArrayRef<APFloat> channelScales) {
+  if (failed(LogAttr::verify(emitError, bits, scale, channelScales)))
     return failure();
   if (tile.size() != 2)
     return emitError() << "STLQ tile must be [Tn, Tm], got " << tile.size()

@@ -13,6 +13,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 
+#include "lowbit/runtime/LogQuant.h"
 #include "lowbit/runtime/Requant.h"
 
 #include "mlir/IR/Builders.h"
@@ -356,6 +357,14 @@ verifyWeights(Operation *op, RankedTensorType weight, Attribute encoding,
     bits = log.getBits();
   else
     bits = stlq.getBits();
+  if (bits > ::lowbit::rt::kMaxShiftCodeBits) {
+    op->emitOpError() << "log codes of " << bits
+                      << " bits have no integer form (at most "
+                      << ::lowbit::rt::kMaxShiftCodeBits
+                      << " bits: a weight is at most a shift by 2^(bits-1) - "
+                         "1)";
+    return fail();
+  }
   auto codes = dyn_cast<IntegerType>(weight.getElementType());
   if (!codes || !codes.isSignless() || codes.getWidth() != bits) {
     op->emitOpError() << "log-encoded weights must be i" << bits
@@ -385,6 +394,13 @@ verifyWeights(Operation *op, RankedTensorType weight, Attribute encoding,
     return fail();
   }
   SmallVector<int64_t> logical(shape.drop_front());
+  if (stlq.isPerChannel() && !ShapedType::isDynamic(logical[0]) &&
+      stlq.getNumScales() != logical[0]) {
+    op->emitOpError() << "STLQ encoding has " << stlq.getNumScales()
+                      << " channel scales for " << logical[0]
+                      << " output channels";
+    return fail();
+  }
   if (llvm::any_of(logical, ShapedType::isDynamic)) {
     op->emitOpError() << "STLQ weights must have a static shape, got "
                       << weight;
@@ -738,6 +754,9 @@ LogicalResult Conv2DOp::verify() {
                                inQ->getExpressedType());
   if (failed(logical))
     return failure();
+  if (getShiftProducts() && !getWeightEncoding())
+    return emitOpError() << "shift_products needs log or STLQ weights "
+                            "(weight_encoding)";
   if (failed(verifyWindow(*this, "stride", getStride(), 2, 1)) ||
       failed(verifyWindow(*this, "dilation", getDilation(), 2, 1)) ||
       failed(verifyWindow(*this, "pad", getPad(), 4, 0)))
@@ -785,6 +804,9 @@ LogicalResult FullyConnectedOp::verify() {
                                inQ->getExpressedType());
   if (failed(logical))
     return failure();
+  if (getShiftProducts() && !getWeightEncoding())
+    return emitOpError() << "shift_products needs log or STLQ weights "
+                            "(weight_encoding)";
   if (!dimsAgree((*logical)[1], in.getDimSize(1)))
     return emitOpError() << "weight has " << (*logical)[1]
                          << " input features, input has " << in.getDimSize(1);
@@ -1416,4 +1438,71 @@ LogicalResult ResizeOp::verify() {
     return emitOpError() << "n_y * n_x = " << scale[0] * scale[2]
                          << " overflows the i32 accumulator for this input";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Log / STLQ weights
+//===----------------------------------------------------------------------===//
+
+FailureOr<PackedLogWeights> mlir::lowbit::getPackedLogWeights(Operation *op) {
+  auto conv = dyn_cast<Conv2DOp>(op);
+  auto fc = dyn_cast<FullyConnectedOp>(op);
+  Attribute encoding = conv ? conv.getWeightEncodingAttr()
+                            : fc ? fc.getWeightEncodingAttr() : Attribute();
+  if (!encoding)
+    return op->emitError("expected a conv2d or fully_connected with log or "
+                         "STLQ weights"),
+           failure();
+  DenseElementsAttr codes;
+  if (!matchPattern(op->getOperand(1), m_Constant(&codes)))
+    return op->emitError("log / STLQ weights must be a constant"), failure();
+  auto stlq = dyn_cast<STLQAttr>(encoding);
+  unsigned bits = stlq ? stlq.getBits() : cast<LogAttr>(encoding).getBits();
+  ArrayRef<int64_t> shape = codes.getType().getShape();
+  if (stlq)
+    shape = shape.drop_front();
+  PackedLogWeights p;
+  p.desc = {shape[0], 1, 1, shape.back(), bits, 0, 0};
+  if (shape.size() == 4) {
+    p.desc.kh = shape[1];
+    p.desc.kw = shape[2];
+  }
+  std::unique_ptr<bool[]> tiles;
+  if (stlq) {
+    p.desc.tileIn = stlq.getInputTile();
+    p.desc.tileOut = stlq.getOutputTile();
+    tiles.reset(new bool[::lowbit::rt::stlqTileCount(p.desc)]);
+    int64_t t = 0;
+    for (bool two : stlq.getMask().getValues<bool>())
+      tiles[t++] = two;
+  }
+  const int64_t count = ::lowbit::rt::logWeightCount(p.desc);
+  std::vector<int32_t> first(count), second(count, 0);
+  int64_t i = 0;
+  for (const APInt &v : codes.getValues<APInt>()) {
+    auto q = static_cast<int32_t>(v.getSExtValue());
+    if (i < count)
+      first[i] = q;
+    else
+      second[i - count] = q;
+    ++i;
+  }
+  p.integers.resize(count);
+  for (int64_t k = 0; k < count; ++k)
+    p.integers[k] = static_cast<int32_t>(
+        ::lowbit::rt::logCodeInteger(first[k], bits) +
+        ::lowbit::rt::logCodeInteger(second[k], bits));
+  // The mask part first: its size fixes the second words'.
+  std::vector<uint8_t> mask(::lowbit::rt::stlqMaskBytes(p.desc) + 1, 0);
+  for (int64_t t = 0; stlq && t < ::lowbit::rt::stlqTileCount(p.desc); ++t)
+    if (tiles[t])
+      mask[t / 8] |= static_cast<uint8_t>(1u << (t % 8));
+  p.bytes.resize(::lowbit::rt::logWeightsBytes(p.desc, mask.data()));
+  if (!::lowbit::rt::packLogWeights(p.desc, first.data(), second.data(),
+                                    tiles.get(), p.bytes.data(),
+                                    static_cast<int64_t>(p.bytes.size())))
+    return op->emitError("STLQ weights have a second word in a one-word "
+                         "tile"),
+           failure();
+  return p;
 }

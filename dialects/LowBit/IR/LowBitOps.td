@@ -128,8 +128,17 @@ def LowBit_Conv2DOp : LowBit_Op<"conv2d", [Pure]> {
     symmetric: a `quant.uniform` weight type (per-tensor, or per-axis on the
     output channel, dimension 0) must have zero points of 0. Weights may
     instead be log codes (`weight_encoding = #lowbit.log<...>`, a signless
-    integer tensor of that width) or STLQ codes (`#lowbit.stlq<...>`, with a
-    leading dimension of 2 holding the two words).
+    integer tensor of that width, at most 5 bits) or STLQ codes
+    (`#lowbit.stlq<...>`, with a leading dimension of 2 holding the two
+    words): `w` is then the integer the codes stand for,
+    `sign(q) 2^(M-|q|)` (summed over the two words), in units of `U 2^-M`
+    (`M = 2^(bits-1)`), so the accumulator's unit is `S_in U 2^-M`.
+
+    `shift_products` (log or STLQ weights only; set by
+    `lowbit-lower-log-to-shift`) says how the products are formed: each is
+    `sign(q) (x << (M-|q|))`, one shifted add per word, and the weights are
+    stored packed at their bit width. The accumulator is the same either
+    way; without it the codes are decoded into integers and multiplied.
 
     With `input_zp_folded`, the bias already holds `b - zp_in * sum(w[o])`
     (adaptive-scale-shift eq. 10) and the op computes the same accumulator
@@ -151,7 +160,8 @@ def LowBit_Conv2DOp : LowBit_Op<"conv2d", [Pure]> {
                        LowBit_Window2:$dilation,
                        DefaultValuedAttr<I64Attr, "1">:$groups,
                        OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding,
-                       UnitAttr:$input_zp_folded);
+                       UnitAttr:$input_zp_folded,
+                       UnitAttr:$shift_products);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -162,7 +172,7 @@ def LowBit_FullyConnectedOp : LowBit_Op<"fully_connected", [Pure]> {
   let description = [{
     `acc[n, o] = bias[o] + sum_i (in[n, i] - zp_in) * w[o, i]` with OI
     weights, following the same weight rules as `lowbit.conv2d` (STLQ
-    weights have shape `[2, O, I]`). With `input_zp_folded` the bias holds
+    weights have shape `[2, O, I]`; `shift_products` as there). With `input_zp_folded` the bias holds
     `b - zp_in * sum(w[o])` and `acc = bias[o] + sum_i in * w`.
 
     ```mlir
@@ -175,7 +185,8 @@ def LowBit_FullyConnectedOp : LowBit_Op<"fully_connected", [Pure]> {
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
                        Optional<AnyRankedTensor>:$bias,
                        OptionalAttr<LowBit_WeightEncodingAttr>:$weight_encoding,
-                       UnitAttr:$input_zp_folded);
+                       UnitAttr:$input_zp_folded,
+                       UnitAttr:$shift_products);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;

@@ -35,6 +35,7 @@
 #include "LowBit/Transforms/Passes.h"
 
 #include "lowbit/runtime/Requant.h"
+#include "lowbit/runtime/ShiftKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -97,6 +98,84 @@ std::optional<ArrayRef<char>> resourceBytes(ElementsAttr attr, int64_t count,
   if (!blob || blob->getData().size() != static_cast<size_t>(count) * bytes)
     return std::nullopt;
   return blob->getData();
+}
+
+/// An integer op's log / STLQ weights: the codes (`[O, ...]` for one word,
+/// `[2, O, ...]` for STLQ) and the encoding attribute.
+struct EncodedWeights {
+  DenseElementsAttr values;
+  Attribute encoding;
+};
+
+/// The codes of integer weights `w` (OHWI or OI, values in units of U 2^-M)
+/// under `bits`-bit log codes, one word, or two words in the tiles of
+/// `stlq`'s mask (split by rt::logSplitInteger). Emits an error at `op` (and
+/// returns nothing) when an integer is no such sum, or needs a second word
+/// in a one-word tile.
+std::optional<EncodedWeights> encodeLogWeights(Operation *op, const QConst &w,
+                                               unsigned bits, LogAttr log,
+                                               STLQAttr stlq) {
+  rt::LogWeightsDesc d{w.shape[0], 1, 1, w.shape.back(), bits, 0, 0};
+  if (w.shape.size() == 4) {
+    d.kh = w.shape[1];
+    d.kw = w.shape[2];
+  }
+  std::vector<bool> twoWordTiles;
+  if (stlq) {
+    d.tileIn = stlq.getInputTile();
+    d.tileOut = stlq.getOutputTile();
+    SmallVector<int64_t> maskShape = {rt::detail::ceilDiv(d.oc, d.tileOut)};
+    if (w.shape.size() == 4)
+      maskShape.append({d.kh, d.kw});
+    maskShape.push_back(rt::detail::ceilDiv(d.ic, d.tileIn));
+    if (stlq.getMask().getType().getShape() != ArrayRef<int64_t>(maskShape)) {
+      op->emitError("convert-tosa-to-lowbit: the STLQ mask does not tile the "
+                    "weights by [Tn, Tm] = [")
+          << d.tileIn << ", " << d.tileOut << "] (run "
+          << "lowbit-legalize-stlq-tiles)";
+      return std::nullopt;
+    }
+    for (bool t : stlq.getMask().getValues<bool>())
+      twoWordTiles.push_back(t);
+  }
+  const int64_t count = rt::logWeightCount(d);
+  const unsigned words = stlq ? 2 : 1;
+  SmallVector<APInt> codes(words * count, APInt(bits, 0));
+  int64_t idx = 0;
+  for (int64_t o = 0; o < d.oc; ++o)
+    for (int64_t ky = 0; ky < d.kh; ++ky)
+      for (int64_t kx = 0; kx < d.kw; ++kx)
+        for (int64_t i = 0; i < d.ic; ++i, ++idx) {
+          const int64_t v = w.values[idx];
+          rt::TwoWords q;
+          const bool twoWords =
+              stlq && twoWordTiles[rt::stlqTileIndex(d, o, ky, kx, i)];
+          if (!rt::logSplitInteger(v, bits, q) ||
+              (q.second != 0 && !twoWords)) {
+            op->emitError("convert-tosa-to-lowbit: weight [")
+                << o << ", " << ky << ", " << kx << ", " << i << "] (" << v
+                << " units of U 2^-M) is not "
+                << (twoWords ? "a sum of two" : "one") << " " << bits
+                << "-bit log code" << (twoWords ? "s" : "")
+                << (stlq ? " (its tile has " + Twine(twoWords ? 2 : 1) +
+                               " word" + (twoWords ? "s" : "") + ")"
+                         : Twine(""));
+            return std::nullopt;
+          }
+          codes[idx] = APInt(bits, static_cast<uint64_t>(q.first), true);
+          if (stlq)
+            codes[count + idx] =
+                APInt(bits, static_cast<uint64_t>(q.second), true);
+        }
+  SmallVector<int64_t> shape(w.shape.begin(), w.shape.end());
+  if (stlq)
+    shape.insert(shape.begin(), 2);
+  auto type = RankedTensorType::get(
+      shape, IntegerType::get(op->getContext(), bits));
+  EncodedWeights e;
+  e.values = DenseElementsAttr::get(type, codes);
+  e.encoding = stlq ? Attribute(stlq) : Attribute(log);
+  return e;
 }
 
 std::optional<std::vector<int64_t>> readInts(ElementsAttr attr) {
@@ -902,51 +981,67 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
   // Weights, in the integer op's layout (OHWI, or OI), quantized on dim 0.
   auto w = traceQuantConst(anchor->getOperand(1));
   std::optional<QConst> decoded;
+  // Log / STLQ weights: the encoding of the TOSA op, kept on the integer op.
+  Attribute encoding = anchor->getAttr("lowbit.weight_encoding");
+  auto logEnc = dyn_cast_or_null<LogAttr>(encoding);
+  auto stlqEnc = dyn_cast_or_null<STLQAttr>(encoding);
+  unsigned codeBits = logEnc ? logEnc.getBits() : stlqEnc ? stlqEnc.getBits()
+                                                          : 0;
   if (!w) {
-    // Power-of-two weights are simulated as decoded float constants with a
-    // #lowbit.log encoding: every value is sign * U * 2^-e, which is exactly
-    // an integer times U * 2^-M for M the largest exponent (U per layer, or
-    // per output channel).
-    auto enc = anchor->getAttrOfType<LogAttr>("lowbit.weight_encoding");
+    // Log and STLQ weights are simulated as decoded float constants with a
+    // #lowbit.log / #lowbit.stlq encoding: every value is U (sign 2^-e1 +
+    // sign 2^-e2), which is exactly an integer times U 2^-M for M the
+    // largest exponent (U per layer, or per output channel).
     auto values = readFloatConst(anchor->getOperand(1));
-    if (!enc || !values)
+    if (!(logEnc || stlqEnc) || !values)
       return fail("weights must be quantized constants (run "
                   "lowbit-insert-qdq, or import a Q/DQ model)");
-    unsigned bits = enc.getBits();
-    if (bits > 4)
-      return fail("power-of-two weights wider than 4 bits are not supported "
-                  "by the integer target (their integers 2^(M-e) need more "
-                  "than 16 bits)");
-    int64_t maxExp = int64_t(1) << (bits - 1);
+    if (codeBits > rt::kMaxShiftCodeBits)
+      return fail("log weights wider than " + Twine(rt::kMaxShiftCodeBits) +
+                  " bits are not supported by the integer target (a weight "
+                  "would shift by up to 2^(bits-1) - 1 bits)");
+    int64_t maxExp = rt::logMaxCode(codeBits);
+    int64_t numScales = logEnc ? logEnc.getNumScales() : stlqEnc.getNumScales();
+    auto scaleOf = [&](int64_t c) {
+      return logEnc ? logEnc.getScaleValue(c) : stlqEnc.getScaleValue(c);
+    };
     QConst q;
     auto wt = cast<RankedTensorType>(anchor->getOperand(1).getType());
     q.shape.assign(wt.getShape().begin(), wt.getShape().end());
-    if (enc.isPerChannel()) {
-      // The output-channel dimension of the TOSA weights (#lowbit.log).
+    if (numScales > 1 || (logEnc && logEnc.isPerChannel()) ||
+        (stlqEnc && stlqEnc.isPerChannel())) {
+      // The output-channel dimension of the TOSA weights.
       q.axis = isa<tosa::Conv2DOp>(anchor) ? 0 : 2;
       if (q.axis >= static_cast<int64_t>(q.shape.size()) ||
-          q.shape[q.axis] != enc.getNumScales())
-        return fail("power-of-two weights have " +
-                    Twine(enc.getNumScales()) +
+          q.shape[q.axis] != numScales)
+        return fail("log weights have " + Twine(numScales) +
                     " channel scales, not one per output channel");
     }
-    for (int64_t c = 0; c < enc.getNumScales(); ++c) {
-      q.scales.push_back(
-          std::ldexp(enc.getScaleValue(c), -static_cast<int>(maxExp)));
+    for (int64_t c = 0; c < numScales; ++c) {
+      q.scales.push_back(std::ldexp(scaleOf(c), -static_cast<int>(maxExp)));
       q.zeroPoints.push_back(0);
     }
-    q.storageMin = -(int64_t(1) << (maxExp - 1));
-    q.storageMax = int64_t(1) << (maxExp - 1);
+    // One word: |w| <= 2^(M-1); two words up to twice that.
+    q.storageMax = int64_t(1) << (maxExp - (stlqEnc ? 0 : 1));
+    q.storageMin = -q.storageMax;
     int64_t inner = 1;
     for (int64_t d = q.axis + 1; q.axis >= 0 && d < wt.getRank(); ++d)
       inner *= q.shape[d];
     for (auto [i, x] : llvm::enumerate(*values)) {
       int64_t c = q.axis < 0 ? 0 : (static_cast<int64_t>(i) / inner) %
                                        q.shape[q.axis];
+      // Two-word values U (2^-a + 2^-b) need more significand bits than
+      // float32 has: the float value is the exact one rounded to float32.
       double r = x / q.scales[c];
-      if (r != std::nearbyint(r) || r < q.storageMin || r > q.storageMax)
-        return fail("power-of-two weight is not a code of its #lowbit.log "
-                    "encoding");
+      double rounded = std::nearbyint(r);
+      if (std::fabs(r - rounded) > 1e-6 * std::max(1.0, std::fabs(r)))
+        r = std::nan("");
+      else
+        r = rounded;
+      if (!(r >= q.storageMin && r <= q.storageMax))
+        return fail("log weight " + std::to_string(x) +
+                    " is not a value of its " +
+                    (logEnc ? "#lowbit.log" : "#lowbit.stlq") + " encoding");
       q.values.push_back(static_cast<int64_t>(r));
     }
     decoded = std::move(q);
@@ -979,6 +1074,13 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
     return fail("convolution weights must be quantized per output channel");
   }
   int64_t outChannels = w->shape[0];
+  // Log / STLQ codes of the integer weights (in the integer op's layout).
+  std::optional<EncodedWeights> codes;
+  if (codeBits) {
+    codes = encodeLogWeights(anchor, *w, codeBits, logEnc, stlqEnc);
+    if (!codes)
+      return failure();
+  }
   // A positive scale after the op (Epilogue::scale) is the weights' too.
   std::vector<double> postScale(outChannels, 1.0);
   if (epi.scale) {
@@ -1103,10 +1205,16 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
     for (size_t byte = 0; byte < wBytes; ++byte)
       stored[i * wBytes + byte] = static_cast<char>(u >> (8 * byte));
   }
-  auto wAttr = DenseElementsAttr::getFromRawBuffer(
-      RankedTensorType::get(w->shape, wStorage), stored);
-  Value weight =
-      ConstantOp::create(b, loc, RankedTensorType::get(w->shape, wElt), wAttr);
+  Value weight;
+  if (codes) {
+    weight = ConstantOp::create(b, loc, codes->values.getType(),
+                                codes->values);
+  } else {
+    auto wAttr = DenseElementsAttr::getFromRawBuffer(
+        RankedTensorType::get(w->shape, wStorage), stored);
+    weight = ConstantOp::create(b, loc, RankedTensorType::get(w->shape, wElt),
+                                wAttr);
+  }
   SmallVector<APInt> biasInts;
   for (int64_t v : biasQ)
     biasInts.emplace_back(accType.getWidth(), static_cast<uint64_t>(v), true);
@@ -1127,6 +1235,8 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
     SmallVector<NamedAttribute> attrs;
     if (fold)
       attrs.push_back(b.getNamedAttr("input_zp_folded", b.getUnitAttr()));
+    if (codes)
+      attrs.push_back(b.getNamedAttr("weight_encoding", codes->encoding));
     acc = FullyConnectedOp::create(b, loc, TypeRange{accT},
                                    ValueRange{in2, weight, biasV}, attrs)
               .getResult();
@@ -1143,6 +1253,8 @@ FailureOr<Value> ConvertTosaToLowBitPass::lowerLinear(OpBuilder &b,
         b.getNamedAttr("groups", b.getI64IntegerAttr(groups))};
     if (fold)
       attrs.push_back(b.getNamedAttr("input_zp_folded", b.getUnitAttr()));
+    if (codes)
+      attrs.push_back(b.getNamedAttr("weight_encoding", codes->encoding));
     acc = Conv2DOp::create(b, loc, TypeRange{accT},
                            ValueRange{*input, weight, biasV}, attrs)
               .getResult();

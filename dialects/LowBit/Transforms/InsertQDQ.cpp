@@ -6,6 +6,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/FloatFallback.h"
+#include "LowBit/Transforms/LogWeights.h"
 #include "LowBit/Transforms/Passes.h"
 
 #include "lowbit/runtime/LogQuant.h"
@@ -39,43 +40,6 @@ using namespace mlir::lowbit;
 namespace rt = ::lowbit::rt;
 
 namespace {
-
-/// Float values of a constant (dense, splat or resource). Dense and resource
-/// data are read in place (`values` points into the attribute, which the
-/// context keeps alive); only a splat is expanded into `storage`.
-struct FloatValues {
-  ArrayRef<float> values;
-  std::vector<float> storage;
-};
-std::optional<FloatValues> readFloats(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  if (!type.getElementType().isF32())
-    return std::nullopt;
-  const size_t n = static_cast<size_t>(type.getNumElements());
-  FloatValues out;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    if (dense.isSplat()) {
-      out.storage.assign(n, dense.getSplatValue<float>());
-      out.values = out.storage;
-      return out;
-    }
-    ArrayRef<char> raw = dense.getRawData();
-    if (raw.size() != n * sizeof(float))
-      return std::nullopt;
-    out.values =
-        ArrayRef<float>(reinterpret_cast<const float *>(raw.data()), n);
-    return out;
-  }
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != n * sizeof(float))
-      return std::nullopt;
-    out.values = ArrayRef<float>(
-        reinterpret_cast<const float *>(blob->getData().data()), n);
-    return out;
-  }
-  return std::nullopt;
-}
 
 /// Where the channel of a flat element index comes from: element i is in
 /// channel (i / inner) % channels (channel 0 of 1 when axis < 0).
@@ -482,35 +446,6 @@ void roundCorrelated(MLIRContext *ctx, const WeightGroups &g,
   });
 }
 
-/// The scale U of a layer's log codes (`maxAbs` > 0 and finite): the one,
-/// among the float32 values max|w| 2^(t/32) for t in [-16, 48] (0.7 to 2.8
-/// times the largest weight), whose nearest codes have the least squared
-/// error over the layer's weights (at most 65,536 of them, evenly strided,
-/// on large layers). U = 2 max|w| keeps the largest weight exact, but on a
-/// grid of octaves where the bulk of the weights falls matters more (about
-/// 1 point of Fashion-MNIST accuracy, docs/QUANTIZATION.md).
-double chooseLogScale(MLIRContext *ctx, ArrayRef<float> values,
-                      double maxAbs, unsigned bits) {
-  const size_t stride = std::max<size_t>(1, values.size() / 65536);
-  constexpr int first = -16, last = 48;
-  std::array<double, last - first + 1> scale, err;
-  mlir::parallelFor(ctx, 0, scale.size(), [&](size_t k) {
-    double u = static_cast<float>(maxAbs * std::exp2((first + int(k)) / 32.0));
-    double e = 0;
-    for (size_t i = 0; i < values.size(); i += stride) {
-      double d =
-          rt::logDequantize(rt::logQuantize(values[i], u, bits), u) - values[i];
-      e += d * d;
-    }
-    scale[k] = u, err[k] = e;
-  });
-  size_t best = 0;
-  for (size_t k = 1; k < err.size(); ++k)
-    if (err[k] < err[best])
-      best = k;
-  return scale[best];
-}
-
 /// The activation a chain of constant adds and multiplies (and reshapes)
 /// starts from, e.g. the input of a BatchNorm's `x * a + b`.
 Value affineChainStart(Value v) {
@@ -553,6 +488,8 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
   auto cst = w.getDefiningOp<tosa::ConstOp>();
   if (!cst)
     return success(); // runtime weights are activations (quantized below)
+  if (op->hasAttr("lowbit.weight_encoding"))
+    return success(); // log / STLQ codes already (lowbit-legalize-stlq-tiles)
   auto type = cast<RankedTensorType>(w.getType());
   auto read = readFloats(cst.getValues());
   if (!read)

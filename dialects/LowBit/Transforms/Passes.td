@@ -182,9 +182,11 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
       input to the result's scale and pads with the constant quantized at
       it (`lowbit.pad`); a bilinear `tosa.resize` is `lowbit.resize` into
       an `i32` accumulator of scale `S_in / (n_y n_x)` and one requant.
-    - Power-of-two weights (`lowbit.weight_encoding = #lowbit.log`) become
-      exact 16-bit integers times `U * 2^-M` (per output channel when the
-      encoding has `channel_scales`).
+    - Log and STLQ weights (`lowbit.weight_encoding = #lowbit.log` /
+      `#lowbit.stlq`, decoded float values) keep their encoding: the integer
+      op gets the codes (`i<bits>`, with a leading dimension of 2 for STLQ)
+      and the encoding, and its accumulator is in units of `S_in U 2^-M`.
+      `lowbit-lower-log-to-shift` then chooses how the products are formed.
     - Quantized arguments and dequantized results become quantized
       argument and result types: the function is integer-only. Storage
       narrower than 8 bits is held in `i8` with its narrow range.
@@ -215,6 +217,133 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
   ];
   let dependentDialects = ["::mlir::lowbit::LowBitDialect",
                            "::mlir::quant::QuantDialect"];
+}
+
+def LowBitLegalizeSTLQTiles
+    : Pass<"lowbit-legalize-stlq-tiles", "::mlir::func::FuncOp"> {
+  let summary = "Quantize weights to selective two-word log codes, chosen per "
+                "weight tile";
+  let description = [{
+    Selective two-word logarithmic quantization (STLQ,
+    stlq-two-word-log-quantization sections 3 and 4.4) of the constant
+    weights of every `tosa.conv2d`, `tosa.depthwise_conv2d` and `tosa.matmul`
+    of the float graph:
+
+    1. each weight gets its log code `q1 = LogQuant(w)` (eq. 1-2, `bits`
+       bits, scale `U` per layer or per output channel: `log-scale=mse`, the
+       U of least one-word squared error, or `max`, U = 2 max|w|) and its
+       residual `r1 = w - LogQ(w)` (eq. 3);
+    2. the weights, seen as the integer op sees them (output channel,
+       kernel position, input channel), are cut into tiles of
+       `[tile-inputs, tile-outputs]` = `[Tn, Tm]` at each kernel position
+       (edge tiles smaller, by ceiling division);
+    3. tiles are ranked by `||r1||_2` (ties: the first tile in row-major
+       order), and the top ones whose weights make up the fraction `ratio`
+       of the layer's weights (the count nearest `ratio * weights` as tiles
+       are added, so within one tile of it) get a second word
+       `q2 = LogQuant(r1)` (eq. 4); the other tiles keep one.
+
+    The rounding follows `lowbit/runtime/LogQuant.h`: the nearest level in
+    the linear domain, and a magnitude closer to zero than to the smallest
+    level is the zero code. Eq. 1 taken literally clips every non-zero value
+    to the smallest level, so a second word would push tiny residuals up to
+    it; with the zero code the second word never moves a weight further
+    from its float value, and the weights' SQNR cannot fall as `ratio`
+    rises.
+
+    The weight constant is replaced by the decoded values (a float
+    simulation of the codes) and the op gets `lowbit.weight_encoding =
+    #lowbit.stlq<...>` with the tile mask; `lowbit-insert-qdq` leaves such
+    weights alone and `convert-tosa-to-lowbit` turns them into codes.
+
+    Weights already on a log grid are kept exactly (`keep-log-grid`): when,
+    with U = 2 max|w| per layer or else per output channel, every weight is
+    a one- or two-word code of `bits` bits, the tiles that hold a two-word
+    weight get two words, whatever `ratio` says (a model trained for STLQ);
+    when every weight is one word, the op gets `#lowbit.log` instead. An op
+    that already has an STLQ encoding with another tile shape (a mask given
+    by an earlier tool) is legalized to this tile shape the same way: a
+    target tile has two words when one of its weights needs them.
+
+    Before:
+
+    ```mlir
+    %w = "tosa.const"() {values = dense<...> : tensor<32x3x3x16xf32>}
+    %y = tosa.conv2d %x, %w, %b, %zp, %zp {...}
+    ```
+
+    After (`bits=3 ratio=0.15`):
+
+    ```mlir
+    %w = "tosa.const"() {values = dense<...> : tensor<32x3x3x16xf32>}
+    %y = tosa.conv2d %x, %w, %b, %zp, %zp {...,
+      lowbit.weight_encoding = #lowbit.stlq<bits = 3, scale = 0.21,
+        tile = [16, 16], mask = dense<...> : tensor<2x3x3x1xi1>,
+        channel_scales = [...]>}
+    ```
+  }];
+  let dependentDialects = ["::mlir::lowbit::LowBitDialect"];
+  let options = [
+    Option<"bits", "bits", "unsigned", "3", "Bits of each log word (2 to 8)">,
+    Option<"ratio", "ratio", "double", "0.15",
+           "Fraction of each layer's weights that get two words, in [0, 1]">,
+    Option<"tileInputs", "tile-inputs", "int64_t", "16",
+           "Tn: input channels of a tile">,
+    Option<"tileOutputs", "tile-outputs", "int64_t", "16",
+           "Tm: output channels of a tile">,
+    Option<"perChannel", "per-channel", "bool", "true",
+           "One scale U per output channel (else one per layer, as in the "
+           "paper)">,
+    Option<"logScale", "log-scale", "std::string", "\"mse\"",
+           "Scale U: mse (least one-word squared error) or max (2 max|w|)">,
+    Option<"keepLogGrid", "keep-log-grid", "bool", "true",
+           "Keep weights that already lie on a one- or two-word log grid "
+           "exactly">,
+  ];
+}
+
+def LowBitLowerLogToShift
+    : Pass<"lowbit-lower-log-to-shift", "::mlir::func::FuncOp"> {
+  let summary = "Run log and STLQ weights as shifts, or on int8 kernels where "
+                "exact";
+  let description = [{
+    A `lowbit.conv2d` or `lowbit.fully_connected` with log or STLQ weights
+    (`weight_encoding`) multiplies by integers `sign 2^(M-e)` (and sums of
+    two in two-word tiles). This pass decides how each runs:
+
+    - `kernels=shift`: every such layer gets `shift_products`: each product
+      is `sign(q) (x << (M - |q|))`, one shifted add per word, and the C++
+      target stores the codes packed at their bit width (a mask bit per
+      STLQ tile; second words only for two-word tiles) and calls the shift
+      kernels of `lowbit/runtime/ShiftKernels.h`;
+    - `kernels=auto` (default): a layer whose integers all fit in int8
+      (3-bit log and STLQ: at most 16) becomes an ordinary layer with int8
+      weights (`quant.uniform<i8>` of scale `U 2^-M`), which runs on the
+      fast int8 kernels; the others get `shift_products`.
+
+    Both give the accumulator the encoded op defines, bit for bit.
+
+    Before:
+
+    ```mlir
+    %acc = lowbit.conv2d %x, %w, %b {weight_encoding = #lowbit.log<bits = 4,
+      scale = 5.000000e-01>, ...} : (..., tensor<8x3x3x8xi4>, ...) -> ...
+    ```
+
+    After (`kernels=shift`):
+
+    ```mlir
+    %acc = lowbit.conv2d %x, %w, %b {shift_products, weight_encoding =
+      #lowbit.log<bits = 4, scale = 5.000000e-01>, ...} : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::lowbit::LowBitDialect",
+                           "::mlir::quant::QuantDialect"];
+  let options = [
+    Option<"kernels", "kernels", "std::string", "\"auto\"",
+           "auto (int8 kernels where the weights fit, shifts elsewhere) or "
+           "shift (shifts everywhere)">,
+  ];
 }
 
 #endif // LOWBIT_DIALECT_LOWBIT_TRANSFORMS_PASSES_TD

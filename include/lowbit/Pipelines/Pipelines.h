@@ -47,8 +47,22 @@ struct QuantizePipelineOptions
                               llvm::cl::init(8)};
   Option<std::string> weightScheme{
       *this, "weight-scheme",
-      llvm::cl::desc("Weight quantizer: symmetric, asymmetric or pow2"),
+      llvm::cl::desc("Weight quantizer: symmetric, asymmetric, pow2 (one log "
+                     "word) or stlq (lowbit-legalize-stlq-tiles)"),
       llvm::cl::init("symmetric")};
+  Option<double> stlqRatio{
+      *this, "stlq-ratio",
+      llvm::cl::desc("weight-scheme=stlq: fraction of each layer's weights "
+                     "that get two words"),
+      llvm::cl::init(0.15)};
+  Option<int64_t> stlqTileInputs{
+      *this, "stlq-tile-inputs",
+      llvm::cl::desc("weight-scheme=stlq: Tn, input channels of a tile"),
+      llvm::cl::init(16)};
+  Option<int64_t> stlqTileOutputs{
+      *this, "stlq-tile-outputs",
+      llvm::cl::desc("weight-scheme=stlq: Tm, output channels of a tile"),
+      llvm::cl::init(16)};
   Option<bool> perChannel{
       *this, "per-channel",
       llvm::cl::desc("One weight scale per output channel (else per tensor)"),
@@ -72,6 +86,12 @@ struct LowerToIntegerPipelineOptions
                      "sigmoid, ...) in float with a warning, instead of an "
                      "error"),
       llvm::cl::init(true)};
+  Option<std::string> logKernels{
+      *this, "log-kernels",
+      llvm::cl::desc("How log / STLQ layers run (lowbit-lower-log-to-shift "
+                     "kernels=): auto (int8 kernels where the weights fit, "
+                     "shifts elsewhere) or shift"),
+      llvm::cl::init("auto")};
 };
 
 /// lowbit-import-cleanup-pipeline, on builtin.module: canonicalize,
@@ -86,13 +106,15 @@ void buildImportCleanupPipeline(mlir::OpPassManager &pm);
 void buildPrepareCalibrationPipeline(mlir::OpPassManager &pm);
 
 /// lowbit-quantize-pipeline, on builtin.module:
+/// func.func(lowbit-legalize-stlq-tiles{...}) for weight-scheme=stlq, then
 /// func.func(lowbit-insert-qdq{...}). Needs the `lowbit.range` attributes
 /// that calibration records.
 void buildQuantizePipeline(mlir::OpPassManager &pm,
                            const QuantizePipelineOptions &options);
 
 /// lowbit-lower-to-integer-pipeline, on builtin.module:
-/// func.func(convert-tosa-to-lowbit{float-fallback=...}), canonicalize, cse.
+/// func.func(convert-tosa-to-lowbit{float-fallback=...}),
+/// func.func(lowbit-lower-log-to-shift{kernels=...}), canonicalize, cse.
 void buildLowerToIntegerPipeline(mlir::OpPassManager &pm,
                                  const LowerToIntegerPipelineOptions &options);
 

@@ -106,6 +106,53 @@ inline int64_t logCodeInteger(int32_t q, unsigned bits) {
   return q < 0 ? -v : v;
 }
 
+/// The code whose integer (logCodeInteger) is `n`, if there is one.
+inline bool logCodeOfInteger(int64_t n, unsigned bits, int32_t &q) {
+  if (n == 0) {
+    q = 0;
+    return true;
+  }
+  for (int32_t e = 1; e <= logMaxCode(bits); ++e) {
+    const int32_t code = n > 0 ? e : -e;
+    if (e <= logMaxExponent(n > 0 ? 1.0 : -1.0, bits) &&
+        logCodeInteger(code, bits) == n) {
+      q = code;
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Splits `n` (in units of U 2^-M) into two codes whose integers sum to it,
+/// if it is such a sum: the STLQ rule's own words (stlqQuantize of n with
+/// U = 2^M) when they are exact, else the first word with the largest
+/// magnitude that leaves a one-code remainder. (The rule sends an exact
+/// midpoint such as 3 = 2 + 1 to the larger level, 4, and 3 - 4 = -1 may have
+/// no code on that side.) A one-word integer always splits as (q, 0).
+inline bool logSplitInteger(int64_t n, unsigned bits, TwoWords &w) {
+  const int32_t m = logMaxCode(bits);
+  const TwoWords rule = stlqQuantize(static_cast<double>(n),
+                                     static_cast<double>(int64_t(1) << m),
+                                     bits);
+  if (logCodeInteger(rule.first, bits) + logCodeInteger(rule.second, bits) ==
+      n) {
+    w = rule;
+    return true;
+  }
+  for (int32_t e = 1; e <= m; ++e)
+    for (int32_t sign : {1, -1}) {
+      const int32_t first = sign * e;
+      if (e > logMaxExponent(sign, bits))
+        continue;
+      int32_t second;
+      if (logCodeOfInteger(n - logCodeInteger(first, bits), bits, second)) {
+        w = {first, second};
+        return true;
+      }
+    }
+  return false;
+}
+
 /// Bytes of `count` codes packed at `bits` bits each (see packCode).
 inline int64_t packedCodeBytes(int64_t count, unsigned bits) {
   return (count * static_cast<int64_t>(bits) + 7) / 8;

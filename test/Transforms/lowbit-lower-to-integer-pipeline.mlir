@@ -3,14 +3,18 @@
 // RUN: not lowbit-opt %s --lowbit-lower-to-integer-pipeline='float-fallback=false' --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefixes=PIPE,OFF
 
 // lowbitc's lowering of a Q/DQ graph to integer lowbit ops, by name:
-// convert-tosa-to-lowbit, then canonicalize and CSE. A fully connected
+// convert-tosa-to-lowbit, lowbit-lower-log-to-shift, then canonicalize and
+// CSE. A fully connected
 // layer becomes lowbit.fully_connected + lowbit.requant; its Softmax has no
 // integer form and stays float (a warning), or is an error with
 // float-fallback=false.
-// PIPE: Pass Manager with 3 passes:
+// PIPE: Pass Manager with 4 passes:
 // PIPE-NEXT: builtin.module(
 // PIPE-NEXT: func.func(
 // PIPE-NEXT: convert-tosa-to-lowbit{float-fallback=false fold-input-zero-point=true}
+// PIPE-NEXT: ),
+// PIPE-NEXT: func.func(
+// PIPE-NEXT: lowbit-lower-log-to-shift{kernels=auto}
 // PIPE-NEXT: ),
 // PIPE-NEXT: canonicalize{
 // PIPE-NEXT: cse

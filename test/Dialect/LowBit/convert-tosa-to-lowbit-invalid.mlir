@@ -122,15 +122,15 @@ func.func @non_constant_weights(%x: tensor<1x2x2x2xf32>, %wf: tensor<2x1x1x2xf32
 
 // -----
 
-// 5-bit log codes reach 2^-16: their integers 2^(M-e) need more than 16 bits.
+// 6-bit log codes would shift by up to 31 bits: no integer form (at most 5).
 func.func @pow2_too_wide(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %q = lowbit.quantize %x : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
   %d = lowbit.dequantize %q : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
   %w = "tosa.const"() {values = dense<[[[[1.0, -0.5]]], [[[0.25, 0.125]]]]> : tensor<2x1x1x2xf32>} : () -> tensor<2x1x1x2xf32>
   %b = "tosa.const"() {values = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
   %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
-  // expected-error @+1 {{convert-tosa-to-lowbit: power-of-two weights wider than 4 bits are not supported by the integer target (their integers 2^(M-e) need more than 16 bits)}}
-  %c = tosa.conv2d %d, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.weight_encoding = #lowbit.log<bits = 5, scale = 2.0>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
+  // expected-error @+1 {{convert-tosa-to-lowbit: log weights wider than 5 bits are not supported by the integer target (a weight would shift by up to 2^(bits-1) - 1 bits)}}
+  %c = tosa.conv2d %d, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.weight_encoding = #lowbit.log<bits = 6, scale = 2.0>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
   %o = lowbit.quantize %c : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
   %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
   return %od : tensor<1x2x2x2xf32>
@@ -145,7 +145,7 @@ func.func @pow2_not_a_code(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %w = "tosa.const"() {values = dense<[[[[1.0, -0.5]]], [[[0.3, 0.125]]]]> : tensor<2x1x1x2xf32>} : () -> tensor<2x1x1x2xf32>
   %b = "tosa.const"() {values = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
   %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
-  // expected-error @+1 {{convert-tosa-to-lowbit: power-of-two weight is not a code of its #lowbit.log encoding}}
+  // expected-error @+1 {{convert-tosa-to-lowbit: log weight 0.300000 is not a value of its #lowbit.log encoding}}
   %c = tosa.conv2d %d, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.weight_encoding = #lowbit.log<bits = 3, scale = 2.0>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
   %o = lowbit.quantize %c : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
   %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
@@ -161,7 +161,7 @@ func.func @pow2_channel_count(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %w = "tosa.const"() {values = dense<[[[[1.0, -0.5]]], [[[0.25, 0.125]]]]> : tensor<2x1x1x2xf32>} : () -> tensor<2x1x1x2xf32>
   %b = "tosa.const"() {values = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
   %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
-  // expected-error @+1 {{convert-tosa-to-lowbit: power-of-two weights have 3 channel scales, not one per output channel}}
+  // expected-error @+1 {{convert-tosa-to-lowbit: log weights have 3 channel scales, not one per output channel}}
   %c = tosa.conv2d %d, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.weight_encoding = #lowbit.log<bits = 4, scale = 2.0, channel_scales = [2.0, 0.5, 1.0]>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
   %o = lowbit.quantize %c : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
   %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>

@@ -379,17 +379,18 @@ func.func @uncleaned_import(%x: tensor<1x2x2x2xf32>) -> tensor<1x1x2x2xf32> {
 
 // -----
 
-// Power-of-two weights with one U per output channel become exact integers
-// 2^(M-e) at step U[c] 2^-M, quantized per channel: 4-bit codes (M = 8),
-// U = [2, 0.5] give steps [2^-7, 2^-9] and weights [128, -64], [128, 64];
-// 3-bit depthwise codes (M = 4), U = [1, 0.25] give steps [2^-4, 2^-6] and
-// weights 8, -4. The requant multipliers carry the per-channel steps.
+// Power-of-two weights with one U per output channel keep their codes and
+// encoding: the integer op's accumulator is in units of S_in U[c] 2^-M.
+// 4-bit codes (M = 8), U = [2, 0.5]: 1.0 = 2 * 2^-1 is code 1, -0.5 = 2 *
+// 2^-2 is -2, 0.25 = 0.5 * 2^-1 is 1, 0.125 is 2; steps [2^-7, 2^-9] give
+// the requant shifts 36 and 38. 3-bit depthwise codes (M = 4), U = [1,
+// 0.25]: 0.5 is code 1, -0.0625 = 0.25 * 2^-2 is -2.
 // CHECK-LABEL: func.func @pow2_per_channel
-// CHECK: %[[W:.*]] = lowbit.constant dense<{{\[\[\[\[}}128, -64]]], {{\[\[\[}}128, 64]]]]> : tensor<2x1x1x2xi16> -> tensor<2x1x1x2x!quant.uniform<i16<-128:128>:f32:0, {7.812500e-03,0.001953125}>>
-// CHECK: %[[C:.*]] = lowbit.conv2d %{{.*}}, %[[W]]
+// CHECK: %[[W:.*]] = lowbit.constant dense<{{\[\[\[\[}}1, -2]]], {{\[\[\[}}1, 2]]]]> : tensor<2x1x1x2xi4> -> tensor<2x1x1x2xi4>
+// CHECK: %[[C:.*]] = lowbit.conv2d %{{.*}}, %[[W]], %{{.*}} {weight_encoding = #lowbit.log<bits = 4, scale = 2.000000e+00, channel_scales = [2.000000e+00, 5.000000e-01]>}
 // CHECK: lowbit.requant %[[C]] {axis = 3 : i64, multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 36, 38>}
-// CHECK: %[[D:.*]] = lowbit.constant dense<{{\[\[\[\[}}8]]], {{\[\[\[}}-4]]]]> : tensor<2x1x1x1xi8> -> tensor<2x1x1x1x!quant.uniform<i8<-8:8>:f32:0, {6.250000e-02,1.562500e-02}>>
-// CHECK: %[[E:.*]] = lowbit.conv2d %{{.*}}, %[[D]], %{{.*}} {groups = 2 : i64}
+// CHECK: %[[D:.*]] = lowbit.constant dense<{{\[\[\[\[}}1]]], {{\[\[\[}}-2]]]]> : tensor<2x1x1x1xi3> -> tensor<2x1x1x1xi3>
+// CHECK: %[[E:.*]] = lowbit.conv2d %{{.*}}, %[[D]], %{{.*}} {groups = 2 : i64, weight_encoding = #lowbit.log<bits = 3
 // CHECK: lowbit.requant %[[E]] {axis = 3 : i64, multiplier = array<i32: 1073741824, 1073741824>, shift = array<i32: 35, 37>}
 func.func @pow2_per_channel(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %q = lowbit.quantize %x : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>

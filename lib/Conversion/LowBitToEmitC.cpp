@@ -823,11 +823,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
     auto in = cast<RankedTensorType>(conv.getInput().getType());
     auto out = conv.getType();
     auto w = cast<RankedTensorType>(conv.getWeight().getType());
-    ArrayRef<int64_t> wShape = w.getShape();
+    SmallVector<int64_t, 4> wShape(w.getShape());
     if (shiftIt != shiftWeights.end())
-      wShape = ArrayRef<int64_t>(
-          {shiftIt->second.desc.oc, shiftIt->second.desc.kh,
-           shiftIt->second.desc.kw, shiftIt->second.desc.ic});
+      wShape = {shiftIt->second.desc.oc, shiftIt->second.desc.kh,
+                shiftIt->second.desc.kw, shiftIt->second.desc.ic};
     ArrayRef<int64_t> st = conv.getStride(), pd = conv.getPad(),
                       dl = conv.getDilation();
     std::string shape;

@@ -42,6 +42,7 @@ void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
     stlq.tileOutputs = options.stlqTileOutputs;
     stlq.perChannel = options.perChannel;
     stlq.logScale = options.logScale;
+    stlq.weightRounding = options.weightRounding;
     pm.addNestedPass<func::FuncOp>(
         mlir::lowbit::createLowBitLegalizeSTLQTiles(stlq));
   }

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/CorrelatedRounding.h"
 #include "LowBit/Transforms/LogWeights.h"
 #include "LowBit/Transforms/Passes.h"
 
@@ -97,6 +98,13 @@ struct LegalizeSTLQTilesPass
 
   void runOnOperation() override;
   LogicalResult legalize(Operation *op);
+  /// Correlated rounding of the codes `c` (eq. 1-4's on entry; see
+  /// CorrelatedRounding.h): each weight keeps them or takes the nearest
+  /// value of its tile's word count on the other side of it, or zero.
+  void roundCorrelatedCodes(Operation *op, const LogicalWeights &lw,
+                            ArrayRef<float> tosaValues, bool channels,
+                            ArrayRef<int64_t> tileOf,
+                            const std::vector<bool> &mask, Codes &c);
   /// Replaces `op`'s weights by the decoded codes and sets its encoding: one
   /// word everywhere (`#lowbit.log`) when `mask` is empty and `oneWord`.
   void rewrite(Operation *op, const LogicalWeights &lw,
@@ -121,6 +129,15 @@ void LegalizeSTLQTilesPass::runOnOperation() {
                Twine(int64_t(tileOutputs)));
   if (logScale != "mse" && logScale != "max")
     return bad("unknown log-scale '" + Twine(logScale) + "' (mse or max)");
+  if (weightRounding != "nearest" && weightRounding != "correlated")
+    return bad("unknown weight-rounding '" + Twine(weightRounding) +
+               "' (nearest or correlated)");
+  if (!(roundingTapCorrelation >= 0.0 && roundingTapCorrelation < 1.0))
+    return bad("rounding-tap-correlation must be in [0, 1), got " +
+               std::to_string(roundingTapCorrelation));
+  if (!(roundingMeanWeight >= 0.0 && std::isfinite(roundingMeanWeight)))
+    return bad("rounding-mean-weight must be finite and >= 0, got " +
+               std::to_string(roundingMeanWeight));
   WalkResult r = func.walk([&](Operation *op) {
     if (!isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MatMulOp>(op))
       return WalkResult::advance();
@@ -295,8 +312,99 @@ LogicalResult LegalizeSTLQTilesPass::legalize(Operation *op) {
       double u = c.us[k / perOut];
       c.second[k] = rt::stlqQuantize(x[k], u, bits).second;
     }
+  if (weightRounding == "correlated")
+    roundCorrelatedCodes(op, *lw, tosaValues, channels, tileOf, mask, c);
   rewrite(op, *lw, d, c, mask, channels, /*oneWord=*/false);
   return success();
+}
+
+void LegalizeSTLQTilesPass::roundCorrelatedCodes(
+    Operation *op, const LogicalWeights &lw, ArrayRef<float> tosaValues,
+    bool channels, ArrayRef<int64_t> tileOf, const std::vector<bool> &mask,
+    Codes &c) {
+  using namespace mlir::lowbit::rounding;
+  const int64_t n = static_cast<int64_t>(lw.logical.size());
+  const int64_t perOut = lw.kh * lw.kw * lw.ic;
+  std::vector<int64_t> logicalOf(n);
+  for (int64_t k = 0; k < n; ++k)
+    logicalOf[lw.logical[k]] = k;
+  // Every integer (units of U 2^-M) two words can make, ascending, with its
+  // split; one word's are those with a zero second word.
+  const int32_t m = rt::logMaxCode(bits);
+  std::vector<std::pair<int64_t, rt::TwoWords>> sums;
+  for (int32_t a = -m; a < m; ++a)
+    for (int32_t b = -m; b < m; ++b) {
+      int64_t v = rt::logCodeInteger(a, bits) + rt::logCodeInteger(b, bits);
+      rt::TwoWords w;
+      if (rt::logSplitInteger(v, bits, w))
+        sums.push_back({v, w});
+    }
+  llvm::sort(sums, [](auto &l, auto &r) { return l.first < r.first; });
+  sums.erase(std::unique(sums.begin(), sums.end(),
+                         [](auto &l, auto &r) { return l.first == r.first; }),
+             sums.end());
+  // A pair of codes as one int32 for the rounding (codes fit 16 bits).
+  auto pack = [](rt::TwoWords w) {
+    return static_cast<int32_t>((static_cast<uint32_t>(w.first) & 0xffffu) |
+                                (static_cast<uint32_t>(w.second) << 16));
+  };
+  auto unpack = [](int32_t p) {
+    return rt::TwoWords{static_cast<int16_t>(p & 0xffff),
+                        static_cast<int16_t>(static_cast<uint32_t>(p) >> 16)};
+  };
+  auto choicesOf = [&](int64_t i, int64_t) {
+    Choices ch{};
+    const int64_t k = logicalOf[i];
+    const double u = c.us[k / perOut], x = tosaValues[i];
+    const double unit = std::ldexp(u, -m);
+    rt::TwoWords w{c.first[k], c.second[k]}; // eq. 1-4's codes first
+    auto valueOf = [&](rt::TwoWords t) {
+      return rt::logDequantize(t.first, u) + rt::logDequantize(t.second, u);
+    };
+    ch.add(pack(w), valueOf(w));
+    if (x == 0.0 || std::isnan(x))
+      return ch;
+    const double v0 = valueOf(w);
+    const bool twoWords = mask[tileOf[k]];
+    // The nearest value on the other side of x that the tile's word count
+    // can make, then zero.
+    const double t = x / unit;
+    if (twoWords) {
+      auto it = std::lower_bound(
+          sums.begin(), sums.end(), t,
+          [](const auto &e, double v) { return static_cast<double>(e.first) < v; });
+      if (v0 < x && it != sums.end())
+        ch.add(pack(it->second), valueOf(it->second));
+      else if (v0 > x && it != sums.begin())
+        ch.add(pack(std::prev(it)->second), valueOf(std::prev(it)->second));
+    } else {
+      const int32_t q = w.first, e = q < 0 ? -q : q, sign = x > 0 ? 1 : -1;
+      const int32_t hi = rt::logMaxExponent(x, bits);
+      if (q == 0)
+        ch.add(pack({sign * hi, 0}), rt::logDequantize(sign * hi, u));
+      else if (std::fabs(v0) < std::fabs(x) && e > 1)
+        ch.add(pack({sign * (e - 1), 0}), rt::logDequantize(sign * (e - 1), u));
+      else if (std::fabs(v0) > std::fabs(x) && e < hi)
+        ch.add(pack({sign * (e + 1), 0}), rt::logDequantize(sign * (e + 1), u));
+    }
+    ch.add(0, 0.0);
+    return ch;
+  };
+  auto type = cast<RankedTensorType>(op->getOperand(1).getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t axis = -1;
+  if (channels)
+    axis = isa<tosa::Conv2DOp>(op) ? 0 : 2;
+  const ChannelLayout layout(shape, axis);
+  WeightGroups groups = groupWeights(op, shape, roundingTapCorrelation);
+  std::vector<int32_t> codes(n);
+  roundCorrelated(&getContext(), groups, layout, tosaValues, choicesOf,
+                  roundingMeanWeight, codes.data());
+  for (int64_t i = 0; i < n; ++i) {
+    rt::TwoWords w = unpack(codes[i]);
+    c.first[logicalOf[i]] = w.first;
+    c.second[logicalOf[i]] = w.second;
+  }
 }
 
 void LegalizeSTLQTilesPass::rewrite(Operation *op, const LogicalWeights &lw,

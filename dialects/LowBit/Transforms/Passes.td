@@ -251,6 +251,13 @@ def LowBitLegalizeSTLQTiles
     from its float value, and the weights' SQNR cannot fall as `ratio`
     rises.
 
+    Which tiles get two words follows the paper; with
+    `weight-rounding=correlated` (the default, as for lowbit-insert-qdq's
+    pow2 codes) each weight then takes its eq. 1-4 codes or the nearest
+    value its tile's word count can hold on the other side of it (or zero),
+    whichever keeps the layer's output error least for correlated inputs.
+    `weight-rounding=nearest` keeps eq. 1-4's codes.
+
     The weight constant is replaced by the decoded values (a float
     simulation of the codes) and the op gets `lowbit.weight_encoding =
     #lowbit.stlq<...>` with the tile mask; `lowbit-insert-qdq` leaves such
@@ -299,6 +306,17 @@ def LowBitLegalizeSTLQTiles
     Option<"keepLogGrid", "keep-log-grid", "bool", "true",
            "Keep weights that already lie on a one- or two-word log grid "
            "exactly">,
+    Option<"weightRounding", "weight-rounding", "std::string",
+           "\"correlated\"",
+           "How weights pick their codes once the tiles are chosen: nearest "
+           "(eq. 1-4 exactly) or correlated (as lowbit-insert-qdq: each "
+           "weight takes its eq. 1-4 codes or the nearest value of its tile's "
+           "word count on the other side, so that the layer's output error is "
+           "least for correlated inputs)">,
+    Option<"roundingTapCorrelation", "rounding-tap-correlation", "double",
+           "0.8", "Correlated rounding: rho (see lowbit-insert-qdq)">,
+    Option<"roundingMeanWeight", "rounding-mean-weight", "double", "0.1",
+           "Correlated rounding: kappa (see lowbit-insert-qdq)">,
   ];
 }
 

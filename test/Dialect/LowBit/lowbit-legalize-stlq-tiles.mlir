@@ -1,6 +1,6 @@
-// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{bits=3 ratio=0.5 tile-inputs=1 tile-outputs=1 per-channel=false log-scale=max}))' | FileCheck %s
-// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{bits=3 ratio=0 per-channel=false log-scale=max}))' | FileCheck %s --check-prefix=R0
-// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{bits=3 ratio=1 tile-inputs=2 tile-outputs=2 log-scale=max keep-log-grid=false}))' | FileCheck %s --check-prefix=R1
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{weight-rounding=nearest bits=3 ratio=0.5 tile-inputs=1 tile-outputs=1 per-channel=false log-scale=max}))' | FileCheck %s
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{weight-rounding=nearest bits=3 ratio=0 per-channel=false log-scale=max}))' | FileCheck %s --check-prefix=R0
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{weight-rounding=nearest bits=3 ratio=1 tile-inputs=2 tile-outputs=2 log-scale=max keep-log-grid=false}))' | FileCheck %s --check-prefix=R1
 
 // 3-bit codes, U = 2 max|w| = 1.8 per layer: levels 0.9, 0.45, 0.225 on
 // both sides and 0.1125 on the negative side only (eq. 1's [-M, M-1]).

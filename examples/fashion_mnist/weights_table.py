@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Accuracy and weight bytes of the Fashion-MNIST CNN under lowbit's weight
+encodings (the table in docs/STLQ.md).
+
+For each configuration lowbitc calibrates the bundled model on 500 training
+images, quantizes it (8-bit activations) and:
+  - runs the integer model in the evaluator on the test images (accuracy);
+  - writes the C++ model (--emit=cpp, log / STLQ layers as shift-add
+    kernels on packed codes, --log-kernels=shift) and reports the size of
+    its weight blob (every constant: weights, biases, packing metadata).
+
+Rows that need a model file that is absent (the STLQ-aware trained model of
+train_stlq.py) are skipped with a note.
+
+Usage: weights_table.py [--lowbitc PATH] [--work DIR] [--test N]
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+MODEL = os.path.join(HERE, "fashion_cnn.onnx")
+TRAINED = os.path.join(HERE, "fashion_cnn_stlq.onnx")
+
+ROWS = [
+    ("float", MODEL, None),
+    ("W8A8", MODEL, []),
+    ("W4A8", MODEL, ["--weight-bits=4"]),
+    ("log2 4-bit (one word)", MODEL, ["--weight-scheme=pow2", "--weight-bits=4"]),
+    ("log2 3-bit (one word)", MODEL, ["--weight-scheme=pow2", "--weight-bits=3"]),
+    ("STLQ 3-bit R=5%", MODEL, ["--weight-scheme=stlq", "--weight-bits=3",
+                                "--stlq-ratio=0.05"]),
+    ("STLQ 3-bit R=10%", MODEL, ["--weight-scheme=stlq", "--weight-bits=3",
+                                 "--stlq-ratio=0.10"]),
+    ("STLQ 3-bit R=15%", MODEL, ["--weight-scheme=stlq", "--weight-bits=3",
+                                 "--stlq-ratio=0.15"]),
+    ("STLQ 3-bit R=100%", MODEL, ["--weight-scheme=stlq", "--weight-bits=3",
+                                  "--stlq-ratio=1"]),
+    ("STLQ 3-bit R=15%, STLQ-aware trained", TRAINED,
+     ["--weight-scheme=stlq", "--weight-bits=3", "--stlq-ratio=0.15",
+      "--per-tensor-weights"]),
+]
+
+
+def run(cmd):
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit("weights_table.py: command failed: %s\n%s"
+                 % (" ".join(cmd), proc.stderr))
+    return proc
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lowbitc", default=os.path.join(REPO, "build/bin/lowbitc"))
+    ap.add_argument("--work", default=os.path.join(REPO, "build/fashion_table"))
+    ap.add_argument("--test", type=int, default=10000,
+                    help="number of test images (default all 10,000)")
+    args = ap.parse_args()
+    os.makedirs(args.work, exist_ok=True)
+    images = os.path.join(args.work, "test_images.npy")
+    labels_path = os.path.join(args.work, "test_labels.npy")
+    calib = os.path.join(args.work, "calib_images.npy")
+    run([sys.executable, os.path.join(HERE, "data.py"), args.work,
+         "--test", str(args.test)])
+    labels = np.load(labels_path)
+
+    print("| weights | accuracy | vs float | C++ weight blob (bytes) |")
+    print("|---|---|---|---|")
+    float_acc = None
+    for name, model, flags in ROWS:
+        if not os.path.exists(model):
+            print("| %s | (no %s: run train_stlq.py) | | |"
+                  % (name, os.path.relpath(model, REPO)))
+            continue
+        out = os.path.join(args.work, "logits.npy")
+        quant = [] if flags is None else ["--calibration", calib] + flags
+        run([args.lowbitc, model, "--run", images, "-o", out] + quant)
+        acc = float((np.load(out).reshape(len(labels), -1).argmax(1)
+                     == labels).mean())
+        if flags is None:
+            float_acc = acc
+            print("| float | %.2f%% | | |" % (100 * acc))
+            continue
+        cpp = os.path.join(args.work, "cpp")
+        run([args.lowbitc, model, "--emit=cpp", "-o", cpp, "--model-name",
+             "m", "--log-kernels=shift"] + quant)
+        blob = os.path.getsize(os.path.join(cpp, "m.weights.bin"))
+        print("| %s | %.2f%% | %+.2f | %d |"
+              % (name, 100 * acc, 100 * (acc - float_acc), blob))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

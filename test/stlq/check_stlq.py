@@ -233,7 +233,7 @@ class Config:
         self.per_channel, self.log_scale = per_channel, log_scale
 
     def options(self):
-        return ("bits=%d ratio=%r tile-inputs=%d tile-outputs=%d per-channel=%s log-scale=%s"
+        return ("weight-rounding=nearest bits=%d ratio=%r tile-inputs=%d tile-outputs=%d per-channel=%s log-scale=%s"
                 % (self.bits, self.ratio, self.tile[0], self.tile[1],
                    "true" if self.per_channel else "false", self.log_scale))
 

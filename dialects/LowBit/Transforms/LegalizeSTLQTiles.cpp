@@ -52,6 +52,10 @@ struct Codes {
 /// otherwise.
 std::optional<Codes> onGrid(ArrayRef<float> x, const LogicalWeights &lw,
                             ArrayRef<double> us, unsigned bits) {
+  // Integers in units of U 2^-M fit int64 up to the integer target's widest
+  // codes; wider codes are not searched for a grid.
+  if (bits > rt::kMaxShiftCodeBits)
+    return std::nullopt;
   Codes c;
   c.us.assign(us.begin(), us.end());
   const int64_t perChannel = lw.kh * lw.kw * lw.ic;
@@ -328,18 +332,17 @@ void LegalizeSTLQTilesPass::roundCorrelatedCodes(
   std::vector<int64_t> logicalOf(n);
   for (int64_t k = 0; k < n; ++k)
     logicalOf[lw.logical[k]] = k;
-  // Every integer (units of U 2^-M) two words can make, ascending, with its
-  // split; one word's are those with a zero second word.
+  // Every value two words can make for U = 1 (exact in double: a sum of two
+  // powers of two), ascending, with a split; the first split found of a
+  // value is kept.
   const int32_t m = rt::logMaxCode(bits);
-  std::vector<std::pair<int64_t, rt::TwoWords>> sums;
+  std::vector<std::pair<double, rt::TwoWords>> sums;
   for (int32_t a = -m; a < m; ++a)
-    for (int32_t b = -m; b < m; ++b) {
-      int64_t v = rt::logCodeInteger(a, bits) + rt::logCodeInteger(b, bits);
-      rt::TwoWords w;
-      if (rt::logSplitInteger(v, bits, w))
-        sums.push_back({v, w});
-    }
-  llvm::sort(sums, [](auto &l, auto &r) { return l.first < r.first; });
+    for (int32_t b = -m; b < m; ++b)
+      sums.push_back({rt::logDequantize(a, 1.0) + rt::logDequantize(b, 1.0),
+                      rt::TwoWords{a, b}});
+  std::stable_sort(sums.begin(), sums.end(),
+                   [](auto &l, auto &r) { return l.first < r.first; });
   sums.erase(std::unique(sums.begin(), sums.end(),
                          [](auto &l, auto &r) { return l.first == r.first; }),
              sums.end());
@@ -356,7 +359,6 @@ void LegalizeSTLQTilesPass::roundCorrelatedCodes(
     Choices ch{};
     const int64_t k = logicalOf[i];
     const double u = c.us[k / perOut], x = tosaValues[i];
-    const double unit = std::ldexp(u, -m);
     rt::TwoWords w{c.first[k], c.second[k]}; // eq. 1-4's codes first
     auto valueOf = [&](rt::TwoWords t) {
       return rt::logDequantize(t.first, u) + rt::logDequantize(t.second, u);
@@ -368,11 +370,11 @@ void LegalizeSTLQTilesPass::roundCorrelatedCodes(
     const bool twoWords = mask[tileOf[k]];
     // The nearest value on the other side of x that the tile's word count
     // can make, then zero.
-    const double t = x / unit;
+    const double t = x / u;
     if (twoWords) {
       auto it = std::lower_bound(
           sums.begin(), sums.end(), t,
-          [](const auto &e, double v) { return static_cast<double>(e.first) < v; });
+          [](const auto &e, double v) { return e.first < v; });
       if (v0 < x && it != sums.end())
         ch.add(pack(it->second), valueOf(it->second));
       else if (v0 > x && it != sums.begin())

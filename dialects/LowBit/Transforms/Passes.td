@@ -263,7 +263,8 @@ def LowBitLegalizeSTLQTiles
     #lowbit.stlq<...>` with the tile mask; `lowbit-insert-qdq` leaves such
     weights alone and `convert-tosa-to-lowbit` turns them into codes.
 
-    Weights already on a log grid are kept exactly (`keep-log-grid`): when,
+    Weights already on a log grid of at most 5 bits (the integer target's
+    widest codes) are kept exactly (`keep-log-grid`): when,
     with U = 2 max|w| per layer or else per output channel, every weight is
     a one- or two-word code of `bits` bits, the tiles that hold a two-word
     weight get two words, whatever `ratio` says (a model trained for STLQ);

@@ -195,6 +195,15 @@ static cl::opt<CompileTo> compileTo(
                           "outputs like the generated C++'s float API")),
     cl::init(CompileTo::Auto), cl::cat(category));
 
+static cl::opt<bool> foldPRelu(
+    "fold-prelu",
+    cl::desc("After lowering to integer ops, fold PReLU / LeakyReLU ops "
+             "(and ReLU / ReLU6 / Clip before or after them) into the "
+             "requant before them (lowbit-fold-prelu-requant: one rounding "
+             "instead of two, results within 1 LSB) and report the op "
+             "counts before and after"),
+    cl::init(false), cl::cat(category));
+
 static cl::opt<bool> floatFallback(
     "float-fallback",
     cl::desc("Let ops with no integer form (a Softmax's exp and sums, "
@@ -376,6 +385,26 @@ int main(int argc, char **argv) {
     lowerOptions.logKernels = logKernels;
     if (failed(driver::lowerToInteger(*module, lowerOptions, env)))
       return 1;
+  }
+  if (foldPRelu) {
+    auto countOps = [&] {
+      int64_t n = 0;
+      module->walk([&](Operation *op) {
+        if (op->getDialect() &&
+            op->getDialect()->getNamespace() == "lowbit")
+          ++n;
+      });
+      return n;
+    };
+    int64_t before = countOps();
+    if (failed(driver::runPassPipeline(
+            *module,
+            "builtin.module(func.func(lowbit-fold-prelu-requant),"
+            "canonicalize)",
+            env)))
+      return 1;
+    llvm::errs() << "lowbitc: lowbit-fold-prelu-requant: " << before
+                 << " lowbit ops before, " << countOps() << " after\n";
   }
 
   // --- emit or run -------------------------------------------------------

@@ -26,10 +26,26 @@ def LowBitFoldPReluRequant : Pass<"lowbit-fold-prelu-requant"> {
     saturation), so results may differ from the unfolded IR by the rounding
     it removes.
 
-    The fold applies when the requant has no other user, has no second
-    multiplier set yet, saturates to its full storage range (a narrowed range
-    is a ReLU/Clip whose effect the fold would drop), and both ops use the
-    same rounding and compatible per-channel axes.
+    LeakyReLU is a PReLU with one slope; a negative slope gives a negative
+    multiplier on the negative side. A ReLU / ReLU6 / Clip (`lowbit.clamp`)
+    after a requant, or after the folded requant, narrows its saturation
+    range (exact). A requant whose range is narrowed (a ReLU / ReLU6 / Clip
+    before the PReLU) folds when every slope is >= 0: the PReLU is then
+    monotone and maps each narrowed bound `b` to `P(b)` (the PReLU of that
+    stored value, the runtime's rule), where the folded requant saturates.
+    A side left at the storage limit bounds nothing, as without a clamp: the
+    fold drops the intermediate's storage saturation.
+
+    The fold does not apply when the requant has another user, already has a
+    second multiplier set, uses another rounding mode or an incompatible
+    per-channel axis, when a combined scale has no multiplier, and when it
+    would be unsound: a negative slope after a narrowed range (not
+    monotone), or per-channel slopes with a narrowed bound below the zero
+    point (one bound per channel, which one requant range cannot hold).
+    `test/Transforms/fold-prelu-numerics.test` checks on random
+    accumulators that the folded IR is never further from float than the
+    unfolded one, and within 1 LSB of it where
+    `0.5 max(1, |alpha|) S_mid / S_o < 1` and nothing saturates.
 
     Before:
 

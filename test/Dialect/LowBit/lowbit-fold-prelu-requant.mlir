@@ -29,14 +29,61 @@ func.func @per_channel_requant_leaky(%acc: tensor<3x2xi32>) -> tensor<3x2x!quant
 
 // -----
 
-// A narrowed saturation range is a ReLU/Clip the fold would drop: kept.
-// CHECK-LABEL: func.func @narrowed_range_kept
-// CHECK: lowbit.requant
-// CHECK: lowbit.prelu
-func.func @narrowed_range_kept(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+// A narrowed saturation range is a ReLU / ReLU6 / Clip before the PReLU.
+// With slopes >= 0 the PReLU is monotone and maps [lo, hi] onto [P(lo),
+// P(hi)], where the folded requant saturates: here max 60 (scale 1, zero
+// points 0) stays 60. The side left at the storage limit (-128) bounds
+// nothing: as without a ReLU/Clip, the fold drops the intermediate's
+// saturation.
+// CHECK-LABEL: func.func @narrowed_range_folds
+// CHECK: lowbit.requant %{{.*}} {max = 60 : i64, multiplier = array<i32: 1073741824>, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 39>, shift = array<i32: 36>}
+// CHECK-NOT: lowbit.prelu
+func.func @narrowed_range_folds(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
   %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>, max = 60 : i64} : tensor<4xi32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return %p : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// A ReLU (lowbit.clamp from the zero point 3) between a requant and a
+// per-channel LeakyReLU: the clamp narrows the requant, then the PReLU
+// folds; the lower bound is the output's zero point -2 (P(0) = 0) for every
+// channel (the upper side, at the storage limit, bounds nothing).
+// CHECK-LABEL: func.func @relu_then_leaky_per_channel
+// CHECK: lowbit.requant %{{.*}} {axis = 1 : i64, min = -2 : i64, multiplier
+// CHECK-NOT: lowbit.clamp
+// CHECK-NOT: lowbit.prelu
+func.func @relu_then_leaky_per_channel(%acc: tensor<3x2xi32>) -> tensor<3x2x!quant.uniform<i8:f32, 0.1:-2>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>} : tensor<3x2xi32> -> tensor<3x2x!quant.uniform<i8:f32, 0.1:3>>
+  %r = lowbit.clamp %y {min = 3 : i64, max = 127 : i64} : tensor<3x2x!quant.uniform<i8:f32, 0.1:3>>
+  %p = lowbit.prelu %r {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824, 1073741824>, neg_shift = array<i32: 33, 34>, axis = 1 : i64} : tensor<3x2x!quant.uniform<i8:f32, 0.1:3>> -> tensor<3x2x!quant.uniform<i8:f32, 0.1:-2>>
+  return %p : tensor<3x2x!quant.uniform<i8:f32, 0.1:-2>>
+}
+
+// -----
+
+// A negative slope after a narrowed range is not monotone: kept.
+// CHECK-LABEL: func.func @narrowed_negative_slope_kept
+// CHECK: lowbit.requant
+// CHECK: lowbit.prelu
+func.func @narrowed_negative_slope_kept(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>, min = -50 : i64} : tensor<4xi32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: -1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %p : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// Per-channel slopes with a bound below the zero point would need one bound
+// per channel: kept.
+// CHECK-LABEL: func.func @narrowed_per_channel_below_zero_kept
+// CHECK: lowbit.requant
+// CHECK: lowbit.prelu
+func.func @narrowed_per_channel_below_zero_kept(%acc: tensor<3x2xi32>) -> tensor<3x2x!quant.uniform<i8:f32, 0.1>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>, min = -50 : i64} : tensor<3x2xi32> -> tensor<3x2x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824, 1073741824>, neg_shift = array<i32: 33, 34>, axis = 1 : i64} : tensor<3x2x!quant.uniform<i8:f32, 0.1>> -> tensor<3x2x!quant.uniform<i8:f32, 0.1>>
+  return %p : tensor<3x2x!quant.uniform<i8:f32, 0.1>>
 }
 
 // -----

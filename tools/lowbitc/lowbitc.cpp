@@ -195,6 +195,16 @@ static cl::opt<CompileTo> compileTo(
                           "outputs like the generated C++'s float API")),
     cl::init(CompileTo::Auto), cl::cat(category));
 
+static cl::opt<std::string> reportFile(
+    "report",
+    cl::desc("With --calibration: write a per-layer numerics report to FILE "
+             "(self-contained HTML with inline SVG plots: weight bits, "
+             "encoding and bytes, activation ranges, the SQNR of each "
+             "layer's output against the float model on the calibration "
+             "samples, weight histograms, STLQ tile maps) and its text form "
+             "to stderr"),
+    cl::value_desc("FILE.html"), cl::init(""), cl::cat(category));
+
 static cl::opt<bool> foldPRelu(
     "fold-prelu",
     cl::desc("After lowering to integer ops, fold PReLU / LeakyReLU ops "
@@ -361,9 +371,27 @@ int main(int argc, char **argv) {
     if (failed(driver::verifyQuantizationOptions(&context, calibration,
                                                  quantize)) ||
         failed(driver::calibrateModel(*module, calibrationInputs, calibration,
-                                      env)) ||
-        failed(driver::quantizeModel(*module, quantize, env)))
+                                      env)))
       return 1;
+    // The report compares the quantized graph with this float one.
+    mlir::OwningOpRef<mlir::ModuleOp> floatModule;
+    if (!reportFile.empty()) {
+      if (failed(driver::tagLayers(*module)))
+        return 1;
+      floatModule = module->clone();
+    }
+    if (failed(driver::quantizeModel(*module, quantize, env)))
+      return 1;
+    if (floatModule) {
+      driver::ReportOptions report;
+      report.htmlPath = reportFile;
+      if (failed(driver::writeReport(*floatModule, *module, calibrationInputs,
+                                     report, env, llvm::errs())))
+        return 1;
+    }
+  } else if (!reportFile.empty()) {
+    return fail("--report measures the quantized model against the float "
+                "one: it needs --calibration");
   }
 
   // --- lower to integer ops --------------------------------------------

@@ -128,6 +128,30 @@ mlir::FailureOr<std::vector<std::vector<HostTensor>>>
 loadInputSets(mlir::func::FuncOp func, llvm::ArrayRef<std::string> specs,
               llvm::StringRef flag, bool calibration = false);
 
+struct ReportOptions {
+  /// Where the HTML report goes; none when empty (the text form only).
+  std::string htmlPath;
+  /// Calibration samples the SQNR is measured on (the first ones).
+  unsigned maxSamples = 32;
+};
+
+/// Gives every layer (conv2d, depthwise_conv2d, matmul) of the calibrated
+/// float graph a `lowbit.layer` id, so that the float graph and the
+/// quantized graph made from it can be compared layer by layer.
+mlir::LogicalResult tagLayers(mlir::ModuleOp module);
+
+/// lowbitc --report: runs the float graph (`floatModule`, tagged, before
+/// quantization) and the quantized Q/DQ graph (`qdqModule`) in the evaluator
+/// on the calibration samples and reports per layer the weights' bits,
+/// encoding and bytes, the calibrated activation range and the SQNR of the
+/// layer's output against float: as text to `text`, and as a self-contained
+/// HTML page with inline SVG plots when options.htmlPath is set.
+mlir::LogicalResult writeReport(mlir::ModuleOp floatModule,
+                                mlir::ModuleOp qdqModule,
+                                llvm::ArrayRef<std::string> samples,
+                                const ReportOptions &options,
+                                const StageEnv &env, llvm::raw_ostream &text);
+
 struct RunOptions {
   /// `[NAME=]FILE.npy`, as --run takes them.
   std::vector<std::string> inputs;

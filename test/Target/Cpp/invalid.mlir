@@ -23,8 +23,9 @@ func.func @main(%x: tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.un
 
 // -----
 
-// Log-encoded weights have no C++ kernel yet.
-// CHECK: error: convert-lowbit-to-emitc: log / STLQ weight encodings have no C++ kernel yet
+// Log-encoded weights must first be given a form (shift-add or int8) by
+// lowbit-lower-log-to-shift.
+// CHECK: error: convert-lowbit-to-emitc: log / STLQ weights run as shifts or int8: run lowbit-lower-log-to-shift first
 func.func @main(%x: tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>> {
   %w = lowbit.constant dense<1> : tensor<1x1x1x1xi4> -> tensor<1x1x1x1xi4>
   %acc = lowbit.conv2d %x, %w {weight_encoding = #lowbit.log<bits = 4, scale = 5.000000e-01>} : (tensor<1x2x2x1x!quant.uniform<i8:f32, 0.1>>, tensor<1x1x1x1xi4>) -> tensor<1x2x2x1xi32>

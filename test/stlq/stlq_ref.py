@@ -289,14 +289,36 @@ def channel_scales(w, kind, bits, per_channel, log_scale):
     return np.full(o, choose_scale(w.ravel(), bits, log_scale))
 
 
+def stlq_words(weights, kind, bits, per_channel=True, log_scale="max"):
+    """The part of stlq that does not depend on which tiles get two words:
+    U of every logical output channel, one-word codes q1, the first residual
+    r1 and every weight's candidate second word, in the logical layout.
+
+    Hand the result to stlq(words=...) to select several ways (tiles,
+    filters, other ratios or tiles) without repeating the U search.
+    """
+    w = np.asarray(weights, dtype=np.float32)
+    lg = to_logical(w, kind).astype(np.float64)
+    us = channel_scales(w, kind, bits, per_channel, log_scale)
+    ub = us[:, None, None, None]
+    q1 = log_quantize(lg, ub, bits)
+    d1 = log_dequantize(q1, ub)
+    r1 = lg - d1
+    q2_all = log_quantize(r1, ub, bits)
+    return {"for": (kind, w.shape, bits, bool(per_channel), log_scale),
+            "u": us, "q1": q1, "d1": d1, "r1": r1, "q2_all": q2_all}
+
+
 def stlq(weights, kind, bits, ratio, tile=(16, 16), per_channel=True,
-         log_scale="max", granularity="tile", target_weights=None):
+         log_scale="max", granularity="tile", target_weights=None, words=None):
     """STLQ of one layer's float32 TOSA weights.
 
     kind: 'conv' (OHWI), 'depthwise' ([KH, KW, C, M]) or 'matmul' ([1, K, N]);
     tile = (Tn, Tm); granularity 'tile' (the pass) or 'filter' (whole output
     channels share the word count, for comparison); target_weights replaces
-    R * (number of weights) as the ratio rule's target T.
+    R * (number of weights) as the ratio rule's target T; words, when given,
+    is stlq_words' result for the same weights, kind, bits, per_channel and
+    log_scale (checked against the shape and options).
 
     Returns a dict: u (per logical output channel), scale (the largest u),
     q1, q2, decoded (float32) in the TOSA layout, mask (tile granularity:
@@ -308,14 +330,14 @@ def stlq(weights, kind, bits, ratio, tile=(16, 16), per_channel=True,
     tn, tm = int(tile[0]), int(tile[1])
     if tn < 1 or tm < 1:
         raise ValueError("tile extents must be positive, got %r" % (tile,))
-    lg = to_logical(w, kind).astype(np.float64)
-    shape = lg.shape
-    us = channel_scales(w, kind, bits, per_channel, log_scale)
+    if words is None:
+        words = stlq_words(w, kind, bits, per_channel, log_scale)
+    elif words["for"] != (kind, w.shape, bits, bool(per_channel), log_scale):
+        raise ValueError("words are for %s, not %s" % (
+            words["for"], (kind, w.shape, bits, bool(per_channel), log_scale)))
+    us, q1, d1, r1, q2_all = (words[k] for k in ("u", "q1", "d1", "r1", "q2_all"))
     ub = us[:, None, None, None]
-    q1 = log_quantize(lg, ub, bits)
-    d1 = log_dequantize(q1, ub)
-    r1 = lg - d1
-    q2_all = log_quantize(r1, ub, bits)
+    shape = q1.shape
     if granularity == "tile":
         ids, count = tile_ids(kind, shape, (tn, tm))
         mshape = mask_shape(kind, shape, (tn, tm))

@@ -50,6 +50,11 @@ if getattr(config, "lowbit_sanitizers", ""):
         if var in os.environ:
             config.environment[var] = os.environ[var]
     config.available_features.add("sanitizers")
+# Option sets of test/stlq's comparison: all 84 in the plain build, the
+# 4-set smoke grid under the sanitizers (where lowbit-opt runs several
+# times slower).
+config.substitutions.append(
+    ("%stlq_grid", "smoke" if getattr(config, "lowbit_sanitizers", "") else "full"))
 
 # Variables captured by FileCheck do not leak across CHECK-LABELs.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"

@@ -109,8 +109,9 @@ struct LegalizeSTLQTilesPass
                             ArrayRef<float> tosaValues, bool channels,
                             ArrayRef<int64_t> tileOf,
                             const std::vector<bool> &mask, Codes &c);
-  /// Replaces `op`'s weights by the decoded codes and sets its encoding: one
-  /// word everywhere (`#lowbit.log`) when `mask` is empty and `oneWord`.
+  /// Replaces `op`'s weights by the decoded codes and sets its encoding:
+  /// `#lowbit.log` when `oneWord` (no weight has a second word), else
+  /// `#lowbit.stlq` with `mask`.
   void rewrite(Operation *op, const LogicalWeights &lw,
                const rt::LogWeightsDesc &d, const Codes &c,
                const std::vector<bool> &mask, bool perChannelScales,
@@ -196,6 +197,11 @@ LogicalResult LegalizeSTLQTilesPass::legalize(Operation *op) {
       return op->emitError("lowbit-legalize-stlq-tiles: the weights have "
                            "an STLQ encoding of ")
                  << stlq.getBits() << " bits, not " << unsigned(bits),
+             failure();
+    if (bits > rt::kMaxShiftCodeBits)
+      return op->emitError("lowbit-legalize-stlq-tiles: re-tiling an STLQ "
+                           "encoding needs codes of at most ")
+                 << rt::kMaxShiftCodeBits << " bits, got " << unsigned(bits),
              failure();
     SmallVector<double> us(lw->oc, stlq.getScaleValue());
     if (stlq.isPerChannel()) {

@@ -819,14 +819,39 @@ LogicalResult Emitter::emitOp(Operation *op) {
         .str();
   };
   Type bytePtrType = IntegerType::get(ctx, 8, IntegerType::Unsigned);
+  // The operands every convolution / fully connected call starts with:
+  // input, weights (the packed codes and their descriptor for the shift
+  // kernels, else the weight tensor), result, bias (or nullptr).
+  const ShiftWeights *sw =
+      shiftIt != shiftWeights.end() ? &shiftIt->second : nullptr;
+  auto layerOperands = [&](Value input, Value weight, Value bias,
+                           Value result, SmallVector<Value> &operands,
+                           SmallVector<Attribute> &args) {
+    operands = {pointerOf(input),
+                sw ? pointerAt(loc, true, sw->offset, bytePtrType)
+                   : pointerOf(weight),
+                pointers[result]};
+    args = {idx(0), idx(1)};
+    if (sw)
+      args.push_back(lit(descLiteral(sw->desc)));
+    if (bias) {
+      operands.push_back(pointerOf(bias));
+      args.push_back(idx(3));
+    } else {
+      args.push_back(lit("nullptr"));
+    }
+  };
+  auto weightText = [&](Value weight) {
+    return sw ? describeShift(*sw) : describe(weight);
+  };
   if (auto conv = dyn_cast<lb::Conv2DOp>(op)) {
     auto in = cast<RankedTensorType>(conv.getInput().getType());
     auto out = conv.getType();
     auto w = cast<RankedTensorType>(conv.getWeight().getType());
-    SmallVector<int64_t, 4> wShape(w.getShape());
-    if (shiftIt != shiftWeights.end())
-      wShape = {shiftIt->second.desc.oc, shiftIt->second.desc.kh,
-                shiftIt->second.desc.kw, shiftIt->second.desc.ic};
+    // STLQ codes carry a leading dimension of 2: the kernel size is the
+    // descriptor's.
+    int64_t kh = sw ? sw->desc.kh : w.getDimSize(1);
+    int64_t kw = sw ? sw->desc.kw : w.getDimSize(2);
     ArrayRef<int64_t> st = conv.getStride(), pd = conv.getPad(),
                       dl = conv.getDilation();
     std::string shape;
@@ -834,110 +859,58 @@ LogicalResult Emitter::emitOp(Operation *op) {
     os << "lowbit::rt::Conv2DShape{" << in.getDimSize(0) << ", "
        << in.getDimSize(1) << ", " << in.getDimSize(2) << ", "
        << in.getDimSize(3) << ", " << out.getDimSize(1) << ", "
-       << out.getDimSize(2) << ", " << out.getDimSize(3) << ", "
-       << wShape[1] << ", " << wShape[2] << ", " << st[0] << ", "
-       << st[1] << ", " << dl[0] << ", " << dl[1] << ", " << pd[0] << ", "
-       << pd[2] << ", " << static_cast<int64_t>(conv.getGroups()) << "}";
-    if (shiftIt != shiftWeights.end()) {
-      const ShiftWeights &sw = shiftIt->second;
-      int64_t zp = zeroPointOf(in.getElementType());
-      SmallVector<Value> operands = {
-          pointerOf(conv.getInput()),
-          pointerAt(loc, true, sw.offset, bytePtrType),
-          pointers[conv.getResult()]};
-      SmallVector<Attribute> args = {idx(0), idx(1), lit(descLiteral(sw.desc))};
-      if (conv.getBias()) {
-        operands.push_back(pointerOf(conv.getBias()));
-        args.push_back(idx(3));
-      } else {
-        args.push_back(lit("nullptr"));
-      }
+       << out.getDimSize(2) << ", " << out.getDimSize(3) << ", " << kh
+       << ", " << kw << ", " << st[0] << ", " << st[1] << ", " << dl[0]
+       << ", " << dl[1] << ", " << pd[0] << ", " << pd[2] << ", "
+       << static_cast<int64_t>(conv.getGroups()) << "}";
+    SmallVector<Value> operands;
+    SmallVector<Attribute> args;
+    layerOperands(conv.getInput(), conv.getWeight(), conv.getBias(),
+                  conv.getResult(), operands, args);
+    int64_t zp = zeroPointOf(in.getElementType());
+    if (sw) {
+      // Valid taps subtract zp; padded taps add zp * w when it is folded.
       args.append({lit(conv.getInputZpFolded() ? 0 : zp),
                    lit(conv.getInputZpFolded() ? zp : 0), idx(2), lit(shape)});
       call(loc, "lowbit::rt::conv2dShift", operands, args,
            {typeOf(conv.getInput()), typeOf(conv.getResult())});
-      sum << "conv2d      " << describe(conv.getInput()) << " * "
-          << describeShift(sw) << " groups " << conv.getGroups() << " -> "
-          << typeOf(conv.getResult()) << " accumulator"
-          << (conv.getInputZpFolded() ? ", zero point folded into the bias"
-                                      : "")
-          << "\n";
-      return success();
-    }
-    SmallVector<Value> operands = {pointerOf(conv.getInput()),
-                                   pointerOf(conv.getWeight()),
-                                   pointers[conv.getResult()]};
-    SmallVector<Attribute> args = {idx(0), idx(1)};
-    if (conv.getBias()) {
-      operands.push_back(pointerOf(conv.getBias()));
-      args.push_back(idx(3));
     } else {
-      args.push_back(lit("nullptr"));
+      args.append({lit(zp), idx(2), lit(shape)});
+      call(loc,
+           conv.getInputZpFolded() ? "lowbit::rt::conv2dFoldedZp"
+                                   : "lowbit::rt::conv2dTensor",
+           operands, args,
+           {typeOf(conv.getInput()), typeOf(conv.getWeight()),
+            typeOf(conv.getResult())});
     }
-    args.append({lit(zeroPointOf(in.getElementType())), idx(2), lit(shape)});
-    call(loc,
-         conv.getInputZpFolded() ? "lowbit::rt::conv2dFoldedZp"
-                                 : "lowbit::rt::conv2dTensor",
-         operands, args,
-         {typeOf(conv.getInput()), typeOf(conv.getWeight()),
-          typeOf(conv.getResult())});
     sum << "conv2d      " << describe(conv.getInput()) << " * "
-        << describe(conv.getWeight()) << " groups " << conv.getGroups()
+        << weightText(conv.getWeight()) << " groups " << conv.getGroups()
         << " -> " << typeOf(conv.getResult()) << " accumulator"
         << (conv.getInputZpFolded() ? ", zero point folded into the bias"
                                     : "")
         << "\n";
     return success();
   }
-  if (auto fc = dyn_cast<lb::FullyConnectedOp>(op);
-      fc && shiftIt != shiftWeights.end()) {
-    auto in = cast<RankedTensorType>(fc.getInput().getType());
-    const ShiftWeights &sw = shiftIt->second;
-    SmallVector<Value> operands = {pointerOf(fc.getInput()),
-                                   pointerAt(loc, true, sw.offset, bytePtrType),
-                                   pointers[fc.getResult()]};
-    SmallVector<Attribute> args = {idx(0), idx(1), lit(descLiteral(sw.desc))};
-    if (fc.getBias()) {
-      operands.push_back(pointerOf(fc.getBias()));
-      args.push_back(idx(3));
-    } else {
-      args.push_back(lit("nullptr"));
-    }
-    args.append({lit(fc.getInputZpFolded() ? 0
-                                           : zeroPointOf(in.getElementType())),
-                 idx(2), lit(in.getDimSize(0)), lit(in.getDimSize(1)),
-                 lit(sw.desc.oc)});
-    call(loc, "lowbit::rt::fullyConnectedShift", operands, args,
-         {typeOf(fc.getInput()), typeOf(fc.getResult())});
-    sum << "fully_conn  " << describe(fc.getInput()) << " * "
-        << describeShift(sw) << " -> " << typeOf(fc.getResult())
-        << " accumulator"
-        << (fc.getInputZpFolded() ? ", zero point folded into the bias" : "")
-        << "\n";
-    return success();
-  }
   if (auto fc = dyn_cast<lb::FullyConnectedOp>(op)) {
     auto in = cast<RankedTensorType>(fc.getInput().getType());
-    auto w = cast<RankedTensorType>(fc.getWeight().getType());
-    SmallVector<Value> operands = {pointerOf(fc.getInput()),
-                                   pointerOf(fc.getWeight()),
-                                   pointers[fc.getResult()]};
-    SmallVector<Attribute> args = {idx(0), idx(1)};
-    if (fc.getBias()) {
-      operands.push_back(pointerOf(fc.getBias()));
-      args.push_back(idx(3));
-    } else {
-      args.push_back(lit("nullptr"));
-    }
+    int64_t outputs = fc.getType().getDimSize(1);
+    SmallVector<Value> operands;
+    SmallVector<Attribute> args;
+    layerOperands(fc.getInput(), fc.getWeight(), fc.getBias(), fc.getResult(),
+                  operands, args);
     args.append({lit(fc.getInputZpFolded() ? 0
                                            : zeroPointOf(in.getElementType())),
                  idx(2), lit(in.getDimSize(0)), lit(in.getDimSize(1)),
-                 lit(w.getDimSize(0))});
-    call(loc, "lowbit::rt::fullyConnectedInt", operands, args,
-         {typeOf(fc.getInput()), typeOf(fc.getWeight()),
-          typeOf(fc.getResult())});
+                 lit(outputs)});
+    if (sw)
+      call(loc, "lowbit::rt::fullyConnectedShift", operands, args,
+           {typeOf(fc.getInput()), typeOf(fc.getResult())});
+    else
+      call(loc, "lowbit::rt::fullyConnectedInt", operands, args,
+           {typeOf(fc.getInput()), typeOf(fc.getWeight()),
+            typeOf(fc.getResult())});
     sum << "fully_conn  " << describe(fc.getInput()) << " * "
-        << describe(fc.getWeight()) << " -> " << typeOf(fc.getResult())
+        << weightText(fc.getWeight()) << " -> " << typeOf(fc.getResult())
         << " accumulator"
         << (fc.getInputZpFolded() ? ", zero point folded into the bias" : "")
         << "\n";

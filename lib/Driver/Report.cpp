@@ -169,14 +169,14 @@ void fillEncoding(Operation *op, Layer &l) {
         packed[t / 8] |= static_cast<uint8_t>(1u << (t % 8));
       ++t;
     }
-    const int64_t second = lw ? ::lowbit::rt::stlqSecondCount(d, packed.data())
-                              : 0;
     l.encoding = "STLQ, tile " + std::to_string(d.tileIn) + "x" +
                  std::to_string(d.tileOut) + ", " +
                  std::to_string(stlq.getNumTwoWordTiles()) + " of " +
                  std::to_string(tiles) + " tiles two words";
-    l.weightBytes = (count + static_cast<double>(second)) * l.bits / 8 +
-                    static_cast<double>(tiles) / 8;
+    // The bytes of the packed form the shift kernels read.
+    l.weightBytes = lw ? static_cast<double>(
+                             ::lowbit::rt::logWeightsBytes(d, packed.data()))
+                       : count * l.bits / 8;
     ArrayRef<int64_t> ms = stlq.getMask().getType().getShape();
     l.mapRows = ms.front();
     l.mapCols = ms.size() ? stlq.getMask().getNumElements() / ms.front() : 0;
@@ -364,20 +364,23 @@ LogicalResult driver::writeReport(ModuleOp floatModule, ModuleOp qdqModule,
       floatRec.weightOf[w] = *id;
   });
 
-  auto floatSets = loadInputSets(ff, samples, "--calibration", true);
-  auto quantSets = loadInputSets(qf, samples, "--calibration", true);
-  if (failed(floatSets) || failed(quantSets))
+  // The Q/DQ graph keeps the float graph's signature: one set of inputs.
+  if (ff.getFunctionType() != qf.getFunctionType())
+    return fail(ctx, "--report: the quantized function's signature differs "
+                     "from the float one's");
+  auto sets = loadInputSets(ff, samples, "--calibration", true);
+  if (failed(sets))
     return failure();
   auto fe = Evaluator::create(ff);
   auto qe = Evaluator::create(qf);
   if (failed(fe) || failed(qe))
     return failure();
-  const size_t n = std::min<size_t>(floatSets->size(), options.maxSamples);
+  const size_t n = std::min<size_t>(sets->size(), options.maxSamples);
   for (size_t s = 0; s < n; ++s) {
     floatRec.outputs.clear();
     quantRec.outputs.clear();
-    if (failed((*fe)->run((*floatSets)[s], &floatRec)) ||
-        failed((*qe)->run((*quantSets)[s], &quantRec)))
+    if (failed((*fe)->run((*sets)[s], &floatRec)) ||
+        failed((*qe)->run((*sets)[s], &quantRec)))
       return failure();
     floatRec.wantWeights = quantRec.wantWeights = false;
     for (Layer &l : layers) {
@@ -432,8 +435,8 @@ LogicalResult driver::writeReport(ModuleOp floatModule, ModuleOp qdqModule,
      << "<p>SQNR of each layer's output in the quantized graph against the "
      << "float graph, both run in lowbit's evaluator on " << n
      << " calibration sample" << (n == 1 ? "" : "s") << ". Weight bytes "
-     << "count the codes at their bit width (plus STLQ second words and one "
-     << "mask bit per tile). Total: " << num(totalBytes, 1)
+     << "count the codes at their bit width (STLQ: the packed form the shift "
+     << "kernels read: mask bits, first words, second words of two-word tiles). Total: " << num(totalBytes, 1)
      << " weight bytes.</p>\n<h2>SQNR per layer</h2>\n"
      << sqnrBarsSvg(layers) << "\n<h2>Layers</h2>\n<table id=\"layers\">\n"
      << "<tr><th>layer</th><th>op</th><th>weights</th><th>bits</th>"

@@ -102,8 +102,11 @@ LogicalResult STLQAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (tile.size() != 2)
     return emitError() << "STLQ tile must be [Tn, Tm], got " << tile.size()
                        << " dimensions";
-  if (tile[0] < 1 || tile[1] < 1)
-    return emitError() << "STLQ tile extents must be positive, got ["
+  // Tile counts are ceil(dim / extent): extents are bounded so that no
+  // dimension plus extent can overflow.
+  constexpr int64_t kMaxTile = int64_t(1) << 31;
+  if (tile[0] < 1 || tile[1] < 1 || tile[0] > kMaxTile || tile[1] > kMaxTile)
+    return emitError() << "STLQ tile extents must be in [1, 2^31], got ["
                        << tile[0] << ", " << tile[1] << "]";
   if (!mask)
     return emitError() << "STLQ mask is missing";

@@ -128,8 +128,10 @@ void LegalizeSTLQTilesPass::runOnOperation() {
     return bad("bits must be in [2, 8], got " + Twine(unsigned(bits)));
   if (!(ratio >= 0.0 && ratio <= 1.0))
     return bad("ratio must be in [0, 1], got " + std::to_string(ratio));
-  if (tileInputs < 1 || tileOutputs < 1)
-    return bad("tile-inputs and tile-outputs must be >= 1, got " +
+  constexpr int64_t kMaxTile = int64_t(1) << 31; // #lowbit.stlq's bound
+  if (tileInputs < 1 || tileOutputs < 1 || tileInputs > kMaxTile ||
+      tileOutputs > kMaxTile)
+    return bad("tile-inputs and tile-outputs must be in [1, 2^31], got " +
                Twine(int64_t(tileInputs)) + " and " +
                Twine(int64_t(tileOutputs)));
   if (logScale != "mse" && logScale != "max")

@@ -68,8 +68,17 @@ func.func @stlq_tile_rank(%x: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, %w: t
 // -----
 
 func.func @stlq_tile_positive(%x: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, %w: tensor<2x8x1x1x8xi4>) {
-  // expected-error @+1 {{STLQ tile extents must be positive, got [0, 16]}}
+  // expected-error @+1 {{STLQ tile extents must be in [1, 2^31], got [0, 16]}}
   %a = lowbit.conv2d %x, %w {weight_encoding = #lowbit.stlq<bits = 4, scale = 1.0, tile = [0, 16], mask = dense<true> : tensor<1x1x1x1xi1>>} : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, tensor<2x8x1x1x8xi4>) -> tensor<1x4x4x8xi32>
+  return
+}
+
+// -----
+
+// A huge extent would overflow ceil(dim / extent) (dim + extent - 1).
+func.func @stlq_tile_huge(%x: tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, %w: tensor<2x8x1x1x8xi4>) {
+  // expected-error @+1 {{STLQ tile extents must be in [1, 2^31], got [9223372036854775807, 16]}}
+  %a = lowbit.conv2d %x, %w {weight_encoding = #lowbit.stlq<bits = 4, scale = 1.0, tile = [9223372036854775807, 16], mask = dense<true> : tensor<1x1x1x1xi1>>} : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1>>, tensor<2x8x1x1x8xi4>) -> tensor<1x4x4x8xi32>
   return
 }
 

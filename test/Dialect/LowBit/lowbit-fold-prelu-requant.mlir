@@ -133,3 +133,17 @@ func.func @unrepresentable_kept(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<
   %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 2 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return %p : tensor<4x!quant.uniform<i8:f32, 0.1>>
 }
+
+// -----
+
+// A ReLU6-like clamp after the PReLU narrows the folded requant (exact).
+// CHECK-LABEL: func.func @clamp_after_prelu
+// CHECK: lowbit.requant %{{.*}} {max = 40 : i64, min = 0 : i64, multiplier
+// CHECK-NOT: lowbit.clamp
+// CHECK-NOT: lowbit.prelu
+func.func @clamp_after_prelu(%acc: tensor<4xi32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
+  %y = lowbit.requant %acc {multiplier = array<i32: 1073741824>, shift = array<i32: 36>} : tensor<4xi32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %p = lowbit.prelu %y {pos_multiplier = 1073741824 : i32, pos_shift = 30 : i32, neg_multiplier = array<i32: 1073741824>, neg_shift = array<i32: 33>} : tensor<4x!quant.uniform<i8:f32, 0.1>> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
+  %c = lowbit.clamp %p {min = 0 : i64, max = 40 : i64} : tensor<4x!quant.uniform<i8:f32, 0.1>>
+  return %c : tensor<4x!quant.uniform<i8:f32, 0.1>>
+}

@@ -5,7 +5,7 @@
 // RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{bits=1}))' 2>&1 | FileCheck %s --check-prefix=BITS
 // BITS: error: lowbit-legalize-stlq-tiles: bits must be in [2, 8], got 1
 // RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{tile-inputs=0}))' 2>&1 | FileCheck %s --check-prefix=TILE
-// TILE: error: lowbit-legalize-stlq-tiles: tile-inputs and tile-outputs must be >= 1, got 0 and 16
+// TILE: error: lowbit-legalize-stlq-tiles: tile-inputs and tile-outputs must be in [1, 2^31], got 0 and 16
 // RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{log-scale=geometric}))' 2>&1 | FileCheck %s --check-prefix=SCALE
 // SCALE: error: lowbit-legalize-stlq-tiles: unknown log-scale 'geometric' (mse or max)
 // Re-tiling a mask needs integer codes (at most 5 bits): a clear error.

@@ -29,20 +29,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "runtime", "harness"))
 import build_model  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "test", "lib"))
+from multiplier import multiplier  # noqa: E402
 
 C, H, W = 32, 56, 56
 OUT_SCALE = 0.04
-
-
-def mul_of(scale):
-    """(multiplier, shift) with scale = m 2^-s, m in [2^30, 2^31)."""
-    sign = -1 if scale < 0 else 1
-    mant, exp = np.frexp(abs(scale))
-    m = int(round(mant * 2.0 ** 31))
-    s = 31 - int(exp)
-    if m == 2 ** 31:
-        m, s = m // 2, s - 1
-    return sign * m, s
 
 
 def make_module(path):
@@ -51,10 +42,10 @@ def make_module(path):
     ws = rng.uniform(0.0002, 0.0004, C)  # the intermediate rarely saturates
     bias = rng.integers(-2000, 2000, C)
     s_in, s_mid, s_out = 0.02, 0.05, OUT_SCALE
-    req = [mul_of(s_in * k / s_mid) for k in ws]
+    req = [multiplier(s_in * k / s_mid) for k in ws]
     slopes = rng.uniform(0.05, 0.4, C)
-    pos = mul_of(s_mid / s_out)
-    neg = [mul_of(a * s_mid / s_out) for a in slopes]
+    pos = multiplier(s_mid / s_out)
+    neg = [multiplier(a * s_mid / s_out) for a in slopes]
     arr = lambda v: ", ".join(str(int(x)) for x in v)  # noqa: E731
     xq = "!quant.uniform<i8:f32, %g>" % s_in
     mid = "!quant.uniform<i8:f32, %g:3>" % s_mid

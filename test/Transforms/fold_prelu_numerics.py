@@ -29,25 +29,10 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from multiplier import multiplier  # noqa: E402
+
 N = 4000  # accumulators per channel
-
-
-def mul_of(scale):
-    """(multiplier, shift) with scale = m 2^-s, m in [2^30, 2^31) (the
-    runtime's computeMultiplier for positive scales; negative scales negate
-    the multiplier)."""
-    sign = -1 if scale < 0 else 1
-    mant, exp = np.frexp(abs(scale))  # abs(scale) = mant 2^exp, mant in [0.5, 1)
-    m = int(round(mant * 2.0 ** 31))
-    s = 31 - int(exp)
-    if m == 2 ** 31:
-        m //= 2
-        s -= 1
-    return sign * m, s
-
-
-def scale_of(m, s):
-    return m * 2.0 ** -s
 
 
 # name, requant scale r, zp_mid, prelu pos scale p (S_mid / S_o), alphas,
@@ -75,9 +60,9 @@ CASES = [
 def module(case):
     name, r, zp_mid, p, alphas, zp_out, narrowed, _, _ = case
     c = len(alphas)
-    rm, rs = mul_of(r)
-    pm, ps = mul_of(p)
-    neg = [mul_of(a * p) for a in alphas]
+    rm, rs = multiplier(r)
+    pm, ps = multiplier(p)
+    neg = [multiplier(a * p) for a in alphas]
     mid = "!quant.uniform<i8:f32, 0.1:%d>" % zp_mid
     out = "!quant.uniform<i8:f32, 0.1:%d>" % zp_out
     rng = ""

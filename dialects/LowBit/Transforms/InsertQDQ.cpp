@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/Bitwidth.h"
 #include "LowBit/Transforms/CorrelatedRounding.h"
 #include "LowBit/Transforms/FloatFallback.h"
 #include "LowBit/Transforms/LogWeights.h"
@@ -27,6 +28,7 @@
 #include <memory>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 namespace mlir {
@@ -74,6 +76,10 @@ struct LowBitInsertQDQPass
 
   LogicalResult quantizeWeight(Operation *op, unsigned operand, int64_t axis);
   LogicalResult quantizeActivation(Value v);
+  /// The bits of activation `v`: the most any of its readers asks for, a
+  /// layer its lowbit.activation_bits (lowbit-assign-bitwidth), anything
+  /// else the activation-bits option.
+  unsigned activationBitsOf(Value v);
   /// Routes every use of `v` through lowbit.quantize / lowbit.dequantize
   /// with element type `qtype`.
   void insertQDQ(Value v, Type qtype);
@@ -88,6 +94,30 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     return success(); // runtime weights are activations (quantized below)
   if (op->hasAttr("lowbit.weight_encoding"))
     return success(); // log / STLQ codes already (lowbit-legalize-stlq-tiles)
+  // The layer's own bits and scheme (lowbit-assign-bitwidth) over the
+  // pass's options; 0 bits keeps the weights float (the measurements of
+  // lowbitc --bitwidth=auto quantize one layer at a time).
+  unsigned bits = weightBits;
+  StringRef scheme = weightScheme;
+  if (auto a = op->getAttrOfType<IntegerAttr>(kWeightBitsAttr)) {
+    if (a.getInt() == 0)
+      return success();
+    if (a.getInt() < 2 || a.getInt() > 8)
+      return op->emitError() << "lowbit-insert-qdq: " << kWeightBitsAttr
+                             << " must be 0 (float) or in [2, 8], got "
+                             << a.getInt(),
+             failure();
+    bits = static_cast<unsigned>(a.getInt());
+  }
+  if (auto a = op->getAttrOfType<StringAttr>(kWeightSchemeAttr)) {
+    scheme = a.getValue();
+    if (scheme != "symmetric" && scheme != "asymmetric" && scheme != "pow2")
+      return op->emitError() << "lowbit-insert-qdq: " << kWeightSchemeAttr
+                             << " must be symmetric, asymmetric or pow2, "
+                                "got '"
+                             << scheme << "'",
+             failure();
+  }
   auto type = cast<RankedTensorType>(w.getType());
   auto read = readFloats(cst.getValues());
   if (!read)
@@ -104,7 +134,6 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
   MLIRContext *ctx = &getContext();
   OpBuilder b(op);
   Location loc = cst.getLoc();
-  unsigned bits = weightBits;
   const int64_t size = static_cast<int64_t>(values.size());
   const bool nearest = weightRounding == "nearest";
   // The chosen code of every element: the nearest one (`nearestOf(i, c)` of
@@ -127,7 +156,7 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     return codes;
   };
 
-  if (weightScheme == "pow2") {
+  if (scheme == "pow2") {
     // One scale U per output channel (per layer with per-tensor weights, as
     // in the STLQ paper): U = 2 max|w|, so the largest weight is exactly
     // U / 2, code 1 (log-scale=max), or the U of least squared error
@@ -204,7 +233,7 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
     return success();
   }
 
-  bool symmetric = weightScheme == "symmetric";
+  bool symmetric = scheme == "symmetric";
   int64_t qmin = rt::storageMin(bits, true), qmax = rt::storageMax(bits, true);
   if (symmetric)
     qmin = -qmax; // narrow range keeps -x representable
@@ -330,7 +359,7 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
       insertQDQ(v, in.getInput().getType().getElementType());
       return success();
     }
-  unsigned bits = activationBits;
+  unsigned bits = activationBitsOf(v);
   int64_t qmin = rt::storageMin(bits, true), qmax = rt::storageMax(bits, true);
   double lo = std::min(range[0], 0.0), hi = std::max(range[1], 0.0);
   double scale = hi > lo ? (hi - lo) / static_cast<double>(qmax - qmin) : 1.0;
@@ -342,6 +371,31 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
       type.getElementType(), scale, zp, qmin, qmax);
   insertQDQ(v, qtype);
   return success();
+}
+
+/// A layer's lowbit.activation_bits, if it has one.
+static std::optional<int64_t> layerActivationBits(Operation *op) {
+  if (auto a = op->getAttrOfType<IntegerAttr>(kActivationBitsAttr))
+    return a.getInt();
+  return std::nullopt;
+}
+
+unsigned LowBitInsertQDQPass::activationBitsOf(Value v) {
+  unsigned bits = 0;
+  for (Operation *user : v.getUsers()) {
+    // The importer's crop of a layer's input (a slice) reads for the layer.
+    Operation *reader = user;
+    if (isa<tosa::SliceOp>(user) && user->hasOneUse() &&
+        isBitwidthLayer(*user->getUsers().begin()))
+      reader = *user->getUsers().begin();
+    std::optional<int64_t> own;
+    if (isBitwidthLayer(reader))
+      own = layerActivationBits(reader);
+    bits = std::max<unsigned>(
+        bits, own && *own > 0 ? static_cast<unsigned>(*own)
+                              : static_cast<unsigned>(activationBits));
+  }
+  return bits ? bits : static_cast<unsigned>(activationBits);
 }
 
 void LowBitInsertQDQPass::insertQDQ(Value v, Type qtype) {
@@ -403,6 +457,19 @@ void LowBitInsertQDQPass::runOnOperation() {
     return signalPassFailure();
   }
 
+  WalkResult badBits = func.walk([&](Operation *op) {
+    std::optional<int64_t> a =
+        isBitwidthLayer(op) ? layerActivationBits(op) : std::nullopt;
+    if (a && *a != 0 && (*a < 2 || *a > 16)) {
+      op->emitError() << "lowbit-insert-qdq: " << kActivationBitsAttr
+                      << " must be 0 (float) or in [2, 16], got " << *a;
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (badBits.wasInterrupted())
+    return signalPassFailure();
+
   // Weights first (their constants are not activations).
   WalkResult walk = func.walk([&](Operation *op) {
     LogicalResult r = success();
@@ -437,6 +504,8 @@ void LowBitInsertQDQPass::runOnOperation() {
   func.walk([&](Operation *op) {
     if (floatOps.contains(op))
       return;
+    if (isBitwidthLayer(op) && layerActivationBits(op) == 0)
+      return; // float inputs (a measurement of lowbitc --bitwidth=auto)
     if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MaxPool2dOp,
             tosa::AvgPool2dOp>(op)) {
       // The importer's crop of the input (a slice from 0 so that TOSA's

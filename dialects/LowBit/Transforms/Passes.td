@@ -235,6 +235,83 @@ def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp">
                            "::mlir::quant::QuantDialect"];
 }
 
+def LowBitAssignBitwidth
+    : Pass<"lowbit-assign-bitwidth", "::mlir::func::FuncOp"> {
+  let summary = "Choose each layer's weight and activation bits from "
+                "measured SQNRs, least cost for a target output SQNR";
+  let description = [{
+    Per-layer bit-width assignment after Lin et al. as the datatype survey
+    puts it (datatype-quantization-overview-sqnr-bitwidth, section III.A.1):
+    the network's output SQNR is modelled as the harmonic sum of the
+    per-step SQNRs,
+
+        1/gamma_out = 1/gamma_fixed + sum_i (1/gamma_i,w + 1/gamma_i,a),
+
+    and the bits of every layer are chosen to minimize a cost subject to
+    `10 log10 gamma_out >= target-sqnr`.
+
+    Input: every layer (`tosa.conv2d`, `tosa.depthwise_conv2d`,
+    `tosa.matmul`) has a `lowbit.sqnr_table` dictionary from candidate to
+    gamma_i in dB: `w2`..`w8` (uniform weights), `log2`..`log5` (one
+    power-of-two word per weight), `a2`..`a16` (the layer's input
+    activations). `lowbitc --bitwidth=auto` measures them in the evaluator
+    on calibration data (the network's output SQNR when only that candidate
+    of that layer is quantized, less the noise of `lowbit.fixed_sqnr`);
+    any other tool may write them. The function's `lowbit.fixed_sqnr` (dB)
+    is the noise nothing here chooses (absent: none).
+
+    `cost=bits` minimizes the total weight bits; activations then are not
+    free (more activation bits would always be cheaper) and stay at
+    `activation-bits`, whose candidate must be in each table.
+    `cost=bitops` minimizes the sum over layers of multiply-accumulates x
+    weight bits x activation bits, choosing both.
+
+    The search starts from each layer's least-noise candidates and takes,
+    one at a time, the cheaper candidate that saves the most cost per unit
+    of noise added while the predicted SQNR stays at or above the target
+    (greedy). A target the least-noise candidates cannot reach is an error.
+
+    Output, per layer: `lowbit.weight_bits`, `lowbit.weight_scheme`
+    (`pow2` for log candidates, else `weight-scheme`),
+    `lowbit.activation_bits` (read by `lowbit-insert-qdq`),
+    `lowbit.layer_sqnr` (dB, its weights' and activations' predicted
+    contribution) and `lowbit.weight_bytes`; on the function
+    `lowbit.predicted_sqnr`.
+
+    Before:
+
+    ```mlir
+    func.func @f(...) attributes {lowbit.fixed_sqnr = 60.0 : f64} {
+      %y = tosa.conv2d %x, %w, ... {lowbit.sqnr_table =
+          {a8 = 45.0 : f64, w2 = 12.0 : f64, w4 = 25.0 : f64,
+           w8 = 49.0 : f64}}
+    ```
+
+    After (`target-sqnr=20 cost=bits`):
+
+    ```mlir
+    func.func @f(...) attributes {lowbit.fixed_sqnr = 60.0 : f64,
+                                  lowbit.predicted_sqnr = 24.9 : f64} {
+      %y = tosa.conv2d %x, %w, ... {lowbit.activation_bits = 8 : i64,
+          lowbit.layer_sqnr = 24.9 : f64, lowbit.weight_bits = 4 : i64,
+          lowbit.weight_bytes = 2304 : i64,
+          lowbit.weight_scheme = "symmetric", lowbit.sqnr_table = ...}
+    ```
+  }];
+  let options = [
+    Option<"targetSqnr", "target-sqnr", "double", "30.0",
+           "Least predicted SQNR of the network's output, dB">,
+    Option<"cost", "cost", "std::string", "\"bits\"",
+           "What to minimize: bits (total weight bits) or bitops "
+           "(MACs x weight bits x activation bits)">,
+    Option<"activationBits", "activation-bits", "unsigned", "8",
+           "cost=bits: the activations' bits">,
+    Option<"weightScheme", "weight-scheme", "std::string",
+           "\"symmetric\"",
+           "Scheme of uniform weight candidates: symmetric or asymmetric">,
+  ];
+}
+
 def LowBitLegalizeSTLQTiles
     : Pass<"lowbit-legalize-stlq-tiles", "::mlir::func::FuncOp"> {
   let summary = "Quantize weights to selective two-word log codes, chosen per "

@@ -48,6 +48,10 @@ inline mlir::func::FuncOp firstDefinedFunction(mlir::ModuleOp module) {
   return {};
 }
 
+/// A readable name of an op from its location: an ONNX node's name when the
+/// importer recorded one, else "file:line" (the node's index).
+std::string locationName(mlir::Location loc);
+
 } // namespace lowbit::driver
 
 #endif // LIB_DRIVER_COMMON_H

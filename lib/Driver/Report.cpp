@@ -59,6 +59,22 @@ LogicalResult driver::tagLayers(ModuleOp module) {
   return success();
 }
 
+std::string driver::locationName(Location loc) {
+  std::string name;
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      name = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    if (auto f = dyn_cast<FileLineColLoc>(l); f && name.empty())
+      name = (llvm::sys::path::filename(f.getFilename().strref()) + ":" +
+              Twine(f.getLine()))
+                 .str();
+    return WalkResult::advance();
+  });
+  return name.empty() ? "?" : name;
+}
+
 namespace {
 
 /// What the report says about one layer.
@@ -80,24 +96,6 @@ struct Layer {
     return 10 * std::log10(signal / noise);
   }
 };
-
-/// A readable name of an op from its location: an ONNX node's name when the
-/// importer recorded one, else "file:line" (the node's index).
-std::string locationName(Location loc) {
-  std::string name;
-  loc->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      name = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    if (auto f = dyn_cast<FileLineColLoc>(l); f && name.empty())
-      name = (llvm::sys::path::filename(f.getFilename().strref()) + ":" +
-              Twine(f.getLine()))
-                 .str();
-    return WalkResult::advance();
-  });
-  return name.empty() ? "?" : name;
-}
 
 std::string shapeString(ArrayRef<int64_t> shape) {
   std::string s;

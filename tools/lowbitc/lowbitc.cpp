@@ -31,6 +31,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace ::lowbit;
 namespace cl = llvm::cl;
@@ -214,6 +216,49 @@ static cl::opt<bool> foldPRelu(
              "counts before and after"),
     cl::init(false), cl::cat(category));
 
+static cl::opt<std::string> bitwidth(
+    "bitwidth",
+    cl::desc("With --calibration: fixed (default: --weight-bits and "
+             "--activation-bits everywhere) or auto (per-layer bits that "
+             "meet --target-sqnr at least --cost, measured in the "
+             "evaluator: lowbit-assign-bitwidth)"),
+    cl::init("fixed"), cl::cat(category));
+
+static cl::opt<double> targetSqnr(
+    "target-sqnr",
+    cl::desc("--bitwidth=auto: least SQNR (dB) of the model's outputs "
+             "against the float model on the calibration samples (default "
+             "30)"),
+    cl::init(30.0), cl::cat(category));
+
+static cl::opt<std::string> bitwidthCost(
+    "cost",
+    cl::desc("--bitwidth=auto: what to minimize, bits (total weight bits; "
+             "activations stay at --activation-bits) or bitops (multiply-"
+             "accumulates x weight bits x activation bits)"),
+    cl::init("bits"), cl::cat(category));
+
+static cl::list<std::string> bitwidthCandidates(
+    "bitwidth-candidates",
+    cl::desc("--bitwidth=auto: the candidates, comma-separated: w2..w8 "
+             "(uniform weights), log2..log5 (one power-of-two word), "
+             "a2..a16 (activations, with --cost=bitops). Default: "
+             "w2,...,w8,log3,log4,log5,a4,...,a16"),
+    cl::CommaSeparated, cl::cat(category));
+
+static cl::opt<unsigned> bitwidthSamples(
+    "bitwidth-samples",
+    cl::desc("--bitwidth=auto: calibration samples the SQNRs are measured "
+             "on (the first ones, default 32)"),
+    cl::init(32), cl::cat(category));
+
+static cl::opt<bool> bitwidthEstimate(
+    "bitwidth-estimate",
+    cl::desc("--bitwidth=auto: measure two widths per layer and kind and "
+             "fit 10 log10(SQNR) = kappa * bits + c for the others (fewer "
+             "evaluator runs) instead of measuring every candidate"),
+    cl::init(false), cl::cat(category));
+
 static cl::opt<bool> floatFallback(
     "float-fallback",
     cl::desc("Let ops with no integer form (a Softmax's exp and sums, "
@@ -368,10 +413,68 @@ int main(int argc, char **argv) {
                   ": log codes of more than 5 bits have no integer form "
                   "(use --weight-bits=2..5, or --compile-to=qdq to simulate "
                   "them in float)");
+    driver::BitwidthOptions bitwidthOptions;
+    if (bitwidth != "fixed" && bitwidth != "auto")
+      return fail("unknown --bitwidth '" + bitwidth + "' (fixed or auto)");
+    if (bitwidth == "auto") {
+      if (weightScheme != "symmetric" && weightScheme != "asymmetric")
+        return fail("--bitwidth=auto chooses uniform and power-of-two weights "
+                    "per layer from --bitwidth-candidates; it cannot be "
+                    "combined with --weight-scheme=" +
+                    weightScheme);
+      if (bitwidthCost != "bits" && bitwidthCost != "bitops")
+        return fail("unknown --cost '" + bitwidthCost + "' (bits or bitops)");
+      if (!std::isfinite(targetSqnr))
+        return fail("--target-sqnr must be a finite number of dB");
+      bitwidthOptions.targetSqnr = targetSqnr;
+      bitwidthOptions.cost = bitwidthCost;
+      bitwidthOptions.estimate = bitwidthEstimate;
+      if (bitwidthSamples < 1)
+        return fail("--bitwidth-samples must be at least 1");
+      bitwidthOptions.maxSamples = bitwidthSamples;
+      std::vector<std::string> names(bitwidthCandidates.begin(),
+                                     bitwidthCandidates.end());
+      if (names.empty()) {
+        for (int b = 2; b <= 8; ++b)
+          names.push_back("w" + std::to_string(b));
+        for (int b = 3; b <= 5; ++b)
+          names.push_back("log" + std::to_string(b));
+        for (int b = 4; b <= 16; ++b)
+          names.push_back("a" + std::to_string(b));
+      }
+      bool anyWeights = false;
+      for (const std::string &n : names) {
+        auto c = mlir::lowbit::BitwidthCandidate::parse(n);
+        if (!c)
+          return fail("--bitwidth-candidates: unknown candidate '" + n +
+                      "' (w2..w8, log2..log5, a2..a16)");
+        if (c->kind == mlir::lowbit::BitwidthCandidate::LogWeights &&
+            c->bits > 5 && compileTo != CompileTo::QDQ)
+          return fail("--bitwidth-candidates: " + n +
+                      ": log codes of more than 5 bits have no integer form");
+        anyWeights |= c->isWeights();
+        bitwidthOptions.candidates.push_back(*c);
+      }
+      if (!anyWeights)
+        return fail("--bitwidth-candidates needs at least one weight "
+                    "candidate (w2..w8 or log2..log5)");
+    } else if (targetSqnr.getNumOccurrences() ||
+               bitwidthCost.getNumOccurrences() ||
+               bitwidthCandidates.getNumOccurrences() ||
+               bitwidthEstimate.getNumOccurrences() ||
+               bitwidthSamples.getNumOccurrences()) {
+      return fail("--target-sqnr, --cost, --bitwidth-candidates, "
+                  "--bitwidth-samples and --bitwidth-estimate need "
+                  "--bitwidth=auto");
+    }
     if (failed(driver::verifyQuantizationOptions(&context, calibration,
                                                  quantize)) ||
         failed(driver::calibrateModel(*module, calibrationInputs, calibration,
                                       env)))
+      return 1;
+    if (bitwidth == "auto" &&
+        failed(driver::assignBitwidths(*module, calibrationInputs, quantize,
+                                       bitwidthOptions, env, llvm::errs())))
       return 1;
     // The report compares the quantized graph with this float one.
     mlir::OwningOpRef<mlir::ModuleOp> floatModule;
@@ -389,6 +492,8 @@ int main(int argc, char **argv) {
                                      report, env, llvm::errs())))
         return 1;
     }
+  } else if (bitwidth.getNumOccurrences()) {
+    return fail("--bitwidth needs --calibration");
   } else if (!reportFile.empty()) {
     return fail("--report measures the quantized model against the float "
                 "one: it needs --calibration");

@@ -113,21 +113,21 @@ struct LowBitAssignBitwidthPass
 void LowBitAssignBitwidthPass::runOnOperation() {
   func::FuncOp func = getOperation();
   if (cost != "bits" && cost != "bitops") {
-    func.emitError() << "lowbit-assign-bitwidth: unknown cost '" << cost
+    emitError(func.getLoc()) << "lowbit-assign-bitwidth: unknown cost '" << cost
                      << "' (bits or bitops)";
     return signalPassFailure();
   }
   if (weightScheme != "symmetric" && weightScheme != "asymmetric") {
-    func.emitError() << "lowbit-assign-bitwidth: unknown weight-scheme '"
+    emitError(func.getLoc()) << "lowbit-assign-bitwidth: unknown weight-scheme '"
                      << weightScheme << "' (symmetric or asymmetric)";
     return signalPassFailure();
   }
   if (!std::isfinite(targetSqnr)) {
-    func.emitError() << "lowbit-assign-bitwidth: target-sqnr must be finite";
+    emitError(func.getLoc()) << "lowbit-assign-bitwidth: target-sqnr must be finite";
     return signalPassFailure();
   }
   if (activationBits < 2 || activationBits > 16) {
-    func.emitError() << "lowbit-assign-bitwidth: activation-bits must be in "
+    emitError(func.getLoc()) << "lowbit-assign-bitwidth: activation-bits must be in "
                         "[2, 16], got "
                      << static_cast<unsigned>(activationBits);
     return signalPassFailure();
@@ -137,7 +137,7 @@ void LowBitAssignBitwidthPass::runOnOperation() {
   if (Attribute a = func->getAttr(kFixedSqnrAttr)) {
     auto f = dyn_cast<FloatAttr>(a);
     if (!f || std::isnan(f.getValueAsDouble())) {
-      func.emitError() << "lowbit-assign-bitwidth: " << kFixedSqnrAttr
+      emitError(func.getLoc()) << "lowbit-assign-bitwidth: " << kFixedSqnrAttr
                        << " must be a float (dB)";
       return signalPassFailure();
     }
@@ -224,7 +224,7 @@ void LowBitAssignBitwidthPass::runOnOperation() {
   }
   const double budget = noiseOf(targetSqnr);
   if (total > budget) {
-    func.emitError() << "lowbit-assign-bitwidth: target-sqnr "
+    emitError(func.getLoc()) << "lowbit-assign-bitwidth: target-sqnr "
                      << dbText(targetSqnr)
                      << " dB is out of reach: the least-noise candidates "
                         "predict "

@@ -22,7 +22,10 @@
 //
 // and on the function: lowbit.fixed_sqnr (dB, the output SQNR with every
 // layer float: the noise of the quantized activations no layer reads and of
-// the outputs), lowbit.predicted_sqnr and lowbit.measured_sqnr.
+// the outputs), lowbit.predicted_sqnr and lowbit.measured_sqnr; and
+// lowbit.float_results, a unit attribute by which the measurements keep the
+// function's results float (lowbit-insert-qdq does not quantize them), so
+// that a layer's noise is not lost under the outputs' quantization noise.
 //
 //===----------------------------------------------------------------------===//
 
@@ -50,6 +53,8 @@ inline constexpr llvm::StringLiteral kPredictedSqnrAttr =
     "lowbit.predicted_sqnr";
 inline constexpr llvm::StringLiteral kMeasuredSqnrAttr =
     "lowbit.measured_sqnr";
+inline constexpr llvm::StringLiteral kFloatResultsAttr =
+    "lowbit.float_results";
 
 /// One candidate quantization of a layer: its weights (uniform `w<bits>` or
 /// one power-of-two log word `log<bits>`) or its input activations

@@ -21,6 +21,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Threading.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 #include <array>
 #include <cassert>
@@ -78,7 +79,8 @@ struct LowBitInsertQDQPass
   LogicalResult quantizeActivation(Value v);
   /// The bits of activation `v`: the most any of its readers asks for, a
   /// layer its lowbit.activation_bits (lowbit-assign-bitwidth), anything
-  /// else the activation-bits option.
+  /// else the activation-bits option; 0 (stays float) when only layers with
+  /// 0 bits read it.
   unsigned activationBitsOf(Value v);
   /// Routes every use of `v` through lowbit.quantize / lowbit.dequantize
   /// with element type `qtype`.
@@ -360,6 +362,8 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
       return success();
     }
   unsigned bits = activationBitsOf(v);
+  if (bits == 0)
+    return success(); // read only by float layers (a measurement)
   int64_t qmin = rt::storageMin(bits, true), qmax = rt::storageMax(bits, true);
   double lo = std::min(range[0], 0.0), hi = std::max(range[1], 0.0);
   double scale = hi > lo ? (hi - lo) / static_cast<double>(qmax - qmin) : 1.0;
@@ -381,21 +385,37 @@ static std::optional<int64_t> layerActivationBits(Operation *op) {
 }
 
 unsigned LowBitInsertQDQPass::activationBitsOf(Value v) {
+  // The readers of v: its users, looking through the ops that keep their
+  // input's quantization (quantizeActivation: max-pool, reshape, transpose,
+  // slice, nearest resize), whose results read v's integers. A layer reads
+  // at its lowbit.activation_bits, anything else at the option's bits; a
+  // value that only layers with 0 bits read stays float.
   unsigned bits = 0;
-  for (Operation *user : v.getUsers()) {
-    // The importer's crop of a layer's input (a slice) reads for the layer.
-    Operation *reader = user;
-    if (isa<tosa::SliceOp>(user) && user->hasOneUse() &&
-        isBitwidthLayer(*user->getUsers().begin()))
-      reader = *user->getUsers().begin();
-    std::optional<int64_t> own;
-    if (isBitwidthLayer(reader))
-      own = layerActivationBits(reader);
-    bits = std::max<unsigned>(
-        bits, own && *own > 0 ? static_cast<unsigned>(*own)
-                              : static_cast<unsigned>(activationBits));
+  bool anyReader = false;
+  SmallVector<Value> work{v};
+  llvm::SmallPtrSet<Operation *, 8> seen;
+  while (!work.empty()) {
+    Value cur = work.pop_back_val();
+    for (Operation *user : cur.getUsers()) {
+      if (!seen.insert(user).second)
+        continue;
+      auto resize = dyn_cast<tosa::ResizeOp>(user);
+      if (isa<tosa::MaxPool2dOp, tosa::ReshapeOp, tosa::TransposeOp,
+              tosa::SliceOp>(user) ||
+          (resize && resize.getMode() == tosa::ResizeMode::NEAREST_NEIGHBOR)) {
+        work.push_back(user->getResult(0));
+        continue;
+      }
+      anyReader = true;
+      std::optional<int64_t> own;
+      if (isBitwidthLayer(user))
+        own = layerActivationBits(user);
+      bits = std::max<unsigned>(bits, own ? static_cast<unsigned>(*own)
+                                          : static_cast<unsigned>(
+                                                activationBits));
+    }
   }
-  return bits ? bits : static_cast<unsigned>(activationBits);
+  return anyReader ? bits : static_cast<unsigned>(activationBits);
 }
 
 void LowBitInsertQDQPass::insertQDQ(Value v, Type qtype) {
@@ -540,7 +560,8 @@ void LowBitInsertQDQPass::runOnOperation() {
       for (Value v : op->getOperands())
         if (!isConstantLike(v))
           toQuantize.insert(v);
-    } else if (isa<func::ReturnOp>(op)) {
+    } else if (isa<func::ReturnOp>(op) &&
+               !func->hasAttr(kFloatResultsAttr)) {
       for (Value v : op->getOperands())
         toQuantize.insert(v);
     }

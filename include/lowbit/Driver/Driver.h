@@ -20,6 +20,7 @@
 #ifndef LOWBIT_DRIVER_DRIVER_H
 #define LOWBIT_DRIVER_DRIVER_H
 
+#include "LowBit/Transforms/Bitwidth.h"
 #include "lowbit/Pipelines/Pipelines.h"
 #include "lowbit/Quantization/Calibration.h"
 #include "lowbit/Support/HostTensor.h"
@@ -151,6 +152,37 @@ mlir::LogicalResult writeReport(mlir::ModuleOp floatModule,
                                 llvm::ArrayRef<std::string> samples,
                                 const ReportOptions &options,
                                 const StageEnv &env, llvm::raw_ostream &text);
+
+struct BitwidthOptions {
+  /// Least SQNR (dB) of the network's outputs against the float model.
+  double targetSqnr = 30.0;
+  /// What lowbit-assign-bitwidth minimizes: bits or bitops.
+  std::string cost = "bits";
+  /// Weight (`w`, `log`) and activation (`a`) candidates; with cost=bits
+  /// activations stay at the quantize options' activation-bits.
+  std::vector<mlir::lowbit::BitwidthCandidate> candidates;
+  /// Measure two widths per kind and fit 10 log10 gamma = kappa bits + c
+  /// for the rest, instead of measuring every candidate.
+  bool estimate = false;
+  /// Calibration samples measured (the first ones).
+  unsigned maxSamples = 32;
+  /// Assignments tried (the target is tightened after each miss).
+  unsigned maxIterations = 8;
+};
+
+/// lowbitc --bitwidth=auto, on a calibrated float graph: measures each
+/// layer's SQNR table in the evaluator (lowbit.sqnr_table; the network's
+/// outputs against the float model's on the calibration samples, one layer
+/// quantized at a time), runs lowbit-assign-bitwidth, measures the chosen
+/// assignment's output SQNR and tightens the pass's target until the
+/// measurement meets options.targetSqnr. Leaves the choice as attributes
+/// for quantizeModel (lowbit.weight_bits, ...) and prints it to `text`.
+mlir::LogicalResult assignBitwidths(mlir::ModuleOp module,
+                                    llvm::ArrayRef<std::string> samples,
+                                    const QuantizePipelineOptions &quantize,
+                                    const BitwidthOptions &options,
+                                    const StageEnv &env,
+                                    llvm::raw_ostream &text);
 
 struct RunOptions {
   /// `[NAME=]FILE.npy`, as --run takes them.

@@ -12,10 +12,14 @@ images, quantizes it (8-bit activations) and:
 Rows that need a model file that is absent (the STLQ-aware trained model of
 train_stlq.py) are skipped with a note.
 
+Rows with --bitwidth=auto name the average weight bits lowbitc chose.
+
 Usage: weights_table.py [--lowbitc PATH] [--work DIR] [--test N]
+                        [--rows TEXT]
 """
 import argparse
 import os
+import re
 import subprocess
 import sys
 
@@ -52,6 +56,12 @@ ROWS = [
     ("STLQ 3-bit R=100%, U = 2 max abs(w)", MODEL,
      ["--weight-scheme=stlq", "--weight-bits=3", "--stlq-ratio=1",
       "--log-scale=max"]),
+    # lowbit-assign-bitwidth (docs/BITWIDTH.md): per-layer bits that meet an
+    # output SQNR target at least total weight bits, 8-bit activations.
+    ("auto bit-width, target 15 dB", MODEL,
+     ["--bitwidth=auto", "--target-sqnr=15"]),
+    ("auto bit-width, target 21 dB", MODEL,
+     ["--bitwidth=auto", "--target-sqnr=21"]),
     ("STLQ 3-bit R=15%, STLQ-aware trained", TRAINED,
      ["--weight-scheme=stlq", "--weight-bits=3", "--stlq-ratio=0.15",
       "--per-tensor-weights"]),
@@ -72,6 +82,8 @@ def main():
     ap.add_argument("--work", default=os.path.join(REPO, "build/fashion_table"))
     ap.add_argument("--test", type=int, default=10000,
                     help="number of test images (default all 10,000)")
+    ap.add_argument("--rows", default="",
+                    help="only the rows whose name contains TEXT (and float)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     images = os.path.join(args.work, "test_images.npy")
@@ -85,13 +97,18 @@ def main():
     print("|---|---|---|---|")
     float_acc = None
     for name, model, flags in ROWS:
+        if flags is not None and args.rows not in name:
+            continue
         if not os.path.exists(model):
             print("| %s | (no %s: run train_stlq.py) | | |"
                   % (name, os.path.relpath(model, REPO)))
             continue
         out = os.path.join(args.work, "logits.npy")
         quant = [] if flags is None else ["--calibration", calib] + flags
-        run([args.lowbitc, model, "--run", images, "-o", out] + quant)
+        proc = run([args.lowbitc, model, "--run", images, "-o", out] + quant)
+        avg = re.search(r"average ([0-9.]+) weight bits", proc.stderr)
+        if avg:
+            name += " (average %s weight bits)" % avg.group(1)
         acc = float((np.load(out).reshape(len(labels), -1).argmax(1)
                      == labels).mean())
         if flags is None:

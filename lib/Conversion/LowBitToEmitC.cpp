@@ -34,6 +34,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <map>
+#include <optional>
 
 namespace lowbit {
 #define GEN_PASS_DEF_CONVERTLOWBITTOEMITC
@@ -127,6 +128,15 @@ struct Emitter {
   LogicalResult run();
 
 private:
+  /// The function's kBitDepthAttrName, checked: the block loop
+  /// <name>_run_blocks emits.
+  struct BitDepth {
+    int64_t inputBits, networkBits, block, seed, channels, outChannels;
+    std::string mode;
+    bool dither;
+  };
+  std::optional<BitDepth> bitDepth;
+  LogicalResult readBitDepth();
   // --- analysis --------------------------------------------------------
   Value root(Value v) {
     while (Operation *def = v.getDefiningOp()) {
@@ -1494,12 +1504,89 @@ std::string Emitter::header() {
         "in[i] is in<i>, out[i] is out<i>.\nint32_t "
      << name
      << "_run_float_array(const float *const *in, float *const *out, "
-        "void *arena);\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif // "
-     << upper << "_H\n";
+        "void *arena);\n";
+  if (bitDepth) {
+    const BitDepth &d = *bitDepth;
+    os << "\n// Adaptive bit depth control (lowbit/runtime/BitDepth.h): "
+       << d.inputBits << "-bit images in " << d.block << "x" << d.block
+       << " blocks, mode " << d.mode << ",\n// the network's input "
+       << d.networkBits << " bits" << (d.dither ? ", dithered" : "")
+       << ". image [" << d.channels << ", height, width], out ["
+       << d.outChannels << ", height, width];\n// scratch holds "
+       << upper << "_BLOCKS_SCRATCH_FLOATS floats. Returns 0, 1 for a pixel "
+          "above 2^"
+       << d.inputBits << " - 1\n// (nothing run), 3 if the network "
+          "failed.\n"
+       << "#define " << upper << "_INPUT_BIT_DEPTH " << d.inputBits << "\n"
+       << "#define " << upper << "_BLOCK " << d.block << "\n"
+       << "#define " << upper << "_BLOCK_CHANNELS " << d.channels << "\n"
+       << "#define " << upper << "_BLOCK_OUT_CHANNELS " << d.outChannels
+       << "\n"
+       << "#define " << upper << "_BLOCKS_SCRATCH_FLOATS "
+       << (d.channels + d.outChannels) * d.block * d.block << "\n"
+       << "int32_t " << name
+       << "_run_blocks(const uint16_t *image, int64_t height, int64_t width, "
+          "uint16_t *out, float *scratch, void *arena);\n";
+  }
+  os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif // " << upper << "_H\n";
   return s;
 }
 
+LogicalResult Emitter::readBitDepth() {
+  Attribute raw = func->getAttr(::lowbit::kBitDepthAttrName);
+  if (!raw)
+    return success();
+  auto error = [&](const Twine &why) {
+    return func.emitError("convert-lowbit-to-emitc: ")
+               << ::lowbit::kBitDepthAttrName << ": " << why,
+           failure();
+  };
+  auto dict = dyn_cast<DictionaryAttr>(raw);
+  if (!dict)
+    return error("must be a dictionary");
+  auto integer = [&](StringRef key) -> std::optional<int64_t> {
+    if (auto a = dict.getAs<IntegerAttr>(key))
+      return a.getInt();
+    return std::nullopt;
+  };
+  auto n = integer("input_bits"), k = integer("network_bits"),
+       bl = integer("block"), seed = integer("seed");
+  auto mode = dict.getAs<StringAttr>("mode");
+  auto dither = dict.getAs<BoolAttr>("dither");
+  if (!n || !k || !bl || !seed || !mode || !dither)
+    return error("needs input_bits, network_bits, block, seed (integers), "
+                 "mode (a string) and dither (a bool)");
+  if (*n < 1 || *n > 16 || *k < 1 || *k > *n || *bl < 1 || *bl > 4096 ||
+      *seed < 0 || *seed > 0xffffffffll)
+    return error("input_bits must be in [1, 16], network_bits in [1, "
+                 "input_bits], block in [1, 4096], seed a uint32");
+  if (mode.getValue() != "adaptive" && mode.getValue() != "truncate" &&
+      mode.getValue() != "none")
+    return error("mode must be adaptive, truncate or none");
+  if (func.getNumArguments() != 1 || func.getNumResults() != 1)
+    return error("the model must have one input and one output");
+  auto in = cast<RankedTensorType>(func.getArgumentTypes()[0]);
+  auto out = cast<RankedTensorType>(func.getResultTypes()[0]);
+  auto isBlock = [&](RankedTensorType t) {
+    return t.getRank() == 4 && t.getDimSize(0) == 1 &&
+           t.getDimSize(2) == *bl && t.getDimSize(3) == *bl;
+  };
+  if (!isBlock(in) || !isBlock(out))
+    return error("the input and the output must be [1, C, block, block]");
+  bitDepth = BitDepth{*n,
+                      *k,
+                      *bl,
+                      *seed,
+                      in.getDimSize(1),
+                      out.getDimSize(1),
+                      mode.getValue().str(),
+                      dither.getValue()};
+  return success();
+}
+
 LogicalResult Emitter::run() {
+  if (failed(readBitDepth()))
+    return failure();
   unsigned numArgs = func.getNumArguments();
   for (auto [i, t] : llvm::enumerate(llvm::concat<const Type>(
            func.getArgumentTypes(), func.getResultTypes()))) {
@@ -1529,6 +1616,8 @@ LogicalResult Emitter::run() {
   if (!shiftWeights.empty())
     emitc::IncludeOp::create(b, loc, "lowbit/runtime/ShiftKernels.h");
   emitc::IncludeOp::create(b, loc, "lowbit/runtime/Fast.h");
+  if (bitDepth)
+    emitc::IncludeOp::create(b, loc, "lowbit/runtime/BitDepth.h");
   emitc::IncludeOp::create(b, loc, b.getStringAttr(name + ".h"), UnitAttr());
   emitc::VerbatimOp::create(
       b, loc,
@@ -1622,6 +1711,34 @@ LogicalResult Emitter::run() {
     for (unsigned i = 0; i < func.getNumResults(); ++i)
       ts << "out[" << i << "], ";
     ts << "arena);\n}";
+    emitc::VerbatimOp::create(b, loc, b.getStringAttr(text));
+  }
+  if (bitDepth) {
+    // <name>_run_blocks: the runtime's block loop with the float API as the
+    // network (lowbit/runtime/BitDepth.h).
+    const BitDepth &d = *bitDepth;
+    std::string text;
+    llvm::raw_string_ostream ts(text);
+    ts << "extern \"C\" int32_t " << name
+       << "_run_blocks(const uint16_t *image, int64_t height, int64_t width, "
+          "uint16_t *out, float *scratch, void *arena) {\n"
+       << "  lowbit::rt::BitDepthConfig config{};\n"
+       << "  config.inputBits = " << d.inputBits << ";\n"
+       << "  config.networkBits = " << d.networkBits << ";\n"
+       << "  config.block = " << d.block << ";\n"
+       << "  config.channels = " << d.channels << ";\n"
+       << "  config.outChannels = " << d.outChannels << ";\n"
+       << "  config.mode = lowbit::rt::BitDepthMode::"
+       << (d.mode == "adaptive"   ? "Adaptive"
+           : d.mode == "truncate" ? "Truncate"
+                                  : "None")
+       << ";\n"
+       << "  config.dither = " << (d.dither ? 1 : 0) << ";\n"
+       << "  config.seed = " << d.seed << "u;\n"
+       << "  return lowbit::rt::runBitDepthBlocks(image, height, width, out, "
+          "config, scratch,\n"
+       << "      [arena](const float *in, float *res) { return " << name
+       << "_run_float(in, res, arena); });\n}";
     emitc::VerbatimOp::create(b, loc, b.getStringAttr(text));
   }
 

@@ -28,10 +28,12 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace ::lowbit;
@@ -259,6 +261,43 @@ static cl::opt<bool> bitwidthEstimate(
              "evaluator runs) instead of measuring every candidate"),
     cl::init(false), cl::cat(category));
 
+static cl::opt<int> inputBitDepth(
+    "input-bit-depth",
+    cl::desc("The model's input is N-bit integer images processed in "
+             "blocks with adaptive bit depth control (--abc): --calibration "
+             "and --run take integer images ([H, W], [C, H, W] or "
+             "[S, C, H, W] .npy), --run writes uint16 images, and --emit=cpp "
+             "adds <name>_run_blocks. The model maps float [1, C, B, B] "
+             "blocks in [0, 1] to [1, C', B, B]"),
+    cl::init(0), cl::cat(category));
+
+static cl::opt<int> abcBlock(
+    "abc-block",
+    cl::desc("--input-bit-depth: block side B (default 16)"), cl::init(16),
+    cl::cat(category));
+
+static cl::opt<int> abcBits(
+    "abc-bits",
+    cl::desc("--input-bit-depth: bits K of the network's input (default 8)"),
+    cl::init(8), cl::cat(category));
+
+static cl::opt<std::string> abcMode(
+    "abc",
+    cl::desc("--input-bit-depth: adaptive (default: each block shifted right "
+             "by just enough bits for its maximum to fit K bits, the output "
+             "shifted back), truncate (every block by N - K bits) or none "
+             "(the network takes all N bits)"),
+    cl::init("adaptive"), cl::cat(category));
+
+static cl::opt<bool> abcDither(
+    "abc-dither",
+    cl::desc("--input-bit-depth: dither the output's inverse shift"),
+    cl::init(false), cl::cat(category));
+
+static cl::opt<unsigned> abcSeed(
+    "abc-seed", cl::desc("--abc-dither: the dither's seed (default 0)"),
+    cl::init(0), cl::cat(category));
+
 static cl::opt<bool> floatFallback(
     "float-fallback",
     cl::desc("Let ops with no integer form (a Softmax's exp and sums, "
@@ -379,6 +418,35 @@ int main(int argc, char **argv) {
       failed(driver::runPassPipeline(*module, passPipeline, env)))
     return 1;
 
+  // --- adaptive bit depth control of input blocks ----------------------
+  driver::BitDepthOptions bitDepth;
+  std::vector<std::string> calibrationSpecs(calibrationInputs.begin(),
+                                            calibrationInputs.end());
+  std::optional<llvm::FileRemover> calibrationBlocks;
+  if (inputBitDepth.getNumOccurrences()) {
+    bitDepth.inputBits = inputBitDepth;
+    bitDepth.bits = abcBits;
+    bitDepth.block = abcBlock;
+    bitDepth.mode = abcMode;
+    bitDepth.dither = abcDither;
+    bitDepth.seed = abcSeed;
+    if (failed(driver::checkBitDepthModel(*module, bitDepth)))
+      return 1;
+    if (!calibrationSpecs.empty()) {
+      auto path = driver::writeBitDepthCalibration(*module, calibrationSpecs,
+                                                   bitDepth);
+      if (failed(path))
+        return 1;
+      calibrationBlocks.emplace(*path);
+      calibrationSpecs = {*path};
+    }
+  } else if (abcBlock.getNumOccurrences() || abcBits.getNumOccurrences() ||
+             abcMode.getNumOccurrences() || abcDither.getNumOccurrences() ||
+             abcSeed.getNumOccurrences()) {
+    return fail("--abc, --abc-block, --abc-bits, --abc-dither and --abc-seed "
+                "need --input-bit-depth");
+  }
+
   // --- calibrate and quantize -------------------------------------------
   if (!calibrationInputs.empty()) {
     CalibrationOptions calibration;
@@ -469,11 +537,13 @@ int main(int argc, char **argv) {
     }
     if (failed(driver::verifyQuantizationOptions(&context, calibration,
                                                  quantize)) ||
-        failed(driver::calibrateModel(*module, calibrationInputs, calibration,
+        failed(driver::calibrateModel(*module, calibrationSpecs, calibration,
                                       env)))
       return 1;
+    if (bitDepth.inputBits)
+      driver::pinBitDepthInputRange(*module, bitDepth, activationBits);
     if (bitwidth == "auto" &&
-        failed(driver::assignBitwidths(*module, calibrationInputs, quantize,
+        failed(driver::assignBitwidths(*module, calibrationSpecs, quantize,
                                        bitwidthOptions, env, llvm::errs())))
       return 1;
     // The report compares the quantized graph with this float one.
@@ -488,7 +558,7 @@ int main(int argc, char **argv) {
     if (floatModule) {
       driver::ReportOptions report;
       report.htmlPath = reportFile;
-      if (failed(driver::writeReport(*floatModule, *module, calibrationInputs,
+      if (failed(driver::writeReport(*floatModule, *module, calibrationSpecs,
                                      report, env, llvm::errs())))
         return 1;
     }
@@ -551,6 +621,8 @@ int main(int argc, char **argv) {
       std::string name = modelName.empty()
                              ? driver::modelNameFromPath(inputFile)
                              : modelName.getValue();
+      if (bitDepth.inputBits)
+        driver::attachBitDepth(*module, bitDepth);
       return failed(
           driver::emitCpp(*module, outputFile, name, llvm::errs(), env));
     }
@@ -564,5 +636,11 @@ int main(int argc, char **argv) {
   run.inputs = runInputs;
   run.outputFile = outputFile;
   run.dequantizeResults = lower;
+  if (bitDepth.inputBits) {
+    if (outputFile == "-")
+      return fail("--input-bit-depth: --run needs -o FILE.npy for the "
+                  "images");
+    return failed(driver::runBitDepth(*module, run, bitDepth, env));
+  }
   return failed(driver::runEvaluator(*module, run, env));
 }

@@ -13,6 +13,13 @@
 
 namespace lowbit {
 
+/// On the function: the adaptive bit depth control of its input blocks
+/// (lowbitc --input-bit-depth; lowbit/runtime/BitDepth.h), a dictionary of
+/// input_bits, network_bits, block, mode (adaptive, truncate or none),
+/// dither and seed. convert-lowbit-to-emitc then also emits
+/// <name>_run_blocks.
+inline constexpr llvm::StringLiteral kBitDepthAttrName = "lowbit.bit_depth";
+
 #define GEN_PASS_DECL
 #include "lowbit/Conversion/Passes.h.inc"
 

@@ -24,6 +24,7 @@
 #include "lowbit/Pipelines/Pipelines.h"
 #include "lowbit/Quantization/Calibration.h"
 #include "lowbit/Support/HostTensor.h"
+#include "lowbit/runtime/BitDepth.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -183,6 +184,55 @@ mlir::LogicalResult assignBitwidths(mlir::ModuleOp module,
                                     const BitwidthOptions &options,
                                     const StageEnv &env,
                                     llvm::raw_ostream &text);
+
+struct RunOptions;
+
+/// lowbitc --input-bit-depth: adaptive bit depth control of N-bit image
+/// blocks (lowbit/runtime/BitDepth.h).
+struct BitDepthOptions {
+  int32_t inputBits = 0; // N; 0: off
+  int32_t bits = 8;      // K, the network's input bits
+  int32_t block = 16;    // B
+  std::string mode = "adaptive"; // adaptive, truncate or none
+  bool dither = false;
+  uint32_t seed = 0;
+  // Set by checkBitDepthModel: channels of the model's input and output.
+  int64_t channels = 0, outChannels = 0;
+
+  ::lowbit::rt::BitDepthConfig config() const;
+};
+
+/// Checks the options and that the model maps one float [1, C, B, B] block
+/// to one [1, C', B, B] block; records C and C'.
+mlir::LogicalResult checkBitDepthModel(mlir::ModuleOp module,
+                                       BitDepthOptions &options);
+
+/// Cuts the N-bit calibration images (one .npy: [H, W], [C, H, W] or
+/// [S, C, H, W] integers) into the network's input blocks as the block loop
+/// feeds them and writes them to a temporary .npy; returns its path.
+mlir::FailureOr<std::string>
+writeBitDepthCalibration(mlir::ModuleOp module,
+                         llvm::ArrayRef<std::string> samples,
+                         const BitDepthOptions &options);
+
+/// Sets the calibrated range of the model's input (and of the reshapes or
+/// transposes that only move it) so that with `activationBits` >= K every
+/// K-bit integer of the network's input, x_K / (2^K - 1), is a code exactly:
+/// [0, (2^A - 1) / ((2^K - 1) 2^(A - K))] ([0, 1] for A = K or A < K).
+void pinBitDepthInputRange(mlir::ModuleOp module,
+                           const BitDepthOptions &options,
+                           unsigned activationBits);
+
+/// Records the options on the function (kBitDepthAttrName) for the C++
+/// target's <name>_run_blocks.
+void attachBitDepth(mlir::ModuleOp module, const BitDepthOptions &options);
+
+/// --run with --input-bit-depth: the images of `run.inputs` through the
+/// runtime's block loop with the evaluator as the network; writes uint16
+/// images in the input's layout.
+mlir::LogicalResult runBitDepth(mlir::ModuleOp module, const RunOptions &run,
+                                const BitDepthOptions &options,
+                                const StageEnv &env);
 
 struct RunOptions {
   /// `[NAME=]FILE.npy`, as --run takes them.

@@ -64,3 +64,33 @@ func.func @main(%x: tensor<4xf32>) -> tensor<4x!quant.uniform<i8:f32, 0.1>> {
   %q = lowbit.quantize %x : tensor<4xf32> -> tensor<4x!quant.uniform<i8:f32, 0.1>>
   return %q : tensor<4x!quant.uniform<i8:f32, 0.1>>
 }
+
+// -----
+
+// lowbit.bit_depth (lowbitc --input-bit-depth) must be complete and match
+// the model's blocks.
+// CHECK: error: convert-lowbit-to-emitc: lowbit.bit_depth: needs input_bits, network_bits, block, seed (integers), mode (a string) and dither (a bool)
+func.func @main(%x: tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>> attributes {lowbit.bit_depth = {input_bits = 10 : i32, block = 4 : i32}} {
+  return %x : tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// CHECK: error: convert-lowbit-to-emitc: lowbit.bit_depth: input_bits must be in [1, 16], network_bits in [1, input_bits], block in [1, 4096], seed a uint32
+func.func @main(%x: tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>> attributes {lowbit.bit_depth = {input_bits = 10 : i32, network_bits = 12 : i32, block = 4 : i32, mode = "adaptive", dither = false, seed = 0 : i64}} {
+  return %x : tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// CHECK: error: convert-lowbit-to-emitc: lowbit.bit_depth: mode must be adaptive, truncate or none
+func.func @main(%x: tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>> attributes {lowbit.bit_depth = {input_bits = 10 : i32, network_bits = 8 : i32, block = 4 : i32, mode = "random", dither = false, seed = 0 : i64}} {
+  return %x : tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>
+}
+
+// -----
+
+// CHECK: error: convert-lowbit-to-emitc: lowbit.bit_depth: the input and the output must be [1, C, block, block]
+func.func @main(%x: tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>> attributes {lowbit.bit_depth = {input_bits = 10 : i32, network_bits = 8 : i32, block = 8 : i32, mode = "adaptive", dither = false, seed = 0 : i64}} {
+  return %x : tensor<1x1x4x4x!quant.uniform<i8:f32, 0.1>>
+}

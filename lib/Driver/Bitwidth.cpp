@@ -18,6 +18,7 @@
 #include "LowBit/Transforms/Passes.h"
 #include "lowbit/Evaluator/Evaluator.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Format.h"
@@ -139,6 +140,16 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
   if (!std::isfinite(options.targetSqnr))
     return fail(ctx, "--target-sqnr must be a finite number of dB");
   TimingScope timing = rootTiming(env).nest("bit-width assignment");
+  // A model that comes quantized (Q/DQ) keeps its own scales and bits.
+  WalkResult quantized = func.walk([](Operation *op) {
+    for (Type t : op->getResultTypes())
+      if (isa<quant::QuantizedType>(getElementTypeOrSelf(t)))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  if (quantized.wasInterrupted())
+    return fail(ctx, "--bitwidth=auto chooses the bits of a float model; "
+                     "this model is quantized already (Q/DQ)");
 
   Measurer m{module, quantize, StageEnv{}, {}, {}, 0};
   m.quiet.inputName = env.inputName;
@@ -280,7 +291,8 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
   };
 
   Builder b(ctx);
-  for (auto [i, op] : llvm::enumerate(layers)) {
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Operation *op = layers[i];
     SmallVector<NamedAttribute> entries;
     auto add = [&](const std::vector<lb::BitwidthCandidate> &cs,
                    bool fit) -> LogicalResult {

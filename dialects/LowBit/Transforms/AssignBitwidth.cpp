@@ -236,7 +236,8 @@ void LowBitAssignBitwidthPass::runOnOperation() {
   while (true) {
     int bestLayer = -1, bestW = -1, bestA = -1;
     double bestScore = -1, bestAdded = 0;
-    for (auto [li, l] : llvm::enumerate(layers)) {
+    for (size_t li = 0; li < layers.size(); ++li) {
+      const Layer &l = layers[li];
       const double now = costOf(l, l.w, l.a);
       const double nowNoise = noiseOfChoice(l, l.w, l.a);
       auto consider = [&](int w, int a) {

@@ -63,8 +63,7 @@ ROWS = [
     ("auto bit-width, target 21 dB", MODEL,
      ["--bitwidth=auto", "--target-sqnr=21"]),
     ("STLQ 3-bit R=15%, STLQ-aware trained", TRAINED,
-     ["--weight-scheme=stlq", "--weight-bits=3", "--stlq-ratio=0.15",
-      "--per-tensor-weights"]),
+     ["--weight-scheme=stlq", "--weight-bits=3", "--stlq-ratio=0.15"]),
 ]
 
 

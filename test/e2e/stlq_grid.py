@@ -2,8 +2,10 @@
 """Checks whether an ONNX model's conv/Gemm weights lie on a log grid.
 
 For every Conv and Gemm weight of MODEL.onnx (an initializer or a Constant),
-with one scale per layer U = float32(2 * max|w|), the weight is re-quantized
-with lowbit's log rule (runtime/include/lowbit/runtime/LogQuant.h; paper
+with one scale per layer U = float32(2 * max|w|) (with --per-channel one per
+output channel, U_c = float32(2 * max|w_c|), what lowbitc uses without
+--per-tensor-weights), the weight is re-quantized with lowbit's log rule
+(runtime/include/lowbit/runtime/LogQuant.h; paper
 stlq-two-word-log-quantization eq. 1-4) in float64:
 
     q1 = LogQuant(w), r1 = w - LogDequant(q1),
@@ -18,17 +20,22 @@ The two-word ratio is the share of the layer's weights in such tiles.
 Prints one line per weight:
 
   stlq-grid: <op> <name> <OxIxKHxKW> U=<U> grid=<one-word|two-word|off>
+      (per channel: U=[<min U_c>, <max U_c>])
       two-word tiles <k>/<T> ratio <r> [off-grid <n> max|r2|/U <e>]
 
 and a last line `stlq-grid: <n> weights: <a> one-word, <b> two-word, <c> off`.
 With --expect one-word|two-word the exit code is 1 when a weight is not on
 that grid (a one-word weight counts as on the two-word grid).
 
-Usage: stlq_grid.py MODEL.onnx [--bits 3] [--tile 16x16] [--expect GRID]
+Usage: stlq_grid.py MODEL.onnx [--bits 3] [--tile 16x16] [--per-channel]
+                   [--expect GRID]
        stlq_grid.py --self-test [--bits 3]
 
 Importable: log_quantize, log_dequantize, stlq_words, stlq_value,
-layer_scale, exact_scale, to_oihw_tiles, tile_mask, check_weight, check_model.
+layer_scale, channel_scale, exact_scale, to_oihw_tiles, tile_mask,
+check_weight, check_model. Wherever a scale `u` is taken it may be a float
+or an array that broadcasts against the weights (one U per output channel,
+shape [O, 1, ...]).
 
 Note: the rule's two-word values are not all fixed points of the rule. For
 N-bit codes exactly one is not, -(2^-(M-1) + 2^-M) U (-0.1875 U at 3 bits,
@@ -61,11 +68,10 @@ def log_quantize(x, u, bits):
     the larger magnitude). hi = M - 1 for x > 0 and M for x < 0,
     M = 2^(bits-1). Computed in float64 like the C++ (double a = |x| / u)."""
     x = np.asarray(x, np.float64)
-    u = float(u)
-    if not u > 0.0:
-        return np.zeros(x.shape, np.int64)
+    u = np.asarray(u, np.float64)
     m = 1 << (bits - 1)
-    a = np.abs(x) / u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(u > 0.0, np.abs(x) / np.where(u > 0.0, u, 1.0), 0.0)
     hi = np.where(x > 0, m - 1, m).astype(np.int64)
     f, p = np.frexp(a)
     e = np.where(f < 0.75, 1 - p, -p).astype(np.int64)
@@ -79,7 +85,7 @@ def log_quantize(x, u, bits):
 def log_dequantize(q, u):
     """Real values (float64) of log codes `q` with scale `u`."""
     q = np.asarray(q, np.int64)
-    mag = np.ldexp(np.float64(u), -np.abs(q))
+    mag = np.ldexp(np.asarray(u, np.float64), -np.abs(q))
     return np.where(q == 0, 0.0, np.where(q < 0, -mag, mag))
 
 
@@ -114,12 +120,16 @@ def exact_scale(u, bits):
     one-word values u 2^-e are exact for any float32 u. For the largest
     weight w to export as exactly u / 2 (so that u = 2 max|w~|), its residual
     after the rounding (|2w - u| / 2 <= 2^-(25-M) u) must round to 0, i.e.
-    lie below 2^-(M+1) u: bits <= 4."""
+    lie below 2^-(M+1) u: bits <= 4. An array `u` is rounded element by
+    element (an array of float64 is returned)."""
     import math
     m = 1 << (bits - 1)
     k = 24 - m
     if k < 1:
         raise ValueError("%d-bit two-word values do not fit float32" % bits)
+    if np.ndim(u):
+        f, e = np.frexp(np.asarray(u, np.float64))
+        return np.ldexp(np.rint(np.ldexp(f, k)), e - k)  # 0 stays 0
     if not u > 0.0:
         return float(u)
     f, e = math.frexp(float(u))
@@ -129,6 +139,15 @@ def exact_scale(u, bits):
 def layer_scale(w):
     """U = float32(2 * max|w|), as a Python float."""
     return float(np.float32(2.0) * np.max(np.abs(np.asarray(w, np.float32))))
+
+
+def channel_scale(w):
+    """U_c = float32(2 * max|w_c|) per output channel (dimension 0), as
+    float64 of shape [O, 1, ...]."""
+    w = np.abs(np.asarray(w, np.float32))
+    m = w.reshape(w.shape[0], -1).max(axis=1) if w.size else np.zeros(0)
+    u = np.float32(2.0) * m.astype(np.float32)
+    return u.astype(np.float64).reshape((w.shape[0],) + (1,) * (w.ndim - 1))
 
 
 # ---------------------------------------------------------------------------
@@ -179,14 +198,15 @@ def tile_mask(nonzero, tile):
 # Checking weights and models
 # ---------------------------------------------------------------------------
 
-def check_weight(w, bits, tile, u=None):
-    """Re-quantizes weight `w` ([O, I, KH, KW] or [O, I]) and returns a dict:
-    u, grid ('one-word', 'two-word' or 'off'), mask (two-word tiles),
+def check_weight(w, bits, tile, u=None, per_channel=False):
+    """Re-quantizes weight `w` ([O, I, KH, KW] or [O, I]) with scale `u`
+    (default: layer_scale, or channel_scale with per_channel) and returns a
+    dict: u, grid ('one-word', 'two-word' or 'off'), mask (two-word tiles),
     two_word_tiles, tiles, ratio (share of weights in two-word tiles),
     off (elements with r2 != 0), max_r2 (max |r2| / U), q1, q2."""
     w = np.asarray(w, np.float32)
     if u is None:
-        u = layer_scale(w)
+        u = channel_scale(w) if per_channel else layer_scale(w)
     q1, q2, r2 = stlq_words(w, u, bits)
     off = int(np.count_nonzero(r2))
     if off:
@@ -201,7 +221,8 @@ def check_weight(w, bits, tile, u=None):
         "u": u, "grid": grid, "mask": mask,
         "two_word_tiles": int(mask.sum()), "tiles": int(mask.size),
         "ratio": float(sizes[mask.ravel()].sum()) / w.size if w.size else 0.0,
-        "off": off, "max_r2": float(np.max(np.abs(r2)) / u) if u > 0 else 0.0,
+        "off": off, "max_r2": float(np.max(np.where(
+            u > 0, np.abs(r2) / np.where(u > 0, u, 1.0), 0.0), initial=0.0)),
         "q1": q1, "q2": q2,
     }
 
@@ -235,20 +256,23 @@ def model_weights(model):
     return out
 
 
-def check_model(path_or_model, bits=3, tile=(16, 16)):
+def check_model(path_or_model, bits=3, tile=(16, 16), per_channel=False):
     """[(op_type, weight name, shape, check_weight result)] for a model."""
     import onnx
 
     model = path_or_model
     if isinstance(path_or_model, str):
         model = onnx.load(path_or_model)
-    return [(op, name, w.shape, check_weight(w, bits, tile))
+    return [(op, name, w.shape, check_weight(w, bits, tile,
+                                             per_channel=per_channel))
             for op, _, name, w in model_weights(model)]
 
 
 def format_result(op, name, shape, r):
-    line = ("stlq-grid: %s %s %s U=%.9g grid=%s two-word tiles %d/%d ratio %.4f"
-            % (op, name, "x".join(str(d) for d in shape), r["u"], r["grid"],
+    u = ("%.9g" % r["u"] if not np.ndim(r["u"]) else
+         "[%.9g, %.9g]" % (np.min(r["u"]), np.max(r["u"])))
+    line = ("stlq-grid: %s %s %s U=%s grid=%s two-word tiles %d/%d ratio %.4f"
+            % (op, name, "x".join(str(d) for d in shape), u, r["grid"],
                r["two_word_tiles"], r["tiles"], r["ratio"]))
     if r["off"]:
         line += " off-grid %d max|r2|/U %.3g" % (r["off"], r["max_r2"])
@@ -299,6 +323,8 @@ def main(argv=None):
     ap.add_argument("--bits", type=int, default=3)
     ap.add_argument("--tile", type=parse_tile, default=(16, 16),
                     help="Tn x Tm: inputs x outputs per tile (default 16x16)")
+    ap.add_argument("--per-channel", action="store_true",
+                    help="one U per output channel (default: per layer)")
     ap.add_argument("--expect", choices=["one-word", "two-word"])
     ap.add_argument("--self-test", action="store_true")
     args = ap.parse_args(argv)
@@ -309,7 +335,7 @@ def main(argv=None):
         return 0
     if not args.model:
         ap.error("MODEL.onnx is required")
-    results = check_model(args.model, args.bits, args.tile)
+    results = check_model(args.model, args.bits, args.tile, args.per_channel)
     counts = {"one-word": 0, "two-word": 0, "off": 0}
     for op, name, shape, r in results:
         print(format_result(op, name, shape, r))

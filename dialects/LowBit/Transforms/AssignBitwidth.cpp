@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/Support/Format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -108,10 +109,121 @@ struct LowBitAssignBitwidthPass
   }
 
   void runOnOperation() override;
+
+  /// From the least-noise choices, the move that saves the most cost per
+  /// noise added, while the total stays within the budget.
+  void greedy(std::vector<Layer> &layers, double total, double budget) const {
+    while (true) {
+      int bestLayer = -1, bestW = -1, bestA = -1;
+      double bestScore = -1, bestAdded = 0;
+      for (size_t li = 0; li < layers.size(); ++li) {
+        const Layer &l = layers[li];
+        const double now = costOf(l, l.w, l.a);
+        const double nowNoise = noiseOfChoice(l, l.w, l.a);
+        auto consider = [&](int w, int a) {
+          double saved = now - costOf(l, w, a);
+          if (!(saved > 0))
+            return;
+          double added = noiseOfChoice(l, w, a) - nowNoise;
+          if (total + added > budget)
+            return;
+          double score = added > 0 ? saved / added : INFINITY;
+          if (score > bestScore) {
+            bestScore = score;
+            bestLayer = static_cast<int>(li);
+            bestW = w, bestA = a, bestAdded = added;
+          }
+        };
+        for (int w = 0; w < static_cast<int>(l.weights.size()); ++w)
+          consider(w, l.a);
+        for (int a = 0; a < static_cast<int>(l.activations.size()); ++a)
+          consider(l.w, a);
+      }
+      if (bestLayer < 0)
+        break;
+      layers[bestLayer].w = bestW;
+      layers[bestLayer].a = bestA;
+      total += bestAdded;
+    }
+  }
+
+  /// The least total cost whose noise fits `room` (the budget less the
+  /// fixed noise), by dynamic programming over the layers with each
+  /// choice's noise rounded up to a multiple of room / G: exact up to that
+  /// rounding, and never over the budget.
+  void exact(std::vector<Layer> &layers, double room) const {
+    if (layers.empty() || !(room > 0))
+      return;
+    const int64_t g = std::clamp<int64_t>(
+        40'000'000 / static_cast<int64_t>(layers.size()), 256, 16384);
+    struct Combo {
+      int w, a;
+      double cost;
+      int64_t q;
+    };
+    std::vector<std::vector<Combo>> combos(layers.size());
+    for (size_t li = 0; li < layers.size(); ++li) {
+      const Layer &l = layers[li];
+      const int nw = std::max<int>(1, l.weights.size());
+      const int na = std::max<int>(1, l.activations.size());
+      for (int w = 0; w < nw; ++w)
+        for (int a = 0; a < na; ++a) {
+          int wi = l.weights.empty() ? -1 : w;
+          int ai = l.activations.empty() ? -1 : a;
+          double n = noiseOfChoice(l, wi, ai);
+          double q = std::ceil(n / room * static_cast<double>(g));
+          if (q > static_cast<double>(g))
+            continue;
+          combos[li].push_back({wi, ai, costOf(l, wi, ai),
+                                static_cast<int64_t>(q)});
+        }
+    }
+    const double inf = INFINITY;
+    std::vector<double> dp(g + 1, inf), next(g + 1);
+    dp[0] = 0;
+    std::vector<std::vector<int32_t>> pick(
+        layers.size(), std::vector<int32_t>(g + 1, -1));
+    for (size_t li = 0; li < layers.size(); ++li) {
+      std::fill(next.begin(), next.end(), inf);
+      for (int64_t j = 0; j <= g; ++j) {
+        if (dp[j] == inf)
+          continue;
+        for (size_t k = 0; k < combos[li].size(); ++k) {
+          const Combo &c = combos[li][k];
+          const int64_t jj = j + c.q;
+          if (jj > g)
+            continue;
+          const double v = dp[j] + c.cost;
+          if (v < next[jj]) {
+            next[jj] = v;
+            pick[li][jj] = static_cast<int32_t>(k);
+          }
+        }
+      }
+      dp.swap(next);
+    }
+    int64_t best = -1;
+    for (int64_t j = 0; j <= g; ++j)
+      if (dp[j] != inf && (best < 0 || dp[j] < dp[best]))
+        best = j;
+    if (best < 0)
+      return; // rounding lost every assignment: keep the least-noise one
+    for (size_t li = layers.size(); li-- > 0;) {
+      const Combo &c = combos[li][pick[li][best]];
+      layers[li].w = c.w;
+      layers[li].a = c.a;
+      best -= c.q;
+    }
+  }
 };
 
 void LowBitAssignBitwidthPass::runOnOperation() {
   func::FuncOp func = getOperation();
+  if (search != "exact" && search != "greedy") {
+    emitError(func.getLoc()) << "lowbit-assign-bitwidth: unknown search '"
+                             << search << "' (exact or greedy)";
+    return signalPassFailure();
+  }
   if (cost != "bits" && cost != "bitops") {
     emitError(func.getLoc()) << "lowbit-assign-bitwidth: unknown cost '" << cost
                      << "' (bits or bitops)";
@@ -232,39 +344,10 @@ void LowBitAssignBitwidthPass::runOnOperation() {
     return signalPassFailure();
   }
 
-  // Greedy: the move that saves the most cost per noise added.
-  while (true) {
-    int bestLayer = -1, bestW = -1, bestA = -1;
-    double bestScore = -1, bestAdded = 0;
-    for (size_t li = 0; li < layers.size(); ++li) {
-      const Layer &l = layers[li];
-      const double now = costOf(l, l.w, l.a);
-      const double nowNoise = noiseOfChoice(l, l.w, l.a);
-      auto consider = [&](int w, int a) {
-        double saved = now - costOf(l, w, a);
-        if (!(saved > 0))
-          return;
-        double added = noiseOfChoice(l, w, a) - nowNoise;
-        if (total + added > budget)
-          return;
-        double score = added > 0 ? saved / added : INFINITY;
-        if (score > bestScore) {
-          bestScore = score;
-          bestLayer = static_cast<int>(li);
-          bestW = w, bestA = a, bestAdded = added;
-        }
-      };
-      for (int w = 0; w < static_cast<int>(l.weights.size()); ++w)
-        consider(w, l.a);
-      for (int a = 0; a < static_cast<int>(l.activations.size()); ++a)
-        consider(l.w, a);
-    }
-    if (bestLayer < 0)
-      break;
-    layers[bestLayer].w = bestW;
-    layers[bestLayer].a = bestA;
-    total += bestAdded;
-  }
+  if (search == "greedy")
+    greedy(layers, total, budget);
+  else
+    exact(layers, budget - fixedNoise);
 
   // Recompute the total from the choices (no drift from the increments).
   total = fixedNoise;

@@ -266,10 +266,15 @@ def LowBitAssignBitwidth
     `cost=bitops` minimizes the sum over layers of multiply-accumulates x
     weight bits x activation bits, choosing both.
 
-    The search starts from each layer's least-noise candidates and takes,
-    one at a time, the cheaper candidate that saves the most cost per unit
-    of noise added while the predicted SQNR stays at or above the target
-    (greedy). A target the least-noise candidates cannot reach is an error.
+    `search=exact` (the default) finds the least cost whose predicted
+    SQNR meets the target by dynamic programming over the layers (a
+    multiple-choice knapsack), each choice's noise rounded up to a multiple
+    of 1/G of the budget (G = 16384, fewer for thousands of layers): exact
+    up to that rounding, never over the budget. `search=greedy` starts from
+    each layer's least-noise candidates and takes, one at a time, the
+    cheaper candidate that saves the most cost per unit of noise added
+    while the prediction stays at or above the target. A target the
+    least-noise candidates cannot reach is an error.
 
     Output, per layer: `lowbit.weight_bits`, `lowbit.weight_scheme`
     (`pow2` for log candidates, else `weight-scheme`),
@@ -309,6 +314,8 @@ def LowBitAssignBitwidth
     Option<"weightScheme", "weight-scheme", "std::string",
            "\"symmetric\"",
            "Scheme of uniform weight candidates: symmetric or asymmetric">,
+    Option<"search", "search", "std::string", "\"exact\"",
+           "How to choose: exact (dynamic programming) or greedy">,
   ];
 }
 

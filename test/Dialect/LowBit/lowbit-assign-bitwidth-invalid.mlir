@@ -6,6 +6,8 @@
 // SCHEME: error: lowbit-assign-bitwidth: unknown weight-scheme 'pow2' (symmetric or asymmetric)
 // RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{activation-bits=20}))' 2>&1 | FileCheck %s --check-prefix=ABITS
 // ABITS: error: lowbit-assign-bitwidth: activation-bits must be in [2, 16], got 20
+// RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{search=random}))' 2>&1 | FileCheck %s --check-prefix=SEARCH
+// SEARCH: error: lowbit-assign-bitwidth: unknown search 'random' (exact or greedy)
 
 // A target no candidate reaches: 1/gamma = 1e-3 + 1e-3 (w8) + 1e-5 (a8).
 // expected-error @+1 {{lowbit-assign-bitwidth: target-sqnr 30.00 dB is out of reach: the least-noise candidates predict 26.97 dB}}

@@ -1,6 +1,12 @@
 // RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=25}))' | FileCheck %s --check-prefix=T25
 // RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=14.9}))' | FileCheck %s --check-prefix=T15
 // RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=19.9 cost=bitops}))' | FileCheck %s --check-prefix=OPS
+// The greedy search finds the same on these, except on @greedy_loses:
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=25 search=greedy}))' | FileCheck %s --check-prefix=T25
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=14.9 search=greedy}))' | FileCheck %s --check-prefix=T15
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=19.9 cost=bitops search=greedy}))' | FileCheck %s --check-prefix=OPS
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=20}))' | FileCheck %s --check-prefix=EXACT
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-assign-bitwidth{target-sqnr=20 search=greedy}))' | FileCheck %s --check-prefix=GREEDY
 
 // Two 1x1 convolutions, 16 and 32 weights; @b is the more sensitive one.
 // Noise powers (1/gamma): fixed 1e-6; a8 1e-5 each; @a w8/w6/w4/w2
@@ -80,4 +86,33 @@ func.func @no_table(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> attributes {
   %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
   %a = tosa.conv2d %x, %wa, %ba, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x4xf32>, tensor<4x1x1x4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x4x4x4xf32>
   return %a : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Where the greedy loses (target 20 dB: noise budget 0.01). @a (16
+// weights): w2 saves 96 bits for 5e-4, the best ratio, so the greedy takes
+// it first; then @b's w4 (9.9e-3) no longer fits, and the total is 32 +
+// 2048 bits. The exact search keeps @a at w8 and gives @b w4: 128 + 1024.
+// EXACT-LABEL: func.func @greedy_loses
+// EXACT: tosa.conv2d
+// EXACT-SAME: lowbit.weight_bits = 8 : i64
+// EXACT: tosa.conv2d
+// EXACT-SAME: lowbit.weight_bits = 4 : i64
+// GREEDY-LABEL: func.func @greedy_loses
+// GREEDY: tosa.conv2d
+// GREEDY-SAME: lowbit.weight_bits = 2 : i64
+// GREEDY: tosa.conv2d
+// GREEDY-SAME: lowbit.weight_bits = 8 : i64
+// T25-LABEL: func.func @greedy_loses
+// T15-LABEL: func.func @greedy_loses
+func.func @greedy_loses(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x64xf32> {
+  %wa = "tosa.const"() <{values = dense<0.5> : tensor<4x1x1x4xf32>}> : () -> tensor<4x1x1x4xf32>
+  %wb = "tosa.const"() <{values = dense<0.25> : tensor<64x1x1x4xf32>}> : () -> tensor<64x1x1x4xf32>
+  %ba = "tosa.const"() <{values = dense<0.0> : tensor<4xf32>}> : () -> tensor<4xf32>
+  %bb = "tosa.const"() <{values = dense<0.0> : tensor<64xf32>}> : () -> tensor<64xf32>
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %a = tosa.conv2d %x, %wa, %ba, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.sqnr_table = {w2 = 33.0103 : f64, w8 = 60.0 : f64}} : (tensor<1x4x4x4xf32>, tensor<4x1x1x4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x4x4x4xf32>
+  %b = tosa.conv2d %a, %wb, %bb, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.sqnr_table = {w4 = 20.0436 : f64, w8 = 60.0 : f64}} : (tensor<1x4x4x4xf32>, tensor<64x1x1x4xf32>, tensor<64xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x4x4x64xf32>
+  return %b : tensor<1x4x4x64xf32>
 }

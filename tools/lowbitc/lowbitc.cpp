@@ -611,6 +611,10 @@ int main(int argc, char **argv) {
   }
 
   // --- emit or run -------------------------------------------------------
+  // The emitted IR records the block loop (the C++ target emits
+  // <name>_run_blocks from it, also from a later lowbit-translate).
+  if (bitDepth.inputBits)
+    driver::attachBitDepth(*module, bitDepth);
   if (runInputs.empty() && !evaluate) {
     switch (emit) {
     case EmitKind::None:
@@ -621,8 +625,6 @@ int main(int argc, char **argv) {
       std::string name = modelName.empty()
                              ? driver::modelNameFromPath(inputFile)
                              : modelName.getValue();
-      if (bitDepth.inputBits)
-        driver::attachBitDepth(*module, bitDepth);
       return failed(
           driver::emitCpp(*module, outputFile, name, llvm::errs(), env));
     }

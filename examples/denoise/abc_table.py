@@ -17,7 +17,8 @@ The "float" row runs the float model through the same block loop. PSNR is
 against the clean 10-bit image, peak 1023.
 
 Usage: abc_table.py [--lowbitc PATH] [--work DIR] [--bits 12,10,9,8]
-                    [--check]
+                    [--flag F]... [--check]
+  --flag F: added to every lowbitc command (e.g. --flag=--abc-dither).
   --check: exit 1 unless ABC 8 bit beats truncated 8 bit at every A >= 8.
 """
 import argparse
@@ -44,6 +45,7 @@ def main():
     ap.add_argument("--lowbitc", default=os.path.join(REPO, "build/bin/lowbitc"))
     ap.add_argument("--work", default=os.path.join(REPO, "build/denoise"))
     ap.add_argument("--bits", default="12,11,10,9,8,7,6")
+    ap.add_argument("--flag", action="append", default=[])
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
@@ -57,6 +59,7 @@ def main():
     def run(mode, extra):
         cmd = [args.lowbitc, MODEL, "--input-bit-depth=10", "--abc-block=16",
                "--abc-bits=8", "--abc=" + mode, "--run", noisy, "-o", out]
+        extra = extra + args.flag
         proc = subprocess.run(cmd + extra, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit("abc_table.py: %s\n%s" % (" ".join(cmd + extra),

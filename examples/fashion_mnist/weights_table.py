@@ -14,8 +14,13 @@ train_stlq.py) are skipped with a note.
 
 Rows with --bitwidth=auto name the average weight bits lowbitc chose.
 
+--bitwidth-targets T1,T2,... replaces the auto bit-width rows with one row
+per target (dB); --flag F (repeatable) is added to those rows' lowbitc
+commands (e.g. --flag=--bitwidth-search=greedy).
+
 Usage: weights_table.py [--lowbitc PATH] [--work DIR] [--test N]
-                        [--rows TEXT]
+                        [--rows TEXT] [--bitwidth-targets T,...]
+                        [--flag F]...
 """
 import argparse
 import os
@@ -83,7 +88,19 @@ def main():
                     help="number of test images (default all 10,000)")
     ap.add_argument("--rows", default="",
                     help="only the rows whose name contains TEXT (and float)")
+    ap.add_argument("--bitwidth-targets", default="",
+                    help="auto bit-width rows for these targets (dB)")
+    ap.add_argument("--flag", action="append", default=[],
+                    help="lowbitc flag for the auto bit-width rows")
     args = ap.parse_args()
+    rows = ROWS
+    if args.bitwidth_targets:
+        rows = [r for r in ROWS if "--bitwidth=auto" not in (r[2] or [])]
+        rows += [("auto bit-width, target %s dB" % t, MODEL,
+                  ["--bitwidth=auto", "--target-sqnr=" + t])
+                 for t in args.bitwidth_targets.split(",")]
+    rows = [(n, m, f + args.flag if f and "--bitwidth=auto" in f else f)
+            for n, m, f in rows]
     os.makedirs(args.work, exist_ok=True)
     images = os.path.join(args.work, "test_images.npy")
     labels_path = os.path.join(args.work, "test_labels.npy")
@@ -95,7 +112,7 @@ def main():
     print("| weights | accuracy | vs float | C++ weight blob (bytes) |")
     print("|---|---|---|---|")
     float_acc = None
-    for name, model, flags in ROWS:
+    for name, model, flags in rows:
         if flags is not None and args.rows not in name:
             continue
         if not os.path.exists(model):

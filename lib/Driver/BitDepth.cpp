@@ -17,7 +17,6 @@
 #include "lowbit/Quantization/Calibration.h"
 #include "lowbit/Support/Npy.h"
 #include "lowbit/runtime/BitDepth.h"
-#include "lowbit/runtime/Requant.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -32,14 +31,6 @@ using namespace ::lowbit;
 using namespace ::lowbit::driver;
 
 namespace {
-
-std::string shapeText(ArrayRef<int64_t> shape) {
-  std::string s;
-  for (auto [i, d] : llvm::enumerate(shape))
-    s += (i ? "x" : "") + (ShapedType::isDynamic(d) ? std::string("?")
-                                                   : std::to_string(d));
-  return s;
-}
 
 /// N-bit images from an .npy file: integers, [H, W], [C, H, W] or
 /// [S, C, H, W]; as uint16 [S, C, H, W], and the file's rank.
@@ -63,7 +54,7 @@ FailureOr<std::pair<HostTensor, int64_t>> readImages(MLIRContext *ctx, StringRef
   if (shape.size() != 4 || shape[1] != channels || shape[2] < 1 ||
       shape[3] < 1 || shape[0] < 1)
     return fail(ctx, flag + " " + path + ": images of shape " +
-                         shapeText(t.shape()) + "; the model takes " +
+                         shapeToString(t.shape()) + "; the model takes " +
                          std::to_string(channels) +
                          "-channel images: [H, W] (one channel), [C, H, W] "
                          "or [S, C, H, W]");
@@ -134,8 +125,8 @@ LogicalResult driver::checkBitDepthModel(ModuleOp module,
                          "float [1, C, " +
                          std::to_string(b) + ", " + std::to_string(b) +
                          "] blocks; it takes " +
-                         (in ? shapeText(in.getShape()) : "?") + " and gives " +
-                         (out ? shapeText(out.getShape()) : "?") +
+                         (in ? shapeToString(in.getShape()) : "?") + " and gives " +
+                         (out ? shapeToString(out.getShape()) : "?") +
                          " (set the input's shape with --input-shape)");
   options.channels = in.getDimSize(1);
   options.outChannels = out.getDimSize(1);
@@ -149,8 +140,7 @@ driver::writeBitDepthCalibration(ModuleOp module,
   MLIRContext *ctx = module.getContext();
   if (samples.size() != 1)
     return fail(ctx, "--input-bit-depth: give the calibration images as one "
-                     ".npy file"),
-           failure();
+                     ".npy file");
   auto [name, path] = splitBinding(samples.front());
   auto read = readImages(ctx, path, "--calibration", options.channels,
                          options.inputBits);
@@ -164,9 +154,13 @@ driver::writeBitDepthCalibration(ModuleOp module,
   const int64_t count = s[0] * per;
   if (count > (int64_t(1) << 24))
     return fail(ctx, "--calibration: " + std::to_string(count) +
-                         " blocks; at most 2^24 are calibrated on"),
-           failure();
-  HostTensor blocks(ElemKind::F32, {count, options.channels, b, b});
+                         " blocks; at most 2^24 are calibrated on");
+  const SmallVector<int64_t> blockShape{count, options.channels, b, b};
+  if (std::string why = tensorSizeError(ElemKind::F32, blockShape);
+      !why.empty())
+    return fail(ctx, "--calibration: the images' " + std::to_string(count) +
+                         " blocks: " + why);
+  HostTensor blocks(ElemKind::F32, blockShape);
   float *dst = blocks.data<float>();
   const int64_t blockSize = options.channels * b * b;
   // The runtime's block loop with a block function that records the
@@ -188,18 +182,15 @@ driver::writeBitDepthCalibration(ModuleOp module,
         });
     if (rc != rt::kBitDepthOk)
       return fail(ctx, "--calibration: the block loop failed (code " +
-                           std::to_string(rc) + ")"),
-             failure();
+                           std::to_string(rc) + ")");
   }
   llvm::SmallString<128> tmp;
   if (auto ec = llvm::sys::fs::createTemporaryFile("lowbit-abc-calib", "npy",
                                                    tmp))
     return fail(ctx, "--calibration: cannot create a temporary file: " +
-                         ec.message()),
-           failure();
+                         ec.message());
   if (auto err = writeNpy(tmp, blocks))
-    return fail(ctx, "--calibration: " + llvm::toString(std::move(err))),
-           failure();
+    return fail(ctx, "--calibration: " + llvm::toString(std::move(err)));
   return std::string(tmp.str());
 }
 
@@ -277,7 +268,11 @@ LogicalResult driver::runBitDepth(ModuleOp module, const RunOptions &run,
   const rt::BitDepthConfig c = options.config();
   ArrayRef<int64_t> s = images->shape();
   const int64_t h = s[2], w = s[3], b = options.block;
-  HostTensor result(ElemKind::U16, {s[0], options.outChannels, h, w});
+  const SmallVector<int64_t> resultShape{s[0], options.outChannels, h, w};
+  if (std::string why = tensorSizeError(ElemKind::U16, resultShape);
+      !why.empty())
+    return fail(ctx, "--run: the output images: " + why);
+  HostTensor result(ElemKind::U16, resultShape);
   std::vector<float> scratch(static_cast<size_t>(
       (options.channels + options.outChannels) * b * b));
   bool evalFailed = false;
@@ -285,27 +280,21 @@ LogicalResult driver::runBitDepth(ModuleOp module, const RunOptions &run,
   // the input with the runtime's rule, run, dequantize the output.
   auto block = [&](const float *in, float *out) -> int32_t {
     HostTensor arg(*inKind, inType.getShape());
-    for (int64_t e = 0, n = arg.numElements(); e < n; ++e) {
-      if (qin)
-        arg.setInt(e, rt::quantizeValue(
-                          in[e], static_cast<float>(qin.getScale()),
-                          static_cast<int32_t>(qin.getZeroPoint()),
-                          static_cast<int32_t>(qin.getStorageTypeMin()),
-                          static_cast<int32_t>(qin.getStorageTypeMax())));
-      else
-        arg.data<float>()[e] = in[e];
-    }
+    if (qin)
+      quantizeFloats(in, qin, arg);
+    else
+      std::copy(in, in + arg.numElements(), arg.data<float>());
     auto outs = (*ev)->run({arg});
     if (failed(outs)) {
       evalFailed = true;
       return 1;
     }
     const HostTensor &o = outs->front();
-    for (int64_t e = 0, n = o.numElements(); e < n; ++e)
-      out[e] = qout ? static_cast<float>(rt::dequantizeValue(
-                          static_cast<int32_t>(o.getInt(e)), qout.getScale(),
-                          static_cast<int32_t>(qout.getZeroPoint())))
-                    : static_cast<float>(o.getDouble(e));
+    if (qout)
+      dequantizeInts(o, qout, out);
+    else
+      for (int64_t e = 0, n = o.numElements(); e < n; ++e)
+        out[e] = static_cast<float>(o.getDouble(e));
     return 0;
   };
   for (int64_t i = 0; i < s[0]; ++i) {

@@ -35,14 +35,6 @@ namespace lb = mlir::lowbit;
 
 namespace {
 
-std::string dbText(double db) {
-  if (std::isinf(db))
-    return "inf";
-  std::string s;
-  llvm::raw_string_ostream(s) << llvm::format("%.2f", db);
-  return s;
-}
-
 double toDb(double gamma) { return 10.0 * std::log10(gamma); }
 
 std::vector<Operation *> layersOf(func::FuncOp f) {
@@ -137,6 +129,9 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
     return fail(ctx, "--bitwidth=auto: no function in the model");
   if (options.cost != "bits" && options.cost != "bitops")
     return fail(ctx, "unknown --cost '" + options.cost + "' (bits or bitops)");
+  if (options.search != "exact" && options.search != "greedy")
+    return fail(ctx, "unknown --bitwidth-search '" + options.search +
+                         "' (exact or greedy)");
   if (!std::isfinite(options.targetSqnr))
     return fail(ctx, "--target-sqnr must be a finite number of dB");
   TimingScope timing = rootTiming(env).nest("bit-width assignment");
@@ -326,6 +321,7 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
     lb::LowBitAssignBitwidthOptions pass;
     pass.targetSqnr = options.targetSqnr + margin;
     pass.cost = options.cost;
+    pass.search = options.search;
     pass.activationBits = quantize.activationBits;
     pass.weightScheme = quantize.weightScheme;
     PassManager pm(ctx, ModuleOp::getOperationName());
@@ -333,11 +329,11 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
     if (failed(pm.run(module))) {
       if (iteration == 0)
         return failure();
-      return fail(ctx, "--target-sqnr=" + dbText(options.targetSqnr) +
+      return fail(ctx, "--target-sqnr=" + lb::formatDb(options.targetSqnr) +
                            ": the last assignment measured " +
-                           dbText(measured) +
+                           lb::formatDb(measured) +
                            " dB, and no assignment predicts the " +
-                           dbText(options.targetSqnr + margin) +
+                           lb::formatDb(options.targetSqnr + margin) +
                            " dB that would make up for the model's error");
     }
     FailureOr<double> g = m.measure([](std::vector<Operation *> &) {});
@@ -347,9 +343,9 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
     if (measured >= options.targetSqnr)
       break;
     if (iteration + 1 >= options.maxIterations)
-      return fail(ctx, "--target-sqnr=" + dbText(options.targetSqnr) +
+      return fail(ctx, "--target-sqnr=" + lb::formatDb(options.targetSqnr) +
                            ": the assignment still measures " +
-                           dbText(measured) + " dB after " +
+                           lb::formatDb(measured) + " dB after " +
                            llvm::Twine(options.maxIterations) +
                            " tightenings of the predicted target");
     margin += options.targetSqnr - measured + 0.1;
@@ -358,10 +354,10 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
 
   // Text.
   auto predicted = func->getAttrOfType<FloatAttr>(lb::kPredictedSqnrAttr);
-  text << "lowbitc: bit-width: target " << dbText(options.targetSqnr)
+  text << "lowbitc: bit-width: target " << lb::formatDb(options.targetSqnr)
        << " dB, cost " << options.cost << ": output SQNR measured "
-       << dbText(measured) << " dB (predicted "
-       << dbText(predicted ? predicted.getValueAsDouble() : NAN)
+       << lb::formatDb(measured) << " dB (predicted "
+       << lb::formatDb(predicted ? predicted.getValueAsDouble() : NAN)
        << " dB) on " << m.sets.size() << " calibration sample"
        << (m.sets.size() == 1 ? "" : "s") << ", " << iteration + 1
        << " assignment" << (iteration ? "s" : "") << ", " << m.runs
@@ -384,7 +380,7 @@ LogicalResult driver::assignBitwidths(ModuleOp module,
     if (auto a = op->getAttrOfType<IntegerAttr>(lb::kActivationBitsAttr))
       text << ", inputs a" << a.getInt();
     if (auto s = op->getAttrOfType<FloatAttr>(lb::kLayerSqnrAttr))
-      text << ", predicted " << dbText(s.getValueAsDouble()) << " dB";
+      text << ", predicted " << lb::formatDb(s.getValueAsDouble()) << " dB";
     text << "\n";
   }
   if (weights > 0)

@@ -10,6 +10,7 @@
 #include "lowbit/Driver/Driver.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Location.h"
 
@@ -47,6 +48,15 @@ inline mlir::func::FuncOp firstDefinedFunction(mlir::ModuleOp module) {
       return f;
   return {};
 }
+
+/// Stores floats as `q`'s integers with the runtime's rule, as the generated
+/// code's float API does (`stored` has the shape and storage kind).
+void quantizeFloats(const float *src, mlir::quant::UniformQuantizedType q,
+                    HostTensor &stored);
+
+/// Reads `q`'s integers back as floats with the runtime's rule.
+void dequantizeInts(const HostTensor &stored,
+                    mlir::quant::UniformQuantizedType q, float *dst);
 
 /// A readable name of an op from its location: an ONNX node's name when the
 /// importer recorded one, else "file:line" (the node's index).

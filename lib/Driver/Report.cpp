@@ -17,6 +17,7 @@
 #include "Common.h"
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Transforms/Bitwidth.h"
 #include "LowBit/Transforms/LogWeights.h"
 #include "lowbit/Evaluator/Evaluator.h"
 #include "lowbit/Quantization/Calibration.h"
@@ -41,17 +42,13 @@ namespace lb = mlir::lowbit;
 
 static constexpr llvm::StringLiteral kLayerAttr = "lowbit.layer";
 
-static bool isLayer(Operation *op) {
-  return isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MatMulOp>(op);
-}
-
 LogicalResult driver::tagLayers(ModuleOp module) {
   func::FuncOp func = firstDefinedFunction(module);
   if (!func)
     return fail(module.getContext(), "--report: no function in the model");
   int64_t id = 0;
   func.walk([&](Operation *op) {
-    if (isLayer(op))
+    if (lb::isBitwidthLayer(op))
       op->setAttr(kLayerAttr,
                   IntegerAttr::get(IntegerType::get(op->getContext(), 64),
                                    id++));
@@ -337,7 +334,7 @@ LogicalResult driver::writeReport(ModuleOp floatModule, ModuleOp qdqModule,
   };
   qf.walk([&](Operation *op) {
     std::optional<int64_t> id = idOf(op);
-    if (!id || !isLayer(op))
+    if (!id || !lb::isBitwidthLayer(op))
       return;
     Layer l;
     l.id = *id;

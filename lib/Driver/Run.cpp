@@ -37,6 +37,24 @@ std::string safeName(llvm::StringRef name) {
 }
 } // namespace
 
+void driver::quantizeFloats(const float *src, quant::UniformQuantizedType q,
+                            HostTensor &stored) {
+  for (int64_t e = 0, n = stored.numElements(); e < n; ++e)
+    stored.setInt(e,
+                  rt::quantizeValue(src[e], static_cast<float>(q.getScale()),
+                                    static_cast<int32_t>(q.getZeroPoint()),
+                                    static_cast<int32_t>(q.getStorageTypeMin()),
+                                    static_cast<int32_t>(q.getStorageTypeMax())));
+}
+
+void driver::dequantizeInts(const HostTensor &stored,
+                            quant::UniformQuantizedType q, float *dst) {
+  for (int64_t e = 0, n = stored.numElements(); e < n; ++e)
+    dst[e] = static_cast<float>(
+        rt::dequantizeValue(static_cast<int32_t>(stored.getInt(e)),
+                            q.getScale(), static_cast<int32_t>(q.getZeroPoint())));
+}
+
 FailureOr<std::vector<std::vector<HostTensor>>>
 driver::loadInputSets(func::FuncOp func, llvm::ArrayRef<std::string> specs,
                       llvm::StringRef flag, bool calibration) {
@@ -142,13 +160,7 @@ driver::loadInputSets(func::FuncOp func, llvm::ArrayRef<std::string> specs,
       // A quantized input fed floats: quantize them as the generated
       // code's float API does (the runtime's rule).
       HostTensor stored(*kind, args[i]->shape());
-      const float *src = args[i]->data<float>();
-      for (int64_t e = 0, n = stored.numElements(); e < n; ++e)
-        stored.setInt(
-            e, rt::quantizeValue(src[e], static_cast<float>(q.getScale()),
-                                 static_cast<int32_t>(q.getZeroPoint()),
-                                 static_cast<int32_t>(q.getStorageTypeMin()),
-                                 static_cast<int32_t>(q.getStorageTypeMax())));
+      quantizeFloats(args[i]->data<float>(), q, stored);
       args[i] = std::move(stored);
     }
     if (args[i]->kind() != *kind)
@@ -227,10 +239,7 @@ LogicalResult driver::runEvaluator(ModuleOp module, const RunOptions &options,
       if (!q)
         continue;
       HostTensor f(ElemKind::F32, outs[o].shape());
-      for (int64_t e = 0, n = f.numElements(); e < n; ++e)
-        f.data<float>()[e] = static_cast<float>(rt::dequantizeValue(
-            static_cast<int32_t>(outs[o].getInt(e)), q.getScale(),
-            static_cast<int32_t>(q.getZeroPoint())));
+      dequantizeInts(outs[o], q, f.data<float>());
       outs[o] = std::move(f);
     }
 

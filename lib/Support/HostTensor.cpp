@@ -162,7 +162,8 @@ std::string lowbit::shapeToString(llvm::ArrayRef<int64_t> shape) {
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i)
       s += ", ";
-    s += std::to_string(shape[i]);
+    // A negative extent is a dynamic one (MLIR's kDynamic).
+    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
   }
   return s + "]";
 }

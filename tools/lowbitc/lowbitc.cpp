@@ -248,6 +248,13 @@ static cl::list<std::string> bitwidthCandidates(
              "w2,...,w8,log3,log4,log5,a4,...,a16"),
     cl::CommaSeparated, cl::cat(category));
 
+static cl::opt<std::string> bitwidthSearch(
+    "bitwidth-search",
+    cl::desc("--bitwidth=auto: exact (default: least cost by dynamic "
+             "programming) or greedy (most cost saved per noise added, one "
+             "step at a time)"),
+    cl::init("exact"), cl::cat(category));
+
 static cl::opt<unsigned> bitwidthSamples(
     "bitwidth-samples",
     cl::desc("--bitwidth=auto: calibration samples the SQNRs are measured "
@@ -496,6 +503,10 @@ int main(int argc, char **argv) {
         return fail("--target-sqnr must be a finite number of dB");
       bitwidthOptions.targetSqnr = targetSqnr;
       bitwidthOptions.cost = bitwidthCost;
+      if (bitwidthSearch != "exact" && bitwidthSearch != "greedy")
+        return fail("unknown --bitwidth-search '" + bitwidthSearch +
+                    "' (exact or greedy)");
+      bitwidthOptions.search = bitwidthSearch;
       bitwidthOptions.estimate = bitwidthEstimate;
       if (bitwidthSamples < 1)
         return fail("--bitwidth-samples must be at least 1");
@@ -516,10 +527,6 @@ int main(int argc, char **argv) {
         if (!c)
           return fail("--bitwidth-candidates: unknown candidate '" + n +
                       "' (w2..w8, log2..log5, a2..a16)");
-        if (c->kind == mlir::lowbit::BitwidthCandidate::LogWeights &&
-            c->bits > 5 && compileTo != CompileTo::QDQ)
-          return fail("--bitwidth-candidates: " + n +
-                      ": log codes of more than 5 bits have no integer form");
         anyWeights |= c->isWeights();
         bitwidthOptions.candidates.push_back(*c);
       }
@@ -530,10 +537,11 @@ int main(int argc, char **argv) {
                bitwidthCost.getNumOccurrences() ||
                bitwidthCandidates.getNumOccurrences() ||
                bitwidthEstimate.getNumOccurrences() ||
-               bitwidthSamples.getNumOccurrences()) {
+               bitwidthSamples.getNumOccurrences() ||
+               bitwidthSearch.getNumOccurrences()) {
       return fail("--target-sqnr, --cost, --bitwidth-candidates, "
-                  "--bitwidth-samples and --bitwidth-estimate need "
-                  "--bitwidth=auto");
+                  "--bitwidth-samples, --bitwidth-search and "
+                  "--bitwidth-estimate need --bitwidth=auto");
     }
     if (failed(driver::verifyQuantizationOptions(&context, calibration,
                                                  quantize)) ||

@@ -38,6 +38,14 @@ bool mlir::lowbit::isBitwidthLayer(Operation *op) {
   return isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MatMulOp>(op);
 }
 
+std::string mlir::lowbit::formatDb(double db) {
+  if (std::isinf(db))
+    return db > 0 ? "inf" : "-inf";
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%.2f", db);
+  return s;
+}
+
 namespace {
 
 /// Static element count of a shape, dynamic dimensions counted as 1.
@@ -78,13 +86,6 @@ struct Layer {
 };
 
 double noiseOf(double db) { return std::pow(10.0, -db / 10.0); }
-/// "12.34": dB in messages.
-std::string dbText(double db) {
-  std::string s;
-  llvm::raw_string_ostream(s) << llvm::format("%.2f", db);
-  return s;
-}
-
 double dbOf(double noise) {
   return noise > 0 ? -10.0 * std::log10(noise) : INFINITY;
 }
@@ -154,8 +155,9 @@ struct LowBitAssignBitwidthPass
   void exact(std::vector<Layer> &layers, double room) const {
     if (layers.empty() || !(room > 0))
       return;
+    // The choice table holds layers x (G + 1) entries: at most 16 MB.
     const int64_t g = std::clamp<int64_t>(
-        40'000'000 / static_cast<int64_t>(layers.size()), 256, 16384);
+        4'000'000 / static_cast<int64_t>(layers.size()), 256, 16384);
     struct Combo {
       int w, a;
       double cost;
@@ -337,10 +339,10 @@ void LowBitAssignBitwidthPass::runOnOperation() {
   const double budget = noiseOf(targetSqnr);
   if (total > budget) {
     emitError(func.getLoc()) << "lowbit-assign-bitwidth: target-sqnr "
-                     << dbText(targetSqnr)
+                     << formatDb(targetSqnr)
                      << " dB is out of reach: the least-noise candidates "
                         "predict "
-                     << dbText(dbOf(total)) << " dB";
+                     << formatDb(dbOf(total)) << " dB";
     return signalPassFailure();
   }
 

@@ -90,8 +90,12 @@ struct BitwidthCandidate {
   }
 };
 
-/// Whether `op` is a layer bit-widths are assigned to.
+/// Whether `op` is a layer bit-widths are assigned to (tosa.conv2d,
+/// tosa.depthwise_conv2d, tosa.matmul).
 bool isBitwidthLayer(Operation *op);
+
+/// A dB figure in messages: "12.34", or "inf".
+std::string formatDb(double db);
 
 } // namespace mlir::lowbit
 

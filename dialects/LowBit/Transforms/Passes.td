@@ -269,7 +269,7 @@ def LowBitAssignBitwidth
     `search=exact` (the default) finds the least cost whose predicted
     SQNR meets the target by dynamic programming over the layers (a
     multiple-choice knapsack), each choice's noise rounded up to a multiple
-    of 1/G of the budget (G = 16384, fewer for thousands of layers): exact
+    of 1/G of the budget (G = 16384, fewer above 244 layers): exact
     up to that rounding, never over the budget. `search=greedy` starts from
     each layer's least-noise candidates and takes, one at a time, the
     cheaper candidate that saves the most cost per unit of noise added

@@ -159,6 +159,8 @@ struct BitwidthOptions {
   double targetSqnr = 30.0;
   /// What lowbit-assign-bitwidth minimizes: bits or bitops.
   std::string cost = "bits";
+  /// lowbit-assign-bitwidth's search: exact or greedy.
+  std::string search = "exact";
   /// Weight (`w`, `log`) and activation (`a`) candidates; with cost=bits
   /// activations stay at the quantize options' activation-bits.
   std::vector<mlir::lowbit::BitwidthCandidate> candidates;

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${SAN_BUILD_DIR:-build-san}
 SECONDS_PER_TARGET=${LOWBIT_FUZZ_SECONDS:-180}
 SEED=${LOWBIT_FUZZ_SEED:-1}
-TARGETS=${LOWBIT_FUZZ_TARGETS:-"npy onnx mlir-cpp"}
+TARGETS=${LOWBIT_FUZZ_TARGETS:-"npy onnx mlir-cpp accel-bin"}
 FUZZ_ONLY=0
 [ "${1:-}" = "--fuzz-only" ] && FUZZ_ONLY=1
 
@@ -38,7 +38,8 @@ fi
 # Seed corpora from what the repository already has.
 corpus=${LOWBIT_FUZZ_CORPUS:-"$BUILD_DIR/fuzz-corpus"}
 rm -rf "$corpus"
-mkdir -p "$corpus/npy" "$corpus/onnx" "$corpus/mlir-cpp" "$BUILD_DIR/fuzz-crashes"
+mkdir -p "$corpus/npy" "$corpus/onnx" "$corpus/mlir-cpp" "$corpus/accel-bin" \
+  "$BUILD_DIR/fuzz-crashes"
 /usr/bin/python3 - "$corpus/npy" <<'PY'
 import sys, numpy as np
 out = sys.argv[1]
@@ -56,10 +57,16 @@ for kind in conv_relu_pool conv_silu_softmax two_outputs qdq_softmax normalize_c
     >/dev/null 2>&1 || true
 done
 find test -name '*.mlir' -size -64k -exec cp {} "$corpus/mlir-cpp/" \;
+# Accelerator binaries: the hand-written assembly of test/Target/Accel.
+for s in test/Target/Accel/Inputs/*.s; do
+  "$BUILD_DIR/bin/accel-sim" --assemble "$s" \
+    -o "$corpus/accel-bin/$(basename "$s" .s).bin"
+done
 
 # Runs per target in the test command: about a minute each on this project's
-# 2-core machine (the .npy reader is much faster than the other two).
-declare -A RUNS=([npy]=1500000 [onnx]=30000 [mlir-cpp]=25000)
+# 2-core machine (the .npy reader and the accelerator binary decoder are much
+# faster than the MLIR targets).
+declare -A RUNS=([npy]=1500000 [onnx]=30000 [mlir-cpp]=25000 [accel-bin]=1500000)
 for t in $TARGETS; do
   runs=${LOWBIT_FUZZ_RUNS:-${RUNS[$t]}}
   echo "== sanitizer tier: fuzzing $t (seed $SEED, $runs runs, at most ${SECONDS_PER_TARGET} s)"

@@ -6,6 +6,7 @@
 
 #include "lowbit/InitAll.h"
 
+#include "Accel/IR/AccelDialect.h"
 #include "LowBit/IR/LowBitDialect.h"
 #include "LowBit/Transforms/Passes.h"
 #include "lowbit/Conversion/Passes.h"
@@ -26,7 +27,7 @@ void lowbit::registerAllDialects(mlir::DialectRegistry &registry) {
   registry.insert<mlir::arith::ArithDialect, mlir::emitc::EmitCDialect,
                   mlir::func::FuncDialect, mlir::quant::QuantDialect,
                   mlir::tensor::TensorDialect, mlir::tosa::TosaDialect,
-                  mlir::lowbit::LowBitDialect>();
+                  mlir::lowbit::LowBitDialect, mlir::accel::AccelDialect>();
 }
 
 void lowbit::registerAllPasses() {

@@ -30,12 +30,14 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # numpy, onnx and torch.
 config.substitutions.append(
     ("%lowbitc", os.path.join(config.lowbit_tools_dir, "lowbitc")))
+config.substitutions.append(
+    ("%accel_sim", os.path.join(config.lowbit_tools_dir, "accel-sim")))
 # The runtime library the generated C++ links against.
 config.substitutions.append(
     ("%lowbit_runtime_lib",
      os.path.join(config.lowbit_obj_root, "runtime", "liblowbit_runtime.a")))
 tool_dirs = [config.lowbit_tools_dir, config.llvm_tools_dir]
-tools = ["lowbit-opt", "lowbitc", "lowbit-translate"]
+tools = ["lowbit-opt", "lowbitc", "lowbit-translate", "accel-sim"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # A sanitizer build (scripts/test-sanitizers.sh) builds the generated C++ of

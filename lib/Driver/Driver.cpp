@@ -15,6 +15,7 @@
 
 #include "lowbit/Import/ONNX.h"
 #include "lowbit/Support/Npy.h"
+#include "lowbit/Target/Accel.h"
 #include "lowbit/Target/Cpp.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -281,5 +282,33 @@ LogicalResult driver::emitCpp(ModuleOp module, llvm::StringRef dir,
   if (!err.empty())
     return fail(module.getContext(), err);
   summary << files->summary;
+  return success();
+}
+
+LogicalResult driver::emitAccel(ModuleOp module, llvm::StringRef outputFile,
+                                AccelEmit kind, llvm::StringRef targetFile,
+                                llvm::ArrayRef<std::string> targetSet,
+                                const StageEnv &env) {
+  TimingScope t = rootTiming(env).nest("accel");
+  FailureOr<accel::Program> program =
+      buildAccelProgram(module, targetFile, targetSet);
+  if (failed(program))
+    return failure();
+  if (kind == AccelEmit::None)
+    return success();
+  if (kind == AccelEmit::MLIR)
+    return emitMLIR(module, outputFile, /*bytecode=*/false, env);
+  std::string error;
+  auto out = openOutputFile(outputFile, &error);
+  if (!out)
+    return fail(module.getContext(), error);
+  if (kind == AccelEmit::Assembly) {
+    out->os() << accel::printAssembly(*program);
+  } else {
+    std::vector<uint8_t> bytes = accel::encodeBinary(*program);
+    out->os().write(reinterpret_cast<const char *>(bytes.data()),
+                    bytes.size());
+  }
+  out->keep();
   return success();
 }

@@ -55,7 +55,7 @@ static cl::opt<std::string>
                         "several"),
                cl::value_desc("path"), cl::init("-"), cl::cat(category));
 
-enum class EmitKind { MLIR, Bytecode, Cpp, None };
+enum class EmitKind { MLIR, Bytecode, Cpp, AccelBin, AccelAsm, None };
 static cl::opt<EmitKind> emit(
     "emit", cl::desc("What to write to -o when not running"),
     cl::values(clEnumValN(EmitKind::MLIR, "mlir",
@@ -65,9 +65,38 @@ static cl::opt<EmitKind> emit(
                           "integer-only C++ on the lowbit runtime into the "
                           "folder -o: <name>.h, <name>.cpp, <name>_weights.S, "
                           "<name>.weights.bin, <name>_summary.txt"),
+               clEnumValN(EmitKind::AccelBin, "bin",
+                          "--target=accel: the accelerator binary (the "
+                          "default with --target=accel; accel-sim runs it)"),
+               clEnumValN(EmitKind::AccelAsm, "asm",
+                          "--target=accel: the accelerator assembly"),
                clEnumValN(EmitKind::None, "none",
                           "nothing (import and verify only)")),
     cl::init(EmitKind::MLIR), cl::cat(category));
+
+enum class TargetKind { Cpu, Accel };
+static cl::opt<TargetKind> target(
+    "target", cl::desc("What the integer model is compiled for"),
+    cl::values(clEnumValN(TargetKind::Cpu, "cpu",
+                          "the evaluator, MLIR or --emit=cpp (default)"),
+               clEnumValN(TargetKind::Accel, "accel",
+                          "the tile accelerator (convert-lowbit-to-accel): "
+                          "--emit=bin (default), asm or mlir; see "
+                          "--accel-target and --accel-set")),
+    cl::init(TargetKind::Cpu), cl::cat(category));
+
+static cl::opt<std::string> accelTarget(
+    "accel-target",
+    cl::desc("--target=accel: the target description file (key = value "
+             "lines: tn, tm, modes, buffer sizes, DMA rate, ...; default: a "
+             "16x16 array with 64 KiB buffers)"),
+    cl::value_desc("FILE"), cl::init(""), cl::cat(category));
+
+static cl::list<std::string> accelSet(
+    "accel-set",
+    cl::desc("--target=accel: override one key of the target description "
+             "(repeatable), e.g. --accel-set=tn=8"),
+    cl::value_desc("KEY=VALUE"), cl::cat(category));
 
 static cl::list<std::string> runInputs(
     "run",
@@ -578,6 +607,18 @@ int main(int argc, char **argv) {
   }
 
   // --- lower to integer ops --------------------------------------------
+  const bool toAccel = target == TargetKind::Accel;
+  if (!toAccel && (emit == EmitKind::AccelBin || emit == EmitKind::AccelAsm))
+    return fail("--emit=bin and --emit=asm need --target=accel");
+  if (!toAccel && (accelTarget.getNumOccurrences() || !accelSet.empty()))
+    return fail("--accel-target and --accel-set need --target=accel");
+  if (toAccel && (!runInputs.empty() || evaluate))
+    return fail("--target=accel writes a program for the accelerator; run it "
+                "with accel-sim (drop --target=accel to --run the model in "
+                "the evaluator)");
+  if (toAccel && (emit == EmitKind::Cpp || emit == EmitKind::Bytecode ||
+                  compileTo == CompileTo::QDQ))
+    return fail("--target=accel emits bin, asm or mlir from integer ops");
   if (emit == EmitKind::Cpp && (!runInputs.empty() || evaluate))
     return fail("--emit=cpp writes C++ to compile; drop --emit=cpp to --run "
                 "the model in the evaluator");
@@ -586,7 +627,8 @@ int main(int argc, char **argv) {
                 "--compile-to=qdq");
   bool lower = compileTo == CompileTo::Integer ||
                (compileTo == CompileTo::Auto &&
-                (!calibrationInputs.empty() || emit == EmitKind::Cpp));
+                (!calibrationInputs.empty() || emit == EmitKind::Cpp ||
+                 toAccel));
   if (lower) {
     LowerToIntegerPipelineOptions lowerOptions;
     lowerOptions.floatFallback = floatFallback;
@@ -623,8 +665,27 @@ int main(int argc, char **argv) {
   // <name>_run_blocks from it, also from a later lowbit-translate).
   if (bitDepth.inputBits)
     driver::attachBitDepth(*module, bitDepth);
+  if (toAccel) {
+    if (bitDepth.inputBits)
+      return fail("--input-bit-depth's block loop is not part of the "
+                  "accelerator program");
+    driver::AccelEmit kind =
+        !emit.getNumOccurrences() || emit == EmitKind::AccelBin
+            ? driver::AccelEmit::Binary
+        : emit == EmitKind::AccelAsm ? driver::AccelEmit::Assembly
+        : emit == EmitKind::None     ? driver::AccelEmit::None
+                                     : driver::AccelEmit::MLIR;
+    if (kind == driver::AccelEmit::Binary && outputFile == "-")
+      return fail("--target=accel --emit=bin needs -o FILE.bin");
+    return failed(driver::emitAccel(
+        *module, outputFile, kind, accelTarget,
+        std::vector<std::string>(accelSet.begin(), accelSet.end()), env));
+  }
   if (runInputs.empty() && !evaluate) {
     switch (emit) {
+    case EmitKind::AccelBin:
+    case EmitKind::AccelAsm:
+      return 0; // rejected above
     case EmitKind::None:
       return 0;
     case EmitKind::Cpp: {

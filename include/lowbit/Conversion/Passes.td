@@ -52,4 +52,65 @@ def ConvertLowBitToEmitC : Pass<"convert-lowbit-to-emitc", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::emitc::EmitCDialect"];
 }
 
+def ConvertLowBitToAccel : Pass<"convert-lowbit-to-accel", "::mlir::ModuleOp"> {
+  let summary = "Lower an integer lowbit function to a tile-accelerator program";
+  let description = [{
+    Turns the module's integer-only `func.func` into an `accel.program` for
+    the target described by `target-file` (Isa.h's `key = value` format)
+    with the `target-set` overrides (`key=value` each), and erases the
+    function. Every layer becomes tiles; each tile is loads (DMA into the
+    input and weight buffers), compute (MAC + REQUANT, or POOL, or
+    REQUANT) into the output buffer, and a store. A tile uses half of each
+    buffer when it fits (double buffering: the next tile's loads overlap
+    this tile's compute), all of it otherwise; the tokens order them, and
+    an `accel.sync` orders a layer's first loads after the previous layer's
+    last store.
+
+    - `lowbit.conv2d` (groups 1 or depthwise) and `lowbit.fully_connected`
+      whose only user is a `lowbit.requant`: one MAC + REQUANT per tile of
+      output rows × output channels (multiples of Tm), the weights of a
+      channel block with its biases (the input zero point folded in) and
+      requant parameters packed once in the data segment; padding is
+      filled by the input load with the zero point.
+    - `lowbit.max_pool`, `lowbit.avg_pool` without padding and
+      `lowbit.global_avg_pool`: POOL tiles of output rows (all channels).
+    - `lowbit.requant` of an int8 tensor: REQUANT tiles.
+    - `lowbit.reshape`: no instruction (the bytes do not move).
+
+    Before (shapes abridged):
+
+    ```mlir
+    %a = lowbit.conv2d %x, %w, %b {pad = array<i64: 1, 1, 1, 1>} : ...
+    %y = lowbit.requant %a {multiplier = ..., shift = ...} : ...
+    ```
+
+    After:
+
+    ```mlir
+    accel.program @main {dram_bytes = ..., target = {tn = 16 : i64, ...}} {
+      accel.data dense<...> : tensor<...xi8>
+      accel.tensor "x" {addr = ..., ...}
+      accel.load {buf = 0 : i64, ..., pad_top = 1 : i64, ...}
+      accel.load {buf = 1 : i64, ..., push_next}
+      accel.mac {mode = 0 : i64, init = 1 : i64, ..., pop_prev}
+      accel.requant {src_kind = 0 : i64, ..., push_next}
+      accel.store {..., pop_prev}
+    }
+    ```
+
+    Anything else — another op, activations that are not signed 8-bit
+    per-tensor tensors, 64-bit accumulators, log or STLQ weights (the
+    shift modes are not implemented yet), a batch above 1, a layer whose
+    smallest tile does not fit a buffer — is an error at the op that names
+    the layer and the limit.
+  }];
+  let options = [
+    Option<"targetFile", "target-file", "std::string", /*default=*/"\"\"",
+           "Target description file (key = value lines; Isa.h)">,
+    ListOption<"targetSet", "target-set", "std::string",
+               "Target description overrides, key=value each">,
+  ];
+  let dependentDialects = ["::mlir::accel::AccelDialect"];
+}
+
 #endif // LOWBIT_CONVERSION_PASSES_TD

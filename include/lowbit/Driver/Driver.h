@@ -120,6 +120,19 @@ mlir::LogicalResult emitCpp(mlir::ModuleOp module, llvm::StringRef dir,
                             llvm::StringRef name, llvm::raw_ostream &summary,
                             const StageEnv &env);
 
+/// What --target=accel writes.
+enum class AccelEmit { Binary, Assembly, MLIR, None };
+
+/// Lowers the integer model to an accelerator program for the target in
+/// `targetFile` (empty: the defaults) with the `targetSet` overrides
+/// (key=value) and writes its binary, its assembly or the accel MLIR to
+/// `outputFile` (lowbit/Target/Accel.h, lowbit/accel/Isa.h), or with None
+/// only checks that the model maps onto the target.
+mlir::LogicalResult emitAccel(mlir::ModuleOp module, llvm::StringRef outputFile,
+                              AccelEmit kind, llvm::StringRef targetFile,
+                              llvm::ArrayRef<std::string> targetSet,
+                              const StageEnv &env);
+
 /// Matches `[NAME=]FILE.npy` specs (positional in argument order, or by
 /// ONNX name) to `func`'s arguments, checks dtypes and shapes (float data
 /// for a quantized argument is quantized with the runtime's rule), and

@@ -1,0 +1,960 @@
+//===- LowBitToAccel.cpp - lowbit integer IR to accelerator instructions --===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// convert-lowbit-to-accel: tiles every layer of an integer lowbit function
+// onto the accelerator of runtime/include/lowbit/accel/Isa.h and writes the
+// result as an accel.program. The arithmetic is the C++ runtime's: the same
+// int8 values, int32 accumulators (modulo 2^32, the input zero point folded
+// into the bias), and Requant.h's requantize; accel-sim executes the
+// program and the test suite compares it with the generated C++.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Conversion/Passes.h"
+
+#include "Accel/IR/AccelOps.h"
+#include "LowBit/IR/LowBitOps.h"
+#include "lowbit/accel/Isa.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <optional>
+
+namespace lowbit {
+#define GEN_PASS_DEF_CONVERTLOWBITTOACCEL
+#include "lowbit/Conversion/Passes.h.inc"
+} // namespace lowbit
+
+using namespace mlir;
+namespace lb = mlir::lowbit;
+namespace ax = ::lowbit::accel;
+
+namespace {
+
+/// The name a diagnostic or an instruction's `layer` gives an op: its
+/// NameLoc (the ONNX node) or its op name.
+std::string layerName(Operation *op) {
+  std::string name;
+  op->getLoc()->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      name = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return name.empty() ? op->getName().getStringRef().str() : name;
+}
+
+/// A signed 8-bit per-tensor quantized type, or null.
+quant::UniformQuantizedType int8Type(Type t) {
+  auto shaped = dyn_cast<ShapedType>(t);
+  if (!shaped)
+    return {};
+  auto q = dyn_cast<quant::UniformQuantizedType>(shaped.getElementType());
+  if (!q || !q.isSigned() || q.getStorageTypeIntegralWidth() != 8)
+    return {};
+  return q;
+}
+
+/// The integers of a constant operand (storage values), or failure.
+FailureOr<std::vector<int64_t>> constantInts(Value v) {
+  Attribute attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return failure();
+  std::vector<int64_t> out;
+  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
+    bool isUnsigned = cast<IntegerType>(dense.getElementType()).isUnsigned();
+    out.reserve(dense.getNumElements());
+    for (const APInt &x : dense.getValues<APInt>())
+      out.push_back(isUnsigned ? int64_t(x.getZExtValue()) : x.getSExtValue());
+    return out;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    auto elt = dyn_cast<IntegerType>(res.getType().getElementType());
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!elt || !blob || (elt.getWidth() != 8 && elt.getWidth() != 32))
+      return failure();
+    ArrayRef<char> raw = blob->getData();
+    unsigned bytes = elt.getWidth() / 8;
+    if (int64_t(raw.size()) != res.getType().getNumElements() * bytes)
+      return failure();
+    for (size_t i = 0; i < raw.size(); i += bytes) {
+      if (bytes == 1) {
+        out.push_back(int8_t(raw[i]));
+      } else {
+        uint32_t u = 0;
+        for (unsigned k = 0; k < 4; ++k)
+          u |= uint32_t(uint8_t(raw[i + k])) << (8 * k);
+        out.push_back(int32_t(u));
+      }
+    }
+    return out;
+  }
+  return failure();
+}
+
+void putI32(std::vector<uint8_t> &d, int64_t v) {
+  uint32_t u = uint32_t(v);
+  for (unsigned i = 0; i < 4; ++i)
+    d.push_back(uint8_t(u >> (8 * i)));
+}
+
+/// One instruction as the lowering produces it: `dram` of loads and stores
+/// may still be relative to the activation area, placed after the data
+/// segment once the data is complete.
+struct Pending {
+  ax::Instr in;
+  bool activationAddr = false;
+  std::string layer;
+  Location loc;
+};
+
+/// A tile: its loads, its compute instructions and its stores.
+struct Tile {
+  std::vector<Pending> loads, computes, stores;
+};
+
+/// The requant that finishes a layer, in the ISA's terms.
+struct RequantDesc {
+  std::vector<int32_t> mul, shift, negMul, negShift; // per output channel
+  bool dual = false;
+  int64_t round = 0;
+  int64_t outZp = 0, qmin = -128, qmax = 127;
+};
+
+class Lowering {
+public:
+  Lowering(ModuleOp module, func::FuncOp func, const ax::Target &target)
+      : module(module), func(func), t(target) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult lowerConvLike(Operation *op, lb::RequantOp rq);
+  LogicalResult lowerPool(Operation *op);
+  LogicalResult lowerRequantInt8(lb::RequantOp rq);
+  FailureOr<RequantDesc> requantDesc(lb::RequantOp rq, int64_t channels);
+  FailureOr<uint64_t> addressOf(Operation *user, Value v);
+  uint64_t allocate(Value v);
+  void emitLayer(std::vector<Tile> &tiles, unsigned slots);
+  Pending make(ax::Opcode op, Operation *from, bool activationAddr = false) {
+    Pending p{ax::Instr(), activationAddr, layerName(from), from->getLoc()};
+    p.in.opcode = op;
+    return p;
+  }
+  InFlightDiagnostic error(Operation *op) {
+    return op->emitOpError("cannot be mapped to accel target '")
+           << t.name << "' (layer '" << layerName(op) << "'): ";
+  }
+
+  ModuleOp module;
+  func::FuncOp func;
+  ax::Target t;
+  std::vector<uint8_t> data;
+  llvm::DenseMap<Value, uint64_t> actAddr; // relative to the activation area
+  uint64_t actTop = 0;
+  std::vector<Pending> instrs;
+  std::optional<size_t> lastStore; // of the previous layer
+};
+
+uint64_t Lowering::allocate(Value v) {
+  uint64_t bytes = uint64_t(cast<ShapedType>(v.getType()).getNumElements());
+  uint64_t addr = actTop;
+  actTop += (bytes + 63) / 64 * 64;
+  actAddr[v] = addr;
+  return addr;
+}
+
+FailureOr<uint64_t> Lowering::addressOf(Operation *user, Value v) {
+  auto it = actAddr.find(v);
+  if (it == actAddr.end())
+    return error(user) << "its input is not an int8 activation in DRAM "
+                          "(produced by an op this target does not run)",
+           failure();
+  return it->second;
+}
+
+/// Token discipline of one layer's tiles with `slots` buffer halves (2:
+/// double buffering, 1: none). Tile t's loads wait for tile t - slots's
+/// compute to free their buffer half, its compute for its loads and for
+/// tile t - slots's store to free the output half, its store for its
+/// compute. A token is pushed only when a later tile of the layer pops it,
+/// and the last store pushes one for the next layer's accel.sync.
+void Lowering::emitLayer(std::vector<Tile> &tiles, unsigned slots) {
+  const size_t n = tiles.size();
+  if (lastStore) {
+    instrs[*lastStore].in.deps |= ax::PushPrev;
+    Pending sync{ax::Instr(), false, "", tiles.front().loads.front().loc};
+    sync.in.opcode = ax::Opcode::Sync;
+    sync.in.deps = ax::PopNext | ax::PushPrev;
+    sync.layer = tiles.front().loads.front().layer;
+    instrs.push_back(sync);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    Tile &tile = tiles[i];
+    if (i >= slots || (i == 0 && lastStore))
+      tile.loads.front().in.deps |= ax::PopNext;
+    tile.loads.back().in.deps |= ax::PushNext;
+    tile.computes.front().in.deps |= ax::PopPrev;
+    if (i >= slots)
+      tile.computes.front().in.deps |= ax::PopNext;
+    tile.computes.back().in.deps |= ax::PushNext;
+    if (i + slots < n)
+      tile.computes.back().in.deps |= ax::PushPrev;
+    tile.stores.front().in.deps |= ax::PopPrev;
+    if (i + slots < n)
+      tile.stores.back().in.deps |= ax::PushPrev;
+    for (auto *part : {&tile.loads, &tile.computes, &tile.stores})
+      for (Pending &p : *part)
+        instrs.push_back(p);
+    lastStore = instrs.size() - 1;
+  }
+}
+
+FailureOr<RequantDesc> Lowering::requantDesc(lb::RequantOp rq,
+                                             int64_t channels) {
+  RequantDesc d;
+  auto out = int8Type(rq.getType());
+  if (!out)
+    return error(rq) << "the result must be a signed 8-bit per-tensor "
+                        "quantized tensor (the target's activations), not "
+                     << rq.getType(),
+           failure();
+  int64_t rank = cast<ShapedType>(rq.getType()).getRank();
+  auto expand = [&](ArrayRef<int32_t> a,
+                    std::vector<int32_t> &to) -> LogicalResult {
+    if (a.size() != 1 && int64_t(a.size()) != channels)
+      return failure();
+    for (int64_t c = 0; c < channels; ++c)
+      to.push_back(a.size() == 1 ? a[0] : a[c]);
+    return success();
+  };
+  if ((rq.getMultiplier().size() > 1 ||
+       (rq.getNegMultiplier() && rq.getNegMultiplier()->size() > 1)) &&
+      (!rq.getAxis() || int64_t(*rq.getAxis()) != rank - 1))
+    return error(rq) << "per-channel parameters must be along the last "
+                        "(channel) dimension",
+           failure();
+  if (failed(expand(rq.getMultiplier(), d.mul)) ||
+      failed(expand(rq.getShift(), d.shift)))
+    return error(rq) << "expected 1 or " << channels << " multipliers",
+           failure();
+  if (rq.getNegMultiplier()) {
+    if (!t.dualRequant)
+      return error(rq) << "a PReLU is folded into this requant (two "
+                          "multiplier sets) and the target has no dual "
+                          "requant unit (dual_requant = 0)",
+             failure();
+    d.dual = true;
+    if (!rq.getNegShift() || failed(expand(*rq.getNegMultiplier(), d.negMul)) ||
+        failed(expand(*rq.getNegShift(), d.negShift)))
+      return error(rq) << "expected 1 or " << channels
+                       << " negative-side multipliers",
+             failure();
+  } else {
+    d.negMul = d.mul;
+    d.negShift = d.shift;
+  }
+  d.round = rq.getRounding() == lb::RoundingMode::double_round ? 1 : 0;
+  d.outZp = out.getZeroPoint();
+  d.qmin = std::max<int64_t>(out.getStorageTypeMin(),
+                             rq.getMin() ? *rq.getMin() : INT64_MIN);
+  d.qmax = std::min<int64_t>(out.getStorageTypeMax(),
+                             rq.getMax() ? *rq.getMax() : INT64_MAX);
+  return d;
+}
+
+LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
+  Value x = op->getOperand(0), w = op->getOperand(1);
+  Value bias = op->getNumOperands() > 2 ? op->getOperand(2) : Value();
+  auto xq = int8Type(x.getType());
+  if (!xq)
+    return error(op) << "the input must be a signed 8-bit per-tensor "
+                        "quantized tensor, not "
+                     << x.getType(),
+           failure();
+  if (op->hasAttr("weight_encoding"))
+    return error(op) << "log / STLQ weights need the shift modes, which this "
+                        "version of the accel ISA does not implement",
+           failure();
+  auto accType = cast<ShapedType>(op->getResult(0).getType());
+  if (!accType.getElementType().isInteger(32))
+    return error(op) << "its accumulator is " << accType.getElementType()
+                     << "; the target has " << t.accumulatorBits
+                     << "-bit accumulators",
+           failure();
+  auto wType = cast<ShapedType>(w.getType());
+  auto wq = dyn_cast<quant::QuantizedType>(wType.getElementType());
+  unsigned wBits = wq ? wq.getStorageTypeIntegralWidth()
+                      : wType.getElementType().getIntOrFloatBitWidth();
+  if (wBits > t.weightBits)
+    return error(op) << wBits << "-bit weights are wider than the target's "
+                     << t.weightBits << "-bit multipliers (weight_bits)",
+           failure();
+  FailureOr<std::vector<int64_t>> wv = constantInts(w);
+  if (failed(wv))
+    return error(op) << "the weights must be a constant", failure();
+  std::vector<int64_t> bv;
+  if (bias) {
+    FailureOr<std::vector<int64_t>> b = constantInts(bias);
+    if (failed(b))
+      return error(op) << "the bias must be a constant", failure();
+    bv = std::move(*b);
+  }
+
+  // Geometry: NHWC input, OHWI weights; a fully connected layer [M, K] is
+  // a 1x1 convolution over a 1 x M image of K channels.
+  int64_t H, W, C, KH = 1, KW = 1, SH = 1, SW = 1, DH = 1, DW = 1, PT = 0,
+                   PB = 0, PL = 0, PR = 0, OH, OW, CO;
+  bool depthwise = false;
+  auto xs = cast<ShapedType>(x.getType()).getShape();
+  if (auto conv = dyn_cast<lb::Conv2DOp>(op)) {
+    if (xs[0] != 1)
+      return error(op) << "batch " << xs[0] << ": the target runs batch 1",
+             failure();
+    H = xs[1], W = xs[2], C = xs[3];
+    auto ws = wType.getShape();
+    CO = ws[0], KH = ws[1], KW = ws[2];
+    SH = conv.getStride()[0], SW = conv.getStride()[1];
+    DH = conv.getDilation()[0], DW = conv.getDilation()[1];
+    PT = conv.getPad()[0], PB = conv.getPad()[1], PL = conv.getPad()[2],
+    PR = conv.getPad()[3];
+    int64_t groups = conv.getGroups();
+    if (groups != 1) {
+      if (groups != C || ws[3] != 1 || CO != C)
+        return error(op) << "grouped convolution (groups = " << groups
+                         << ") other than depthwise with one output per "
+                            "channel has no MAC mapping",
+               failure();
+      depthwise = true;
+    }
+    auto os = accType.getShape();
+    OH = os[1], OW = os[2];
+  } else {
+    H = 1, W = xs[0], C = xs[1];
+    CO = wType.getShape()[0];
+    OH = 1, OW = xs[0];
+  }
+  const int64_t CIg = depthwise ? 1 : C;
+  const int64_t inW = W + PL + PR;
+  if (PT > 255 || PB > 255 || PL > 255 || PR > 255 || KH > 255 || KW > 255 ||
+      SH > 255 || SW > 255 || DH > 255 || DW > 255 || inW > 65535 ||
+      C > 65535 || CO > 65535 || OW > 65535)
+    return error(op) << "a window, stride, padding (at most 255) or extent "
+                        "(at most 65535) exceeds the instruction's fields",
+           failure();
+  FailureOr<RequantDesc> rd = requantDesc(rq, CO);
+  if (failed(rd))
+    return failure();
+
+  // Biases with the input zero point folded in, modulo 2^32 as the
+  // accumulators (and the C++ runtime's) wrap: bias - zp * sum(w).
+  const int64_t perOut = KH * KW * CIg;
+  const bool folded = op->hasAttr("input_zp_folded");
+  std::vector<int64_t> fb(CO, 0);
+  for (int64_t co = 0; co < CO; ++co) {
+    int64_t b = bv.empty() ? 0 : bv[co];
+    if (!folded) {
+      int64_t sum = 0;
+      for (int64_t k = 0; k < perOut; ++k)
+        sum += (*wv)[co * perOut + k];
+      b -= int64_t(xq.getZeroPoint()) * sum;
+    }
+    fb[co] = int64_t(int32_t(uint32_t(uint64_t(b))));
+  }
+
+  // Tile sizes: the most output channels (all, or multiples of Tm), then
+  // the most output rows, that fit a buffer half (double buffering), else
+  // a whole buffer.
+  auto rowsIn = [&](int64_t r) { return (r - 1) * SH + (KH - 1) * DH + 1; };
+  auto wBytes = [&](int64_t ct) { return uint64_t(ct) * (perOut + 20); };
+  auto inBytes = [&](int64_t r) { return uint64_t(rowsIn(r)) * inW * C; };
+  auto outBytes = [&](int64_t r, int64_t ct) {
+    return uint64_t(r) * OW * ct * 5;
+  };
+  std::vector<int64_t> cts = {CO};
+  for (int64_t k = (CO - 1) / t.tm; k >= 1; --k)
+    cts.push_back(k * int64_t(t.tm));
+  unsigned slots = 0;
+  int64_t ct = 0, rt = 0;
+  for (unsigned s : {2u, 1u}) {
+    for (int64_t c : cts) {
+      if (wBytes(c) > t.weightBuffer / s)
+        continue;
+      int64_t r = std::min<int64_t>(OH, 65535 / OW);
+      while (r >= 1 && (inBytes(r) > t.inputBuffer / s ||
+                        outBytes(r, c) > t.outputBuffer / s))
+        --r;
+      if (r >= 1) {
+        slots = s, ct = c, rt = r;
+        break;
+      }
+    }
+    if (slots)
+      break;
+  }
+  if (!slots) {
+    int64_t c = std::min<int64_t>(CO, t.tm);
+    auto d = error(op) << "its smallest tile (one output row, " << c
+                       << " output channels) needs";
+    if (wBytes(c) > t.weightBuffer)
+      d << " " << wBytes(c) << " bytes of weights, biases and requant "
+        << "parameters (weight_buffer = " << t.weightBuffer << ")";
+    if (inBytes(1) > t.inputBuffer)
+      d << " " << inBytes(1) << " bytes of input rows (input_buffer = "
+        << t.inputBuffer << ")";
+    if (outBytes(1, c) > t.outputBuffer)
+      d << " " << outBytes(1, c) << " bytes of accumulators and results "
+        << "(output_buffer = " << t.outputBuffer << ")";
+    return failure();
+  }
+
+  // The data segment: per channel block, the weights (OHWI rows), the
+  // biases and the requant parameters, loaded with one DMA.
+  std::vector<uint64_t> blockAddr;
+  for (int64_t c0 = 0; c0 < CO; c0 += ct) {
+    int64_t n = std::min(ct, CO - c0);
+    blockAddr.push_back(data.size());
+    for (int64_t k = c0 * perOut; k < (c0 + n) * perOut; ++k)
+      data.push_back(uint8_t(int8_t((*wv)[k])));
+    for (int64_t c = c0; c < c0 + n; ++c)
+      putI32(data, fb[c]);
+    for (int64_t c = c0; c < c0 + n; ++c) {
+      putI32(data, rd->mul[c]);
+      putI32(data, rd->shift[c]);
+      putI32(data, rd->negMul[c]);
+      putI32(data, rd->negShift[c]);
+    }
+  }
+
+  FailureOr<uint64_t> xAddr = addressOf(op, x);
+  if (failed(xAddr))
+    return failure();
+  uint64_t yAddr = allocate(rq.getResult());
+  const uint64_t inHalf = t.inputBuffer / slots,
+                 wHalf = t.weightBuffer / slots,
+                 oHalf = t.outputBuffer / slots;
+  std::vector<Tile> tiles;
+  for (int64_t y0 = 0; y0 < OH; y0 += rt) {
+    int64_t r = std::min(rt, OH - y0);
+    int64_t iy0 = y0 * SH - PT, iyEnd = iy0 + rowsIn(r);
+    int64_t top = std::max<int64_t>(iy0, 0), end = std::min(iyEnd, H);
+    if (end <= top)
+      return error(op) << "output rows " << y0 << ".." << y0 + r - 1
+                       << " read padding only",
+             failure();
+    for (size_t blk = 0; blk < blockAddr.size(); ++blk) {
+      int64_t c0 = int64_t(blk) * ct, n = std::min(ct, CO - c0);
+      unsigned s = tiles.size() % slots;
+      uint64_t inp = s * inHalf, wgt = s * wHalf, out = s * oHalf;
+      Tile tile;
+      Pending li = make(ax::Opcode::Load, op, /*activationAddr=*/true);
+      li.in.set("buf", 0);
+      li.in.set("dram", int64_t(*xAddr + uint64_t(top * W * C)));
+      li.in.set("sram", int64_t(inp));
+      li.in.set("rows", end - top);
+      li.in.set("cols", W);
+      li.in.set("elem", C);
+      li.in.set("stride", W * C);
+      li.in.set("pad_top", top - iy0);
+      li.in.set("pad_bottom", iyEnd - end);
+      li.in.set("pad_left", PL);
+      li.in.set("pad_right", PR);
+      li.in.set("pad_value", xq.getZeroPoint());
+      tile.loads.push_back(li);
+      Pending lw = make(ax::Opcode::Load, op);
+      int64_t bytes = int64_t(wBytes(n));
+      lw.in.set("buf", 1);
+      lw.in.set("dram", int64_t(blockAddr[blk]));
+      lw.in.set("sram", int64_t(wgt));
+      lw.in.set("rows", 1);
+      lw.in.set("cols", 1);
+      lw.in.set("elem", bytes);
+      lw.in.set("stride", bytes);
+      tile.loads.push_back(lw);
+      Pending mac = make(ax::Opcode::Mac, op);
+      mac.in.set("mode", int64_t(ax::MacMode::Multiply));
+      mac.in.set("init", 1);
+      mac.in.set("depthwise", depthwise);
+      mac.in.set("inp", int64_t(inp));
+      mac.in.set("wgt", int64_t(wgt));
+      mac.in.set("bias", int64_t(wgt + n * perOut));
+      mac.in.set("acc", int64_t(out));
+      mac.in.set("out_h", r);
+      mac.in.set("out_w", OW);
+      mac.in.set("in_w", inW);
+      mac.in.set("in_c", C);
+      mac.in.set("in_c_off", depthwise ? c0 : 0);
+      mac.in.set("cin", depthwise ? n : C);
+      mac.in.set("cout", n);
+      mac.in.set("kh", KH);
+      mac.in.set("kw", KW);
+      mac.in.set("sh", SH);
+      mac.in.set("sw", SW);
+      mac.in.set("dh", DH);
+      mac.in.set("dw", DW);
+      tile.computes.push_back(mac);
+      Pending req = make(ax::Opcode::Requant, rq);
+      uint64_t dst = out + uint64_t(4 * r * OW * n);
+      req.in.set("src_kind", 0);
+      req.in.set("src", int64_t(out));
+      req.in.set("dst", int64_t(dst));
+      req.in.set("pixels", r * OW);
+      req.in.set("channels", n);
+      req.in.set("params", int64_t(wgt + n * perOut + 4 * n));
+      req.in.set("per_channel", 1);
+      req.in.set("dual", rd->dual);
+      req.in.set("round", rd->round);
+      req.in.set("in_zp", 0);
+      req.in.set("out_zp", rd->outZp);
+      req.in.set("qmin", rd->qmin);
+      req.in.set("qmax", rd->qmax);
+      tile.computes.push_back(req);
+      Pending st = make(ax::Opcode::Store, rq, /*activationAddr=*/true);
+      st.in.set("dram", int64_t(yAddr + uint64_t(y0 * OW * CO + c0)));
+      st.in.set("sram", int64_t(dst));
+      st.in.set("rows", r * OW);
+      st.in.set("cols", 1);
+      st.in.set("elem", n);
+      st.in.set("stride", CO);
+      tile.stores.push_back(st);
+      tiles.push_back(std::move(tile));
+    }
+  }
+  emitLayer(tiles, slots);
+  return success();
+}
+
+LogicalResult Lowering::lowerPool(Operation *op) {
+  Value x = op->getOperand(0);
+  auto xq = int8Type(x.getType());
+  auto yq = int8Type(op->getResult(0).getType());
+  if (!xq || !yq || xq != yq)
+    return error(op) << "pools run on signed 8-bit per-tensor quantized "
+                        "tensors of one type",
+           failure();
+  auto xs = cast<ShapedType>(x.getType()).getShape();
+  if (xs.size() != 4 || xs[0] != 1)
+    return error(op) << "pools run on [1, H, W, C] tensors", failure();
+  int64_t H = xs[1], W = xs[2], C = xs[3];
+  int64_t KH = H, KW = W, SH = 1, SW = 1, PT = 0, PB = 0, PL = 0, PR = 0;
+  int64_t kind = 1;
+  if (auto mp = dyn_cast<lb::MaxPoolOp>(op)) {
+    kind = 0;
+    KH = mp.getKernel()[0], KW = mp.getKernel()[1];
+    SH = mp.getStride()[0], SW = mp.getStride()[1];
+    PT = mp.getPad()[0], PB = mp.getPad()[1], PL = mp.getPad()[2],
+    PR = mp.getPad()[3];
+  } else if (auto ap = dyn_cast<lb::AvgPoolOp>(op)) {
+    KH = ap.getKernel()[0], KW = ap.getKernel()[1];
+    SH = ap.getStride()[0], SW = ap.getStride()[1];
+    if (llvm::any_of(ap.getPad(), [](int64_t p) { return p != 0; }))
+      return error(op) << "average pooling with padding is not in this ISA "
+                          "version (the pool unit has no per-window counts)",
+             failure();
+  }
+  auto ys = cast<ShapedType>(op->getResult(0).getType()).getShape();
+  int64_t OH = ys[1], OW = ys[2];
+  int64_t inW = W + PL + PR;
+  if (PT > 255 || PB > 255 || PL > 255 || PR > 255 || inW > 65535 ||
+      C > 65535 || KH > 65535 || KW > 65535 || SH > 65535 || SW > 65535 ||
+      OW > 65535)
+    return error(op) << "a window, stride, padding (at most 255) or extent "
+                        "(at most 65535) exceeds the instruction's fields",
+           failure();
+  auto rowsIn = [&](int64_t r) { return (r - 1) * SH + KH; };
+  unsigned slots = 0;
+  int64_t rt = 0;
+  for (unsigned s : {2u, 1u}) {
+    int64_t r = std::min<int64_t>(OH, 65535);
+    while (r >= 1 &&
+           (uint64_t(rowsIn(r)) * inW * C > t.inputBuffer / s ||
+            uint64_t(r) * OW * C > t.outputBuffer / s))
+      --r;
+    if (r >= 1) {
+      slots = s, rt = r;
+      break;
+    }
+  }
+  if (!slots)
+    return error(op) << "one output row needs " << uint64_t(rowsIn(1)) * inW * C
+                     << " bytes of input (input_buffer = " << t.inputBuffer
+                     << ") and " << uint64_t(OW) * C
+                     << " bytes of output (output_buffer = " << t.outputBuffer
+                     << "); pools are not split by channel",
+           failure();
+  FailureOr<uint64_t> xAddr = addressOf(op, x);
+  if (failed(xAddr))
+    return failure();
+  uint64_t yAddr = allocate(op->getResult(0));
+  std::vector<Tile> tiles;
+  for (int64_t y0 = 0; y0 < OH; y0 += rt) {
+    int64_t r = std::min(rt, OH - y0);
+    int64_t iy0 = y0 * SH - PT, iyEnd = iy0 + rowsIn(r);
+    int64_t top = std::max<int64_t>(iy0, 0), end = std::min(iyEnd, H);
+    if (end <= top)
+      return error(op) << "output rows read padding only", failure();
+    unsigned s = tiles.size() % slots;
+    uint64_t inp = s * (t.inputBuffer / slots),
+             out = s * (t.outputBuffer / slots);
+    Tile tile;
+    Pending li = make(ax::Opcode::Load, op, true);
+    li.in.set("buf", 0);
+    li.in.set("dram", int64_t(*xAddr + uint64_t(top * W * C)));
+    li.in.set("sram", int64_t(inp));
+    li.in.set("rows", end - top);
+    li.in.set("cols", W);
+    li.in.set("elem", C);
+    li.in.set("stride", W * C);
+    li.in.set("pad_top", top - iy0);
+    li.in.set("pad_bottom", iyEnd - end);
+    li.in.set("pad_left", PL);
+    li.in.set("pad_right", PR);
+    // Max pooling takes the maximum over the window's real positions; the
+    // storage minimum never wins over one of them.
+    li.in.set("pad_value", xq.getStorageTypeMin());
+    tile.loads.push_back(li);
+    Pending pool = make(ax::Opcode::Pool, op);
+    pool.in.set("kind", kind);
+    pool.in.set("src", int64_t(inp));
+    pool.in.set("dst", int64_t(out));
+    pool.in.set("in_w", inW);
+    pool.in.set("c", C);
+    pool.in.set("out_h", r);
+    pool.in.set("out_w", OW);
+    pool.in.set("kh", KH);
+    pool.in.set("kw", KW);
+    pool.in.set("sh", SH);
+    pool.in.set("sw", SW);
+    pool.in.set("zp", xq.getZeroPoint());
+    pool.in.set("qmin", xq.getStorageTypeMin());
+    pool.in.set("qmax", xq.getStorageTypeMax());
+    tile.computes.push_back(pool);
+    Pending st = make(ax::Opcode::Store, op, true);
+    st.in.set("dram", int64_t(yAddr + uint64_t(y0 * OW * C)));
+    st.in.set("sram", int64_t(out));
+    st.in.set("rows", 1);
+    st.in.set("cols", 1);
+    st.in.set("elem", r * OW * C);
+    st.in.set("stride", r * OW * C);
+    tile.stores.push_back(st);
+    tiles.push_back(std::move(tile));
+  }
+  emitLayer(tiles, slots);
+  return success();
+}
+
+LogicalResult Lowering::lowerRequantInt8(lb::RequantOp rq) {
+  Value x = rq.getInput();
+  auto xq = int8Type(x.getType());
+  if (!xq)
+    return error(rq) << "its input must be an int32 accumulator of a "
+                        "convolution or fully connected layer, or a signed "
+                        "8-bit per-tensor quantized tensor",
+           failure();
+  auto shape = cast<ShapedType>(x.getType()).getShape();
+  int64_t total = cast<ShapedType>(x.getType()).getNumElements();
+  bool perChannel = rq.getMultiplier().size() > 1 ||
+                    (rq.getNegMultiplier() && rq.getNegMultiplier()->size() > 1);
+  int64_t C = perChannel ? shape.back() : 1;
+  FailureOr<RequantDesc> rd = requantDesc(rq, C);
+  if (failed(rd))
+    return failure();
+  if (C > 65535)
+    return error(rq) << C << " channels exceed the instruction's field",
+           failure();
+  uint64_t paramBytes = 16 * uint64_t(C);
+  uint64_t params = data.size();
+  for (int64_t c = 0; c < C; ++c) {
+    putI32(data, rd->mul[c]);
+    putI32(data, rd->shift[c]);
+    putI32(data, rd->negMul[c]);
+    putI32(data, rd->negShift[c]);
+  }
+  int64_t pixels = total / C;
+  unsigned slots = 0;
+  int64_t pt = 0;
+  for (unsigned s : {2u, 1u}) {
+    if (paramBytes > t.weightBuffer / s)
+      continue;
+    uint64_t cap = std::min(t.inputBuffer, t.outputBuffer) / s / uint64_t(C);
+    pt = std::min<int64_t>(pixels, int64_t(cap));
+    if (pt >= 1) {
+      slots = s;
+      break;
+    }
+  }
+  if (!slots)
+    return error(rq) << "one pixel of " << C << " channels does not fit "
+                     << "the buffers (parameters: " << paramBytes
+                     << " bytes, weight_buffer = " << t.weightBuffer << ")",
+           failure();
+  FailureOr<uint64_t> xAddr = addressOf(rq, x);
+  if (failed(xAddr))
+    return failure();
+  uint64_t yAddr = allocate(rq.getResult());
+  std::vector<Tile> tiles;
+  for (int64_t p0 = 0; p0 < pixels; p0 += pt) {
+    int64_t n = std::min(pt, pixels - p0);
+    unsigned s = tiles.size() % slots;
+    uint64_t inp = s * (t.inputBuffer / slots),
+             wgt = s * (t.weightBuffer / slots),
+             out = s * (t.outputBuffer / slots);
+    Tile tile;
+    Pending li = make(ax::Opcode::Load, rq, true);
+    li.in.set("buf", 0);
+    li.in.set("dram", int64_t(*xAddr + uint64_t(p0 * C)));
+    li.in.set("sram", int64_t(inp));
+    li.in.set("rows", 1);
+    li.in.set("cols", 1);
+    li.in.set("elem", n * C);
+    li.in.set("stride", n * C);
+    tile.loads.push_back(li);
+    Pending lp = make(ax::Opcode::Load, rq);
+    lp.in.set("buf", 1);
+    lp.in.set("dram", int64_t(params));
+    lp.in.set("sram", int64_t(wgt));
+    lp.in.set("rows", 1);
+    lp.in.set("cols", 1);
+    lp.in.set("elem", int64_t(paramBytes));
+    lp.in.set("stride", int64_t(paramBytes));
+    tile.loads.push_back(lp);
+    Pending req = make(ax::Opcode::Requant, rq);
+    req.in.set("src_kind", 1);
+    req.in.set("src", int64_t(inp));
+    req.in.set("dst", int64_t(out));
+    req.in.set("pixels", n);
+    req.in.set("channels", C);
+    req.in.set("params", int64_t(wgt));
+    req.in.set("per_channel", 1);
+    req.in.set("dual", rd->dual);
+    req.in.set("round", rd->round);
+    req.in.set("in_zp", xq.getZeroPoint());
+    req.in.set("out_zp", rd->outZp);
+    req.in.set("qmin", rd->qmin);
+    req.in.set("qmax", rd->qmax);
+    tile.computes.push_back(req);
+    Pending st = make(ax::Opcode::Store, rq, true);
+    st.in.set("dram", int64_t(yAddr + uint64_t(p0 * C)));
+    st.in.set("sram", int64_t(out));
+    st.in.set("rows", 1);
+    st.in.set("cols", 1);
+    st.in.set("elem", n * C);
+    st.in.set("stride", n * C);
+    tile.stores.push_back(st);
+    tiles.push_back(std::move(tile));
+  }
+  emitLayer(tiles, slots);
+  return success();
+}
+
+LogicalResult Lowering::run() {
+  // Inputs.
+  std::vector<ax::TensorDesc> tensors;
+  for (BlockArgument arg : func.getArguments()) {
+    auto q = int8Type(arg.getType());
+    if (!q)
+      return func.emitOpError("cannot be mapped to accel target '")
+                 << t.name << "': input " << arg.getArgNumber() << " is "
+                 << arg.getType()
+                 << "; the target takes signed 8-bit per-tensor quantized "
+                    "tensors",
+             failure();
+    ax::TensorDesc d;
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                  "onnx.name");
+    d.name = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
+    auto shape = cast<ShapedType>(arg.getType()).getShape();
+    d.shape.assign(shape.begin(), shape.end());
+    d.addr = allocate(arg);
+    d.scale = q.getScale();
+    d.zeroPoint = int32_t(q.getZeroPoint());
+    tensors.push_back(d);
+  }
+
+  for (Operation &opRef : func.getBody().front()) {
+    Operation *op = &opRef;
+    if (isa<lb::ConstantOp>(op) || op->hasTrait<OpTrait::ConstantLike>())
+      continue;
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+        auto q = int8Type(v.getType());
+        FailureOr<uint64_t> addr = addressOf(op, v);
+        if (!q || failed(addr))
+          return op->emitOpError("cannot be mapped to accel target: result ")
+                     << i << " must be a signed 8-bit quantized tensor "
+                        "computed on the target",
+                 failure();
+        ax::TensorDesc d;
+        d.isOutput = true;
+        auto name = func.getResultAttrOfType<StringAttr>(i, "onnx.name");
+        d.name = name ? name.str() : "output" + std::to_string(i);
+        auto shape = cast<ShapedType>(v.getType()).getShape();
+        d.shape.assign(shape.begin(), shape.end());
+        d.addr = *addr;
+        d.scale = q.getScale();
+        d.zeroPoint = int32_t(q.getZeroPoint());
+        tensors.push_back(d);
+      }
+      continue;
+    }
+    if (auto rs = dyn_cast<lb::ReshapeOp>(op)) {
+      FailureOr<uint64_t> addr = addressOf(op, rs.getInput());
+      if (failed(addr))
+        return failure();
+      actAddr[rs.getResult()] = *addr;
+      continue;
+    }
+    if (isa<lb::Conv2DOp, lb::FullyConnectedOp>(op)) {
+      Value acc = op->getResult(0);
+      auto rq = acc.hasOneUse() ? dyn_cast<lb::RequantOp>(*acc.user_begin())
+                                : lb::RequantOp();
+      if (!rq)
+        return error(op) << "its accumulator must feed exactly one "
+                            "lowbit.requant (the MAC array's output goes "
+                            "through the requant unit)",
+               failure();
+      if (failed(lowerConvLike(op, rq)))
+        return failure();
+      continue;
+    }
+    if (auto rq = dyn_cast<lb::RequantOp>(op)) {
+      if (Operation *def = rq.getInput().getDefiningOp();
+          def && isa<lb::Conv2DOp, lb::FullyConnectedOp>(def))
+        continue; // lowered with its layer
+      if (failed(lowerRequantInt8(rq)))
+        return failure();
+      continue;
+    }
+    if (isa<lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp>(op)) {
+      if (failed(lowerPool(op)))
+        return failure();
+      continue;
+    }
+    return error(op) << "the accel target has no lowering for "
+                     << op->getName(), failure();
+  }
+  if (instrs.empty())
+    return func.emitOpError("cannot be mapped to accel target: it computes "
+                            "nothing"),
+           failure();
+
+  // Place the activations after the data segment.
+  const uint64_t actBase = (data.size() + 63) / 64 * 64;
+  const uint64_t dram = actBase + actTop;
+  if (dram > ax::kMaxDramBytes || dram > uint64_t(UINT32_MAX))
+    return func.emitOpError("needs ")
+               << dram << " bytes of DRAM; the accel ISA addresses at most "
+               << std::min<uint64_t>(ax::kMaxDramBytes, UINT32_MAX),
+           failure();
+  for (Pending &p : instrs)
+    if (p.activationAddr)
+      p.in.set("dram", p.in.get("dram") + int64_t(actBase));
+  for (ax::TensorDesc &d : tensors)
+    d.addr += actBase;
+
+  OpBuilder b(module.getContext());
+  b.setInsertionPoint(func);
+  SmallVector<NamedAttribute> keys;
+  {
+    std::string text = ax::printTarget(t), line;
+    std::stringstream ss(text);
+    while (std::getline(ss, line)) {
+      size_t eq = line.find(" = ");
+      std::string k = line.substr(0, eq), v = line.substr(eq + 3);
+      bool numeric = !v.empty() && llvm::all_of(v, ::isdigit);
+      keys.push_back(b.getNamedAttr(
+          k, numeric ? Attribute(b.getI64IntegerAttr(std::stoll(v)))
+                     : Attribute(b.getStringAttr(v))));
+    }
+  }
+  auto program = accel::ProgramOp::create(
+      b, func.getLoc(), b.getStringAttr(func.getSymName()),
+      b.getDictionaryAttr(keys), b.getI64IntegerAttr(int64_t(dram)));
+  Block *body = new Block();
+  program.getBody().push_back(body);
+  b.setInsertionPointToEnd(body);
+  auto dataType = RankedTensorType::get({int64_t(data.size())},
+                                        b.getIntegerType(8));
+  accel::DataOp::create(
+      b, func.getLoc(),
+      DenseElementsAttr::get(
+          dataType, ArrayRef<int8_t>(reinterpret_cast<int8_t *>(data.data()),
+                                     data.size())));
+  for (const ax::TensorDesc &d : tensors)
+    accel::TensorOp::create(b, func.getLoc(), b.getStringAttr(d.name),
+                            b.getDenseI64ArrayAttr(d.shape),
+                            b.getI64IntegerAttr(int64_t(d.addr)),
+                            b.getF64FloatAttr(d.scale),
+                            b.getI64IntegerAttr(d.zeroPoint),
+                            d.isOutput ? b.getUnitAttr() : UnitAttr());
+  for (const Pending &p : instrs)
+    accel::createInstr(b, p.loc, p.in, p.layer);
+  func.erase();
+  return success();
+}
+
+struct ConvertLowBitToAccelPass
+    : ::lowbit::impl::ConvertLowBitToAccelBase<ConvertLowBitToAccelPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    ax::Target target;
+    if (!targetFile.empty()) {
+      auto buf = llvm::MemoryBuffer::getFile(targetFile, /*IsText=*/true);
+      if (!buf) {
+        module.emitError() << "convert-lowbit-to-accel: cannot read target "
+                              "description '"
+                           << targetFile << "': " << buf.getError().message();
+        return signalPassFailure();
+      }
+      std::string e = ax::parseTarget((*buf)->getBuffer().str(), target);
+      if (!e.empty()) {
+        module.emitError() << "convert-lowbit-to-accel: " << targetFile << ": "
+                           << e;
+        return signalPassFailure();
+      }
+    }
+    for (const std::string &kv : targetSet) {
+      size_t eq = kv.find('=');
+      std::string e =
+          eq == std::string::npos
+              ? "expected key=value, got '" + kv + "'"
+              : ax::setTargetField(target, kv.substr(0, eq),
+                                    kv.substr(eq + 1));
+      if (e.empty())
+        e = ax::checkTarget(target);
+      if (!e.empty()) {
+        module.emitError() << "convert-lowbit-to-accel: target-set: " << e;
+        return signalPassFailure();
+      }
+    }
+    SmallVector<func::FuncOp> funcs;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (!f.isExternal())
+        funcs.push_back(f);
+    if (funcs.size() != 1) {
+      module.emitError() << "convert-lowbit-to-accel: expected one function "
+                            "to convert, found "
+                         << funcs.size();
+      return signalPassFailure();
+    }
+    Lowering l(module, funcs.front(), target);
+    if (failed(l.run()))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,83 @@
+// RUN: lowbit-opt %s --split-input-file --convert-lowbit-to-accel -verify-diagnostics
+// RUN: not lowbit-opt %s --split-input-file --convert-lowbit-to-accel="target-set=tn=0" 2>&1 | FileCheck %s --check-prefix=BADSET
+// RUN: not lowbit-opt %s --split-input-file --convert-lowbit-to-accel="target-set=lanes=4" 2>&1 | FileCheck %s --check-prefix=BADKEY
+// RUN: not lowbit-opt %s --split-input-file --convert-lowbit-to-accel="target-file=%t.missing" 2>&1 | FileCheck %s --check-prefix=NOFILE
+// RUN: printf 'tn = 16\nmodes = multiply, cordic\n' > %t.target
+// RUN: not lowbit-opt %s --split-input-file --convert-lowbit-to-accel="target-file=%t.target" 2>&1 | FileCheck %s --check-prefix=BADFILE
+
+// BADSET: error: convert-lowbit-to-accel: target-set: the array is 0x16; each side must be 1 to 1024
+// BADKEY: error: convert-lowbit-to-accel: target-set: unknown key 'lanes'
+// NOFILE: error: convert-lowbit-to-accel: cannot read target description '{{.*}}.missing'
+// BADFILE: error: convert-lowbit-to-accel: {{.*}}.target: line 2: modes: unknown mode 'cordic'
+
+!q = !quant.uniform<i8:f32, 0.1:0>
+
+func.func @add(%x: tensor<1x4x!q>, %y: tensor<1x4x!q>) -> tensor<1x4x!q> {
+  // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.add'): the accel target has no lowering for lowbit.add}}
+  %z = lowbit.add %x, %y {lhs_multiplier = 1073741824 : i32, lhs_shift = 30 : i32, rhs_multiplier = 1073741824 : i32, rhs_shift = 30 : i32, output_multiplier = 1073741824 : i32, output_shift = 30 : i32} : (tensor<1x4x!q>, tensor<1x4x!q>) -> tensor<1x4x!q>
+  return %z : tensor<1x4x!q>
+}
+
+// -----
+
+!u = !quant.uniform<u8:f32, 0.1:128>
+
+// expected-error @+1 {{cannot be mapped to accel target 'accel': input 0 is 'tensor<1x4x!quant.uniform<u8:f32, 1.000000e-01:128>>'; the target takes signed 8-bit per-tensor quantized tensors}}
+func.func @unsigned(%x: tensor<1x4x!u>) -> tensor<1x4x!u> {
+  return %x : tensor<1x4x!u>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:0>
+!w = !quant.uniform<i8<-127:127>:f32, 0.01>
+
+func.func @wide_acc(%x: tensor<1x4x!q>) -> tensor<1x2x!q> {
+  %w = lowbit.constant dense<1> : tensor<2x4xi8> -> tensor<2x4x!w>
+  // expected-error @+1 {{(layer 'lowbit.fully_connected'): its accumulator is 'i64'; the target has 32-bit accumulators}}
+  %a = lowbit.fully_connected %x, %w : (tensor<1x4x!q>, tensor<2x4x!w>) -> tensor<1x2xi64>
+  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 30>} : tensor<1x2xi64> -> tensor<1x2x!q>
+  return %y : tensor<1x2x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:0>
+!w = !quant.uniform<i8<-127:127>:f32, 0.01>
+
+func.func @batch(%x: tensor<2x4x4x1x!q>) -> tensor<2x4x4x1x!q> {
+  %w = lowbit.constant dense<1> : tensor<1x1x1x1xi8> -> tensor<1x1x1x1x!w>
+  // expected-error @+1 {{batch 2: the target runs batch 1}}
+  %a = lowbit.conv2d %x, %w : (tensor<2x4x4x1x!q>, tensor<1x1x1x1x!w>) -> tensor<2x4x4x1xi32>
+  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 30>} : tensor<2x4x4x1xi32> -> tensor<2x4x4x1x!q>
+  return %y : tensor<2x4x4x1x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:0>
+!w = !quant.uniform<i8<-127:127>:f32, 0.01>
+
+func.func @two_users(%x: tensor<1x4x!q>) -> (tensor<1x2x!q>, tensor<1x2x!q>) {
+  %w = lowbit.constant dense<1> : tensor<2x4xi8> -> tensor<2x4x!w>
+  // expected-error @+1 {{its accumulator must feed exactly one lowbit.requant}}
+  %a = lowbit.fully_connected %x, %w : (tensor<1x4x!q>, tensor<2x4x!w>) -> tensor<1x2xi32>
+  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 30>} : tensor<1x2xi32> -> tensor<1x2x!q>
+  %z = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 31>} : tensor<1x2xi32> -> tensor<1x2x!q>
+  return %y, %z : tensor<1x2x!q>, tensor<1x2x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:0>
+!w = !quant.uniform<i8<-127:127>:f32, 0.01>
+
+// 16 output channels of 3x3x512 weights with their biases and parameters
+// are 74048 bytes; the weight buffer has 65536.
+func.func @too_big(%x: tensor<1x3x3x512x!q>) -> tensor<1x1x1x512x!q> {
+  %w = lowbit.constant dense<1> : tensor<512x3x3x512xi8> -> tensor<512x3x3x512x!w>
+  // expected-error @+1 {{(layer 'lowbit.conv2d'): its smallest tile (one output row, 16 output channels) needs 74048 bytes of weights, biases and requant parameters (weight_buffer = 65536)}}
+  %a = lowbit.conv2d %x, %w : (tensor<1x3x3x512x!q>, tensor<512x3x3x512x!w>) -> tensor<1x1x1x512xi32>
+  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 30>} : tensor<1x1x1x512xi32> -> tensor<1x1x1x512x!q>
+  return %y : tensor<1x1x1x512x!q>
+}

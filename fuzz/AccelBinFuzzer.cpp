@@ -10,8 +10,9 @@
 // (printAssembly -> parseAssembly -> encodeBinary gives back the very
 // bytes, as the decoder accepts one encoding only), and, when its DRAM and
 // buffers are small, run in the simulator on zero inputs within a work
-// bound: an execution error (deadlock, a requant parameter out of range)
-// is fine, a crash is not.
+// bound: an execution error (deadlock, a requant or add parameter out of
+// range, a shift term above 31, a shift2 second plane outside the weight
+// buffer) is fine, a crash is not.
 //
 //===----------------------------------------------------------------------===//
 

@@ -5,18 +5,24 @@
 //===----------------------------------------------------------------------===//
 //
 // Every rule of what an instruction computes and costs is Isa.h's; every
-// integer rule (requantization, rounding, saturation) is Requant.h's. This
-// file only schedules the modules and moves the bytes. checkProgram has
-// already bounded every region, but each instruction re-checks the regions
-// it touches before touching them, so that no binary can make the
-// simulator read or write outside its arrays.
+// integer rule is the runtime's: requantization, rounding and saturation
+// Requant.h's, the add Ops.h's addElement, the shift modes' products
+// ShiftKernels.h's shiftProduct. This file only schedules the modules and
+// moves the bytes. checkProgram has already bounded every region, but each
+// instruction re-checks the regions it touches before touching them (and
+// the extents only execution knows, such as a shift2 mac's second plane),
+// so that no binary can make the simulator read or write outside its
+// arrays.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Sim.h"
 
+#include "lowbit/runtime/Ops.h"
 #include "lowbit/runtime/Requant.h"
+#include "lowbit/runtime/ShiftKernels.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -123,6 +129,11 @@ public:
   }
 
   std::vector<uint8_t> &dramBytes() { return dram; }
+  /// The weight buffer from `offset` (a shift2 mac's word mask, which the
+  /// mac has checked when it ran).
+  const uint8_t *weightAt(uint64_t offset) const {
+    return weight.data() + offset;
+  }
   /// Executes instruction `index` functionally and counts its traffic.
   std::string execute(size_t index);
 
@@ -137,6 +148,8 @@ private:
   std::string mac(size_t index, const Instr &in);
   std::string requant(size_t index, const Instr &in);
   std::string pool(size_t index, const Instr &in);
+  std::string add(size_t index, const Instr &in);
+  std::string copy(size_t index, const Instr &in);
 
   const Program &p;
   const Target &t;
@@ -163,6 +176,10 @@ std::string Machine::execute(size_t index) {
     return requant(index, in);
   case Opcode::Pool:
     return pool(index, in);
+  case Opcode::Add:
+    return add(index, in);
+  case Opcode::Copy:
+    return copy(index, in);
   case Opcode::Sync:
     return "";
   }
@@ -241,9 +258,8 @@ std::string Machine::mac(size_t index, const Instr &in) {
   if (mode >= kNumModes || !t.supports(static_cast<MacMode>(mode)))
     return fail(index, "mode " + std::to_string(mode) +
                            " is not supported by the target");
-  if (mode != unsigned(MacMode::Multiply))
-    return fail(index, std::string("mode ") + modeName(unsigned(mode)) +
-                           " is not implemented");
+  const bool shift = mode != unsigned(MacMode::Multiply);
+  const bool shift2 = mode == unsigned(MacMode::Shift2);
   const bool init = in.get("init") != 0;
   const bool depthwise = in.get("depthwise") != 0;
   const uint64_t inp = u(in, "inp"), wgt = u(in, "wgt");
@@ -255,11 +271,14 @@ std::string Machine::mac(size_t index, const Instr &in) {
   const uint64_t kh = u(in, "kh"), kw = u(in, "kw");
   const uint64_t sh = u(in, "sh"), sw = u(in, "sw");
   const uint64_t dh = u(in, "dh"), dw = u(in, "dw");
+  const uint64_t wgt2 = u(in, "wgt2"), words = u(in, "words");
   if (outH == 0 || outW == 0 || inW == 0 || inC == 0 || cin == 0 || cout == 0 ||
       kh == 0 || kw == 0)
     return fail(index, "a count is 0");
   if (depthwise && cin != cout)
     return fail(index, "a depthwise tile needs cin = cout");
+  if (!shift2 && (wgt2 != 0 || words != 0))
+    return fail(index, "wgt2 and words are 0 outside the shift2 mode");
 
   // The last byte each operand reaches.
   const uint64_t yMax = addSat(mulSat(outH - 1, sh), mulSat(kh - 1, dh));
@@ -271,7 +290,8 @@ std::string Machine::mac(size_t index, const Instr &in) {
     return fail(index, "reads outside the input buffer");
   const uint64_t taps = mulSat(kh, kw);
   const uint64_t perOut = depthwise ? taps : mulSat(taps, cin);
-  if (!inside(wgt, mulSat(perOut, cout), weight.size()))
+  const uint64_t numWeights = mulSat(perOut, cout);
+  if (!inside(wgt, numWeights, weight.size()))
     return fail(index, "reads weights outside the weight buffer");
   if (init && !inside(bias, mulSat(4, cout), weight.size()))
     return fail(index, "reads biases outside the weight buffer");
@@ -279,34 +299,112 @@ std::string Machine::mac(size_t index, const Instr &in) {
   if (!inside(acc, mulSat(4, outputs), output.size()))
     return fail(index, "accumulates outside the output buffer");
 
-  // Accumulation is modulo 2^32: unsigned arithmetic, as the array's
-  // 32-bit adders wrap.
   const int8_t *w0 = reinterpret_cast<const int8_t *>(weight.data() + wgt);
-  const int8_t *in0 = reinterpret_cast<const int8_t *>(input.data() + inp);
-  for (uint64_t oy = 0; oy < outH; ++oy)
-    for (uint64_t ox = 0; ox < outW; ++ox)
-      for (uint64_t co = 0; co < cout; ++co) {
-        uint8_t *slot =
-            output.data() + acc + 4 * ((oy * outW + ox) * cout + co);
-        uint32_t a = static_cast<uint32_t>(
-            init ? read32(weight.data() + bias + 4 * co) : read32(slot));
-        const int8_t *w = w0 + co * perOut;
-        for (uint64_t ky = 0; ky < kh; ++ky) {
-          const uint64_t y = oy * sh + ky * dh;
-          for (uint64_t kx = 0; kx < kw; ++kx) {
-            const uint64_t x = ox * sw + kx * dw;
-            const int8_t *px = in0 + (y * inW + x) * inC + inCOff;
-            if (depthwise) {
-              a += static_cast<uint32_t>(int32_t(px[co]) * int32_t(*w++));
-              continue;
-            }
-            for (uint64_t ci = 0; ci < cin; ++ci)
-              a += static_cast<uint32_t>(int32_t(px[ci]) * int32_t(w[ci]));
-            w += cin;
+  // A shift term t names the product +-(x << (|t| - 1)); Isa.h bounds the
+  // shift at 30.
+  auto badTerm = [](int8_t term) { return term < -31 || term > 31; };
+  if (shift)
+    for (uint64_t k = 0; k < numWeights; ++k)
+      if (badTerm(w0[k]))
+        return fail(index, "weight " + std::to_string(k) + " (byte " +
+                               std::to_string(wgt + k) + "): shift term " +
+                               std::to_string(w0[k]) +
+                               " is out of range (a shift above 30)");
+
+  // shift2: the second term of every weight, 0 outside two-word tiles.
+  // The k-th weight (OHWI order) of a two-word tile reads the next byte of
+  // the second plane at wgt2.
+  std::vector<int8_t> second;
+  if (shift2) {
+    const uint64_t maskBytes = macMaskBytes(t, in);
+    if (!inside(words, maskBytes, weight.size()))
+      return fail(index, "reads its word mask outside the weight buffer");
+    const uint8_t *mask = weight.data() + words;
+    const uint64_t ciTiles = depthwise ? 1 : (cin + t.tn - 1) / t.tn;
+    const uint64_t ciCount = depthwise ? 1 : cin;
+    auto tileOf = [&](uint64_t co, uint64_t ky, uint64_t kx, uint64_t ci) {
+      return ((co / t.tm * kh + ky) * kw + kx) * ciTiles + ci / t.tn;
+    };
+    uint64_t extent = 0;
+    for (uint64_t co = 0; co < cout; ++co)
+      for (uint64_t ky = 0; ky < kh; ++ky)
+        for (uint64_t kx = 0; kx < kw; ++kx)
+          for (uint64_t ci = 0; ci < ciCount; ci += t.tn) {
+            const uint64_t n = ciCount - ci < t.tn ? ciCount - ci : t.tn;
+            if (macTwoWords(mask, tileOf(co, ky, kx, ci)))
+              extent += n;
           }
+    if (!inside(wgt2, extent, weight.size()))
+      return fail(index, "the second words of its " + std::to_string(extent) +
+                             " two-word weights, bytes [" +
+                             std::to_string(wgt2) + ", " +
+                             std::to_string(wgt2 + extent) +
+                             "), are outside the " +
+                             std::to_string(weight.size()) +
+                             "-byte weight buffer");
+    const int8_t *s0 = reinterpret_cast<const int8_t *>(weight.data() + wgt2);
+    second.assign(numWeights, 0);
+    uint64_t k = 0, j = 0;
+    for (uint64_t co = 0; co < cout; ++co)
+      for (uint64_t ky = 0; ky < kh; ++ky)
+        for (uint64_t kx = 0; kx < kw; ++kx)
+          for (uint64_t ci = 0; ci < ciCount; ++ci, ++k) {
+            if (!macTwoWords(mask, tileOf(co, ky, kx, ci)))
+              continue;
+            if (badTerm(s0[j]))
+              return fail(index, "second word " + std::to_string(j) +
+                                     " (byte " + std::to_string(wgt2 + j) +
+                                     ") of weight " + std::to_string(k) +
+                                     ": shift term " + std::to_string(s0[j]) +
+                                     " is out of range (a shift above 30)");
+            second[k] = s0[j++];
+          }
+  }
+
+  // Accumulation is modulo 2^32: unsigned arithmetic, as the array's
+  // 32-bit adders wrap. `product(x, k)` is input byte x times weight k.
+  const int8_t *in0 = reinterpret_cast<const int8_t *>(input.data() + inp);
+  auto run = [&](auto product) {
+    for (uint64_t oy = 0; oy < outH; ++oy)
+      for (uint64_t ox = 0; ox < outW; ++ox)
+        for (uint64_t co = 0; co < cout; ++co) {
+          uint8_t *slot =
+              output.data() + acc + 4 * ((oy * outW + ox) * cout + co);
+          uint32_t a = static_cast<uint32_t>(
+              init ? read32(weight.data() + bias + 4 * co) : read32(slot));
+          uint64_t k = co * perOut;
+          for (uint64_t ky = 0; ky < kh; ++ky) {
+            const uint64_t y = oy * sh + ky * dh;
+            for (uint64_t kx = 0; kx < kw; ++kx) {
+              const uint64_t x = ox * sw + kx * dw;
+              const int8_t *px = in0 + (y * inW + x) * inC + inCOff;
+              if (depthwise) {
+                a += product(px[co], k++);
+                continue;
+              }
+              for (uint64_t ci = 0; ci < cin; ++ci)
+                a += product(px[ci], k++);
+            }
+          }
+          write32(slot, a);
         }
-        write32(slot, a);
-      }
+  };
+  if (!shift) {
+    run([&](int8_t x, uint64_t k) {
+      return static_cast<uint32_t>(int32_t(x) * int32_t(w0[k]));
+    });
+  } else if (!shift2) {
+    run([&](int8_t x, uint64_t k) {
+      return rt::detail::shiftProduct(static_cast<uint32_t>(int32_t(x)),
+                                      w0[k]);
+    });
+  } else {
+    run([&](int8_t x, uint64_t k) {
+      const uint32_t v = static_cast<uint32_t>(int32_t(x));
+      return rt::detail::shiftProduct(v, w0[k]) +
+             rt::detail::shiftProduct(v, second[k]);
+    });
+  }
   stats.usefulMacs +=
       mulSat(mulSat(outH * outW, taps), depthwise ? cout : cin * cout);
   return "";
@@ -430,6 +528,94 @@ std::string Machine::pool(size_t index, const Instr &in) {
         output[dst + (oy * outW + ox) * c + ch] =
             static_cast<uint8_t>(static_cast<int8_t>(r));
       }
+  return "";
+}
+
+std::string Machine::add(size_t index, const Instr &in) {
+  const uint64_t srcA = u(in, "src_a"), srcB = u(in, "src_b");
+  const uint64_t dst = u(in, "dst"), count = u(in, "count");
+  const uint64_t params = u(in, "params");
+  const uint64_t inputShift = u(in, "input_shift");
+  const int64_t round = in.get("round");
+  const int64_t aZp = in.get("a_zp"), bZp = in.get("b_zp");
+  const int64_t outZp = in.get("out_zp");
+  const int64_t qmin = in.get("qmin"), qmax = in.get("qmax");
+  if (count == 0)
+    return fail(index, "a count is 0");
+  if (round != int64_t(rt::RoundingMode::SingleRound) &&
+      round != int64_t(rt::RoundingMode::DoubleRound))
+    return fail(index, "unknown rounding mode " + std::to_string(round));
+  if (inputShift > 32)
+    return fail(index, "input_shift " + std::to_string(inputShift) +
+                           " is above 32");
+  // checkInstr keeps the zero points in their int32 fields.
+  for (int64_t zp : {aZp, bZp, outZp})
+    if (zp < INT32_MIN || zp > INT32_MAX)
+      return fail(index, "a zero point is outside int32");
+  if (!inside(srcA, count, input.size()) || !inside(srcB, count, input.size()))
+    return fail(index, "reads outside the input buffer");
+  if (!inside(dst, count, output.size()))
+    return fail(index, "writes outside the output buffer");
+  if (!inside(params, 24, weight.size()))
+    return fail(index, "reads parameters outside the weight buffer");
+
+  const uint8_t *q = weight.data() + params;
+  const rt::ScaleMultiplier m[3] = {{read32(q), read32(q + 4)},
+                                    {read32(q + 8), read32(q + 12)},
+                                    {read32(q + 16), read32(q + 20)}};
+  static const char *const kWhich[3] = {"a", "b", "output"};
+  for (unsigned i = 0; i < 3; ++i) {
+    if (m[i].multiplier < 0)
+      return fail(index, std::string(kWhich[i]) + " multiplier " +
+                             std::to_string(m[i].multiplier) +
+                             " is out of range");
+    if (m[i].shift < rt::kMinShift || m[i].shift > rt::kMaxShift)
+      return fail(index, std::string(kWhich[i]) + " shift " +
+                             std::to_string(m[i].shift) + " is out of range");
+  }
+  // addElement forms (x - zp) << input_shift and the sum of the two scaled
+  // operands in int64: parameters for which some int8 x could overflow
+  // either are an error (no lowbit.add that verifies comes near: its
+  // input_shift keeps (x - zp) << input_shift in 32 bits). |applyScale(v,
+  // m)| <= |v| m / 2^shift + 1.
+  __extension__ typedef unsigned __int128 U128;
+  const U128 kInt64Max = U128(INT64_MAX);
+  U128 total = 0;
+  for (unsigned i = 0; i < 2; ++i) {
+    const int64_t zp = i == 0 ? aZp : bZp;
+    const uint64_t dev = static_cast<uint64_t>(
+        std::max<int64_t>(zp - INT8_MIN, int64_t(INT8_MAX) - zp));
+    const U128 shifted = U128(dev) << inputShift;
+    if (shifted > kInt64Max)
+      return fail(index, std::string(kWhich[i]) + ": (x - zp) << input_shift "
+                                                  "overflows 64 bits");
+    total += (shifted * U128(uint64_t(m[i].multiplier)) >> m[i].shift) + 1;
+  }
+  if (total > kInt64Max)
+    return fail(index, "the sum of the scaled operands overflows 64 bits");
+
+  const auto mode = static_cast<rt::RoundingMode>(round);
+  for (uint64_t i = 0; i < count; ++i) {
+    const int32_t r = rt::addElement(
+        static_cast<int8_t>(input[srcA + i]),
+        static_cast<int8_t>(input[srcB + i]), int32_t(aZp), int32_t(bZp),
+        int32_t(inputShift), m[0], m[1], m[2], int32_t(outZp), int32_t(qmin),
+        int32_t(qmax), mode);
+    output[dst + i] = static_cast<uint8_t>(static_cast<int8_t>(r));
+  }
+  return "";
+}
+
+std::string Machine::copy(size_t index, const Instr &in) {
+  const uint64_t src = u(in, "src"), dst = u(in, "dst");
+  const uint64_t bytes = u(in, "bytes");
+  if (bytes == 0)
+    return fail(index, "a count is 0");
+  if (!inside(src, bytes, input.size()))
+    return fail(index, "reads outside the input buffer");
+  if (!inside(dst, bytes, output.size()))
+    return fail(index, "writes outside the output buffer");
+  std::memcpy(output.data() + dst, input.data() + src, bytes);
   return "";
 }
 
@@ -563,7 +749,15 @@ std::string runProgram(const Program &p,
     err = machine.execute(index);
     if (!err.empty())
       return err;
-    const uint64_t cycles = instrCycles(p.target, in);
+    // A shift2 mac's cost depends on its word mask, which it has just
+    // checked and read.
+    const bool shift2 = in.opcode == Opcode::Mac &&
+                        u(in, "mode") == unsigned(MacMode::Shift2);
+    uint64_t twoWord = 0;
+    const uint64_t cycles =
+        instrCycles(p.target, in,
+                    shift2 ? machine.weightAt(u(in, "words")) : nullptr,
+                    &twoWord);
     const uint64_t finish = addSat(chosenStart, cycles);
     for (Dep dep : kPushes)
       if (in.deps & dep)
@@ -576,6 +770,11 @@ std::string runProgram(const Program &p,
     if (in.opcode == Opcode::Mac) {
       const uint64_t mode = u(in, "mode");
       local.macCycles[mode < kNumModes ? mode : 0] += cycles;
+      if (mode == unsigned(MacMode::Shift1) ||
+          mode == unsigned(MacMode::Shift2)) {
+        local.macTwoWordCycles += twoWord;
+        local.macOneWordCycles += cycles - twoWord;
+      }
     } else if (in.opcode == Opcode::Load) {
       local.loadDmaCycles += cycles;
     } else if (in.opcode == Opcode::Store) {
@@ -609,6 +808,8 @@ std::string runProgram(const Program &p,
   }
   for (unsigned k = 0; k < kNumModes; ++k)
     stats.macCycles[k] += local.macCycles[k];
+  stats.macOneWordCycles += local.macOneWordCycles;
+  stats.macTwoWordCycles += local.macTwoWordCycles;
   for (unsigned o = 0; o <= kMaxOpcode; ++o)
     stats.instrCount[o] += local.instrCount[o];
   stats.loadDmaCycles += local.loadDmaCycles;
@@ -652,6 +853,10 @@ std::vector<Figure> figures(const SimStats &s) {
   for (unsigned k = 0; k < kNumModes; ++k)
     f.push_back({macKeys[k], std::string("MAC cycles (") + modeName(k) + ")",
                  s.macCycles[k]});
+  f.push_back({"mac_cycles_one_word_tiles", "MAC cycles (one-word tiles)",
+               s.macOneWordCycles});
+  f.push_back({"mac_cycles_two_word_tiles", "MAC cycles (two-word tiles)",
+               s.macTwoWordCycles});
   f.push_back({"load_dma_cycles", "load DMA cycles", s.loadDmaCycles});
   f.push_back({"store_dma_cycles", "store DMA cycles", s.storeDmaCycles});
   f.push_back(
@@ -663,7 +868,7 @@ std::vector<Figure> figures(const SimStats &s) {
   f.push_back({"padding_bytes", "padding bytes", s.paddingBytes});
   f.push_back({"useful_macs", "useful MACs", s.usefulMacs});
   static const char *const opKeys[kMaxOpcode + 1] = {
-      "", "load", "store", "mac", "requant", "pool", "sync"};
+      "", "load", "store", "mac", "requant", "pool", "sync", "add", "copy"};
   for (unsigned o = 1; o <= kMaxOpcode; ++o)
     f.push_back(
         {opKeys[o], std::string(opKeys[o]) + " instructions", s.instrCount[o]});

@@ -13,7 +13,8 @@
 // the tokens it pushes with that finish time.
 //
 // Plain C++17 on lowbit_runtime only (no LLVM/MLIR): the integer rules are
-// Requant.h's, the instruction rules Isa.h's.
+// Requant.h's (requant), Ops.h's (add) and ShiftKernels.h's (the shift
+// modes' products), the instruction rules Isa.h's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,7 +32,7 @@ namespace accel {
 
 constexpr unsigned kNumModules = 3;
 /// Opcodes are 1..kMaxOpcode; counts are indexed by the opcode's value.
-constexpr unsigned kMaxOpcode = 6;
+constexpr unsigned kMaxOpcode = 8;
 
 /// Figures of one or more runs; runProgram adds to them, so a SimStats
 /// passed to several calls holds totals over the samples.
@@ -41,6 +42,11 @@ struct SimStats {
   uint64_t busyCycles[kNumModules] = {};  ///< indexed by Module
   uint64_t stallCycles[kNumModules] = {}; ///< waiting for tokens
   uint64_t macCycles[kNumModes] = {};     ///< indexed by MacMode
+  /// The log-coded modes' MAC cycles by tile kind: two-word tiles (shift2
+  /// tiles whose mask bit is set) and one-word tiles (shift1, and shift2's
+  /// other tiles). Multiply-mode cycles are in neither.
+  uint64_t macOneWordCycles = 0;
+  uint64_t macTwoWordCycles = 0;
   uint64_t instrCount[kMaxOpcode + 1] = {};
   uint64_t loadDmaCycles = 0;
   uint64_t storeDmaCycles = 0;

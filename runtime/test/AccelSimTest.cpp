@@ -6,15 +6,16 @@
 //
 // Small hand-built accel programs run by lowbit_accel_sim and compared with
 // reference loops written from Isa.h's formulas (the integer rules are
-// Requant.h's), plus the scheduler's errors, the binary's decoder errors,
-// the binary -> assembly -> binary identity and a cycle count worked out by
-// hand.
+// Requant.h's and Ops.h's; shift terms stand for the integers sign * 2^s),
+// plus the scheduler's errors, the binary's decoder errors, the binary ->
+// assembly -> binary identity and cycle counts worked out by hand.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Sim.h"
 
 #include "lowbit/accel/Isa.h"
+#include "lowbit/runtime/Ops.h"
 #include "lowbit/runtime/Requant.h"
 
 #include <gtest/gtest.h>
@@ -588,6 +589,470 @@ TEST(AccelSim, MaxAndAveragePool) {
       }
   EXPECT_GT(clamped, 0);
   EXPECT_EQ(stats.instrCount[unsigned(Opcode::Pool)], 2u);
+}
+
+//===----------------------------------------------------------------------===//
+// Shift modes, add and copy
+//===----------------------------------------------------------------------===//
+
+/// A mac's fields (tests set the ones they vary).
+struct Mac {
+  int mode = 0, init = 1, depthwise = 0;
+  uint64_t inp = 0, wgt = 0, bias = 0, acc = 0;
+  int outH = 1, outW = 1, inW = 1, inC = 1, inCOff = 0, cin = 1, cout = 1;
+  int kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1;
+  uint64_t wgt2 = 0, words = 0;
+};
+
+void emitMac(Builder &b, const Mac &m, uint8_t deps = 0) {
+  b.emit(Opcode::Mac,
+         {{"mode", m.mode},
+          {"init", m.init},
+          {"depthwise", m.depthwise},
+          {"inp", int64_t(m.inp)},
+          {"wgt", int64_t(m.wgt)},
+          {"bias", int64_t(m.bias)},
+          {"acc", int64_t(m.acc)},
+          {"out_h", m.outH},
+          {"out_w", m.outW},
+          {"in_w", m.inW},
+          {"in_c", m.inC},
+          {"in_c_off", m.inCOff},
+          {"cin", m.cin},
+          {"cout", m.cout},
+          {"kh", m.kh},
+          {"kw", m.kw},
+          {"sh", m.sh},
+          {"sw", m.sw},
+          {"dh", m.dh},
+          {"dw", m.dw},
+          {"wgt2", int64_t(m.wgt2)},
+          {"words", int64_t(m.words)}},
+         deps);
+}
+
+/// The integer a shift term stands for: 0, or sign(t) 2^(|t| - 1).
+int64_t termValue(int8_t t) {
+  if (t == 0)
+    return 0;
+  const int64_t p = int64_t(1) << ((t < 0 ? -t : t) - 1);
+  return t < 0 ? -p : p;
+}
+
+/// Isa.h's mac formula over an input tile `in` (the bytes from inp), with
+/// the integer weight `weight(k)` of the k-th weight (OHWI; depthwise
+/// [co][ky][kx]), modulo 2^32.
+template <typename WeightFn>
+std::vector<uint32_t> refMac(const Mac &m, const std::vector<int8_t> &in,
+                             const std::vector<int32_t> &bias,
+                             WeightFn weight) {
+  std::vector<uint32_t> out(size_t(m.outH * m.outW * m.cout));
+  for (int oy = 0; oy < m.outH; ++oy)
+    for (int ox = 0; ox < m.outW; ++ox)
+      for (int co = 0; co < m.cout; ++co) {
+        uint32_t a = uint32_t(bias[co]);
+        int k = co * m.kh * m.kw * (m.depthwise ? 1 : m.cin);
+        for (int ky = 0; ky < m.kh; ++ky)
+          for (int kx = 0; kx < m.kw; ++kx) {
+            const int y = oy * m.sh + ky * m.dh, x = ox * m.sw + kx * m.dw;
+            const int8_t *px = &in[size_t((y * m.inW + x) * m.inC + m.inCOff)];
+            if (m.depthwise) {
+              a += uint32_t(int64_t(px[co]) * weight(k++));
+              continue;
+            }
+            for (int ci = 0; ci < m.cin; ++ci)
+              a += uint32_t(int64_t(px[ci]) * weight(k++));
+          }
+        out[size_t((oy * m.outW + ox) * m.cout + co)] = a;
+      }
+  return out;
+}
+
+std::vector<uint32_t> asUints(const std::vector<int8_t> &bytes) {
+  std::vector<uint32_t> v;
+  for (int32_t x : asInts(bytes))
+    v.push_back(uint32_t(x));
+  return v;
+}
+
+// shift1: a 3x3 convolution (stride 2 x 1) whose weights are shift terms,
+// against the multiply formula with the integer weights sign * 2^s; the
+// extreme shifts (+-31: x << 30) make the sums wrap modulo 2^32.
+TEST(AccelSim, Shift1ConvEqualsPowerOfTwoWeights) {
+  std::mt19937 rng(11);
+  Mac m;
+  m.mode = int(MacMode::Shift1);
+  m.inW = 7, m.inC = 5, m.cin = 5, m.cout = 3, m.kh = m.kw = 3, m.sh = 2;
+  m.outH = 2, m.outW = 5;
+  const int H = 6;
+  auto w = randomBytes(size_t(m.cout * 9 * m.cin), rng, -31, 31);
+  w[0] = 31, w[1] = -31, w[7] = 0, w[50] = 31;
+  const auto bias = randomInts(size_t(m.cout), rng, -1000, 1000);
+  Builder b;
+  b.p.target.modes = 1u << unsigned(MacMode::Shift1);
+  m.bias = b.data(bias);
+  m.wgt = b.data(w);
+  const uint64_t wBytes = b.p.data.size();
+  const uint64_t x = b.tensor("x", false, {H, m.inW, m.inC});
+  const uint64_t y = b.tensor("acc", true, {m.outH * m.outW * m.cout * 4});
+  b.loadFlat(0, x, 0, uint64_t(H * m.inW * m.inC));
+  b.loadFlat(1, 0, 0, wBytes, PushNext);
+  emitMac(b, m, PopPrev | PushNext);
+  b.storeFlat(y, 0, uint64_t(m.outH * m.outW * m.cout * 4), PopPrev);
+
+  const auto in = randomBytes(size_t(H * m.inW * m.inC), rng);
+  SimStats stats;
+  const auto out = runOk(b.p, {in}, &stats);
+  ASSERT_EQ(out.size(), 1u);
+  const auto ref =
+      refMac(m, in, bias, [&](int k) { return termValue(w[size_t(k)]); });
+  EXPECT_EQ(asUints(out[0]), ref);
+  // 10 pixels x 9 taps x ceil(5 / 16) x ceil(3 / 16), all one-word tiles.
+  EXPECT_EQ(stats.macCycles[unsigned(MacMode::Shift1)], 90u);
+  EXPECT_EQ(stats.macOneWordCycles, 90u);
+  EXPECT_EQ(stats.macTwoWordCycles, 0u);
+}
+
+// shift2 on a 4 x 4 array: a 2x2 convolution (6 -> 5 channels: 2 x 2 x 2 x
+// 2 = 16 tiles) and a depthwise 2x2 one (6 channels: 2 x 2 x 2 = 8 tiles),
+// each with a word mask where some tiles have two words. The second terms
+// are packed in OHWI order over the two-word tiles' weights only.
+TEST(AccelSim, Shift2TwoWordTilesAndTheirCycles) {
+  std::mt19937 rng(12);
+  const int H = 4, W = 4, C = 6, TN = 4, TM = 4;
+  Mac conv;
+  conv.mode = int(MacMode::Shift2);
+  conv.outH = conv.outW = 3, conv.inW = W, conv.inC = C, conv.cin = C;
+  conv.cout = 5, conv.kh = conv.kw = 2;
+  Mac dw = conv;
+  dw.depthwise = 1, dw.cin = dw.cout = C;
+
+  // Tile index (Isa.h): row-major over [ceil(cout / Tm), kh, kw,
+  // ceil(cin' / Tn)].
+  auto convTile = [&](int co, int ky, int kx, int ci) {
+    return ((co / TM * 2 + ky) * 2 + kx) * 2 + ci / TN;
+  };
+  auto dwTile = [&](int co, int ky, int kx) {
+    return (co / TM * 2 + ky) * 2 + kx;
+  };
+  const std::vector<int> convTwo = {0, 3, 5, 6, 12, 15}; // of 16 tiles
+  const std::vector<int> dwTwo = {1, 2, 7};              // of 8 tiles
+  auto isIn = [](const std::vector<int> &v, int i) {
+    return std::find(v.begin(), v.end(), i) != v.end();
+  };
+  std::vector<int8_t> convMask(2, 0), dwMask(1, 0);
+  for (int i : convTwo)
+    convMask[size_t(i / 8)] |= int8_t(1 << (i % 8));
+  for (int i : dwTwo)
+    dwMask[0] |= int8_t(1 << i);
+
+  const auto w1 = randomBytes(size_t(conv.cout * 4 * C), rng, -12, 12);
+  const auto d1 = randomBytes(size_t(C * 4), rng, -12, 12);
+  // Second terms: one per weight of a two-word tile, in OHWI order; the
+  // full per-weight tables (0 elsewhere) for the reference.
+  std::vector<int8_t> w2Packed, d2Packed;
+  std::vector<int8_t> w2(w1.size(), 0), d2(d1.size(), 0);
+  size_t k = 0;
+  for (int co = 0; co < conv.cout; ++co)
+    for (int ky = 0; ky < 2; ++ky)
+      for (int kx = 0; kx < 2; ++kx)
+        for (int ci = 0; ci < C; ++ci, ++k)
+          if (isIn(convTwo, convTile(co, ky, kx, ci))) {
+            w2[k] = int8_t(std::uniform_int_distribution<int>(-12, 12)(rng));
+            w2Packed.push_back(w2[k]);
+          }
+  k = 0;
+  for (int co = 0; co < C; ++co)
+    for (int ky = 0; ky < 2; ++ky)
+      for (int kx = 0; kx < 2; ++kx, ++k)
+        if (isIn(dwTwo, dwTile(co, ky, kx))) {
+          d2[k] = int8_t(std::uniform_int_distribution<int>(-12, 12)(rng));
+          d2Packed.push_back(d2[k]);
+        }
+  // co 0..3: tiles 0 and 6 (ci 0..3) hold 16 weights each, tiles 3 and 5
+  // (ci 4..5) 8 each; co 4: tile 12 (ci 0..3) 4, tile 15 (ci 4..5) 2.
+  EXPECT_EQ(w2Packed.size(), 16u + 8u + 8u + 16u + 4u + 2u);
+  // Depthwise tiles 1, 2 (co 0..3) and 7 (co 4..5).
+  EXPECT_EQ(d2Packed.size(), 4u + 4u + 2u);
+
+  const auto convBias = randomInts(size_t(conv.cout), rng, -500, 500);
+  const auto dwBias = randomInts(size_t(C), rng, -500, 500);
+  Builder b;
+  b.p.target.tn = TN;
+  b.p.target.tm = TM;
+  b.p.target.modes = 1u << unsigned(MacMode::Shift2);
+  conv.bias = b.data(convBias);
+  conv.wgt = b.data(w1);
+  conv.words = b.data(convMask);
+  conv.wgt2 = b.data(w2Packed);
+  dw.bias = b.data(dwBias);
+  dw.wgt = b.data(d1);
+  dw.words = b.data(dwMask);
+  dw.wgt2 = b.data(d2Packed);
+  dw.acc = 256;
+  const uint64_t wBytes = b.p.data.size();
+  const uint64_t x = b.tensor("x", false, {1, H, W, C});
+  const uint64_t yc = b.tensor("conv", true, {9 * 5 * 4});
+  const uint64_t yd = b.tensor("dw", true, {9 * 6 * 4});
+  b.loadFlat(0, x, 0, H * W * C);
+  b.loadFlat(1, 0, 0, wBytes, PushNext);
+  emitMac(b, conv, PopPrev);
+  emitMac(b, dw, PushNext);
+  b.storeFlat(yc, 0, 9 * 5 * 4, PopPrev);
+  b.storeFlat(yd, 256, 9 * 6 * 4);
+
+  const auto in = randomBytes(size_t(H * W * C), rng);
+  SimStats stats;
+  const auto out = runOk(b.p, {in}, &stats);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(asUints(out[0]), refMac(conv, in, convBias, [&](int i) {
+              return termValue(w1[size_t(i)]) + termValue(w2[size_t(i)]);
+            }));
+  EXPECT_EQ(asUints(out[1]), refMac(dw, in, dwBias, [&](int i) {
+              return termValue(d1[size_t(i)]) + termValue(d2[size_t(i)]);
+            }));
+
+  // By hand: a one-word tile takes 1 cycle per pixel, a two-word tile 2
+  // (each depthwise tile's <= 4 channels fit the 4-lane diagonal in one
+  // step). conv: 9 px x (10 + 2 x 6) = 198, of which 9 x 12 = 108 on
+  // two-word tiles; depthwise: 9 x (5 + 2 x 3) = 99, 54 two-word.
+  EXPECT_EQ(stats.macCycles[unsigned(MacMode::Shift2)], 198u + 99u);
+  EXPECT_EQ(stats.macTwoWordCycles, 108u + 54u);
+  EXPECT_EQ(stats.macOneWordCycles, 90u + 45u);
+  EXPECT_EQ(stats.macCycles[unsigned(MacMode::Multiply)], 0u);
+  EXPECT_EQ(stats.busyCycles[unsigned(Module::Compute)], 198u + 99u);
+  const std::string json = reportJson(b.p, stats, 1);
+  EXPECT_NE(json.find("\"mac_cycles_two_word_tiles\": 162"), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"mac_cycles_one_word_tiles\": 135"), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"mac_cycles_shift2\": 297"), std::string::npos)
+      << json;
+  const std::string text = reportText(b.p, stats, 1);
+  EXPECT_NE(text.find("MAC cycles (two-word tiles)"), std::string::npos)
+      << text;
+
+  // The program survives binary -> assembly -> binary.
+  const std::vector<uint8_t> bin = encodeBinary(b.p);
+  Program decoded, parsed;
+  ASSERT_EQ(decodeBinary(bin.data(), bin.size(), decoded), "");
+  ASSERT_EQ(parseAssembly(printAssembly(decoded), parsed), "");
+  EXPECT_EQ(encodeBinary(parsed), bin);
+}
+
+/// A one-pixel fully connected shift mac (cin x cout on a 4 x 4 array)
+/// reading weights from the given data segment.
+Builder shiftFc(int mode, const std::vector<int8_t> &data, int cin, int cout,
+                uint64_t wgt2, uint64_t words,
+                uint64_t weightBuffer = 64 * 1024) {
+  Builder b;
+  b.p.target.tn = b.p.target.tm = 4;
+  b.p.target.modes = 1u << unsigned(mode);
+  b.p.target.weightBuffer = weightBuffer;
+  b.data(data);
+  const uint64_t x = b.tensor("x", false, {1, cin});
+  const uint64_t y = b.tensor("acc", true, {cout * 4});
+  b.loadFlat(0, x, 0, uint64_t(cin));
+  b.loadFlat(1, 0, 0, data.size(), PushNext);
+  Mac m;
+  m.mode = mode, m.init = 0, m.inC = cin, m.cin = cin, m.cout = cout;
+  m.wgt2 = wgt2, m.words = words;
+  emitMac(b, m, PopPrev | PushNext);
+  b.storeFlat(y, 0, uint64_t(cout * 4), PopPrev);
+  return b;
+}
+
+TEST(AccelSim, ShiftTermOutOfRangeIsAnExecutionError) {
+  // shift1: terms +-31 (s = 30) run, +-32 and -128 do not.
+  std::vector<int8_t> w(8 * 2, 1);
+  w[3] = 31, w[4] = -31;
+  EXPECT_EQ(runOk(shiftFc(1, w, 8, 2, 0, 0).p, {std::vector<int8_t>(8, 1)})
+                .size(),
+            1u);
+  for (int8_t bad : {32, -32, -128, 127}) {
+    w[9] = bad;
+    const std::string err =
+        runErr(shiftFc(1, w, 8, 2, 0, 0).p, {std::vector<int8_t>(8, 1)});
+    EXPECT_NE(err.find("instruction 2 (mac)"), std::string::npos) << err;
+    EXPECT_NE(err.find("weight 9"), std::string::npos) << err;
+    EXPECT_NE(err.find("shift term " + std::to_string(bad)), std::string::npos)
+        << err;
+  }
+  // shift2: a bad second term (cin 8: two tiles; the mask's bit 1 gives
+  // tile 1, ci 4..7 of both outputs, two words: second words 0..7).
+  std::vector<int8_t> d(16, 2);
+  d.push_back(0x02); // mask at 16
+  for (int i = 0; i < 8; ++i)
+    d.push_back(int8_t(i == 5 ? -40 : 3)); // second plane at 17
+  const std::string err =
+      runErr(shiftFc(2, d, 8, 2, 17, 16).p, {std::vector<int8_t>(8, 1)});
+  EXPECT_NE(err.find("instruction 2 (mac)"), std::string::npos) << err;
+  EXPECT_NE(err.find("second word 5"), std::string::npos) << err;
+  // Second word 5 is the 6th weight of the two-word tile: output 1, ci 5,
+  // weight 1 * 8 + 5.
+  EXPECT_NE(err.find("of weight 13"), std::string::npos) << err;
+  EXPECT_NE(err.find("-40"), std::string::npos) << err;
+}
+
+TEST(AccelSim, SecondPlaneOverrunningTheWeightBufferIsAnError) {
+  // cin 8, cout 4 on 4 x 4: two tiles, both two-word, 32 second words. The
+  // 128-byte weight buffer holds wgt2 = 100 (checkInstr cannot know the
+  // extent) but not 32 bytes from it.
+  std::vector<int8_t> d(32, 1);
+  d.push_back(0x03); // mask at 32
+  d.resize(128, 1);
+  Builder b = shiftFc(2, d, 8, 4, 100, 32, 128);
+  ASSERT_EQ(checkProgram(b.p), "");
+  const std::string err = runErr(b.p, {std::vector<int8_t>(8, 1)});
+  EXPECT_NE(err.find("instruction 2 (mac)"), std::string::npos) << err;
+  EXPECT_NE(err.find("32 two-word weights"), std::string::npos) << err;
+  EXPECT_NE(err.find("[100, 132)"), std::string::npos) << err;
+  // With one two-word tile (16 second words) the plane fits.
+  b.p.data[32] = 0x01;
+  std::vector<std::vector<int8_t>> outputs;
+  SimStats stats;
+  EXPECT_EQ(runProgram(b.p, {std::vector<int8_t>(8, 1)}, outputs, stats), "");
+  // Tile 0 (ci 0..3): 1 + 1 per weight, tile 1: 1 (terms 1 = x << 0).
+  EXPECT_EQ(asInts(outputs[0]), std::vector<int32_t>(4, 4 * 2 + 4 * 1));
+  EXPECT_EQ(stats.macTwoWordCycles, 2u);
+  EXPECT_EQ(stats.macOneWordCycles, 1u);
+}
+
+/// Emits an add of `count` bytes at a = 0, b = 64 into dst.
+void emitAdd(Builder &b, uint64_t dst, uint64_t count, uint64_t params,
+             int shift, int round, int aZp, int bZp, int outZp, int qmin,
+             int qmax, uint8_t deps = 0) {
+  b.emit(Opcode::Add,
+         {{"src_a", 0},
+          {"src_b", 64},
+          {"dst", int64_t(dst)},
+          {"count", int64_t(count)},
+          {"params", int64_t(params)},
+          {"input_shift", shift},
+          {"round", round},
+          {"a_zp", aZp},
+          {"b_zp", bZp},
+          {"out_zp", outZp},
+          {"qmin", qmin},
+          {"qmax", qmax}},
+         deps);
+}
+
+// Two adds of 37 elements (SINGLE_ROUND with TFLite-like parameters,
+// DOUBLE_ROUND with shifts above 31 and a narrowed range) against
+// addElement loops.
+TEST(AccelSim, AddEqualsAddElement) {
+  std::mt19937 rng(13);
+  const int N = 37;
+  const std::vector<int32_t> p1 = {0x4ccccccd, 31, 0x66666666, 32,
+                                   0x5a000000, 50};
+  const std::vector<int32_t> p2 = {0x7fffffff, 40, 0x40000000, 36,
+                                   0x51eb851f, 37};
+  Builder b;
+  const uint64_t p1At = b.data(p1);
+  const uint64_t p2At = b.data(p2);
+  const uint64_t wBytes = b.p.data.size();
+  const uint64_t xa = b.tensor("a", false, {N});
+  const uint64_t xb = b.tensor("b", false, {N});
+  const uint64_t y1 = b.tensor("y1", true, {N});
+  const uint64_t y2 = b.tensor("y2", true, {N});
+  b.loadFlat(1, 0, 0, wBytes);
+  b.loadFlat(0, xa, 0, N);
+  b.loadFlat(0, xb, 64, N, PushNext);
+  emitAdd(b, 0, N, p1At, 20, 0, -3, 5, -1, -128, 127, PopPrev);
+  emitAdd(b, 64, N, p2At, 12, 1, 100, -128, 7, -20, 90, PushNext);
+  b.storeFlat(y1, 0, N, PopPrev);
+  b.storeFlat(y2, 64, N);
+
+  const auto a = randomBytes(N, rng), bb = randomBytes(N, rng);
+  SimStats stats;
+  const auto out = runOk(b.p, {a, bb}, &stats);
+  ASSERT_EQ(out.size(), 2u);
+  int clamped = 0;
+  for (int i = 0; i < N; ++i) {
+    EXPECT_EQ(out[0][i], rt::addElement(a[i], bb[i], -3, 5, 20,
+                                        {p1[0], p1[1]}, {p1[2], p1[3]},
+                                        {p1[4], p1[5]}, -1, -128, 127,
+                                        rt::RoundingMode::SingleRound))
+        << i;
+    const int32_t r2 =
+        rt::addElement(a[i], bb[i], 100, -128, 12, {p2[0], p2[1]},
+                       {p2[2], p2[3]}, {p2[4], p2[5]}, 7, -20, 90,
+                       rt::RoundingMode::DoubleRound);
+    clamped += r2 == -20 || r2 == 90;
+    EXPECT_EQ(out[1][i], r2) << i;
+  }
+  EXPECT_GT(clamped, 0);
+  EXPECT_LT(clamped, N);
+  EXPECT_EQ(stats.instrCount[unsigned(Opcode::Add)], 2u);
+  // ceil(37 / 16) = 3 cycles each.
+  EXPECT_EQ(stats.busyCycles[unsigned(Module::Compute)], 6u);
+}
+
+TEST(AccelSim, AddParameterOutOfRangeIsAnExecutionError) {
+  struct Case {
+    std::vector<int32_t> params;
+    int shift, aZp;
+    const char *what;
+  } cases[] = {
+      {{0x40000000, 31, 0x40000000, 1, 0x40000000, 40}, 20, 0, "b shift 1"},
+      {{0x40000000, 31, 0x40000000, 31, -7, 40}, 20, 0, "output multiplier -7"},
+      {{0x40000000, 63, 0x40000000, 31, 0x40000000, 40}, 20, 0, "a shift 63"},
+      // Valid ranges, but (x - zp) << 32 leaves int64 ...
+      {{0x40000000, 31, 0x40000000, 31, 0x40000000, 40},
+       32,
+       INT32_MIN,
+       "overflows 64 bits"},
+      // ... or the two scaled operands' sum does (each near 2^69).
+      {{0x7fffffff, 2, 0x7fffffff, 2, 0x40000000, 62},
+       32,
+       0,
+       "overflows 64 bits"},
+  };
+  for (const Case &c : cases) {
+    Builder b;
+    b.data(c.params);
+    b.tensor("y", true, {4});
+    b.loadFlat(1, 0, 0, 24, PushNext);
+    emitAdd(b, 0, 4, 0, c.shift, 0, c.aZp, 0, 0, -128, 127, PopPrev);
+    ASSERT_EQ(checkProgram(b.p), "") << c.what;
+    const std::string err = runErr(b.p, {});
+    EXPECT_NE(err.find("instruction 1 (add)"), std::string::npos) << err;
+    EXPECT_NE(err.find(c.what), std::string::npos) << err;
+  }
+}
+
+// copy + strided stores: a 3x4 matrix, copied to the output buffer, leaves
+// as its 4x3 transpose (one store per source row, one-byte rows at a
+// stride of 3).
+TEST(AccelSim, CopyAndStridedStoresTranspose) {
+  Builder b;
+  const uint64_t x = b.tensor("m", false, {3, 4});
+  const uint64_t y = b.tensor("mt", true, {4, 3});
+  b.loadFlat(0, x, 100, 12, PushNext);
+  b.emit(Opcode::Copy, {{"src", 100}, {"dst", 40}, {"bytes", 12}},
+         PopPrev | PushNext);
+  for (int i = 0; i < 3; ++i)
+    b.emit(Opcode::Store,
+           {{"dram", int64_t(y) + i},
+            {"sram", 40 + 4 * i},
+            {"rows", 4},
+            {"cols", 1},
+            {"elem", 1},
+            {"stride", 3}},
+           i == 0 ? PopPrev : 0);
+  std::vector<int8_t> m(12);
+  for (int i = 0; i < 12; ++i)
+    m[size_t(i)] = int8_t(10 * (i / 4) + i % 4 - 50);
+  SimStats stats;
+  const auto out = runOk(b.p, {m}, &stats);
+  ASSERT_EQ(out.size(), 1u);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 3; ++c)
+      EXPECT_EQ(out[0][size_t(r * 3 + c)], m[size_t(c * 4 + r)]) << r << c;
+  EXPECT_EQ(stats.instrCount[unsigned(Opcode::Copy)], 1u);
+  EXPECT_EQ(stats.busyCycles[unsigned(Module::Compute)], 1u); // ceil(12/16)
+  EXPECT_EQ(stats.bytesToDram, 12u);
 }
 
 //===----------------------------------------------------------------------===//

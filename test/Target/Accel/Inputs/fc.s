@@ -19,6 +19,6 @@
 .bytes 525ccf16c90b3ef1b2540112025ab155ffffff7f260000000000000002000000
 load buf=1 dram=0 sram=0 rows=1 cols=256 elem=1 stride=256 pad_top=0 pad_bottom=0 pad_left=0 pad_right=0 pad_value=0
 load buf=0 dram=256 sram=0 rows=1 cols=20 elem=1 stride=20 pad_top=0 pad_bottom=0 pad_left=0 pad_right=0 pad_value=0 push_next
-mac mode=0 init=1 depthwise=0 inp=0 wgt=40 bias=0 acc=0 out_h=1 out_w=1 in_w=1 in_c=20 in_c_off=0 cin=20 cout=10 kh=1 kw=1 sh=1 sw=1 dh=1 dw=1 pop_prev
+mac mode=0 init=1 depthwise=0 inp=0 wgt=40 bias=0 acc=0 out_h=1 out_w=1 in_w=1 in_c=20 in_c_off=0 cin=20 cout=10 kh=1 kw=1 sh=1 sw=1 dh=1 dw=1 wgt2=0 words=0 pop_prev
 requant src_kind=0 src=0 dst=0 pixels=1 channels=10 params=240 per_channel=0 dual=0 round=0 in_zp=0 out_zp=1 qmin=-128 qmax=127 push_next
 store dram=276 sram=0 rows=1 cols=10 elem=1 stride=10 pop_prev

@@ -18,6 +18,7 @@
 #include "Accel/IR/AccelOps.h"
 #include "LowBit/IR/LowBitOps.h"
 #include "lowbit/accel/Isa.h"
+#include "lowbit/runtime/ShiftKernels.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -144,6 +145,8 @@ private:
   LogicalResult lowerConvLike(Operation *op, lb::RequantOp rq);
   LogicalResult lowerPool(Operation *op);
   LogicalResult lowerRequantInt8(lb::RequantOp rq);
+  LogicalResult lowerAdd(lb::AddOp add);
+  LogicalResult lowerTranspose(lb::TransposeOp tr);
   FailureOr<RequantDesc> requantDesc(lb::RequantOp rq, int64_t channels);
   FailureOr<uint64_t> addressOf(Operation *user, Value v);
   uint64_t allocate(Value v);
@@ -275,6 +278,78 @@ FailureOr<RequantDesc> Lowering::requantDesc(lb::RequantOp rq,
   return d;
 }
 
+/// A layer's weights as the array runs them: per weight (OHWI; depthwise
+/// [O, KH, KW]) the multiply-mode integer or the first and second shift
+/// terms, and per weight whether its tile of the IR's STLQ mask has two
+/// words.
+struct LayerWeights {
+  ax::MacMode mode = ax::MacMode::Multiply;
+  std::vector<int64_t> integers; // what each weight stands for
+  std::vector<int8_t> first, second;
+  std::vector<bool> irTwoWords;
+};
+
+FailureOr<LayerWeights> readWeights(Operation *op, Value w, int64_t O,
+                                    int64_t KH, int64_t KW, int64_t I,
+                                    std::string &why) {
+  LayerWeights lw;
+  FailureOr<std::vector<int64_t>> v = constantInts(w);
+  if (failed(v)) {
+    why = "the weights must be a constant";
+    return failure();
+  }
+  const int64_t count = O * KH * KW * I;
+  Attribute enc = op->getAttr("weight_encoding");
+  if (!enc) {
+    if (int64_t(v->size()) != count) {
+      why = "unexpected weight shape";
+      return failure();
+    }
+    lw.integers = std::move(*v);
+    return lw;
+  }
+  auto stlq = dyn_cast<lb::STLQAttr>(enc);
+  auto log = dyn_cast<lb::LogAttr>(enc);
+  unsigned bits = stlq ? stlq.getBits() : log.getBits();
+  if (bits > ::lowbit::rt::kMaxShiftCodeBits) {
+    why = std::to_string(bits) + "-bit log codes shift by more than the " +
+          "array's shifters take (" +
+          std::to_string(::lowbit::rt::kMaxShiftCodeBits) + " bits)";
+    return failure();
+  }
+  if (int64_t(v->size()) != (stlq ? 2 : 1) * count) {
+    why = "unexpected log weight shape";
+    return failure();
+  }
+  lw.mode = stlq ? ax::MacMode::Shift2 : ax::MacMode::Shift1;
+  lw.integers.resize(count);
+  lw.first.resize(count);
+  lw.second.assign(count, 0);
+  lw.irTwoWords.assign(count, false);
+  std::vector<bool> tiles;
+  ::lowbit::rt::LogWeightsDesc d{O, KH, KW, I, bits, 0, 0};
+  if (stlq) {
+    d.tileIn = stlq.getInputTile();
+    d.tileOut = stlq.getOutputTile();
+    for (bool two : stlq.getMask().getValues<bool>())
+      tiles.push_back(two);
+  }
+  for (int64_t k = 0; k < count; ++k) {
+    int32_t q1 = int32_t((*v)[k]), q2 = stlq ? int32_t((*v)[count + k]) : 0;
+    lw.integers[k] = ::lowbit::rt::logCodeInteger(q1, bits) +
+                     ::lowbit::rt::logCodeInteger(q2, bits);
+    lw.first[k] = ::lowbit::rt::detail::shiftTerm(q1, bits);
+    lw.second[k] = ::lowbit::rt::detail::shiftTerm(q2, bits);
+    if (stlq) {
+      int64_t o = k / (KH * KW * I), r = k % (KH * KW * I);
+      int64_t ky = r / (KW * I), kx = r / I % KW, i = r % I;
+      size_t tile = size_t(::lowbit::rt::stlqTileIndex(d, o, ky, kx, i));
+      lw.irTwoWords[k] = tile < tiles.size() && tiles[tile];
+    }
+  }
+  return lw;
+}
+
 LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
   Value x = op->getOperand(0), w = op->getOperand(1);
   Value bias = op->getNumOperands() > 2 ? op->getOperand(2) : Value();
@@ -284,10 +359,6 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
                         "quantized tensor, not "
                      << x.getType(),
            failure();
-  if (op->hasAttr("weight_encoding"))
-    return error(op) << "log / STLQ weights need the shift modes, which this "
-                        "version of the accel ISA does not implement",
-           failure();
   auto accType = cast<ShapedType>(op->getResult(0).getType());
   if (!accType.getElementType().isInteger(32))
     return error(op) << "its accumulator is " << accType.getElementType()
@@ -295,16 +366,6 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
                      << "-bit accumulators",
            failure();
   auto wType = cast<ShapedType>(w.getType());
-  auto wq = dyn_cast<quant::QuantizedType>(wType.getElementType());
-  unsigned wBits = wq ? wq.getStorageTypeIntegralWidth()
-                      : wType.getElementType().getIntOrFloatBitWidth();
-  if (wBits > t.weightBits)
-    return error(op) << wBits << "-bit weights are wider than the target's "
-                     << t.weightBits << "-bit multipliers (weight_bits)",
-           failure();
-  FailureOr<std::vector<int64_t>> wv = constantInts(w);
-  if (failed(wv))
-    return error(op) << "the weights must be a constant", failure();
   std::vector<int64_t> bv;
   if (bias) {
     FailureOr<std::vector<int64_t>> b = constantInts(bias);
@@ -319,12 +380,16 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
                    PB = 0, PL = 0, PR = 0, OH, OW, CO;
   bool depthwise = false;
   auto xs = cast<ShapedType>(x.getType()).getShape();
+  // The weight shape without STLQ's leading [2].
+  ArrayRef<int64_t> ws = wType.getShape();
+  if (op->getAttr("weight_encoding") &&
+      isa<lb::STLQAttr>(op->getAttr("weight_encoding")))
+    ws = ws.drop_front();
   if (auto conv = dyn_cast<lb::Conv2DOp>(op)) {
     if (xs[0] != 1)
       return error(op) << "batch " << xs[0] << ": the target runs batch 1",
              failure();
     H = xs[1], W = xs[2], C = xs[3];
-    auto ws = wType.getShape();
     CO = ws[0], KH = ws[1], KW = ws[2];
     SH = conv.getStride()[0], SW = conv.getStride()[1];
     DH = conv.getDilation()[0], DW = conv.getDilation()[1];
@@ -343,7 +408,7 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
     OH = os[1], OW = os[2];
   } else {
     H = 1, W = xs[0], C = xs[1];
-    CO = wType.getShape()[0];
+    CO = ws[0];
     OH = 1, OW = xs[0];
   }
   const int64_t CIg = depthwise ? 1 : C;
@@ -354,6 +419,26 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
     return error(op) << "a window, stride, padding (at most 255) or extent "
                         "(at most 65535) exceeds the instruction's fields",
            failure();
+  std::string why;
+  FailureOr<LayerWeights> lw = readWeights(op, w, CO, KH, KW, CIg, why);
+  if (failed(lw))
+    return error(op) << why, failure();
+  if (!t.supports(lw->mode))
+    return error(op) << "its weights need the "
+                     << ax::modeName(unsigned(lw->mode))
+                     << " weight mode, which target '" << t.name
+                     << "' does not list (modes)",
+           failure();
+  if (lw->mode == ax::MacMode::Multiply) {
+    auto wq = dyn_cast<quant::QuantizedType>(wType.getElementType());
+    unsigned wBits = wq ? wq.getStorageTypeIntegralWidth()
+                        : wType.getElementType().getIntOrFloatBitWidth();
+    if (wBits > t.weightBits)
+      return error(op) << wBits << "-bit weights are wider than the target's "
+                       << t.weightBits << "-bit multipliers (weight_bits)",
+             failure();
+  }
+  const bool shift2 = lw->mode == ax::MacMode::Shift2;
   FailureOr<RequantDesc> rd = requantDesc(rq, CO);
   if (failed(rd))
     return failure();
@@ -368,7 +453,7 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
     if (!folded) {
       int64_t sum = 0;
       for (int64_t k = 0; k < perOut; ++k)
-        sum += (*wv)[co * perOut + k];
+        sum += lw->integers[co * perOut + k];
       b -= int64_t(xq.getZeroPoint()) * sum;
     }
     fb[co] = int64_t(int32_t(uint32_t(uint64_t(b))));
@@ -376,9 +461,21 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
 
   // Tile sizes: the most output channels (all, or multiples of Tm), then
   // the most output rows, that fit a buffer half (double buffering), else
-  // a whole buffer.
+  // a whole buffer; the input channels of a block are split (in multiples
+  // of Tn, the sub-blocks' weights alternating between the weight buffer's
+  // halves) only when a block of Tm output channels does not fit whole.
   auto rowsIn = [&](int64_t r) { return (r - 1) * SH + (KH - 1) * DH + 1; };
-  auto wBytes = [&](int64_t ct) { return uint64_t(ct) * (perOut + 20); };
+  auto tilesOf = [&](int64_t ct, int64_t cb) {
+    return uint64_t((ct + t.tm - 1) / t.tm) * KH * KW *
+           uint64_t(depthwise ? 1 : (cb + t.tn - 1) / t.tn);
+  };
+  // Bytes of one (output block, input block) of weights with their second
+  // words (at most), word mask, biases and requant parameters.
+  auto wBytes = [&](int64_t ct, int64_t cb) {
+    uint64_t weights = uint64_t(ct) * KH * KW * (depthwise ? 1 : cb);
+    return weights * (shift2 ? 2 : 1) + (shift2 ? (tilesOf(ct, cb) + 7) / 8 : 0) +
+           uint64_t(ct) * 20;
+  };
   auto inBytes = [&](int64_t r) { return uint64_t(rowsIn(r)) * inW * C; };
   auto outBytes = [&](int64_t r, int64_t ct) {
     return uint64_t(r) * OW * ct * 5;
@@ -387,16 +484,19 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
   for (int64_t k = (CO - 1) / t.tm; k >= 1; --k)
     cts.push_back(k * int64_t(t.tm));
   unsigned slots = 0;
-  int64_t ct = 0, rt = 0;
+  int64_t ct = 0, rt = 0, cb = CIg;
+  auto maxRows = [&](unsigned s, int64_t c) {
+    int64_t r = std::min<int64_t>(OH, 65535 / OW);
+    while (r >= 1 && (inBytes(r) > t.inputBuffer / s ||
+                      outBytes(r, c) > t.outputBuffer / s))
+      --r;
+    return r;
+  };
   for (unsigned s : {2u, 1u}) {
     for (int64_t c : cts) {
-      if (wBytes(c) > t.weightBuffer / s)
+      if (wBytes(c, CIg) > t.weightBuffer / s)
         continue;
-      int64_t r = std::min<int64_t>(OH, 65535 / OW);
-      while (r >= 1 && (inBytes(r) > t.inputBuffer / s ||
-                        outBytes(r, c) > t.outputBuffer / s))
-        --r;
-      if (r >= 1) {
+      if (int64_t r = maxRows(s, c); r >= 1) {
         slots = s, ct = c, rt = r;
         break;
       }
@@ -404,12 +504,26 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
     if (slots)
       break;
   }
+  if (!slots && !depthwise) {
+    // Split the input channels: one tile at a time (the tile's weight
+    // sub-blocks use the two halves of the weight buffer).
+    int64_t c = std::min<int64_t>(CO, t.tm);
+    for (int64_t b = (C - 1) / t.tn * t.tn; b >= int64_t(t.tn); b -= t.tn)
+      if (wBytes(c, b) <= t.weightBuffer / 2) {
+        if (int64_t r = maxRows(1, c); r >= 1) {
+          slots = 1, ct = c, rt = r, cb = b;
+          break;
+        }
+      }
+  }
   if (!slots) {
     int64_t c = std::min<int64_t>(CO, t.tm);
     auto d = error(op) << "its smallest tile (one output row, " << c
                        << " output channels) needs";
-    if (wBytes(c) > t.weightBuffer)
-      d << " " << wBytes(c) << " bytes of weights, biases and requant "
+    uint64_t smallestW =
+        depthwise ? wBytes(c, 1) : wBytes(c, std::min<int64_t>(C, t.tn));
+    if (smallestW > t.weightBuffer / (depthwise ? 1 : 2))
+      d << " " << smallestW << " bytes of weights, biases and requant "
         << "parameters (weight_buffer = " << t.weightBuffer << ")";
     if (inBytes(1) > t.inputBuffer)
       d << " " << inBytes(1) << " bytes of input rows (input_buffer = "
@@ -419,22 +533,80 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
         << "(output_buffer = " << t.outputBuffer << ")";
     return failure();
   }
+  const bool split = cb < CIg;
 
-  // The data segment: per channel block, the weights (OHWI rows), the
-  // biases and the requant parameters, loaded with one DMA.
-  std::vector<uint64_t> blockAddr;
+  // The data segment: per (output block, input block), the first words
+  // (OHWI rows of the block), the second words of the weights in two-word
+  // array tiles (shift2), the word mask of the array tiles (an array tile
+  // has two words when any of its weights lies in a two-word tile of the
+  // IR's mask, whatever tile shape that mask was chosen with), the biases
+  // and the requant parameters: one DMA each.
+  struct Block {
+    uint64_t addr, bytes, wgt2, words, bias, params; // offsets in the block
+  };
+  std::vector<std::vector<Block>> blocks; // [output block][input block]
   for (int64_t c0 = 0; c0 < CO; c0 += ct) {
     int64_t n = std::min(ct, CO - c0);
-    blockAddr.push_back(data.size());
-    for (int64_t k = c0 * perOut; k < (c0 + n) * perOut; ++k)
-      data.push_back(uint8_t(int8_t((*wv)[k])));
-    for (int64_t c = c0; c < c0 + n; ++c)
-      putI32(data, fb[c]);
-    for (int64_t c = c0; c < c0 + n; ++c) {
-      putI32(data, rd->mul[c]);
-      putI32(data, rd->shift[c]);
-      putI32(data, rd->negMul[c]);
-      putI32(data, rd->negShift[c]);
+    blocks.emplace_back();
+    for (int64_t i0 = 0; i0 < CIg; i0 += cb) {
+      int64_t m = std::min(cb, CIg - i0);
+      Block blk{data.size(), 0, 0, 0, 0, 0};
+      auto index = [&](int64_t co, int64_t ky, int64_t kx, int64_t ci) {
+        return ((co * KH + ky) * KW + kx) * CIg + ci;
+      };
+      // Array tile of weight (co, ky, kx, ci) of the block (Isa.h's order).
+      auto tileOf = [&](int64_t co, int64_t ky, int64_t kx, int64_t ci) {
+        return ((uint64_t(co) / t.tm * KH + ky) * KW + kx) *
+                   uint64_t(depthwise ? 1 : (m + t.tn - 1) / t.tn) +
+               uint64_t(ci) / t.tn;
+      };
+      std::vector<uint8_t> mask;
+      if (shift2) {
+        mask.assign((tilesOf(n, m) + 7) / 8, 0);
+        for (int64_t co = 0; co < n; ++co)
+          for (int64_t ky = 0; ky < KH; ++ky)
+            for (int64_t kx = 0; kx < KW; ++kx)
+              for (int64_t ci = 0; ci < m; ++ci)
+                if (lw->irTwoWords[index(c0 + co, ky, kx, i0 + ci)]) {
+                  uint64_t tile = tileOf(co, ky, kx, ci);
+                  mask[tile / 8] |= uint8_t(1u << (tile % 8));
+                }
+      }
+      auto twoWords = [&](int64_t co, int64_t ky, int64_t kx, int64_t ci) {
+        return ax::macTwoWords(mask.data(), tileOf(co, ky, kx, ci));
+      };
+      for (int64_t co = 0; co < n; ++co)
+        for (int64_t ky = 0; ky < KH; ++ky)
+          for (int64_t kx = 0; kx < KW; ++kx)
+            for (int64_t ci = 0; ci < m; ++ci) {
+              int64_t k = index(c0 + co, ky, kx, i0 + ci);
+              data.push_back(lw->mode == ax::MacMode::Multiply
+                                 ? uint8_t(int8_t(lw->integers[k]))
+                                 : uint8_t(lw->first[k]));
+            }
+      blk.wgt2 = data.size() - blk.addr;
+      if (shift2)
+        for (int64_t co = 0; co < n; ++co)
+          for (int64_t ky = 0; ky < KH; ++ky)
+            for (int64_t kx = 0; kx < KW; ++kx)
+              for (int64_t ci = 0; ci < m; ++ci)
+                if (twoWords(co, ky, kx, ci))
+                  data.push_back(
+                      uint8_t(lw->second[index(c0 + co, ky, kx, i0 + ci)]));
+      blk.words = data.size() - blk.addr;
+      data.insert(data.end(), mask.begin(), mask.end());
+      blk.bias = data.size() - blk.addr;
+      for (int64_t c = c0; c < c0 + n; ++c)
+        putI32(data, fb[c]);
+      blk.params = data.size() - blk.addr;
+      for (int64_t c = c0; c < c0 + n; ++c) {
+        putI32(data, rd->mul[c]);
+        putI32(data, rd->shift[c]);
+        putI32(data, rd->negMul[c]);
+        putI32(data, rd->negShift[c]);
+      }
+      blk.bytes = data.size() - blk.addr;
+      blocks.back().push_back(blk);
     }
   }
 
@@ -454,10 +626,10 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
       return error(op) << "output rows " << y0 << ".." << y0 + r - 1
                        << " read padding only",
              failure();
-    for (size_t blk = 0; blk < blockAddr.size(); ++blk) {
-      int64_t c0 = int64_t(blk) * ct, n = std::min(ct, CO - c0);
+    for (size_t ob = 0; ob < blocks.size(); ++ob) {
+      int64_t c0 = int64_t(ob) * ct, n = std::min(ct, CO - c0);
       unsigned s = tiles.size() % slots;
-      uint64_t inp = s * inHalf, wgt = s * wHalf, out = s * oHalf;
+      uint64_t inp = s * inHalf, out = s * oHalf;
       Tile tile;
       Pending li = make(ax::Opcode::Load, op, /*activationAddr=*/true);
       li.in.set("buf", 0);
@@ -473,38 +645,63 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
       li.in.set("pad_right", PR);
       li.in.set("pad_value", xq.getZeroPoint());
       tile.loads.push_back(li);
-      Pending lw = make(ax::Opcode::Load, op);
-      int64_t bytes = int64_t(wBytes(n));
-      lw.in.set("buf", 1);
-      lw.in.set("dram", int64_t(blockAddr[blk]));
-      lw.in.set("sram", int64_t(wgt));
-      lw.in.set("rows", 1);
-      lw.in.set("cols", 1);
-      lw.in.set("elem", bytes);
-      lw.in.set("stride", bytes);
-      tile.loads.push_back(lw);
-      Pending mac = make(ax::Opcode::Mac, op);
-      mac.in.set("mode", int64_t(ax::MacMode::Multiply));
-      mac.in.set("init", 1);
-      mac.in.set("depthwise", depthwise);
-      mac.in.set("inp", int64_t(inp));
-      mac.in.set("wgt", int64_t(wgt));
-      mac.in.set("bias", int64_t(wgt + n * perOut));
-      mac.in.set("acc", int64_t(out));
-      mac.in.set("out_h", r);
-      mac.in.set("out_w", OW);
-      mac.in.set("in_w", inW);
-      mac.in.set("in_c", C);
-      mac.in.set("in_c_off", depthwise ? c0 : 0);
-      mac.in.set("cin", depthwise ? n : C);
-      mac.in.set("cout", n);
-      mac.in.set("kh", KH);
-      mac.in.set("kw", KW);
-      mac.in.set("sh", SH);
-      mac.in.set("sw", SW);
-      mac.in.set("dh", DH);
-      mac.in.set("dw", DW);
-      tile.computes.push_back(mac);
+      const std::vector<Block> &sub = blocks[ob];
+      const Block *last = nullptr;
+      uint64_t lastWgt = 0;
+      for (size_t ib = 0; ib < sub.size(); ++ib) {
+        const Block &blk = sub[ib];
+        int64_t i0 = int64_t(ib) * cb, m = std::min(cb, CIg - i0);
+        // Without a split, the tile's weight half; with one, the weight
+        // buffer's halves in turn.
+        uint64_t wgt = split ? (ib % 2) * (t.weightBuffer / 2) : s * wHalf;
+        Pending lw8 = make(ax::Opcode::Load, op);
+        lw8.in.set("buf", 1);
+        lw8.in.set("dram", int64_t(blk.addr));
+        lw8.in.set("sram", int64_t(wgt));
+        lw8.in.set("rows", 1);
+        lw8.in.set("cols", 1);
+        lw8.in.set("elem", int64_t(blk.bytes));
+        lw8.in.set("stride", int64_t(blk.bytes));
+        Pending mac = make(ax::Opcode::Mac, op);
+        mac.in.set("mode", int64_t(lw->mode));
+        mac.in.set("init", ib == 0);
+        mac.in.set("depthwise", depthwise);
+        mac.in.set("inp", int64_t(inp));
+        mac.in.set("wgt", int64_t(wgt));
+        mac.in.set("bias", int64_t(wgt + blk.bias));
+        mac.in.set("acc", int64_t(out));
+        mac.in.set("out_h", r);
+        mac.in.set("out_w", OW);
+        mac.in.set("in_w", inW);
+        mac.in.set("in_c", C);
+        mac.in.set("in_c_off", depthwise ? c0 : i0);
+        mac.in.set("cin", depthwise ? n : m);
+        mac.in.set("cout", n);
+        mac.in.set("kh", KH);
+        mac.in.set("kw", KW);
+        mac.in.set("sh", SH);
+        mac.in.set("sw", SW);
+        mac.in.set("dh", DH);
+        mac.in.set("dw", DW);
+        if (shift2) {
+          mac.in.set("wgt2", int64_t(wgt + blk.wgt2));
+          mac.in.set("words", int64_t(wgt + blk.words));
+        }
+        if (split) {
+          // Sub-block ib's weights wait for the mac two sub-blocks back
+          // to be done with their half; each mac waits for its weights.
+          lw8.in.deps |= ax::PushNext;
+          if (ib >= 2)
+            lw8.in.deps |= ax::PopNext;
+          mac.in.deps |= ax::PopPrev;
+          if (ib + 2 < sub.size())
+            mac.in.deps |= ax::PushPrev;
+        }
+        tile.loads.push_back(lw8);
+        tile.computes.push_back(mac);
+        last = &blk;
+        lastWgt = wgt;
+      }
       Pending req = make(ax::Opcode::Requant, rq);
       uint64_t dst = out + uint64_t(4 * r * OW * n);
       req.in.set("src_kind", 0);
@@ -512,7 +709,7 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
       req.in.set("dst", int64_t(dst));
       req.in.set("pixels", r * OW);
       req.in.set("channels", n);
-      req.in.set("params", int64_t(wgt + n * perOut + 4 * n));
+      req.in.set("params", int64_t(lastWgt + last->params));
       req.in.set("per_channel", 1);
       req.in.set("dual", rd->dual);
       req.in.set("round", rd->round);
@@ -759,6 +956,188 @@ LogicalResult Lowering::lowerRequantInt8(lb::RequantOp rq) {
   return success();
 }
 
+LogicalResult Lowering::lowerAdd(lb::AddOp add) {
+  auto aq = int8Type(add.getLhs().getType());
+  auto bq = int8Type(add.getRhs().getType());
+  auto yq = int8Type(add.getType());
+  if (!aq || !bq || !yq)
+    return error(add) << "adds run on signed 8-bit per-tensor quantized "
+                         "tensors",
+           failure();
+  if (add.getLhs().getType().getShape() != add.getRhs().getType().getShape())
+    return error(add) << "the inputs' shapes differ", failure();
+  const int64_t total = add.getType().getNumElements();
+  // The three (multiplier, shift) pairs, loaded with each tile.
+  const uint64_t params = data.size();
+  for (int64_t v : {int64_t(add.getLhsMultiplier()),
+                    int64_t(add.getLhsShift()),
+                    int64_t(add.getRhsMultiplier()),
+                    int64_t(add.getRhsShift()),
+                    int64_t(add.getOutputMultiplier()),
+                    int64_t(add.getOutputShift())})
+    putI32(data, v);
+  unsigned slots = 0;
+  int64_t nt = 0;
+  for (unsigned s : {2u, 1u}) {
+    uint64_t cap = std::min(t.inputBuffer / s / 2, t.outputBuffer / s);
+    nt = std::min<int64_t>(total, int64_t(std::min<uint64_t>(cap, UINT32_MAX)));
+    if (nt >= 1 && 24 <= t.weightBuffer / s) {
+      slots = s;
+      break;
+    }
+  }
+  if (!slots)
+    return error(add) << "the buffers cannot hold one element", failure();
+  FailureOr<uint64_t> aAddr = addressOf(add, add.getLhs());
+  if (failed(aAddr))
+    return failure();
+  FailureOr<uint64_t> bAddr = addressOf(add, add.getRhs());
+  if (failed(bAddr))
+    return failure();
+  uint64_t yAddr = allocate(add.getResult());
+  int64_t lo = yq.getStorageTypeMin(), hi = yq.getStorageTypeMax();
+  if (add.getMin())
+    lo = std::max<int64_t>(lo, *add.getMin());
+  if (add.getMax())
+    hi = std::min<int64_t>(hi, *add.getMax());
+  std::vector<Tile> tiles;
+  auto chunk = [&](uint64_t dram, uint64_t sram, int64_t n, bool act,
+                   int64_t buf) {
+    Pending p = make(ax::Opcode::Load, add, act);
+    p.in.set("buf", buf);
+    p.in.set("dram", int64_t(dram));
+    p.in.set("sram", int64_t(sram));
+    p.in.set("rows", 1);
+    p.in.set("cols", 1);
+    p.in.set("elem", n);
+    p.in.set("stride", n);
+    return p;
+  };
+  for (int64_t e0 = 0; e0 < total; e0 += nt) {
+    int64_t n = std::min(nt, total - e0);
+    unsigned s = tiles.size() % slots;
+    uint64_t inp = s * (t.inputBuffer / slots),
+             wgt = s * (t.weightBuffer / slots),
+             out = s * (t.outputBuffer / slots);
+    Tile tile;
+    tile.loads.push_back(chunk(*aAddr + e0, inp, n, true, 0));
+    tile.loads.push_back(chunk(*bAddr + e0, inp + n, n, true, 0));
+    tile.loads.push_back(chunk(params, wgt, 24, false, 1));
+    Pending op = make(ax::Opcode::Add, add);
+    op.in.set("src_a", int64_t(inp));
+    op.in.set("src_b", int64_t(inp + n));
+    op.in.set("dst", int64_t(out));
+    op.in.set("count", n);
+    op.in.set("params", int64_t(wgt));
+    op.in.set("input_shift", add.getInputShift());
+    op.in.set("round", add.getRounding() == lb::RoundingMode::double_round);
+    op.in.set("a_zp", aq.getZeroPoint());
+    op.in.set("b_zp", bq.getZeroPoint());
+    op.in.set("out_zp", yq.getZeroPoint());
+    op.in.set("qmin", lo);
+    op.in.set("qmax", hi);
+    tile.computes.push_back(op);
+    Pending st = make(ax::Opcode::Store, add, true);
+    st.in.set("dram", int64_t(yAddr + e0));
+    st.in.set("sram", int64_t(out));
+    st.in.set("rows", 1);
+    st.in.set("cols", 1);
+    st.in.set("elem", n);
+    st.in.set("stride", n);
+    tile.stores.push_back(st);
+    tiles.push_back(std::move(tile));
+  }
+  emitLayer(tiles, slots);
+  return success();
+}
+
+LogicalResult Lowering::lowerTranspose(lb::TransposeOp tr) {
+  auto xq = int8Type(tr.getInput().getType());
+  if (!xq || int8Type(tr.getType()) != xq)
+    return error(tr) << "transposes move signed 8-bit per-tensor quantized "
+                        "tensors",
+           failure();
+  // A transpose that swaps two groups of adjacent dimensions, [outer, A, B]
+  // -> [outer, B, A], is A one-byte-row strided stores per tile of B.
+  ArrayRef<int64_t> shape = tr.getInput().getType().getShape();
+  ArrayRef<int32_t> perms = tr.getPerms();
+  const int64_t rank = int64_t(perms.size());
+  int64_t k = 0;
+  while (k < rank && perms[k] == k)
+    ++k;
+  int64_t j = k < rank ? perms[k] : rank;
+  bool swap = k < rank && j > k;
+  for (int64_t i = 0; swap && i < rank - k; ++i) {
+    int64_t want = i < rank - j ? j + i : k + (i - (rank - j));
+    swap = perms[k + i] == want;
+  }
+  if (!swap)
+    return error(tr) << "only transposes that swap two groups of adjacent "
+                        "dimensions (such as NCHW to NHWC) have a DMA form",
+           failure();
+  int64_t outer = 1, A = 1, B = 1;
+  for (int64_t i = 0; i < k; ++i)
+    outer *= shape[i];
+  for (int64_t i = k; i < j; ++i)
+    A *= shape[i];
+  for (int64_t i = j; i < rank; ++i)
+    B *= shape[i];
+  unsigned slots = 0;
+  int64_t nb = 0;
+  for (unsigned s : {2u, 1u}) {
+    nb = std::min<int64_t>(
+        {B, 65535, int64_t(std::min(t.inputBuffer, t.outputBuffer) / s)});
+    if (nb >= 1) {
+      slots = s;
+      break;
+    }
+  }
+  const int64_t count = outer * A * ((B + nb - 1) / nb);
+  if (count > 65536)
+    return error(tr) << "the transpose takes " << count
+                     << " DMA tiles; at most 65536 are emitted",
+           failure();
+  FailureOr<uint64_t> xAddr = addressOf(tr, tr.getInput());
+  if (failed(xAddr))
+    return failure();
+  uint64_t yAddr = allocate(tr.getResult());
+  std::vector<Tile> tiles;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t a = 0; a < A; ++a)
+      for (int64_t b0 = 0; b0 < B; b0 += nb) {
+        int64_t n = std::min(nb, B - b0);
+        unsigned s = tiles.size() % slots;
+        uint64_t inp = s * (t.inputBuffer / slots),
+                 out = s * (t.outputBuffer / slots);
+        Tile tile;
+        Pending ld = make(ax::Opcode::Load, tr, true);
+        ld.in.set("buf", 0);
+        ld.in.set("dram", int64_t(*xAddr + uint64_t((o * A + a) * B + b0)));
+        ld.in.set("sram", int64_t(inp));
+        ld.in.set("rows", 1);
+        ld.in.set("cols", 1);
+        ld.in.set("elem", n);
+        ld.in.set("stride", n);
+        tile.loads.push_back(ld);
+        Pending cp = make(ax::Opcode::Copy, tr);
+        cp.in.set("src", int64_t(inp));
+        cp.in.set("dst", int64_t(out));
+        cp.in.set("bytes", n);
+        tile.computes.push_back(cp);
+        Pending st = make(ax::Opcode::Store, tr, true);
+        st.in.set("dram", int64_t(yAddr + uint64_t((o * B + b0) * A + a)));
+        st.in.set("sram", int64_t(out));
+        st.in.set("rows", n);
+        st.in.set("cols", 1);
+        st.in.set("elem", 1);
+        st.in.set("stride", A);
+        tile.stores.push_back(st);
+        tiles.push_back(std::move(tile));
+      }
+  emitLayer(tiles, slots);
+  return success();
+}
+
 LogicalResult Lowering::run() {
   // Inputs.
   std::vector<ax::TensorDesc> tensors;
@@ -834,6 +1213,16 @@ LogicalResult Lowering::run() {
           def && isa<lb::Conv2DOp, lb::FullyConnectedOp>(def))
         continue; // lowered with its layer
       if (failed(lowerRequantInt8(rq)))
+        return failure();
+      continue;
+    }
+    if (auto add = dyn_cast<lb::AddOp>(op)) {
+      if (failed(lowerAdd(add)))
+        return failure();
+      continue;
+    }
+    if (auto tr = dyn_cast<lb::TransposeOp>(op)) {
+      if (failed(lowerTranspose(tr)))
         return failure();
       continue;
     }

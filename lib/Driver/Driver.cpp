@@ -189,6 +189,10 @@ driver::verifyQuantizationOptions(MLIRContext *ctx,
                            std::to_string(ratio));
     if (quantize.stlqTileInputs < 1 || quantize.stlqTileOutputs < 1)
       return fail(ctx, "--stlq-tile must be TnxTm with Tn, Tm >= 1");
+    if (quantize.stlqGranularity != "tile" &&
+        quantize.stlqGranularity != "filter")
+      return fail(ctx, "unknown --stlq-granularity '" +
+                           quantize.stlqGranularity + "' (tile or filter)");
   }
   const std::string &rounding = quantize.weightRounding;
   if (rounding != "correlated" && rounding != "nearest")

@@ -40,6 +40,7 @@ void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
     stlq.ratio = options.stlqRatio;
     stlq.tileInputs = options.stlqTileInputs;
     stlq.tileOutputs = options.stlqTileOutputs;
+    stlq.granularity = options.stlqGranularity;
     stlq.perChannel = options.perChannel;
     stlq.logScale = options.logScale;
     stlq.weightRounding = options.weightRounding;

@@ -188,6 +188,14 @@ static cl::opt<std::string> stlqTile(
              "(default 16x16)"),
     cl::value_desc("TnxTm"), cl::init("16x16"), cl::cat(category));
 
+static cl::opt<std::string> stlqGranularity(
+    "stlq-granularity",
+    cl::desc("--weight-scheme=stlq: what gets a second word, tile (default: "
+             "the tiles of largest first-word residual, the paper's "
+             "per-tile scheme) or filter (whole output channels, the "
+             "per-filter scheme)"),
+    cl::init("tile"), cl::cat(category));
+
 static cl::opt<std::string> logKernels(
     "log-kernels",
     cl::desc("How layers with log / STLQ weights run: auto (default: int8 "
@@ -498,6 +506,7 @@ int main(int argc, char **argv) {
     quantize.weightRounding = weightRounding;
     quantize.logScale = logScale;
     quantize.stlqRatio = stlqRatio;
+    quantize.stlqGranularity = stlqGranularity;
     {
       int64_t tn = 0, tm = 0;
       llvm::StringRef text(stlqTile);
@@ -635,7 +644,11 @@ int main(int argc, char **argv) {
     if (logKernels != "auto" && logKernels != "shift")
       return fail("unknown --log-kernels '" + logKernels +
                   "' (auto or shift)");
-    lowerOptions.logKernels = logKernels;
+    // The accelerator runs log and STLQ weights in its shift modes, from
+    // the codes: keep every log layer encoded.
+    lowerOptions.logKernels =
+        toAccel && !logKernels.getNumOccurrences() ? std::string("shift")
+                                                   : logKernels.getValue();
     if (failed(driver::lowerToInteger(*module, lowerOptions, env)))
       return 1;
   }

@@ -174,6 +174,8 @@ LogicalResult MacOp::verify() { return verifyInstrOp(*this); }
 LogicalResult RequantOp::verify() { return verifyInstrOp(*this); }
 LogicalResult PoolOp::verify() { return verifyInstrOp(*this); }
 LogicalResult SyncOp::verify() { return verifyInstrOp(*this); }
+LogicalResult AddOp::verify() { return verifyInstrOp(*this); }
+LogicalResult CopyOp::verify() { return verifyInstrOp(*this); }
 
 FailureOr<ax::Program> mlir::accel::getProgram(ProgramOp op) {
   ax::Program p;

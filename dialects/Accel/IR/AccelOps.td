@@ -122,20 +122,24 @@ def Accel_MacOp : Accel_InstrOp<"mac", (ins I64Attr:$mode, I64Attr:$init,
     I64Attr:$acc, I64Attr:$out_h, I64Attr:$out_w, I64Attr:$in_w,
     I64Attr:$in_c, I64Attr:$in_c_off, I64Attr:$cin, I64Attr:$cout,
     I64Attr:$kh, I64Attr:$kw, I64Attr:$sh, I64Attr:$sw, I64Attr:$dh,
-    I64Attr:$dw)> {
+    I64Attr:$dw, I64Attr:$wgt2, I64Attr:$words)> {
   let summary = "a convolution tile on the Tn x Tm array";
   let description = [{
     Accumulates `out_h` × `out_w` × `cout` int32 outputs (from the biases
     when `init` is 1) over a `kh` × `kw` window of the input tile;
     `depthwise` pairs each output channel with one input channel. `mode` is
-    the weight mode (0 multiply). Fields and cost: `Isa.h`.
+    the weight mode: 0 multiply (int-N weights), 1 shift1 (one log word per
+    weight: shift terms), 2 shift2 (STLQ: a second term, from `wgt2`, for
+    the weights of the tiles whose bit is set in the mask at `words`).
+    Fields and cost: `Isa.h`.
 
     ```mlir
     accel.mac {mode = 0 : i64, init = 1 : i64, depthwise = 0 : i64, inp = 0 : i64,
                wgt = 0 : i64, bias = 144 : i64, acc = 0 : i64, out_h = 28 : i64,
                out_w = 28 : i64, in_w = 30 : i64, in_c = 1 : i64, in_c_off = 0 : i64,
                cin = 1 : i64, cout = 16 : i64, kh = 3 : i64, kw = 3 : i64, sh = 1 : i64,
-               sw = 1 : i64, dh = 1 : i64, dw = 1 : i64, pop_prev}
+               sw = 1 : i64, dh = 1 : i64, dw = 1 : i64, wgt2 = 0 : i64, words = 0 : i64,
+               pop_prev}
     ```
   }];
 }
@@ -172,6 +176,35 @@ def Accel_PoolOp : Accel_InstrOp<"pool", (ins I64Attr:$kind, I64Attr:$src,
                 c = 16 : i64, out_h = 14 : i64, out_w = 14 : i64, kh = 2 : i64,
                 kw = 2 : i64, sh = 2 : i64, sw = 2 : i64, zp = 0 : i64,
                 qmin = -128 : i64, qmax = 127 : i64}
+    ```
+  }];
+}
+
+def Accel_AddOp : Accel_InstrOp<"add", (ins I64Attr:$src_a, I64Attr:$src_b,
+    I64Attr:$dst, I64Attr:$count, I64Attr:$params, I64Attr:$input_shift,
+    I64Attr:$round, I64Attr:$a_zp, I64Attr:$b_zp, I64Attr:$out_zp,
+    I64Attr:$qmin, I64Attr:$qmax)> {
+  let summary = "add two int8 tiles with lowbit.add's rescaling";
+  let description = [{
+    `lowbit::rt::addElement` over `count` pairs of input-buffer bytes, with
+    the three (multiplier, shift) pairs at `params` in the weight buffer.
+
+    ```mlir
+    accel.add {src_a = 0 : i64, src_b = 4096 : i64, dst = 0 : i64, count = 4096 : i64,
+               params = 0 : i64, input_shift = 20 : i64, round = 0 : i64, a_zp = -3 : i64,
+               b_zp = 5 : i64, out_zp = -1 : i64, qmin = -1 : i64, qmax = 127 : i64}
+    ```
+  }];
+}
+
+def Accel_CopyOp : Accel_InstrOp<"copy", (ins I64Attr:$src, I64Attr:$dst,
+    I64Attr:$bytes)> {
+  let summary = "copy input-buffer bytes to the output buffer";
+  let description = [{
+    With a store of one-byte rows at a stride, a transpose (NCHW to NHWC).
+
+    ```mlir
+    accel.copy {src = 0 : i64, dst = 0 : i64, bytes = 9216 : i64}
     ```
   }];
 }

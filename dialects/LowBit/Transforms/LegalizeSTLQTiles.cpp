@@ -126,6 +126,9 @@ void LegalizeSTLQTilesPass::runOnOperation() {
   };
   if (bits < 2 || bits > 8)
     return bad("bits must be in [2, 8], got " + Twine(unsigned(bits)));
+  if (granularity != "tile" && granularity != "filter")
+    return bad("granularity must be tile or filter, got '" + granularity +
+               "'");
   if (!(ratio >= 0.0 && ratio <= 1.0))
     return bad("ratio must be in [0, 1], got " + std::to_string(ratio));
   constexpr int64_t kMaxTile = int64_t(1) << 31; // #lowbit.stlq's bound
@@ -179,8 +182,17 @@ LogicalResult LegalizeSTLQTilesPass::legalize(Operation *op) {
   std::vector<float> x(n);
   for (int64_t k = 0; k < n; ++k)
     x[k] = tosaValues[lw->logical[k]];
-  rt::LogWeightsDesc d{lw->oc, lw->kh, lw->kw, lw->ic, bits,
-                       tileInputs, tileOutputs};
+  // Per filter, a tile is one output channel's input channels at one
+  // kernel position, and all tiles of a filter are chosen together.
+  const bool perFilter = granularity == "filter";
+  rt::LogWeightsDesc d{lw->oc,
+                       lw->kh,
+                       lw->kw,
+                       lw->ic,
+                       bits,
+                       perFilter ? std::max<int64_t>(lw->ic, 1)
+                                 : int64_t(tileInputs),
+                       perFilter ? 1 : int64_t(tileOutputs)};
   const int64_t perOut = lw->kh * lw->kw * lw->ic;
   // Per output channel, except a depthwise multiplier > 1 (whose channels
   // the integer op cannot scale separately, as in lowbit-insert-qdq).
@@ -192,8 +204,7 @@ LogicalResult LegalizeSTLQTilesPass::legalize(Operation *op) {
   if (stlq) {
     // A mask given with another tile shape: legalized to this one, keeping
     // the values (which must be on the encoding's grid).
-    if (stlq.getInputTile() == tileInputs &&
-        stlq.getOutputTile() == tileOutputs)
+    if (stlq.getInputTile() == d.tileIn && stlq.getOutputTile() == d.tileOut)
       return success();
     if (stlq.getBits() != bits)
       return op->emitError("lowbit-legalize-stlq-tiles: the weights have "
@@ -301,6 +312,25 @@ LogicalResult LegalizeSTLQTilesPass::legalize(Operation *op) {
             ++tileSize[t];
           }
   }
+  // Per filter: a filter's score and size are its tiles' sums, and every
+  // tile of a filter is ranked (and taken) as one.
+  if (perFilter) {
+    const int64_t perFilterTiles = d.kh * d.kw;
+    for (int64_t o = 0; o < d.oc; ++o) {
+      double sum = 0;
+      int64_t size = 0;
+      for (int64_t k = 0; k < perFilterTiles; ++k) {
+        sum += score[o * perFilterTiles + k];
+        size += tileSize[o * perFilterTiles + k];
+      }
+      score[o * perFilterTiles] = sum;
+      tileSize[o * perFilterTiles] = size;
+      for (int64_t k = 1; k < perFilterTiles; ++k) {
+        score[o * perFilterTiles + k] = -1; // never ranked on its own
+        tileSize[o * perFilterTiles + k] = 0;
+      }
+    }
+  }
   // Rank the tiles and take the count of weights nearest ratio * n.
   std::vector<int64_t> order(score.size());
   std::iota(order.begin(), order.end(), 0);
@@ -316,9 +346,14 @@ LogicalResult LegalizeSTLQTilesPass::legalize(Operation *op) {
     const double above = static_cast<double>(cum + tileSize[t]) - target;
     if (below < above)
       break; // stopping here is nearer the target
+    if (score[t] < 0)
+      break; // only the placeholders of per-filter ranking are left
     mask[t] = true;
     cum += tileSize[t];
   }
+  if (perFilter)
+    for (int64_t t = 0; t < static_cast<int64_t>(mask.size()); ++t)
+      mask[t] = mask[t - t % (d.kh * d.kw)];
   for (int64_t k = 0; k < n; ++k)
     if (mask[tileOf[k]]) {
       double u = c.us[k / perOut];

@@ -399,6 +399,12 @@ def LowBitLegalizeSTLQTiles
            "Tn: input channels of a tile">,
     Option<"tileOutputs", "tile-outputs", "int64_t", "16",
            "Tm: output channels of a tile">,
+    Option<"granularity", "granularity", "std::string", "\"tile\"",
+           "What gets two words: tile (the tiles of largest ||r1||, the "
+           "paper's per-tile scheme) or filter (whole output channels of "
+           "largest ||r1||, the per-filter scheme of FLightNN; the mask's "
+           "tile is then [I, 1], every kernel position of a chosen filter "
+           "set)">,
     Option<"perChannel", "per-channel", "bool", "true",
            "One scale U per output channel (else one per layer, as in the "
            "paper)">,

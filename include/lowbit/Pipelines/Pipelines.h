@@ -63,6 +63,11 @@ struct QuantizePipelineOptions
       *this, "stlq-tile-outputs",
       llvm::cl::desc("weight-scheme=stlq: Tm, output channels of a tile"),
       llvm::cl::init(16)};
+  Option<std::string> stlqGranularity{
+      *this, "stlq-granularity",
+      llvm::cl::desc("weight-scheme=stlq: two words per tile (default) or "
+                     "per filter"),
+      llvm::cl::init("tile")};
   Option<bool> perChannel{
       *this, "per-channel",
       llvm::cl::desc("One weight scale per output channel (else per tensor)"),

@@ -36,7 +36,8 @@ const FieldSpec kMacFields[] = {
     {"in_w", 2, false},   {"in_c", 2, false},  {"in_c_off", 2, false},
     {"cin", 2, false},    {"cout", 2, false},  {"kh", 1, false},
     {"kw", 1, false},     {"sh", 1, false},    {"sw", 1, false},
-    {"dh", 1, false},     {"dw", 1, false},
+    {"dh", 1, false},     {"dw", 1, false},    {"wgt2", 4, false},
+    {"words", 4, false},
 };
 const FieldSpec kRequantFields[] = {
     {"src_kind", 1, false}, {"src", 4, false},         {"dst", 4, false},
@@ -53,6 +54,15 @@ const FieldSpec kPoolFields[] = {
     {"qmin", 1, true},   {"qmax", 1, true},
 };
 
+const FieldSpec kAddFields[] = {
+    {"src_a", 4, false},  {"src_b", 4, false}, {"dst", 4, false},
+    {"count", 4, false},  {"params", 4, false}, {"input_shift", 1, false},
+    {"round", 1, false},  {"a_zp", 4, true},   {"b_zp", 4, true},
+    {"out_zp", 4, true},  {"qmin", 1, true},   {"qmax", 1, true},
+};
+const FieldSpec kCopyFields[] = {
+    {"src", 4, false}, {"dst", 4, false}, {"bytes", 4, false}};
+
 #define N(a) unsigned(sizeof(a) / sizeof(a[0]))
 const OpSpec kOps[] = {
     {Opcode::Load, "load", Module::Load, kLoadFields, N(kLoadFields)},
@@ -62,6 +72,8 @@ const OpSpec kOps[] = {
      N(kRequantFields)},
     {Opcode::Pool, "pool", Module::Compute, kPoolFields, N(kPoolFields)},
     {Opcode::Sync, "sync", Module::Compute, nullptr, 0},
+    {Opcode::Add, "add", Module::Compute, kAddFields, N(kAddFields)},
+    {Opcode::Copy, "copy", Module::Compute, kCopyFields, N(kCopyFields)},
 };
 #undef N
 
@@ -265,7 +277,11 @@ std::string setTargetField(Target &t, const std::string &key,
   }
   if (key == "modes") {
     uint32_t modes = 0;
-    std::stringstream ss(value);
+    std::string list = value;
+    for (char &c : list)
+      if (c == '+')
+        c = ','; // `+` too: a pass option's list splits on commas
+    std::stringstream ss(list);
     std::string item;
     while (std::getline(ss, item, ',')) {
       item = trim(item);
@@ -469,9 +485,6 @@ std::string checkInstr(const Target &t, const Instr &in, uint64_t dramBytes) {
       return str("mac: mode %s is not supported by target '%s' (modes %s)",
                  modeName(unsigned(g("mode"))), t.name.c_str(),
                  modeList(t.modes).c_str());
-    if (g("mode") != unsigned(MacMode::Multiply))
-      return str("mac: mode %s is not implemented by this ISA version",
-                 modeName(unsigned(g("mode"))));
     if (g("init") > 1 || g("depthwise") > 1)
       return "mac: init and depthwise are 0 or 1";
     bool dw = g("depthwise") == 1;
@@ -506,9 +519,55 @@ std::string checkInstr(const Target &t, const Instr &in, uint64_t dramBytes) {
       return e;
     uint64_t a = 4 * g("cout");
     ok = mulOk(a, g("out_h")) && mulOk(a, g("out_w"));
-    return region("mac accumulators", "output", g("acc"), a, ok,
-                  t.outputBuffer);
+    if (!(e = region("mac accumulators", "output", g("acc"), a, ok,
+                     t.outputBuffer))
+             .empty())
+      return e;
+    if (g("mode") != uint64_t(MacMode::Shift2)) {
+      if (g("wgt2") || g("words"))
+        return "mac: wgt2 and words are 0 outside the shift2 mode";
+      return "";
+    }
+    // The second words' extent depends on the mask: the simulator checks
+    // it when it runs the instruction.
+    if (g("wgt2") > t.weightBuffer)
+      return "mac: wgt2 is outside the weight buffer";
+    return region("mac word mask", "weight", g("words"), macMaskBytes(t, in),
+                  true, t.weightBuffer);
   }
+  case Opcode::Add: {
+    if (!(e = positive({"count"})).empty())
+      return e;
+    // lowbit.add's own bounds for int8 inputs: (x - zp) << input_shift
+    // stays inside 32 bits, so addElement's int64 arithmetic is exact.
+    if (g("input_shift") > 23 || g("round") > 1)
+      return "add: input_shift is 0 to 23 and round 0 or 1";
+    if (in.get("a_zp") < -128 || in.get("a_zp") > 127 ||
+        in.get("b_zp") < -128 || in.get("b_zp") > 127)
+      return "add: a_zp and b_zp are int8 zero points";
+    if (in.get("qmin") > in.get("qmax"))
+      return "add: qmin > qmax";
+    if (!(e = region("add input a", "input", g("src_a"), g("count"), true,
+                     t.inputBuffer))
+             .empty() ||
+        !(e = region("add input b", "input", g("src_b"), g("count"), true,
+                     t.inputBuffer))
+             .empty() ||
+        !(e = region("add result", "output", g("dst"), g("count"), true,
+                     t.outputBuffer))
+             .empty())
+      return e;
+    return region("add parameters", "weight", g("params"), 24, true,
+                  t.weightBuffer);
+  }
+  case Opcode::Copy:
+    if (!(e = positive({"bytes"})).empty() ||
+        !(e = region("copy source", "input", g("src"), g("bytes"), true,
+                     t.inputBuffer))
+             .empty())
+      return e;
+    return region("copy result", "output", g("dst"), g("bytes"), true,
+                  t.outputBuffer);
   case Opcode::Requant: {
     if (!(e = positive({"pixels", "channels"})).empty())
       return e;
@@ -581,7 +640,8 @@ uint64_t instrWork(const Instr &in) {
     break;
   case Opcode::Mac:
     w = g("out_h") * g("out_w") * g("cout");
-    if (!mulOk(w, g("kh") * g("kw") * (g("depthwise") ? 1 : g("cin"))))
+    if (!mulOk(w, g("kh") * g("kw") * (g("depthwise") ? 1 : g("cin"))) ||
+        !mulOk(w, g("mode") == uint64_t(MacMode::Shift2) ? 2 : 1))
       return UINT64_MAX;
     break;
   case Opcode::Requant:
@@ -592,26 +652,65 @@ uint64_t instrWork(const Instr &in) {
     if (!mulOk(w, g("kh") * g("kw")))
       return UINT64_MAX;
     break;
+  case Opcode::Add:
+    w = g("count");
+    break;
+  case Opcode::Copy:
+    w = g("bytes");
+    break;
   case Opcode::Sync:
     break;
   }
   return w == UINT64_MAX ? w : w + 1;
 }
 
-uint64_t instrCycles(const Target &t, const Instr &in) {
+uint64_t macTiles(const Target &t, const Instr &in) {
+  auto g = [&](const char *n) { return uint64_t(in.get(n)); };
+  uint64_t cin = g("depthwise") ? 1 : g("cin");
+  return (g("cout") + t.tm - 1) / t.tm * g("kh") * g("kw") *
+         ((cin + t.tn - 1) / t.tn);
+}
+
+uint64_t instrCycles(const Target &t, const Instr &in,
+                     const uint8_t *wordMask, uint64_t *twoWordCycles) {
   auto g = [&](const char *n) { return uint64_t(in.get(n)); };
   auto ceilDiv = [](uint64_t a, uint64_t b) { return (a + b - 1) / b; };
+  if (twoWordCycles)
+    *twoWordCycles = 0;
   switch (in.opcode) {
   case Opcode::Load:
   case Opcode::Store:
     return t.dmaLatency +
            ceilDiv(g("rows") * g("cols") * g("elem"), t.dmaBytesPerCycle);
   case Opcode::Mac: {
-    uint64_t steps = g("out_h") * g("out_w") * g("kh") * g("kw");
-    if (g("depthwise"))
-      return steps * ceilDiv(g("cout"), t.tn < t.tm ? t.tn : t.tm);
-    return steps * ceilDiv(g("cin"), t.tn) * ceilDiv(g("cout"), t.tm);
+    // One array step per tile; a depthwise tile of Tm channels takes
+    // ceil(channels / min(Tn, Tm)) steps on the diagonal.
+    const uint64_t pixels = g("out_h") * g("out_w");
+    const uint64_t lanes = t.tn < t.tm ? t.tn : t.tm;
+    const uint64_t perCo = g("kh") * g("kw") *
+                           (g("depthwise") ? 1 : ceilDiv(g("cin"), t.tn));
+    const bool shift2 = g("mode") == uint64_t(MacMode::Shift2) && wordMask;
+    if (!shift2 && !g("depthwise"))
+      return pixels * perCo * ceilDiv(g("cout"), t.tm);
+    uint64_t one = 0, two = 0, tile = 0;
+    for (uint64_t co = 0; co < g("cout"); co += t.tm) {
+      uint64_t channels = g("cout") - co < t.tm ? g("cout") - co : t.tm;
+      uint64_t steps = g("depthwise") ? ceilDiv(channels, lanes) : 1;
+      for (uint64_t k = 0; k < perCo; ++k, ++tile) {
+        if (shift2 && macTwoWords(wordMask, tile))
+          two += 2 * steps;
+        else
+          one += steps;
+      }
+    }
+    if (twoWordCycles)
+      *twoWordCycles = pixels * two;
+    return pixels * (one + two);
   }
+  case Opcode::Add:
+    return ceilDiv(g("count"), t.tm);
+  case Opcode::Copy:
+    return ceilDiv(g("bytes"), t.tm);
   case Opcode::Requant:
     return ceilDiv(g("pixels") * g("channels"), t.tm);
   case Opcode::Pool:

@@ -12,9 +12,9 @@
 
 !q = !quant.uniform<i8:f32, 0.1:0>
 
-func.func @add(%x: tensor<1x4x!q>, %y: tensor<1x4x!q>) -> tensor<1x4x!q> {
-  // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.add'): the accel target has no lowering for lowbit.add}}
-  %z = lowbit.add %x, %y {lhs_multiplier = 1073741824 : i32, lhs_shift = 30 : i32, rhs_multiplier = 1073741824 : i32, rhs_shift = 30 : i32, output_multiplier = 1073741824 : i32, output_shift = 30 : i32} : (tensor<1x4x!q>, tensor<1x4x!q>) -> tensor<1x4x!q>
+func.func @clamp(%x: tensor<1x4x!q>) -> tensor<1x4x!q> {
+  // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.clamp'): the accel target has no lowering for lowbit.clamp}}
+  %z = lowbit.clamp %x {min = 0 : i64, max = 100 : i64} : tensor<1x4x!q>
   return %z : tensor<1x4x!q>
 }
 
@@ -72,12 +72,27 @@ func.func @two_users(%x: tensor<1x4x!q>) -> (tensor<1x2x!q>, tensor<1x2x!q>) {
 !q = !quant.uniform<i8:f32, 0.1:0>
 !w = !quant.uniform<i8<-127:127>:f32, 0.01>
 
-// 16 output channels of 3x3x512 weights with their biases and parameters
-// are 74048 bytes; the weight buffer has 65536.
-func.func @too_big(%x: tensor<1x3x3x512x!q>) -> tensor<1x1x1x512x!q> {
-  %w = lowbit.constant dense<1> : tensor<512x3x3x512xi8> -> tensor<512x3x3x512x!w>
-  // expected-error @+1 {{(layer 'lowbit.conv2d'): its smallest tile (one output row, 16 output channels) needs 74048 bytes of weights, biases and requant parameters (weight_buffer = 65536)}}
-  %a = lowbit.conv2d %x, %w : (tensor<1x3x3x512x!q>, tensor<512x3x3x512x!w>) -> tensor<1x1x1x512xi32>
-  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 30>} : tensor<1x1x1x512xi32> -> tensor<1x1x1x512x!q>
-  return %y : tensor<1x1x1x512x!q>
+// One output row of a 3x3 convolution over a 2000-pixel-wide image of 16
+// channels reads 3 rows of 2002 padded pixels: 96096 bytes; the input buffer
+// has 65536.
+func.func @too_big(%x: tensor<1x3x2000x16x!q>) -> tensor<1x3x2000x1x!q> {
+  %w = lowbit.constant dense<1> : tensor<1x3x3x16xi8> -> tensor<1x3x3x16x!w>
+  // expected-error @+1 {{(layer 'lowbit.conv2d'): its smallest tile (one output row, 1 output channels) needs 96096 bytes of input rows (input_buffer = 65536)}}
+  %a = lowbit.conv2d %x, %w {pad = array<i64: 1, 1, 1, 1>} : (tensor<1x3x2000x16x!q>, tensor<1x3x3x16x!w>) -> tensor<1x3x2000x1xi32>
+  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 30>} : tensor<1x3x2000x1xi32> -> tensor<1x3x2000x1x!q>
+  return %y : tensor<1x3x2000x1x!q>
+}
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:0>
+
+// [2, 3, 4] -> [4, 2, 3] swaps the groups (2, 3) and (4): strided stores;
+// swapping two dimensions in front of a kept one is not that pattern.
+func.func @transpose(%x: tensor<2x3x4x!q>) -> tensor<4x2x3x!q> {
+  %t = lowbit.transpose %x {perms = array<i32: 2, 0, 1>} : tensor<2x3x4x!q> -> tensor<4x2x3x!q>
+  // expected-error @+1 {{only transposes that swap two groups of adjacent dimensions (such as NCHW to NHWC) have a DMA form}}
+  %u = lowbit.transpose %t {perms = array<i32: 1, 0, 2>} : tensor<4x2x3x!q> -> tensor<2x4x3x!q>
+  %v = lowbit.reshape %u : tensor<2x4x3x!q> -> tensor<4x2x3x!q>
+  return %v : tensor<4x2x3x!q>
 }

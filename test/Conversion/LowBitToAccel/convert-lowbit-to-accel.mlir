@@ -1,5 +1,6 @@
 // RUN: lowbit-opt %s --split-input-file --convert-lowbit-to-accel | FileCheck %s
 // RUN: lowbit-opt %s --split-input-file --convert-lowbit-to-accel="target-set=tn=8,tm=8,input_buffer=72,weight_buffer=256,output_buffer=1024" | FileCheck %s --check-prefix=SMALL
+// RUN: lowbit-opt %s --split-input-file --convert-lowbit-to-accel="target-set=modes=multiply+shift2,tn=2,tm=2" | FileCheck %s --check-prefix=SHIFT
 
 !qx = !quant.uniform<i8:f32, 0.02:-4>
 !qw = !quant.uniform<i8<-127:127>:f32:0, {0.01, 0.02, 0.03}>
@@ -10,13 +11,13 @@
 // bias after the weights, the requant its parameters after the biases.
 // CHECK-LABEL: accel.program @conv
 // CHECK-SAME: dram_bytes = 256
-// CHECK-SAME: target = {accumulator_bits = 32 : i64, activation_bits = 8 : i64, dma_bytes_per_cycle = 8 : i64, dma_latency = 32 : i64, dual_requant = 1 : i64, input_buffer = 65536 : i64, modes = "multiply", name = "accel", output_buffer = 65536 : i64, tm = 16 : i64, tn = 16 : i64, weight_bits = 8 : i64, weight_buffer = 65536 : i64}
+// CHECK-SAME: target = {accumulator_bits = 32 : i64, activation_bits = 8 : i64, dma_bytes_per_cycle = 8 : i64, dma_latency = 32 : i64, dual_requant = 1 : i64, input_buffer = 65536 : i64, modes = "multiply,shift1,shift2", name = "accel", output_buffer = 65536 : i64, tm = 16 : i64, tn = 16 : i64, weight_bits = 8 : i64, weight_buffer = 65536 : i64}
 // CHECK: accel.data dense<{{.*}}> : tensor<114xi8>
 // CHECK: accel.tensor "x" {addr = 128 : i64, scale = 2.000000e-02 : f64, shape = array<i64: 1, 4, 4, 2>, zp = -4 : i64}
 // CHECK: accel.tensor "y" {addr = 192 : i64, output, scale = 1.000000e-01 : f64, shape = array<i64: 1, 4, 4, 3>, zp = -128 : i64}
 // CHECK-NEXT: accel.load {buf = 0 : i64, cols = 4 : i64, dram = 128 : i64, elem = 2 : i64, layer = "lowbit.conv2d", pad_bottom = 1 : i64, pad_left = 1 : i64, pad_right = 1 : i64, pad_top = 1 : i64, pad_value = -4 : i64, rows = 4 : i64, sram = 0 : i64, stride = 8 : i64}
 // CHECK-NEXT: accel.load {buf = 1 : i64, cols = 1 : i64, dram = 0 : i64, elem = 114 : i64, {{.*}}push_next, rows = 1 : i64, sram = 0 : i64, stride = 114 : i64}
-// CHECK-NEXT: accel.mac {acc = 0 : i64, bias = 54 : i64, cin = 2 : i64, cout = 3 : i64, depthwise = 0 : i64, dh = 1 : i64, dw = 1 : i64, in_c = 2 : i64, in_c_off = 0 : i64, in_w = 6 : i64, init = 1 : i64, inp = 0 : i64, kh = 3 : i64, kw = 3 : i64, layer = "lowbit.conv2d", mode = 0 : i64, out_h = 4 : i64, out_w = 4 : i64, pop_prev, sh = 1 : i64, sw = 1 : i64, wgt = 0 : i64}
+// CHECK-NEXT: accel.mac {acc = 0 : i64, bias = 54 : i64, cin = 2 : i64, cout = 3 : i64, depthwise = 0 : i64, dh = 1 : i64, dw = 1 : i64, in_c = 2 : i64, in_c_off = 0 : i64, in_w = 6 : i64, init = 1 : i64, inp = 0 : i64, kh = 3 : i64, kw = 3 : i64, layer = "lowbit.conv2d", mode = 0 : i64, out_h = 4 : i64, out_w = 4 : i64, pop_prev, sh = 1 : i64, sw = 1 : i64, wgt = 0 : i64, wgt2 = 0 : i64, words = 0 : i64}
 // CHECK-NEXT: accel.requant {channels = 3 : i64, dst = 192 : i64, dual = 1 : i64, in_zp = 0 : i64, layer = "lowbit.requant", out_zp = -128 : i64, params = 66 : i64, per_channel = 1 : i64, pixels = 16 : i64, push_next, qmax = 127 : i64, qmin = -128 : i64, round = 0 : i64, src = 0 : i64, src_kind = 0 : i64}
 // CHECK-NEXT: accel.store {cols = 1 : i64, dram = 192 : i64, elem = 3 : i64, layer = "lowbit.requant", pop_prev, rows = 16 : i64, sram = 192 : i64, stride = 3 : i64}
 // CHECK-NOT: accel.
@@ -100,4 +101,45 @@ func.func @pools(%x: tensor<1x5x5x4x!qp>) -> tensor<1x1x1x4x!qr> {
   %g = lowbit.global_avg_pool %m : tensor<1x3x3x4x!qp> -> tensor<1x1x1x4x!qp>
   %y = lowbit.requant %g {multiplier = array<i32: 1073741824>, shift = array<i32: 30>} : tensor<1x1x1x4x!qp> -> tensor<1x1x1x4x!qr>
   return %y : tensor<1x1x1x4x!qr>
+}
+
+// -----
+
+!qs = !quant.uniform<i8:f32, 0.05:0>
+!qt = !quant.uniform<i8:f32, 0.1:0>
+
+// STLQ weights run in the shift2 mode (with the default target, after
+// --convert-lowbit-to-accel="target-set=modes=multiply+shift2,tn=2,tm=2" in the
+// third RUN line): 3-bit codes become shift terms +-(1 + 4 - |q|); the
+// second words of the one two-word tile (outputs 0-1 x inputs 0-1) follow
+// the first words, then the tile mask (one byte, bit 0), the biases and the
+// requant parameters.
+// CHECK-LABEL: accel.program @stlq_fc
+// SHIFT-LABEL: accel.program @stlq_fc
+// SHIFT: accel.data dense<"0x0403FC00030404040000040302FE040404FD00020100000000
+// SHIFT: accel.mac {{.*}}bias = 21 : i64{{.*}}mode = 2 : i64{{.*}}wgt = 0 : i64, wgt2 = 16 : i64, words = 20 : i64}
+// SHIFT: accel.requant {{.*}}params = 37 : i64
+// The IR's tile may differ from the array's: with per-filter tiles [4, 1]
+// (filter 0 has two words), both 2x2 array tiles of outputs 0-1 get two
+// words (mask 0b0011) and the second plane holds their 8 weights.
+// SHIFT-LABEL: accel.program @stlq_filter
+// SHIFT: accel.data dense<"0x0403FC00030404040000040302FE040404FD0000000000000300000000
+// SHIFT: accel.mac {{.*}}mode = 2 : i64{{.*}}wgt2 = 16 : i64, words = 24 : i64}
+func.func @stlq_fc(%x: tensor<1x4x!qs>) -> tensor<1x4x!qt> {
+  %w = lowbit.constant dense<[[[1, 2, -1, 0], [2, 1, 1, 1], [0, 0, 1, 2], [3, -3, 1, 1]], [[1, -2, 0, 0], [0, 3, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]]> : tensor<2x4x4xi3> -> tensor<2x4x4xi3>
+  %a = lowbit.fully_connected %x, %w {weight_encoding = #lowbit.stlq<bits = 3, scale = 1.0, tile = [2, 2], mask = dense<[[true, false], [false, false]]> : tensor<2x2xi1>>} : (tensor<1x4x!qs>, tensor<2x4x4xi3>) -> tensor<1x4xi32>
+  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 33>} : tensor<1x4xi32> -> tensor<1x4x!qt>
+  return %y : tensor<1x4x!qt>
+}
+
+// -----
+
+!qs = !quant.uniform<i8:f32, 0.05:0>
+!qt = !quant.uniform<i8:f32, 0.1:0>
+
+func.func @stlq_filter(%x: tensor<1x4x!qs>) -> tensor<1x4x!qt> {
+  %w = lowbit.constant dense<[[[1, 2, -1, 0], [2, 1, 1, 1], [0, 0, 1, 2], [3, -3, 1, 1]], [[1, -2, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]]> : tensor<2x4x4xi3> -> tensor<2x4x4xi3>
+  %a = lowbit.fully_connected %x, %w {weight_encoding = #lowbit.stlq<bits = 3, scale = 1.0, tile = [4, 1], mask = dense<[[true], [false], [false], [false]]> : tensor<4x1xi1>>} : (tensor<1x4x!qs>, tensor<2x4x4xi3>) -> tensor<1x4xi32>
+  %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 33>} : tensor<1x4xi32> -> tensor<1x4x!qt>
+  return %y : tensor<1x4x!qt>
 }

@@ -8,6 +8,8 @@
 // TILE: error: lowbit-legalize-stlq-tiles: tile-inputs and tile-outputs must be in [1, 2^31], got 0 and 16
 // RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{log-scale=geometric}))' 2>&1 | FileCheck %s --check-prefix=SCALE
 // SCALE: error: lowbit-legalize-stlq-tiles: unknown log-scale 'geometric' (mse or max)
+// RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{granularity=layer}))' 2>&1 | FileCheck %s --check-prefix=GRAN
+// GRAN: error: lowbit-legalize-stlq-tiles: granularity must be tile or filter, got 'layer'
 // Re-tiling a mask needs integer codes (at most 5 bits): a clear error.
 // RUN: not lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{bits=6 tile-inputs=1 tile-outputs=1}))' 2>&1 | FileCheck %s --check-prefix=WIDE
 // WIDE: error: lowbit-legalize-stlq-tiles: re-tiling an STLQ encoding needs codes of at most 5 bits, got 6

@@ -1,6 +1,7 @@
 // RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{weight-rounding=nearest bits=3 ratio=0.5 tile-inputs=1 tile-outputs=1 per-channel=false log-scale=max}))' | FileCheck %s
 // RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{weight-rounding=nearest bits=3 ratio=0 per-channel=false log-scale=max}))' | FileCheck %s --check-prefix=R0
 // RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{weight-rounding=nearest bits=3 ratio=1 tile-inputs=2 tile-outputs=2 log-scale=max keep-log-grid=false}))' | FileCheck %s --check-prefix=R1
+// RUN: lowbit-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(lowbit-legalize-stlq-tiles{weight-rounding=nearest bits=3 ratio=0.5 granularity=filter per-channel=false log-scale=max}))' | FileCheck %s --check-prefix=FILTER
 
 // 3-bit codes, U = 2 max|w| = 1.8 per layer: levels 0.9, 0.45, 0.225 on
 // both sides and 0.1125 on the negative side only (eq. 1's [-M, M-1]).
@@ -19,6 +20,12 @@
 // R0: lowbit.weight_encoding = #lowbit.stlq<bits = 3, scale = 1.7999999523162842, tile = [16, 16], mask = dense<false> : tensor<1x1x1x1xi1>>
 // Per channel (U = 2 max|w[o]|: 1.8, 1.2, 0.68), 2x2 tiles, ratio 1: every
 // tile has two words.
+// Per filter (granularity=filter), ratio 0.5 of 6 weights: filters ranked
+// by ||r1||^2 = 0.025 (filter 1), 0.0126 (filter 2), 0.0056 (filter 0);
+// filter 1 (2 weights) and then filter 2 (4 is as near 3 as 2) get two
+// words; the mask's tile is [I, 1] = [2, 1].
+// FILTER-LABEL: func.func @conv_tiles
+// FILTER: tile = [2, 1], mask = dense<{{\[\[\[\[}}false]]], {{\[\[\[}}true]]], {{\[\[\[}}true]]]]> : tensor<3x1x1x1xi1>>
 // R1-LABEL: func.func @conv_tiles
 // R1: tile = [2, 2], mask = dense<true> : tensor<2x1x1x1xi1>, channel_scales = [1.7999999523162842, 1.2000000476837158, 0.68000000715255737]>
 func.func @conv_tiles(%x: tensor<1x4x4x2xf32>) -> tensor<1x4x4x3xf32> {
@@ -89,4 +96,18 @@ func.func @relegalize(%x: tensor<1x4x4x2xf32>, %rw: tensor<2x1x1x2xf32>) -> (ten
   %z = tosa.conv2d %x, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>, lowbit.weight_encoding = #lowbit.log<bits = 4, scale = 2.0>} : (tensor<1x4x4x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x4x4x2xf32>
   %r = tosa.conv2d %x, %rw, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x4x4x2xf32>
   return %y, %z, %r : tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>
+}
+
+// -----
+
+// Per filter, every kernel position of a chosen filter gets two words:
+// filter 0 (residuals 0.15 and -0.11) against filter 1 (0 and 0.025).
+// FILTER-LABEL: func.func @filter_positions
+// FILTER: tile = [1, 1], mask = dense<{{\[\[\[\[}}true]], {{\[\[}}true]]], {{\[\[\[}}false]], {{\[\[}}false]]]]> : tensor<2x2x1x1xi1>>
+func.func @filter_positions(%x: tensor<1x4x4x1xf32>) -> tensor<1x3x4x2xf32> {
+  %w = "tosa.const"() <{values = dense<[[[[0.6]], [[0.34]]], [[[0.9]], [[-0.2]]]]> : tensor<2x2x1x1xf32>}> : () -> tensor<2x2x1x1xf32>
+  %b = "tosa.const"() <{values = dense<0.0> : tensor<2xf32>}> : () -> tensor<2xf32>
+  %zp = "tosa.const"() <{values = dense<0.0> : tensor<1xf32>}> : () -> tensor<1xf32>
+  %y = tosa.conv2d %x, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x1xf32>, tensor<2x2x1x1xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x3x4x2xf32>
+  return %y : tensor<1x3x4x2xf32>
 }

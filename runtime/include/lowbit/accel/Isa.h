@@ -46,7 +46,7 @@
 //     rows overlap, the later row wins). Cost as load.
 //   mac    mode(1) init(1) depthwise(1) inp(4) wgt(4) bias(4) acc(4)
 //          out_h(2) out_w(2) in_w(2) in_c(2) in_c_off(2) cin(2) cout(2)
-//          kh(1) kw(1) sh(1) sw(1) dh(1) dw(1)
+//          kh(1) kw(1) sh(1) sw(1) dh(1) dw(1) wgt2(4) words(4)
 //     A convolution tile on the Tn x Tm array. Input pixel (y, x) channel c
 //     is the byte inp + ((y * in_w + x) * in_c + c) of the input buffer;
 //     output (oy, ox, co) is the int32 at acc + 4 * ((oy * out_w + ox) *
@@ -55,13 +55,25 @@
 //     and adds, modulo 2^32,
 //       sum_{ky < kh, kx < kw, ci < cin} in(oy sh + ky dh, ox sw + kx dw,
 //           in_c_off + ci) * w[((co kh + ky) kw + kx) cin + ci]
-//     with the signed weight bytes w at wgt; a depthwise tile has
+//     with the weight bytes w at wgt (OHWI order); a depthwise tile has
 //     cin = cout, reads channel in_c_off + co only and its weights are
-//     w[(co kh + ky) kw + kx]. Modes: 0 multiply (int-N weights in int8);
-//     the shift modes (1 one-word log, 2 two-word log) are not implemented.
-//     Cost: out_h out_w kh kw ceil(cin / Tn) ceil(cout / Tm) cycles (one
-//     Tn x Tm step per cycle); depthwise out_h out_w kh kw
-//     ceil(cout / min(Tn, Tm)) (the array's diagonal).
+//     w[(co kh + ky) kw + kx]. The weight modes (mode):
+//       0 multiply: w is a signed int-N weight, the product x * w;
+//       1 shift1 (one-word log, #lowbit.log): w is a shift term (ShiftKernels.h
+//         shiftTerm): 0, or +-(1 + s) for the product +-(x << s), s <= 30;
+//       2 shift2 (STLQ, #lowbit.stlq): as shift1, plus a second term for
+//         every weight of a two-word tile: the weights of two-word tiles, in
+//         the same order, have their second terms one after the other from
+//         wgt2. Tiles are Tn input x Tm output channels at one kernel
+//         position, row-major over [ceil(cout / Tm), kh, kw, ceil(cin' /
+//         Tn)] (cin' = 1 for depthwise); bit i of the bytes at words (LSB
+//         first) is set when tile i has two words.
+//     wgt2 and words are 0 in the other modes. A term with |t| > 31, or a
+//     second plane that leaves the weight buffer, is an execution error. Cost: out_h out_w cycles per
+//     step of the array over all its tiles, a step taking one cycle per word
+//     (the tile's PEs work in lock-step, stlq paper section 4.4): out_h out_w
+//     kh kw ceil(cin / Tn) ceil(cout / Tm) for one word; a depthwise step
+//     covers min(Tn, Tm) channels (the array's diagonal).
 //   requant src_kind(1: 0 int32 accumulators in the output buffer, 1 int8
 //          in the input buffer) src(4) dst(4) pixels(4) channels(2)
 //          params(4) per_channel(1) dual(1) round(1) in_zp(4, signed)
@@ -85,6 +97,20 @@
 //     saturate(zp + divideRoundHalfEven(sum (x - zp), kh kw), qmin, qmax),
 //     over the input-buffer bytes x = in[((oy sh + ky) in_w + ox sw + kx) c
 //     + ch]. Cost: ceil(out_h out_w c / Tm) kh kw.
+//   add    src_a(4) src_b(4) dst(4) count(4) params(4) input_shift(1)
+//          round(1) a_zp(4, signed) b_zp(4, signed) out_zp(4, signed)
+//          qmin(1, signed) qmax(1, signed)
+//     lowbit.add: the int8 result at dst + i of the output buffer is
+//     lowbit::rt::addElement(a[src_a + i], b[src_b + i], ...) of two
+//     input-buffer bytes, for i < count, with six int32 at params of the
+//     weight buffer: the multiplier and shift of a, of b and of the output.
+//     input_shift is at most 23 and the zero points are int8 values (so
+//     (x - zp) << input_shift fits 32 bits, lowbit.add's bound); parameters
+//     outside Requant.h's ranges are an execution error. Cost:
+//     ceil(count / Tm).
+//   copy   src(4) dst(4) bytes(4)
+//     Copies input-buffer bytes to the output buffer (with a strided store,
+//     a transpose). Cost: ceil(bytes / Tm).
 //   sync   (no fields) a compute no-op that only pops and pushes tokens
 //     (a layer's first loads wait on the previous layer's stores through
 //     it). Cost: 1.
@@ -107,7 +133,7 @@ namespace lowbit {
 namespace accel {
 
 constexpr uint32_t kVersion = 1;
-constexpr size_t kInstrBytes = 48;
+constexpr size_t kInstrBytes = 64;
 constexpr size_t kHeaderBytes = 80;
 /// Limits a binary (and a target description) must respect, so that a
 /// malformed file cannot make the simulator allocate without bound.
@@ -128,7 +154,9 @@ struct Target {
   std::string name = "accel";
   uint32_t tn = 16; ///< input channels per array step
   uint32_t tm = 16; ///< output channels per array step
-  uint32_t modes = 1u << unsigned(MacMode::Multiply);
+  uint32_t modes = (1u << unsigned(MacMode::Multiply)) |
+                   (1u << unsigned(MacMode::Shift1)) |
+                   (1u << unsigned(MacMode::Shift2));
   uint32_t activationBits = 8;
   uint32_t accumulatorBits = 32;
   uint32_t weightBits = 8; ///< widest multiply-mode weight
@@ -147,8 +175,8 @@ struct Target {
 std::string checkTarget(const Target &t);
 
 /// Sets one `key = value` of the description (the file's and the command
-/// line's syntax). Keys: name, tn, tm, modes (comma-separated: multiply,
-/// shift1, shift2), activation_bits, accumulator_bits, weight_bits,
+/// line's syntax). Keys: name, tn, tm, modes (separated by commas or `+`:
+/// multiply, shift1, shift2), activation_bits, accumulator_bits, weight_bits,
 /// input_buffer, weight_buffer, output_buffer (bytes; K/M suffixes),
 /// dma_bytes_per_cycle, dma_latency, dual_requant (0/1/true/false).
 /// Returns "" or the reason.
@@ -173,6 +201,8 @@ enum class Opcode : uint8_t {
   Requant = 4,
   Pool = 5,
   Sync = 6,
+  Add = 7,
+  Copy = 8,
 };
 
 enum class Module : uint8_t { Load = 0, Compute = 1, Store = 2 };
@@ -229,8 +259,23 @@ std::string checkInstr(const Target &t, const Instr &in, uint64_t dramBytes);
 /// callers that must bound execution time, such as the fuzz target).
 uint64_t instrWork(const Instr &in);
 
-/// Cycles the instruction occupies its module (the cost rules above).
-uint64_t instrCycles(const Target &t, const Instr &in);
+/// Number of tiles a mac steps over, ceil(cout / Tm) kh kw ceil(cin' / Tn),
+/// and the bytes of its shift2 word mask, ceil(tiles / 8).
+uint64_t macTiles(const Target &t, const Instr &in);
+inline uint64_t macMaskBytes(const Target &t, const Instr &in) {
+  return (macTiles(t, in) + 7) / 8;
+}
+/// Whether tile `tile` of a shift2 mac has two words (mask = its word mask).
+inline bool macTwoWords(const uint8_t *mask, uint64_t tile) {
+  return (mask[tile / 8] >> (tile % 8) & 1u) != 0;
+}
+
+/// Cycles the instruction occupies its module (the cost rules above). A
+/// shift2 mac needs its word mask (macMaskBytes bytes); `twoWordCycles`, if
+/// given, receives the part of the cycles spent on two-word tiles.
+uint64_t instrCycles(const Target &t, const Instr &in,
+                     const uint8_t *wordMask = nullptr,
+                     uint64_t *twoWordCycles = nullptr);
 
 //===----------------------------------------------------------------------===//
 // Programs, the binary and the assembly

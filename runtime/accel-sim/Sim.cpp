@@ -628,7 +628,8 @@ std::string Machine::copy(size_t index, const Instr &in) {
 std::string runProgram(const Program &p,
                        const std::vector<std::vector<int8_t>> &inputs,
                        std::vector<std::vector<int8_t>> &outputs,
-                       SimStats &stats, uint64_t workLimit) {
+                       SimStats &stats, uint64_t workLimit,
+                       std::vector<InstrTiming> *timing) {
   std::string err = checkProgram(p);
   if (!err.empty())
     return err;
@@ -681,6 +682,8 @@ std::string runProgram(const Program &p,
     queueOfModule[m].push_back(i);
   }
 
+  if (timing)
+    timing->assign(p.instrs.size(), InstrTiming());
   std::deque<uint64_t> tokens[kNumQueues];
   size_t next[kNumModules] = {};
   uint64_t freeAt[kNumModules] = {};
@@ -759,6 +762,8 @@ std::string runProgram(const Program &p,
                     shift2 ? machine.weightAt(u(in, "words")) : nullptr,
                     &twoWord);
     const uint64_t finish = addSat(chosenStart, cycles);
+    if (timing)
+      (*timing)[index] = InstrTiming{chosenStart, cycles, twoWord};
     for (Dep dep : kPushes)
       if (in.deps & dep)
         tokens[queueOf(Module(m), dep)].push_back(finish);

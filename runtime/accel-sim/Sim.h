@@ -61,17 +61,28 @@ struct SimStats {
   double peUtilization(const Target &t) const;
 };
 
+/// When one instruction ran and for how long (runProgram's optional
+/// per-instruction record; cycles are data-independent, so one run of any
+/// input gives a program's figures).
+struct InstrTiming {
+  uint64_t start = 0;
+  uint64_t cycles = 0;
+  uint64_t twoWordCycles = 0; ///< a shift2 mac's cycles on two-word tiles
+};
+
 /// Runs `p` once. `inputs` holds one tensor per input TensorDesc, in table
 /// order, of exactly its bytes(); `outputs` receives one per output
 /// TensorDesc. DRAM starts as the data segment followed by zeros, the
 /// buffers as zeros. With `workLimit` > 0, the run stops with an error
 /// before the summed instrWork() of the executed instructions would exceed
 /// it. Returns "" or the reason (an execution error names the instruction's
-/// index); `stats` is only updated by a run that completes.
+/// index); `stats` is only updated by a run that completes. `timing`, when
+/// given, receives one entry per instruction.
 std::string runProgram(const Program &p,
                        const std::vector<std::vector<int8_t>> &inputs,
                        std::vector<std::vector<int8_t>> &outputs,
-                       SimStats &stats, uint64_t workLimit = 0);
+                       SimStats &stats, uint64_t workLimit = 0,
+                       std::vector<InstrTiming> *timing = nullptr);
 
 /// A human-readable report of `stats` over `samples` runs: per-sample
 /// averages and totals.

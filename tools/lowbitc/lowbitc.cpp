@@ -690,9 +690,14 @@ int main(int argc, char **argv) {
                                      : driver::AccelEmit::MLIR;
     if (kind == driver::AccelEmit::Binary && outputFile == "-")
       return fail("--target=accel --emit=bin needs -o FILE.bin");
-    return failed(driver::emitAccel(
-        *module, outputFile, kind, accelTarget,
-        std::vector<std::string>(accelSet.begin(), accelSet.end()), env));
+    if (failed(driver::emitAccel(
+            *module, outputFile, kind, accelTarget,
+            std::vector<std::string>(accelSet.begin(), accelSet.end()), env)))
+      return 1;
+    if (!reportFile.empty() &&
+        failed(driver::reportAccel(*module, reportFile, llvm::errs())))
+      return 1;
+    return 0;
   }
   if (runInputs.empty() && !evaluate) {
     switch (emit) {

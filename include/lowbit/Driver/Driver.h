@@ -133,6 +133,15 @@ mlir::LogicalResult emitAccel(mlir::ModuleOp module, llvm::StringRef outputFile,
                               llvm::ArrayRef<std::string> targetSet,
                               const StageEnv &env);
 
+/// The accelerator part of --report for a module lowered by emitAccel: the
+/// program's simulated cycles (MAC cycles by weight mode and on two-word
+/// tiles, DMA, PE utilization), its REQUANT instructions and the dual ones
+/// (PReLU folded), and per layer its instructions, MAC and other compute
+/// cycles, DMA bytes and the cycle it is done at; as text to `os` and, when
+/// `htmlPath` is not empty, as a section of that HTML report.
+mlir::LogicalResult reportAccel(mlir::ModuleOp module, llvm::StringRef htmlPath,
+                                llvm::raw_ostream &os);
+
 /// Matches `[NAME=]FILE.npy` specs (positional in argument order, or by
 /// ONNX name) to `func`'s arguments, checks dtypes and shapes (float data
 /// for a quantized argument is quantized with the runtime's rule), and

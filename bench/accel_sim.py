@@ -47,6 +47,16 @@ def ort_ms(model, image):
     node = shutil.which("node")
     if not node:
         return None
+    # ort_bench.js wants static shapes: a copy with the batch bound to 1.
+    import onnx
+    m = onnx.load(model)
+    for t in list(m.graph.input) + list(m.graph.output):
+        dim = t.type.tensor_type.shape.dim[0]
+        if not dim.HasField("dim_value"):
+            dim.dim_value = 1
+    static = model[:-len(".onnx")] + "_batch1.onnx"
+    onnx.save(m, static)
+    model = static
     proc = subprocess.run(
         [node, os.path.join(REPO, "bench", "ort_bench.js"), model,
          "--input", image, "--repeat", "10"], capture_output=True, text=True)

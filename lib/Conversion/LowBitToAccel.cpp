@@ -145,6 +145,11 @@ private:
   LogicalResult lowerConvLike(Operation *op, lb::RequantOp rq);
   LogicalResult lowerPool(Operation *op);
   LogicalResult lowerRequantInt8(lb::RequantOp rq);
+  LogicalResult lowerPRelu(lb::PReluOp pr);
+  LogicalResult lowerClamp(lb::ClampOp cl);
+  LogicalResult lowerInt8Requant(Operation *op, Value x, Value y,
+                                 const RequantDesc &rd, int64_t C,
+                                 int64_t inZp);
   LogicalResult lowerAdd(lb::AddOp add);
   LogicalResult lowerTranspose(lb::TransposeOp tr);
   FailureOr<RequantDesc> requantDesc(lb::RequantOp rq, int64_t channels);
@@ -861,23 +866,85 @@ LogicalResult Lowering::lowerRequantInt8(lb::RequantOp rq) {
                         "8-bit per-tensor quantized tensor",
            failure();
   auto shape = cast<ShapedType>(x.getType()).getShape();
-  int64_t total = cast<ShapedType>(x.getType()).getNumElements();
   bool perChannel = rq.getMultiplier().size() > 1 ||
                     (rq.getNegMultiplier() && rq.getNegMultiplier()->size() > 1);
   int64_t C = perChannel ? shape.back() : 1;
   FailureOr<RequantDesc> rd = requantDesc(rq, C);
   if (failed(rd))
     return failure();
+  return lowerInt8Requant(rq, x, rq.getResult(), *rd, C, xq.getZeroPoint());
+}
+
+LogicalResult Lowering::lowerPRelu(lb::PReluOp pr) {
+  Value x = pr.getInput();
+  auto xq = int8Type(x.getType());
+  auto yq = int8Type(pr.getType());
+  if (!xq || !yq)
+    return error(pr) << "PReLU runs on signed 8-bit per-tensor quantized "
+                        "tensors",
+           failure();
+  if (!t.dualRequant)
+    return error(pr) << "a PReLU runs on the requant unit's second "
+                        "multiplier set, and the target has none "
+                        "(dual_requant = 0)",
+           failure();
+  auto shape = cast<ShapedType>(x.getType()).getShape();
+  int64_t rank = int64_t(shape.size());
+  ArrayRef<int32_t> nm = pr.getNegMultiplier(), ns = pr.getNegShift();
+  bool perChannel = nm.size() > 1;
+  if (perChannel && (!pr.getAxis() || int64_t(*pr.getAxis()) != rank - 1))
+    return error(pr) << "per-channel slopes must be along the last "
+                        "(channel) dimension",
+           failure();
+  int64_t C = perChannel ? shape.back() : 1;
+  RequantDesc d;
+  for (int64_t c = 0; c < C; ++c) {
+    d.mul.push_back(int32_t(pr.getPosMultiplier()));
+    d.shift.push_back(int32_t(pr.getPosShift()));
+    d.negMul.push_back(nm[perChannel ? c : 0]);
+    d.negShift.push_back(ns[perChannel ? c : 0]);
+  }
+  d.dual = true;
+  d.round = pr.getRounding() == lb::RoundingMode::double_round ? 1 : 0;
+  d.outZp = yq.getZeroPoint();
+  d.qmin = yq.getStorageTypeMin();
+  d.qmax = yq.getStorageTypeMax();
+  return lowerInt8Requant(pr, x, pr.getResult(), d, C, xq.getZeroPoint());
+}
+
+LogicalResult Lowering::lowerClamp(lb::ClampOp cl) {
+  auto q = int8Type(cl.getType());
+  if (!q)
+    return error(cl) << "clamps run on signed 8-bit per-tensor quantized "
+                        "tensors",
+           failure();
+  // A clamp of stored values is an identity requant (2^30 * 2^-30 is
+  // exact on integers) saturating to [min, max].
+  RequantDesc d;
+  d.mul = d.negMul = {int32_t(1) << 30};
+  d.shift = d.negShift = {30};
+  d.outZp = q.getZeroPoint();
+  d.qmin = std::max<int64_t>(q.getStorageTypeMin(), cl.getMin());
+  d.qmax = std::min<int64_t>(q.getStorageTypeMax(), cl.getMax());
+  return lowerInt8Requant(cl, cl.getInput(), cl.getResult(), d, 1,
+                          q.getZeroPoint());
+}
+
+LogicalResult Lowering::lowerInt8Requant(Operation *op, Value x, Value y,
+                                         const RequantDesc &rd, int64_t C,
+                                         int64_t inZp) {
+  Operation *rq = op;
+  int64_t total = cast<ShapedType>(x.getType()).getNumElements();
   if (C > 65535)
     return error(rq) << C << " channels exceed the instruction's field",
            failure();
   uint64_t paramBytes = 16 * uint64_t(C);
   uint64_t params = data.size();
   for (int64_t c = 0; c < C; ++c) {
-    putI32(data, rd->mul[c]);
-    putI32(data, rd->shift[c]);
-    putI32(data, rd->negMul[c]);
-    putI32(data, rd->negShift[c]);
+    putI32(data, rd.mul[c]);
+    putI32(data, rd.shift[c]);
+    putI32(data, rd.negMul[c]);
+    putI32(data, rd.negShift[c]);
   }
   int64_t pixels = total / C;
   unsigned slots = 0;
@@ -900,7 +967,7 @@ LogicalResult Lowering::lowerRequantInt8(lb::RequantOp rq) {
   FailureOr<uint64_t> xAddr = addressOf(rq, x);
   if (failed(xAddr))
     return failure();
-  uint64_t yAddr = allocate(rq.getResult());
+  uint64_t yAddr = allocate(y);
   std::vector<Tile> tiles;
   for (int64_t p0 = 0; p0 < pixels; p0 += pt) {
     int64_t n = std::min(pt, pixels - p0);
@@ -935,12 +1002,12 @@ LogicalResult Lowering::lowerRequantInt8(lb::RequantOp rq) {
     req.in.set("channels", C);
     req.in.set("params", int64_t(wgt));
     req.in.set("per_channel", 1);
-    req.in.set("dual", rd->dual);
-    req.in.set("round", rd->round);
-    req.in.set("in_zp", xq.getZeroPoint());
-    req.in.set("out_zp", rd->outZp);
-    req.in.set("qmin", rd->qmin);
-    req.in.set("qmax", rd->qmax);
+    req.in.set("dual", rd.dual);
+    req.in.set("round", rd.round);
+    req.in.set("in_zp", inZp);
+    req.in.set("out_zp", rd.outZp);
+    req.in.set("qmin", rd.qmin);
+    req.in.set("qmax", rd.qmax);
     tile.computes.push_back(req);
     Pending st = make(ax::Opcode::Store, rq, true);
     st.in.set("dram", int64_t(yAddr + uint64_t(p0 * C)));
@@ -1213,6 +1280,16 @@ LogicalResult Lowering::run() {
           def && isa<lb::Conv2DOp, lb::FullyConnectedOp>(def))
         continue; // lowered with its layer
       if (failed(lowerRequantInt8(rq)))
+        return failure();
+      continue;
+    }
+    if (auto pr = dyn_cast<lb::PReluOp>(op)) {
+      if (failed(lowerPRelu(pr)))
+        return failure();
+      continue;
+    }
+    if (auto cl = dyn_cast<lb::ClampOp>(op)) {
+      if (failed(lowerClamp(cl)))
         return failure();
       continue;
     }

@@ -74,7 +74,11 @@ def ConvertLowBitToAccel : Pass<"convert-lowbit-to-accel", "::mlir::ModuleOp"> {
       filled by the input load with the zero point.
     - `lowbit.max_pool`, `lowbit.avg_pool` without padding and
       `lowbit.global_avg_pool`: POOL tiles of output rows (all channels).
-    - `lowbit.requant` of an int8 tensor: REQUANT tiles.
+    - `lowbit.requant` of an int8 tensor, `lowbit.prelu` (dual multiplier
+      sets) and `lowbit.clamp` (an identity requant saturating to its
+      range): REQUANT tiles.
+    - `lowbit.add`: ADD tiles; `lowbit.transpose` swapping two groups of
+      dimensions (NCHW to NHWC): COPY and a one-byte-row strided store.
     - `lowbit.reshape`: no instruction (the bytes do not move).
 
     Before (shapes abridged):
@@ -98,11 +102,17 @@ def ConvertLowBitToAccel : Pass<"convert-lowbit-to-accel", "::mlir::ModuleOp"> {
     }
     ```
 
+    Uniform weights run in the multiply mode, `#lowbit.log` weights in
+    shift1 and `#lowbit.stlq` weights in shift2, with one word-count bit per
+    Tn x Tm array tile (two words when any of its weights lies in a
+    two-word tile of the IR's mask). When even Tm output channels' weights
+    do not fit the weight buffer, the input channels are split into blocks
+    that accumulate.
+
     Anything else — another op, activations that are not signed 8-bit
-    per-tensor tensors, 64-bit accumulators, log or STLQ weights (the
-    shift modes are not implemented yet), a batch above 1, a layer whose
-    smallest tile does not fit a buffer — is an error at the op that names
-    the layer and the limit.
+    per-tensor tensors, 64-bit accumulators, a weight mode the target does
+    not list, a batch above 1, a layer whose smallest tile does not fit a
+    buffer — is an error at the op that names the layer and the limit.
   }];
   let options = [
     Option<"targetFile", "target-file", "std::string", /*default=*/"\"\"",

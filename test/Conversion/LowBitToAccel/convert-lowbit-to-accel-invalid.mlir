@@ -12,10 +12,10 @@
 
 !q = !quant.uniform<i8:f32, 0.1:0>
 
-func.func @clamp(%x: tensor<1x4x!q>) -> tensor<1x4x!q> {
-  // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.clamp'): the accel target has no lowering for lowbit.clamp}}
-  %z = lowbit.clamp %x {min = 0 : i64, max = 100 : i64} : tensor<1x4x!q>
-  return %z : tensor<1x4x!q>
+func.func @pad(%x: tensor<1x4x!q>) -> tensor<1x6x!q> {
+  // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.pad'): the accel target has no lowering for lowbit.pad}}
+  %z = lowbit.pad %x {pad_value = 0 : i64, padding = array<i64: 0, 0, 1, 1>} : tensor<1x4x!q> -> tensor<1x6x!q>
+  return %z : tensor<1x6x!q>
 }
 
 // -----

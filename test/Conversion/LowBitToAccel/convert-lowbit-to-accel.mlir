@@ -143,3 +143,21 @@ func.func @stlq_filter(%x: tensor<1x4x!qs>) -> tensor<1x4x!qt> {
   %y = lowbit.requant %a {multiplier = array<i32: 1073741824>, shift = array<i32: 33>} : tensor<1x4xi32> -> tensor<1x4x!qt>
   return %y : tensor<1x4x!qt>
 }
+
+// -----
+
+!qa = !quant.uniform<i8:f32, 0.05:-2>
+!qb = !quant.uniform<i8:f32, 0.1:-128>
+
+// A PReLU not folded into a requant is a dual REQUANT of int8 values (the
+// positive multiplier for every channel, one negative set per channel); a
+// clamp is an identity REQUANT (2^30 * 2^-30) saturating to its range.
+// CHECK-LABEL: accel.program @prelu_clamp
+// CHECK: accel.data dense<[0, 0, 0, 64, 31, 0, 0, 0, 0, 0, 0, 64, 33,
+// CHECK: accel.requant {channels = 2 : i64, {{.*}}dual = 1 : i64, in_zp = -2 : i64, {{.*}}out_zp = -128 : i64, {{.*}}src_kind = 1 : i64}
+// CHECK: accel.requant {channels = 1 : i64, {{.*}}dual = 0 : i64, in_zp = -128 : i64, {{.*}}out_zp = -128 : i64, {{.*}}qmax = 66 : i64, qmin = -128 : i64, {{.*}}src_kind = 1 : i64}
+func.func @prelu_clamp(%x: tensor<1x2x2x2x!qa>) -> tensor<1x2x2x2x!qb> {
+  %p = lowbit.prelu %x {pos_multiplier = 1073741824 : i32, pos_shift = 31 : i32, neg_multiplier = array<i32: 1073741824, -1073741824>, neg_shift = array<i32: 33, 34>, axis = 3 : i64} : tensor<1x2x2x2x!qa> -> tensor<1x2x2x2x!qb>
+  %c = lowbit.clamp %p {min = -128 : i64, max = 66 : i64} : tensor<1x2x2x2x!qb>
+  return %c : tensor<1x2x2x2x!qb>
+}

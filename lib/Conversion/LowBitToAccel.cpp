@@ -201,6 +201,8 @@ FailureOr<uint64_t> Lowering::addressOf(Operation *user, Value v) {
 /// and the last store pushes one for the next layer's accel.sync.
 void Lowering::emitLayer(std::vector<Tile> &tiles, unsigned slots) {
   const size_t n = tiles.size();
+  if (n == 0)
+    return; // an empty tensor: nothing to move or compute
   if (lastStore) {
     instrs[*lastStore].in.deps |= ax::PushPrev;
     Pending sync{ax::Instr(), false, "", tiles.front().loads.front().loc};

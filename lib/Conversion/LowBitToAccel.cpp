@@ -1341,9 +1341,10 @@ LogicalResult Lowering::run() {
     while (std::getline(ss, line)) {
       size_t eq = line.find(" = ");
       std::string k = line.substr(0, eq), v = line.substr(eq + 3);
-      bool numeric = !v.empty() && llvm::all_of(v, ::isdigit);
+      int64_t n = 0;
+      bool numeric = !llvm::StringRef(v).getAsInteger(10, n);
       keys.push_back(b.getNamedAttr(
-          k, numeric ? Attribute(b.getI64IntegerAttr(std::stoll(v)))
+          k, numeric ? Attribute(b.getI64IntegerAttr(n))
                      : Attribute(b.getStringAttr(v))));
     }
   }

@@ -102,8 +102,12 @@ FailureOr<ax::Target> ProgramOp::getTargetDesc() {
   ax::Target t;
   for (NamedAttribute kv : getTarget()) {
     std::string value;
-    if (auto i = dyn_cast<IntegerAttr>(kv.getValue()))
+    if (auto i = dyn_cast<IntegerAttr>(kv.getValue())) {
+      if (!i.getValue().isSignedIntN(64))
+        return emitOpError("target key '")
+               << kv.getName().strref() << "' is out of range";
       value = std::to_string(i.getValue().getSExtValue());
+    }
     else if (auto s = dyn_cast<StringAttr>(kv.getValue()))
       value = s.str();
     else if (auto bl = dyn_cast<BoolAttr>(kv.getValue()))

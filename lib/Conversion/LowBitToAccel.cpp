@@ -15,6 +15,8 @@
 
 #include "lowbit/Conversion/Passes.h"
 
+#include "SingleFunction.h"
+
 #include "Accel/IR/AccelOps.h"
 #include "LowBit/IR/LowBitOps.h"
 #include "lowbit/accel/Isa.h"
@@ -159,6 +161,54 @@ private:
   Pending make(ax::Opcode op, Operation *from, bool activationAddr = false) {
     Pending p{ax::Instr(), activationAddr, layerName(from), from->getLoc()};
     p.in.opcode = op;
+    return p;
+  }
+  /// A one-row DMA of `bytes` contiguous bytes into buffer `buf`.
+  Pending flatLoad(Operation *from, int64_t buf, uint64_t dram,
+                   uint64_t sram, int64_t bytes, bool activationAddr) {
+    Pending p = make(ax::Opcode::Load, from, activationAddr);
+    p.in.set("buf", buf);
+    p.in.set("dram", int64_t(dram));
+    p.in.set("sram", int64_t(sram));
+    p.in.set("rows", 1);
+    p.in.set("cols", 1);
+    p.in.set("elem", bytes);
+    p.in.set("stride", bytes);
+    return p;
+  }
+  /// A one-row DMA of `bytes` contiguous bytes of the output buffer into
+  /// the activation area.
+  Pending flatStore(Operation *from, uint64_t dram, uint64_t sram,
+                    int64_t bytes) {
+    Pending p = make(ax::Opcode::Store, from, /*activationAddr=*/true);
+    p.in.set("dram", int64_t(dram));
+    p.in.set("sram", int64_t(sram));
+    p.in.set("rows", 1);
+    p.in.set("cols", 1);
+    p.in.set("elem", bytes);
+    p.in.set("stride", bytes);
+    return p;
+  }
+  /// The input rows [top, end) of an NHWC image (W x C bytes each) at
+  /// `image` into the input buffer at `sram`, with the rows [iy0, top) and
+  /// [end, iyEnd) and `left` / `right` columns of `padValue` around them.
+  Pending rowsLoad(Operation *from, uint64_t image, int64_t W, int64_t C,
+                   int64_t iy0, int64_t top, int64_t end, int64_t iyEnd,
+                   int64_t left, int64_t right, int64_t padValue,
+                   uint64_t sram) {
+    Pending p = make(ax::Opcode::Load, from, /*activationAddr=*/true);
+    p.in.set("buf", 0);
+    p.in.set("dram", int64_t(image + uint64_t(top * W * C)));
+    p.in.set("sram", int64_t(sram));
+    p.in.set("rows", end - top);
+    p.in.set("cols", W);
+    p.in.set("elem", C);
+    p.in.set("stride", W * C);
+    p.in.set("pad_top", top - iy0);
+    p.in.set("pad_bottom", iyEnd - end);
+    p.in.set("pad_left", left);
+    p.in.set("pad_right", right);
+    p.in.set("pad_value", padValue);
     return p;
   }
   InFlightDiagnostic error(Operation *op) {
@@ -638,20 +688,8 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
       unsigned s = tiles.size() % slots;
       uint64_t inp = s * inHalf, out = s * oHalf;
       Tile tile;
-      Pending li = make(ax::Opcode::Load, op, /*activationAddr=*/true);
-      li.in.set("buf", 0);
-      li.in.set("dram", int64_t(*xAddr + uint64_t(top * W * C)));
-      li.in.set("sram", int64_t(inp));
-      li.in.set("rows", end - top);
-      li.in.set("cols", W);
-      li.in.set("elem", C);
-      li.in.set("stride", W * C);
-      li.in.set("pad_top", top - iy0);
-      li.in.set("pad_bottom", iyEnd - end);
-      li.in.set("pad_left", PL);
-      li.in.set("pad_right", PR);
-      li.in.set("pad_value", xq.getZeroPoint());
-      tile.loads.push_back(li);
+      tile.loads.push_back(rowsLoad(op, *xAddr, W, C, iy0, top, end, iyEnd,
+                                    PL, PR, xq.getZeroPoint(), inp));
       const std::vector<Block> &sub = blocks[ob];
       const Block *last = nullptr;
       uint64_t lastWgt = 0;
@@ -661,14 +699,8 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
         // Without a split, the tile's weight half; with one, the weight
         // buffer's halves in turn.
         uint64_t wgt = split ? (ib % 2) * (t.weightBuffer / 2) : s * wHalf;
-        Pending lw8 = make(ax::Opcode::Load, op);
-        lw8.in.set("buf", 1);
-        lw8.in.set("dram", int64_t(blk.addr));
-        lw8.in.set("sram", int64_t(wgt));
-        lw8.in.set("rows", 1);
-        lw8.in.set("cols", 1);
-        lw8.in.set("elem", int64_t(blk.bytes));
-        lw8.in.set("stride", int64_t(blk.bytes));
+        Pending lw8 = flatLoad(op, 1, blk.addr, wgt, int64_t(blk.bytes),
+                               /*activationAddr=*/false);
         Pending mac = make(ax::Opcode::Mac, op);
         mac.in.set("mode", int64_t(lw->mode));
         mac.in.set("init", ib == 0);
@@ -813,22 +845,10 @@ LogicalResult Lowering::lowerPool(Operation *op) {
     uint64_t inp = s * (t.inputBuffer / slots),
              out = s * (t.outputBuffer / slots);
     Tile tile;
-    Pending li = make(ax::Opcode::Load, op, true);
-    li.in.set("buf", 0);
-    li.in.set("dram", int64_t(*xAddr + uint64_t(top * W * C)));
-    li.in.set("sram", int64_t(inp));
-    li.in.set("rows", end - top);
-    li.in.set("cols", W);
-    li.in.set("elem", C);
-    li.in.set("stride", W * C);
-    li.in.set("pad_top", top - iy0);
-    li.in.set("pad_bottom", iyEnd - end);
-    li.in.set("pad_left", PL);
-    li.in.set("pad_right", PR);
     // Max pooling takes the maximum over the window's real positions; the
     // storage minimum never wins over one of them.
-    li.in.set("pad_value", xq.getStorageTypeMin());
-    tile.loads.push_back(li);
+    tile.loads.push_back(rowsLoad(op, *xAddr, W, C, iy0, top, end, iyEnd, PL,
+                                  PR, xq.getStorageTypeMin(), inp));
     Pending pool = make(ax::Opcode::Pool, op);
     pool.in.set("kind", kind);
     pool.in.set("src", int64_t(inp));
@@ -845,14 +865,8 @@ LogicalResult Lowering::lowerPool(Operation *op) {
     pool.in.set("qmin", xq.getStorageTypeMin());
     pool.in.set("qmax", xq.getStorageTypeMax());
     tile.computes.push_back(pool);
-    Pending st = make(ax::Opcode::Store, op, true);
-    st.in.set("dram", int64_t(yAddr + uint64_t(y0 * OW * C)));
-    st.in.set("sram", int64_t(out));
-    st.in.set("rows", 1);
-    st.in.set("cols", 1);
-    st.in.set("elem", r * OW * C);
-    st.in.set("stride", r * OW * C);
-    tile.stores.push_back(st);
+    tile.stores.push_back(
+        flatStore(op, yAddr + uint64_t(y0 * OW * C), out, r * OW * C));
     tiles.push_back(std::move(tile));
   }
   emitLayer(tiles, slots);
@@ -978,24 +992,10 @@ LogicalResult Lowering::lowerInt8Requant(Operation *op, Value x, Value y,
              wgt = s * (t.weightBuffer / slots),
              out = s * (t.outputBuffer / slots);
     Tile tile;
-    Pending li = make(ax::Opcode::Load, rq, true);
-    li.in.set("buf", 0);
-    li.in.set("dram", int64_t(*xAddr + uint64_t(p0 * C)));
-    li.in.set("sram", int64_t(inp));
-    li.in.set("rows", 1);
-    li.in.set("cols", 1);
-    li.in.set("elem", n * C);
-    li.in.set("stride", n * C);
-    tile.loads.push_back(li);
-    Pending lp = make(ax::Opcode::Load, rq);
-    lp.in.set("buf", 1);
-    lp.in.set("dram", int64_t(params));
-    lp.in.set("sram", int64_t(wgt));
-    lp.in.set("rows", 1);
-    lp.in.set("cols", 1);
-    lp.in.set("elem", int64_t(paramBytes));
-    lp.in.set("stride", int64_t(paramBytes));
-    tile.loads.push_back(lp);
+    tile.loads.push_back(
+        flatLoad(rq, 0, *xAddr + uint64_t(p0 * C), inp, n * C, true));
+    tile.loads.push_back(
+        flatLoad(rq, 1, params, wgt, int64_t(paramBytes), false));
     Pending req = make(ax::Opcode::Requant, rq);
     req.in.set("src_kind", 1);
     req.in.set("src", int64_t(inp));
@@ -1011,14 +1011,7 @@ LogicalResult Lowering::lowerInt8Requant(Operation *op, Value x, Value y,
     req.in.set("qmin", rd.qmin);
     req.in.set("qmax", rd.qmax);
     tile.computes.push_back(req);
-    Pending st = make(ax::Opcode::Store, rq, true);
-    st.in.set("dram", int64_t(yAddr + uint64_t(p0 * C)));
-    st.in.set("sram", int64_t(out));
-    st.in.set("rows", 1);
-    st.in.set("cols", 1);
-    st.in.set("elem", n * C);
-    st.in.set("stride", n * C);
-    tile.stores.push_back(st);
+    tile.stores.push_back(flatStore(rq, yAddr + uint64_t(p0 * C), out, n * C));
     tiles.push_back(std::move(tile));
   }
   emitLayer(tiles, slots);
@@ -1070,18 +1063,7 @@ LogicalResult Lowering::lowerAdd(lb::AddOp add) {
   if (add.getMax())
     hi = std::min<int64_t>(hi, *add.getMax());
   std::vector<Tile> tiles;
-  auto chunk = [&](uint64_t dram, uint64_t sram, int64_t n, bool act,
-                   int64_t buf) {
-    Pending p = make(ax::Opcode::Load, add, act);
-    p.in.set("buf", buf);
-    p.in.set("dram", int64_t(dram));
-    p.in.set("sram", int64_t(sram));
-    p.in.set("rows", 1);
-    p.in.set("cols", 1);
-    p.in.set("elem", n);
-    p.in.set("stride", n);
-    return p;
-  };
+
   for (int64_t e0 = 0; e0 < total; e0 += nt) {
     int64_t n = std::min(nt, total - e0);
     unsigned s = tiles.size() % slots;
@@ -1089,9 +1071,9 @@ LogicalResult Lowering::lowerAdd(lb::AddOp add) {
              wgt = s * (t.weightBuffer / slots),
              out = s * (t.outputBuffer / slots);
     Tile tile;
-    tile.loads.push_back(chunk(*aAddr + e0, inp, n, true, 0));
-    tile.loads.push_back(chunk(*bAddr + e0, inp + n, n, true, 0));
-    tile.loads.push_back(chunk(params, wgt, 24, false, 1));
+    tile.loads.push_back(flatLoad(add, 0, *aAddr + e0, inp, n, true));
+    tile.loads.push_back(flatLoad(add, 0, *bAddr + e0, inp + n, n, true));
+    tile.loads.push_back(flatLoad(add, 1, params, wgt, 24, false));
     Pending op = make(ax::Opcode::Add, add);
     op.in.set("src_a", int64_t(inp));
     op.in.set("src_b", int64_t(inp + n));
@@ -1106,14 +1088,7 @@ LogicalResult Lowering::lowerAdd(lb::AddOp add) {
     op.in.set("qmin", lo);
     op.in.set("qmax", hi);
     tile.computes.push_back(op);
-    Pending st = make(ax::Opcode::Store, add, true);
-    st.in.set("dram", int64_t(yAddr + e0));
-    st.in.set("sram", int64_t(out));
-    st.in.set("rows", 1);
-    st.in.set("cols", 1);
-    st.in.set("elem", n);
-    st.in.set("stride", n);
-    tile.stores.push_back(st);
+    tile.stores.push_back(flatStore(add, yAddr + e0, out, n));
     tiles.push_back(std::move(tile));
   }
   emitLayer(tiles, slots);
@@ -1179,15 +1154,8 @@ LogicalResult Lowering::lowerTranspose(lb::TransposeOp tr) {
         uint64_t inp = s * (t.inputBuffer / slots),
                  out = s * (t.outputBuffer / slots);
         Tile tile;
-        Pending ld = make(ax::Opcode::Load, tr, true);
-        ld.in.set("buf", 0);
-        ld.in.set("dram", int64_t(*xAddr + uint64_t((o * A + a) * B + b0)));
-        ld.in.set("sram", int64_t(inp));
-        ld.in.set("rows", 1);
-        ld.in.set("cols", 1);
-        ld.in.set("elem", n);
-        ld.in.set("stride", n);
-        tile.loads.push_back(ld);
+        tile.loads.push_back(flatLoad(
+            tr, 0, *xAddr + uint64_t((o * A + a) * B + b0), inp, n, true));
         Pending cp = make(ax::Opcode::Copy, tr);
         cp.in.set("src", int64_t(inp));
         cp.in.set("dst", int64_t(out));
@@ -1410,17 +1378,10 @@ struct ConvertLowBitToAccelPass
         return signalPassFailure();
       }
     }
-    SmallVector<func::FuncOp> funcs;
-    for (auto f : module.getOps<func::FuncOp>())
-      if (!f.isExternal())
-        funcs.push_back(f);
-    if (funcs.size() != 1) {
-      module.emitError() << "convert-lowbit-to-accel: expected one function "
-                            "to convert, found "
-                         << funcs.size();
+    FailureOr<func::FuncOp> func = ::lowbit::getSingleFunction(module, "convert-lowbit-to-accel");
+    if (failed(func))
       return signalPassFailure();
-    }
-    Lowering l(module, funcs.front(), target);
+Lowering l(module, *func, target);
     if (failed(l.run()))
       return signalPassFailure();
   }

@@ -14,6 +14,8 @@
 
 #include "lowbit/Conversion/Passes.h"
 
+#include "SingleFunction.h"
+
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/FloatFallback.h"
 
@@ -1784,17 +1786,10 @@ struct ConvertLowBitToEmitCPass
                          << "' is not a C identifier";
       return signalPassFailure();
     }
-    SmallVector<func::FuncOp> funcs;
-    for (auto f : module.getOps<func::FuncOp>())
-      if (!f.isExternal())
-        funcs.push_back(f);
-    if (funcs.size() != 1) {
-      module.emitError() << "convert-lowbit-to-emitc: expected one function "
-                            "to convert, found "
-                         << funcs.size();
+    FailureOr<func::FuncOp> func = ::lowbit::getSingleFunction(module, "convert-lowbit-to-emitc");
+    if (failed(func))
       return signalPassFailure();
-    }
-    Emitter e(module, funcs.front(), name);
+Emitter e(module, *func, name);
     if (failed(e.run()))
       return signalPassFailure();
   }

@@ -312,48 +312,36 @@ LogicalResult LegalizeSTLQTilesPass::legalize(Operation *op) {
             ++tileSize[t];
           }
   }
-  // Per filter: a filter's score and size are its tiles' sums, and every
-  // tile of a filter is ranked (and taken) as one.
-  if (perFilter) {
-    const int64_t perFilterTiles = d.kh * d.kw;
-    for (int64_t o = 0; o < d.oc; ++o) {
-      double sum = 0;
-      int64_t size = 0;
-      for (int64_t k = 0; k < perFilterTiles; ++k) {
-        sum += score[o * perFilterTiles + k];
-        size += tileSize[o * perFilterTiles + k];
-      }
-      score[o * perFilterTiles] = sum;
-      tileSize[o * perFilterTiles] = size;
-      for (int64_t k = 1; k < perFilterTiles; ++k) {
-        score[o * perFilterTiles + k] = -1; // never ranked on its own
-        tileSize[o * perFilterTiles + k] = 0;
-      }
-    }
+  // The units ranked: the tiles, or per filter each filter's kh * kw
+  // tiles as one (its score and size the sums of theirs).
+  const int64_t tilesPerUnit = perFilter ? d.kh * d.kw : 1;
+  const int64_t units = static_cast<int64_t>(score.size()) / tilesPerUnit;
+  std::vector<double> unitScore(units, 0.0);
+  std::vector<int64_t> unitSize(units, 0);
+  for (int64_t t = 0; t < static_cast<int64_t>(score.size()); ++t) {
+    unitScore[t / tilesPerUnit] += score[t];
+    unitSize[t / tilesPerUnit] += tileSize[t];
   }
-  // Rank the tiles and take the count of weights nearest ratio * n.
-  std::vector<int64_t> order(score.size());
+  // Rank the units and take the count of weights nearest ratio * n.
+  std::vector<int64_t> order(units);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return score[a] > score[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return unitScore[a] > unitScore[b];
+  });
   const double target = ratio * static_cast<double>(n);
   std::vector<bool> mask(score.size(), false);
   int64_t cum = 0;
-  for (int64_t t : order) {
+  for (int64_t u : order) {
     if (static_cast<double>(cum) >= target)
       break;
     const double below = target - static_cast<double>(cum);
-    const double above = static_cast<double>(cum + tileSize[t]) - target;
+    const double above = static_cast<double>(cum + unitSize[u]) - target;
     if (below < above)
       break; // stopping here is nearer the target
-    if (score[t] < 0)
-      break; // only the placeholders of per-filter ranking are left
-    mask[t] = true;
-    cum += tileSize[t];
+    for (int64_t t = u * tilesPerUnit; t < (u + 1) * tilesPerUnit; ++t)
+      mask[t] = true;
+    cum += unitSize[u];
   }
-  if (perFilter)
-    for (int64_t t = 0; t < static_cast<int64_t>(mask.size()); ++t)
-      mask[t] = mask[t - t % (d.kh * d.kw)];
   for (int64_t k = 0; k < n; ++k)
     if (mask[tileOf[k]]) {
       double u = c.us[k / perOut];

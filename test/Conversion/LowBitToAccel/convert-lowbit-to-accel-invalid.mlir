@@ -96,3 +96,13 @@ func.func @transpose(%x: tensor<2x3x4x!q>) -> tensor<4x2x3x!q> {
   %v = lowbit.reshape %u : tensor<2x4x3x!q> -> tensor<4x2x3x!q>
   return %v : tensor<4x2x3x!q>
 }
+
+// -----
+
+!q = !quant.uniform<i8:f32, 0.1:0>
+
+func.func @avg_pool_pad(%x: tensor<1x4x4x3x!q>) -> tensor<1x4x4x3x!q> {
+  // expected-error @+1 {{average pooling with padding is not in this ISA version (the pool unit has no per-window counts)}}
+  %a = lowbit.avg_pool %x {kernel = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>} : tensor<1x4x4x3x!q> -> tensor<1x4x4x3x!q>
+  return %a : tensor<1x4x4x3x!q>
+}

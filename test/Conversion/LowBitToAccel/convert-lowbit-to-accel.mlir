@@ -161,3 +161,17 @@ func.func @prelu_clamp(%x: tensor<1x2x2x2x!qa>) -> tensor<1x2x2x2x!qb> {
   %c = lowbit.clamp %p {min = -128 : i64, max = 66 : i64} : tensor<1x2x2x2x!qb>
   return %c : tensor<1x2x2x2x!qb>
 }
+
+// -----
+
+!qv = !quant.uniform<i8:f32, 0.05:-10>
+
+// An average pool without padding is a POOL of kind 1 (the mean rounded
+// half to even, with the zero point); with padding it is an error
+// (convert-lowbit-to-accel-invalid.mlir).
+// CHECK-LABEL: accel.program @avg_pool
+// CHECK: accel.pool {c = 3 : i64, {{.*}}in_w = 4 : i64, kh = 2 : i64, kind = 1 : i64, kw = 2 : i64, {{.*}}out_h = 2 : i64, out_w = 2 : i64, {{.*}}sh = 2 : i64, {{.*}}sw = 2 : i64, zp = -10 : i64}
+func.func @avg_pool(%x: tensor<1x4x4x3x!qv>) -> tensor<1x2x2x3x!qv> {
+  %a = lowbit.avg_pool %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, pad = array<i64: 0, 0, 0, 0>} : tensor<1x4x4x3x!qv> -> tensor<1x2x2x3x!qv>
+  return %a : tensor<1x2x2x3x!qv>
+}

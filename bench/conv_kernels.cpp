@@ -78,6 +78,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// The lowbit paths this CPU runs, as indices (Isa values); not a prefix of
+/// 0..cpuIsa() (a CPU may run avx512-vnni but not avx2-vnni).
+std::vector<int> pathsHere() {
+  std::vector<int> paths;
+  for (Isa isa : kAllIsas)
+    if (cpuSupports(isa))
+      paths.push_back(static_cast<int>(isa));
+  return paths;
+}
+
 double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -412,7 +422,7 @@ Result runShape(const Spec &sp, const Options &opt, dnnl::engine &eng,
   Aligned lbIn = alignedCopy(in.data(), in.size());
   const int maxIsa = static_cast<int>(cpuIsa());
   std::vector<Aligned> lbOut;
-  for (int i = 0; i <= maxIsa; ++i)
+  for (int i : pathsHere())
     lbOut.push_back(alignedCopy(nullptr, static_cast<size_t>(outCount)));
 
   // oneDNN.
@@ -491,7 +501,7 @@ Result runShape(const Spec &sp, const Options &opt, dnnl::engine &eng,
     strm.wait();
   };
   std::vector<Variant *> timed{&dv};
-  for (int i = 0; i <= maxIsa; ++i) {
+  for (int i : pathsHere()) {
     const Isa isa = static_cast<Isa>(i);
     lbv[i].name = isaName(isa);
     void *out = lbOut[i].get();
@@ -513,7 +523,7 @@ Result runShape(const Spec &sp, const Options &opt, dnnl::engine &eng,
   timeVariants(timed, opt.time);
 
   res.isaMs.assign(static_cast<size_t>(maxIsa + 1), 0.0);
-  for (int i = 0; i <= maxIsa; ++i)
+  for (int i : pathsHere())
     if (!lbv[i].samples.empty())
       res.isaMs[i] = lbv[i].median() * 1e3;
   res.lowbitMs = res.isaMs[static_cast<int>(sel)];
@@ -522,7 +532,7 @@ Result runShape(const Spec &sp, const Options &opt, dnnl::engine &eng,
   // Sanity: every timed lowbit path agrees with the selected one bit for
   // bit; oneDNN agrees with lowbit to within rounding.
   const uint8_t *ref = lbOut[static_cast<int>(sel)].get();
-  for (int i = 0; i <= maxIsa; ++i)
+  for (int i : pathsHere())
     if (!lbv[i].samples.empty() &&
         std::memcmp(lbOut[i].get(), ref, static_cast<size_t>(outCount)) != 0)
       res.isasAgree = false;
@@ -642,7 +652,7 @@ int main(int argc, char **argv) {
       tg += r.count * r.gop;
       tl += r.count * r.lowbitMs;
       td += r.count * r.dnnlMs;
-      for (int i = 0; i <= maxIsa; ++i)
+      for (int i : pathsHere())
         ti[i] += r.count * r.isaMs[i];
     } else {
       mg += r.gop;
@@ -657,7 +667,7 @@ int main(int argc, char **argv) {
   if (opt.allIsas) {
     std::printf("\nevery lowbit path this CPU runs: ms (GOP/s)\n\n%-32s",
                 "shape");
-    for (int i = 0; i <= maxIsa; ++i)
+    for (int i : pathsHere())
       std::printf(" %20s", isaName(static_cast<Isa>(i)));
     std::printf(" %20s\n", "oneDNN");
     auto cell = [](double ms, double gop) {
@@ -665,17 +675,17 @@ int main(int argc, char **argv) {
     };
     for (const Result &r : results) {
       std::printf("%-32s", r.label.c_str());
-      for (int i = 0; i <= maxIsa; ++i)
+      for (int i : pathsHere())
         cell(r.isaMs[i], r.gop);
       cell(r.dnnlMs, r.gop);
       std::printf("\n");
     }
     std::printf("%-32s", "ResNet-18 total (weighted)");
-    for (int i = 0; i <= maxIsa; ++i)
+    for (int i : pathsHere())
       cell(ti[i], tg);
     cell(td, tg);
     std::printf("\n%-32s", "ratio to oneDNN (total)");
-    for (int i = 0; i <= maxIsa; ++i)
+    for (int i : pathsHere())
       std::printf(" %20.2f", td / ti[i]);
     std::printf("\n");
   }

@@ -24,6 +24,9 @@ PACKAGES=(
   # scikit-image's sample photographs for BatchNorm statistics and
   # calibration
   python3-torchvision python3-skimage
+  # The portability tier (test/Portability): x86-64 binaries on older CPU
+  # models (qemu-x86_64 -cpu Nehalem / Haswell-v4)
+  qemu-user
   # Benchmarks read peak RSS from GNU time; the Fashion-MNIST example's data
   time dataset-fashion-mnist
 )

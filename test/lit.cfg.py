@@ -58,6 +58,27 @@ if getattr(config, "lowbit_sanitizers", ""):
 config.substitutions.append(
     ("%stlq_grid", "smoke" if getattr(config, "lowbit_sanitizers", "") else "full"))
 
+# The portability tier (test/Portability, REQUIRES: qemu-x86_64): the
+# runtime's fast-kernel gtests and a generated model run under Debian's
+# qemu-user on older CPU models (Nehalem: no AVX2; Haswell-v4: AVX2, no
+# AVX-512 or VNNI). It runs in the plain build only: ASan's shadow memory
+# does not map under qemu-user, and the sanitizer tier adds nothing to a
+# question about instruction sets.
+config.substitutions.append(
+    ("%lowbit_runtime_tests",
+     os.path.join(config.lowbit_obj_root, "runtime", "test",
+                  "lowbit_runtime_tests")))
+qemu = shutil.which("qemu-x86_64")
+if getattr(config, "lowbit_sanitizers", ""):
+    lit_config.note("portability tier (test/Portability) runs in the plain "
+                    "build only")
+elif not qemu:
+    lit_config.note("portability tier (test/Portability) is UNSUPPORTED: "
+                    "qemu-x86_64 is not installed (scripts/install-deps.sh "
+                    "installs qemu-user)")
+else:
+    config.available_features.add("qemu-x86_64")
+
 # Variables captured by FileCheck do not leak across CHECK-LABELs.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 

@@ -33,8 +33,9 @@
 //       lowbit/runtime/Threads.h): the outputs are the same bytes for every T.
 //
 // It also says which kernel path the model runs (lowbit/runtime/Fast.h's
-// modelIsa()), and warns when LOWBIT_MAX_ISA is set to something that is
-// not a path (the runtime then ignores it):
+// modelIsa()); the runtime itself notes on stderr a LOWBIT_MAX_ISA that is
+// not a path (ignored) or names a path the CPU lacks (the best one below it
+// runs):
 //
 //   run_model: kernel path avx2, 1 thread
 //
@@ -256,14 +257,6 @@ int main(int argc, char **argv) {
                   " output(s): give the inputs and -o OUTDIR");
     outPaths.push_back(files[1]);
     files.pop_back();
-  }
-  if (const char *cap = std::getenv("LOWBIT_MAX_ISA")) {
-    lowbit::rt::Isa parsed;
-    if (!lowbit::rt::parseIsa(cap, parsed))
-      std::fprintf(stderr,
-                   "run_model: warning: LOWBIT_MAX_ISA='%s' is not a kernel "
-                   "path (portable, avx2, avx2-vnni, avx512-vnni); ignored\n",
-                   cap);
   }
   lowbit::rt::setThreads(threadCount);
   std::fprintf(stderr, "run_model: kernel path %s, %d thread%s\n",

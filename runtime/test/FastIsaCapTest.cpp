@@ -21,9 +21,13 @@
 using namespace lowbit::rt;
 
 TEST(FastIsa, BuildTimeCapOfTheModelPath) {
-  EXPECT_LE(static_cast<int>(modelIsa()), LOWBIT_MAX_ISA_LEVEL);
-  EXPECT_LE(static_cast<int>(modelIsa()), static_cast<int>(selectedIsa()));
-  if (static_cast<int>(selectedIsa()) >= LOWBIT_MAX_ISA_LEVEL) {
-    EXPECT_EQ(static_cast<int>(modelIsa()), LOWBIT_MAX_ISA_LEVEL);
-  }
+  const Isa got = modelIsa();
+  EXPECT_LE(static_cast<int>(got), LOWBIT_MAX_ISA_LEVEL);
+  EXPECT_LE(static_cast<int>(got), static_cast<int>(selectedIsa()));
+  EXPECT_TRUE(cpuSupports(got));
+  // The best path the CPU runs at or below both caps.
+  const Isa cap = static_cast<int>(selectedIsa()) < LOWBIT_MAX_ISA_LEVEL
+                      ? selectedIsa()
+                      : static_cast<Isa>(LOWBIT_MAX_ISA_LEVEL);
+  EXPECT_EQ(got, bestIsaAtOrBelow(cap));
 }

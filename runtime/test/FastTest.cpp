@@ -23,9 +23,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace lowbit::rt;
@@ -39,10 +41,23 @@ int64_t randInt(Rng &rng, int64_t lo, int64_t hi) {
 }
 
 /// The paths to check: every one up to what the CPU runs.
+/// Every path this CPU runs (cpuSupports), which need not be a prefix of
+/// Isa's values; the ones it lacks are said once on stdout as skipped.
 std::vector<Isa> pathsHere() {
   std::vector<Isa> paths;
-  for (int i = 0; i <= static_cast<int>(cpuIsa()); ++i)
-    paths.push_back(static_cast<Isa>(i));
+  std::string skipped;
+  for (Isa isa : kAllIsas) {
+    if (cpuSupports(isa))
+      paths.push_back(isa);
+    else
+      skipped += std::string(skipped.empty() ? "" : ", ") + isaName(isa) +
+                 " (needs " + isaFeatures(isa) + ")";
+  }
+  static bool said = false;
+  if (!said && !skipped.empty())
+    std::printf("fast kernels: skipping paths this CPU does not run: %s\n",
+                skipped.c_str());
+  said = true;
   return paths;
 }
 
@@ -213,7 +228,8 @@ Conv2DShape randomShape(Rng &rng, bool depthwise) {
 
 template <typename TIn, typename TOut>
 void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial,
-                   int32_t weightBits = 8) {
+                   int32_t weightBits = 8,
+                   const std::vector<Isa> &paths = pathsHere()) {
   const bool inSigned = std::is_same<TIn, int8_t>::value;
   const int64_t taps = s.kh * s.kw;
   ASSERT_TRUE(gemmShapeSupported(s));
@@ -277,7 +293,7 @@ void checkGemmConv(Rng &rng, const Conv2DShape &s, bool folded, int trial,
   d.inputSigned = inSigned;
   d.weightBits = weightBits;
   setOutput(d, r);
-  for (Isa isa : pathsHere()) {
+  for (Isa isa : paths) {
     std::vector<uint8_t> got(want.size(), 0xAB);
     convRequantGemm(in.data(), got.data(), blob.bytes.data(), d, isa);
     ASSERT_TRUE(sameBytes(got, want))
@@ -479,8 +495,59 @@ TEST(FastIsa, NamesRoundTripAndSelectionIsCapped) {
   EXPECT_FALSE(parseIsa("avx9000", unused));
   EXPECT_FALSE(parseIsa(nullptr, unused));
   EXPECT_LE(static_cast<int>(selectedIsa()), static_cast<int>(cpuIsa()));
-  std::printf("fast kernels: this CPU runs %s, selected %s\n",
-              isaName(cpuIsa()), isaName(selectedIsa()));
+  EXPECT_TRUE(cpuSupports(selectedIsa()));
+  std::string runs;
+  for (Isa isa : pathsHere())
+    runs += std::string(runs.empty() ? "" : ", ") + isaName(isa);
+  std::printf("fast kernels: this CPU runs %s (best %s), selected %s\n",
+              runs.c_str(), isaName(cpuIsa()), isaName(selectedIsa()));
+}
+
+// Paths are capabilities: a cap selects the best path the CPU runs at or
+// below it, whichever paths below the best are missing (Zen 4 runs
+// avx512-vnni but not avx2-vnni).
+TEST(FastIsa, CapsSelectTheBestSupportedPathAtOrBelow) {
+  EXPECT_TRUE(cpuSupports(Isa::Portable));
+  EXPECT_TRUE(cpuSupports(cpuIsa()));
+  for (Isa isa : kAllIsas)
+    if (cpuSupports(isa)) {
+      EXPECT_LE(static_cast<int>(isa), static_cast<int>(cpuIsa()));
+    }
+  for (Isa cap : kAllIsas) {
+    const Isa got = bestIsaAtOrBelow(cap);
+    EXPECT_TRUE(cpuSupports(got)) << isaName(cap);
+    EXPECT_LE(static_cast<int>(got), static_cast<int>(cap)) << isaName(cap);
+    for (Isa other : kAllIsas)
+      if (cpuSupports(other) && other <= cap) {
+        EXPECT_LE(static_cast<int>(other), static_cast<int>(got))
+            << isaName(cap) << " selected " << isaName(got) << " below "
+            << isaName(other);
+      }
+    const Isa capped = selectedIsaCappedAt(static_cast<int32_t>(cap));
+    EXPECT_TRUE(cpuSupports(capped));
+    EXPECT_LE(static_cast<int>(capped), static_cast<int>(cap));
+    EXPECT_LE(static_cast<int>(capped), static_cast<int>(selectedIsa()));
+  }
+  EXPECT_EQ(selectedIsaCappedAt(-5), Isa::Portable);
+  EXPECT_EQ(selectedIsaCappedAt(99), selectedIsa());
+  EXPECT_STREQ(isaFeatures(Isa::Avx2Vnni), "AVX2 + AVX-VNNI");
+}
+
+// A kernel asked for a path the CPU does not run runs the best one below
+// it: the reference bytes, never SIGILL. Runs when some path is missing
+// (on every CPU under `LOWBIT_DISABLE_ISA`, see CMakeLists.txt).
+TEST(FastIsa, KernelsNeverRunAPathTheCpuLacks) {
+  std::vector<Isa> missing;
+  for (Isa isa : kAllIsas)
+    if (!cpuSupports(isa))
+      missing.push_back(isa);
+  if (missing.empty())
+    GTEST_SKIP() << "this CPU runs every path";
+  Rng rng(7);
+  Conv2DShape s{1, 9, 7, 24, 9, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+  for (int trial = 0; trial < 4; ++trial)
+    for (Isa isa : missing)
+      checkGemmConv<int8_t, int8_t>(rng, s, trial % 2, trial, 8, {isa});
 }
 
 } // namespace

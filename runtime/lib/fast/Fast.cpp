@@ -9,6 +9,8 @@
 #include "lowbit/runtime/Threads.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -20,27 +22,110 @@ namespace rt {
 // Instruction sets
 //===----------------------------------------------------------------------===//
 
-Isa cpuIsa() {
+namespace {
+/// What this CPU and build run, found once per process.
+struct CpuPaths {
+  bool supported[4] = {true, false, false, false};
+};
+
+CpuPaths detectPaths() {
+  CpuPaths p;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
-  const bool avx512 = __builtin_cpu_supports("avx512f") &&
-                      __builtin_cpu_supports("avx512bw") &&
-                      __builtin_cpu_supports("avx512vl") &&
-                      __builtin_cpu_supports("avx512dq");
-  if (avx512 && __builtin_cpu_supports("avx512vnni") &&
-      fast::avx512Gemm(false))
-    return Isa::Avx512Vnni;
-  if (!__builtin_cpu_supports("avx2") || !fast::avx2Gemm(false, false))
-    return Isa::Portable;
+  const bool avx2 = __builtin_cpu_supports("avx2");
+  p.supported[static_cast<int>(Isa::Avx2)] =
+      avx2 && fast::avx2Gemm(false, false) != nullptr;
 #if defined(__clang__) || __GNUC__ >= 11
-  if (__builtin_cpu_supports("avxvnni"))
-    return Isa::Avx2Vnni;
+  p.supported[static_cast<int>(Isa::Avx2Vnni)] =
+      avx2 && __builtin_cpu_supports("avxvnni") &&
+      fast::avx2Gemm(true, false) != nullptr;
 #endif
-  return Isa::Avx2;
-#else
-  return Isa::Portable;
+  p.supported[static_cast<int>(Isa::Avx512Vnni)] =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vnni") && fast::avx512Gemm(false) != nullptr;
 #endif
+  // LOWBIT_DISABLE_ISA=path[,path...] hides paths this CPU has, as if it
+  // lacked their features (a CPU without AVX-VNNI on one that has it, in
+  // tests; or a user avoiding AVX-512's clock penalty). Portable stays.
+  if (const char *env = std::getenv("LOWBIT_DISABLE_ISA")) {
+    const char *p0 = env;
+    while (*p0) {
+      const char *comma = std::strchr(p0, ',');
+      const size_t n = comma ? static_cast<size_t>(comma - p0) : std::strlen(p0);
+      char name[32] = {0};
+      bool known = false;
+      if (n < sizeof(name)) {
+        std::memcpy(name, p0, n);
+        Isa isa;
+        if (parseIsa(name, isa) && isa != Isa::Portable) {
+          p.supported[static_cast<int>(isa)] = false;
+          known = true;
+        }
+      }
+      if (!known && n)
+        std::fprintf(stderr,
+                     "lowbit: note: LOWBIT_DISABLE_ISA names '%.*s', which is "
+                     "not a path that can be disabled (avx2, avx2-vnni, "
+                     "avx512-vnni); ignored\n",
+                     static_cast<int>(n), p0);
+      p0 += n;
+      if (*p0 == ',')
+        ++p0;
+    }
+  }
+  return p;
 }
+
+const CpuPaths &cpuPaths() {
+  static const CpuPaths paths = detectPaths();
+  return paths;
+}
+
+int32_t clampLevel(int32_t level) {
+  return level < 0 ? 0 : level > 3 ? 3 : level;
+}
+
+/// Says once per process and cap that the cap names a path this CPU lacks.
+void noteUnsupportedCap(const char *what, Isa cap, Isa used) {
+  static std::atomic<uint32_t> noted{0};
+  const uint32_t bit = 1u << static_cast<int>(cap);
+  if (noted.fetch_or(bit) & bit)
+    return;
+  std::fprintf(stderr,
+               "lowbit: note: %s asks for kernel path %s, which needs %s; "
+               "this CPU does not run it, running %s\n",
+               what, isaName(cap), isaFeatures(cap), isaName(used));
+}
+} // namespace
+
+const char *isaFeatures(Isa isa) {
+  switch (isa) {
+  case Isa::Portable:
+    return "none";
+  case Isa::Avx2:
+    return "AVX2";
+  case Isa::Avx2Vnni:
+    return "AVX2 + AVX-VNNI";
+  case Isa::Avx512Vnni:
+    return "AVX-512 F/BW/VL/DQ + AVX512-VNNI";
+  }
+  return "unknown";
+}
+
+bool cpuSupports(Isa isa) {
+  const int i = static_cast<int>(isa);
+  return i >= 0 && i <= 3 && cpuPaths().supported[i];
+}
+
+Isa bestIsaAtOrBelow(Isa cap) {
+  for (int i = clampLevel(static_cast<int32_t>(cap)); i > 0; --i)
+    if (cpuPaths().supported[i])
+      return static_cast<Isa>(i);
+  return Isa::Portable;
+}
+
+Isa cpuIsa() { return bestIsaAtOrBelow(Isa::Avx512Vnni); }
 
 const char *isaName(Isa isa) {
   switch (isa) {
@@ -57,7 +142,7 @@ const char *isaName(Isa isa) {
 }
 
 bool parseIsa(const char *name, Isa &out) {
-  for (Isa isa : {Isa::Portable, Isa::Avx2, Isa::Avx2Vnni, Isa::Avx512Vnni})
+  for (Isa isa : kAllIsas)
     if (name && std::strcmp(name, isaName(isa)) == 0) {
       out = isa;
       return true;
@@ -66,20 +151,47 @@ bool parseIsa(const char *name, Isa &out) {
 }
 
 static Isa computeSelectedIsa() {
-  Isa isa = cpuIsa();
+  Isa cap = Isa::Avx512Vnni;
 #ifdef LOWBIT_MAX_ISA_LEVEL
-  if (static_cast<int32_t>(isa) > (LOWBIT_MAX_ISA_LEVEL))
-    isa = static_cast<Isa>(LOWBIT_MAX_ISA_LEVEL);
+  cap = static_cast<Isa>(clampLevel(LOWBIT_MAX_ISA_LEVEL));
+  if (!cpuSupports(cap))
+    noteUnsupportedCap("the runtime's LOWBIT_MAX_ISA_LEVEL", cap,
+                       bestIsaAtOrBelow(cap));
 #endif
-  Isa cap;
-  if (parseIsa(std::getenv("LOWBIT_MAX_ISA"), cap) && cap < isa)
-    isa = cap;
-  return isa;
+  if (const char *env = std::getenv("LOWBIT_MAX_ISA")) {
+    Isa envCap;
+    if (!parseIsa(env, envCap)) {
+      std::fprintf(stderr,
+                   "lowbit: note: LOWBIT_MAX_ISA='%s' is not a kernel path "
+                   "(portable, avx2, avx2-vnni, avx512-vnni); ignored\n",
+                   env);
+    } else {
+      if (!cpuSupports(envCap))
+        noteUnsupportedCap("LOWBIT_MAX_ISA", envCap, bestIsaAtOrBelow(envCap));
+      if (envCap < cap)
+        cap = envCap;
+    }
+  }
+  return bestIsaAtOrBelow(cap);
 }
 
 Isa selectedIsa() {
   static const Isa isa = computeSelectedIsa();
   return isa;
+}
+
+Isa selectedIsaCappedAt(int32_t level) {
+  const Isa cap = static_cast<Isa>(clampLevel(level));
+  const Isa sel = selectedIsa();
+  const Isa used = sel <= cap ? sel : bestIsaAtOrBelow(cap);
+  if (!cpuSupports(cap))
+    noteUnsupportedCap("LOWBIT_MAX_ISA_LEVEL", cap, used);
+  return used;
+}
+
+/// The path a kernel runs when asked for `isa`: never one the CPU lacks.
+static Isa runnable(Isa isa) {
+  return cpuSupports(isa) ? isa : bestIsaAtOrBelow(isa);
 }
 
 //===----------------------------------------------------------------------===//
@@ -598,7 +710,7 @@ template <typename F> static void forChunks(int64_t n, const F &f) {
 
 static const fast::GemmKernel *gemmFor(Isa isa, bool w4) {
   const fast::GemmKernel *k = nullptr;
-  switch (isa) {
+  switch (runnable(isa)) {
   case Isa::Avx512Vnni:
     k = fast::avx512Gemm(w4);
     break;
@@ -621,6 +733,7 @@ void convRequantGemm(const void *in, void *out, const void *blob,
 
 void depthwiseRequant(const void *in, void *out, const void *blob,
                       const QDepthwiseConv &d, Isa isa) {
+  isa = runnable(isa);
   fast::DepthwiseFn fn = nullptr;
   fast::DepthwiseLayer layer;
   if (isa == Isa::Avx512Vnni) {
@@ -654,6 +767,7 @@ void addRequant(const void *a, const void *b, void *out, int64_t count,
   const auto *pb = static_cast<const uint8_t *>(b);
   auto *po = static_cast<uint8_t *>(out);
   fast::AddFn fn = nullptr;
+  isa = runnable(isa);
   if (addFitsInt32(d)) {
     if (isa == Isa::Avx512Vnni)
       fn = fast::avx512Add();
@@ -676,6 +790,7 @@ void quantizeToBytes(const float *in, void *out, int64_t count, float scale,
                      int32_t zp, int32_t qmin, int32_t qmax, Isa isa) {
   auto *o = static_cast<uint8_t *>(out);
   fast::QuantizeFn fn = nullptr;
+  isa = runnable(isa);
   if (isa == Isa::Avx512Vnni)
     fn = fast::avx512Quantize();
   else if (isa == Isa::Avx2 || isa == Isa::Avx2Vnni)
@@ -691,7 +806,8 @@ void quantizeToBytes(const float *in, void *out, int64_t count, float scale,
 
 void maxPoolBytes(const void *in, void *out, const Pool2DShape &s,
                   bool isSigned, Isa isa) {
-  fast::MaxFn fn = isa == Isa::Avx512Vnni ? fast::avx512Max() : nullptr;
+  fast::MaxFn fn =
+      runnable(isa) == Isa::Avx512Vnni ? fast::avx512Max() : nullptr;
   if (!fn || s.kh * s.kw > kGemmMaxTaps) {
     if (isSigned)
       maxPool2d(static_cast<const int8_t *>(in), static_cast<int8_t *>(out), s);

@@ -51,32 +51,54 @@ namespace rt {
 // Instruction sets
 //===----------------------------------------------------------------------===//
 
-/// Kernel paths, from the portable C++ one up. Each implies the ones below
-/// it on the CPUs that have it.
+/// Kernel paths. The values order them by preference (a higher one is the
+/// faster where it runs), not by inclusion: each path needs its own set of
+/// CPU features (isaFeatures), and a CPU may run a higher path without a
+/// lower one (AMD Zen 4 and Intel Cascade Lake / Ice Lake servers have
+/// AVX512-VNNI but not the VEX-encoded AVX-VNNI of avx2-vnni).
 enum class Isa : int32_t {
   Portable = 0,   ///< plain C++, any CPU
   Avx2 = 1,       ///< x86-64 AVX2 (vpmaddwd)
   Avx2Vnni = 2,   ///< AVX2 with AVX-VNNI (256-bit vpdpbusd)
   Avx512Vnni = 3, ///< AVX-512 F/BW/VL/DQ with AVX512-VNNI (512-bit vpdpbusd)
 };
+/// Every path, from the least preferred up.
+constexpr Isa kAllIsas[] = {Isa::Portable, Isa::Avx2, Isa::Avx2Vnni,
+                            Isa::Avx512Vnni};
 
-/// The best path this CPU runs (Portable on non-x86 builds).
+/// The CPU features a path needs, as the CPU vendors spell them
+/// ("AVX2 + AVX-VNNI"); "none" for Portable.
+const char *isaFeatures(Isa isa);
+/// True when this CPU has every feature `isa` needs and this build of the
+/// runtime has the path's kernels (always true for Portable), unless the
+/// environment variable LOWBIT_DISABLE_ISA (a comma-separated list of path
+/// names) hides it: tests use it to stand for a CPU without a feature.
+/// Computed once per process.
+bool cpuSupports(Isa isa);
+/// The most preferred path this CPU runs (Portable on non-x86 builds).
 Isa cpuIsa();
+/// The most preferred path this CPU runs among those at or below `cap`
+/// (Portable at least): what a cap selects. Never a path the CPU lacks.
+Isa bestIsaAtOrBelow(Isa cap);
 /// cpuIsa(), capped by the environment variable LOWBIT_MAX_ISA (portable,
 /// avx2, avx2-vnni, avx512-vnni) when it is set, and by the macro
 /// LOWBIT_MAX_ISA_LEVEL (0..3, Isa's values) when the runtime library is
-/// built with it. Computed once per process.
+/// built with it: bestIsaAtOrBelow(cap). A cap naming a path this CPU
+/// cannot run, or no path at all, is said once on stderr ("lowbit: note:
+/// ..."), and the best path below it runs. Computed once per process.
 Isa selectedIsa();
+/// selectedIsa(), further capped at `level` (an Isa value; out-of-range
+/// levels are clamped to 0..3): bestIsaAtOrBelow of the smaller of the two.
+/// A level naming a path this CPU lacks is said once on stderr, as for
+/// LOWBIT_MAX_ISA.
+Isa selectedIsaCappedAt(int32_t level);
 /// The path a generated model passes to the kernels: selectedIsa(), also
 /// capped by LOWBIT_MAX_ISA_LEVEL when the model's C++ is compiled with it
 /// (g++ -DLOWBIT_MAX_ISA_LEVEL=1 ... picks AVX2 at build time). A cap never
 /// selects a path the CPU lacks.
 inline Isa modelIsa() {
 #if defined(LOWBIT_MAX_ISA_LEVEL)
-  const Isa isa = selectedIsa();
-  return static_cast<int32_t>(isa) > (LOWBIT_MAX_ISA_LEVEL)
-             ? static_cast<Isa>(LOWBIT_MAX_ISA_LEVEL)
-             : isa;
+  return selectedIsaCappedAt(LOWBIT_MAX_ISA_LEVEL);
 #else
   return selectedIsa();
 #endif
@@ -157,6 +179,11 @@ void expandRequant(const int32_t *mul, const int32_t *shift, bool perChannel,
 //===----------------------------------------------------------------------===//
 // Kernels
 //===----------------------------------------------------------------------===//
+
+// Every kernel below takes the path to run as its last argument. A path the
+// CPU lacks (cpuSupports false) is never executed: the kernel runs
+// bestIsaAtOrBelow(isa) instead, so a caller's mistake costs speed, never a
+// SIGILL.
 
 /// Where a fused layer's arrays are in the weight blob (byte offsets from
 /// the blob's start, each 64-byte aligned) and its scalar parameters. The

@@ -14,6 +14,8 @@
 #       bash scripts/test-sanitizers.sh --fuzz-only
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/tiers.sh
+. scripts/tiers.sh
 BUILD_DIR=${SAN_BUILD_DIR:-build-san}
 SECONDS_PER_TARGET=${LOWBIT_FUZZ_SECONDS:-180}
 SEED=${LOWBIT_FUZZ_SEED:-1}
@@ -23,16 +25,16 @@ FUZZ_ONLY=0
 
 BUILD_DIR="$BUILD_DIR" BUILD_TYPE=RelWithDebInfo \
   LOWBIT_CMAKE_ARGS="-DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 -DLOWBIT_SANITIZERS=address,undefined -DLOWBIT_FUZZERS=ON" \
-  bash scripts/build.sh
+  tier "sanitizer build (clang-22 ASan+UBSan)" bash scripts/build.sh
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 if [ "$FUZZ_ONLY" = 0 ]; then
   echo "== sanitizer tier: lit suite ($BUILD_DIR/test)"
-  /usr/lib/llvm-22/bin/lit -sv "$BUILD_DIR/test"
+  tier "sanitizer lit suite" /usr/lib/llvm-22/bin/lit -sv --time-tests "$BUILD_DIR/test"
   echo "== sanitizer tier: runtime ctest"
-  ctest --test-dir "$BUILD_DIR" --output-on-failure
+  tier "sanitizer runtime ctest" ctest --test-dir "$BUILD_DIR" --output-on-failure
 fi
 
 # Seed corpora from what the repository already has.
@@ -70,7 +72,7 @@ declare -A RUNS=([npy]=1500000 [onnx]=30000 [mlir-cpp]=25000 [accel-bin]=1500000
 for t in $TARGETS; do
   runs=${LOWBIT_FUZZ_RUNS:-${RUNS[$t]}}
   echo "== sanitizer tier: fuzzing $t (seed $SEED, $runs runs, at most ${SECONDS_PER_TARGET} s)"
-  "$BUILD_DIR/bin/lowbit-fuzz-$t" "$corpus/$t" -seed="$SEED" -runs="$runs" \
+  tier "fuzz $t ($runs runs)" "$BUILD_DIR/bin/lowbit-fuzz-$t" "$corpus/$t" -seed="$SEED" -runs="$runs" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$BUILD_DIR/fuzz-crashes/$t-" > "$corpus/../fuzz-$t.log" 2>&1 || {

@@ -79,6 +79,15 @@ elif not qemu:
 else:
     config.available_features.add("qemu-x86_64")
 
+# test/e2e/accel-zoo.test compares the simulator on ResNet-18 and
+# MobileNetV2 with the generated C++. Under the sanitizers, where the
+# model-zoo tier (test/zoo, REQUIRES: onnxruntime) already builds and runs
+# those two models' C++ instrumented and checks it against the evaluator,
+# it compares with the evaluator instead of building the same C++ a second
+# time (the simulator and lowbitc still run instrumented). Set below, once
+# the oracle tier's availability is known.
+config.substitutions.append(("%accel_zoo_reference", "cpp"))
+
 # Variables captured by FileCheck do not leak across CHECK-LABELs.
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 
@@ -106,3 +115,6 @@ if ort_missing:
                     + ort_missing + " (run scripts/install-ort.sh)")
 else:
     config.available_features.add("onnxruntime")
+    if getattr(config, "lowbit_sanitizers", ""):
+        config.substitutions.remove(("%accel_zoo_reference", "cpp"))
+        config.substitutions.append(("%accel_zoo_reference", "evaluator"))

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """The accelerator simulator against the generated C++, bit for bit.
 
+(With --reference=evaluator, against the reference evaluator instead.)
+
     accel_vs_cpp.py --lowbitc LOWBITC --accel-sim SIM --runtime-lib LIB
                     --work DIR --name NAME --model M.onnx
                     --calibration C.npy --input X.npy
@@ -50,17 +52,28 @@ def main():
     ap.add_argument("--input", required=True)
     ap.add_argument("--target", action="append", required=True)
     ap.add_argument("--flag", action="append", default=[])
+    ap.add_argument("--reference", choices=["cpp", "evaluator"],
+                    default="cpp",
+                    help="what the simulator must equal: the generated C++ "
+                    "(default) or the reference evaluator on the same "
+                    "integer IR (lowbitc --compile-to=integer --run), which "
+                    "the C++ equals bit for bit wherever both are tested")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
     base = [args.lowbitc, args.model, "--calibration", args.calibration]
     base += args.flag
-    cpp_dir = os.path.join(args.work, "cpp")
-    run(base + ["--emit=cpp", "-o", cpp_dir, "--model-name", args.name])
-    exe, _ = build_model.build(cpp_dir, args.name, args.runtime_lib)
-    cpp_out = os.path.join(args.work, "cpp_out.npy")
-    run([exe, args.input, cpp_out])
-    expected = np.load(cpp_out)
+    if args.reference == "cpp":
+        cpp_dir = os.path.join(args.work, "cpp")
+        run(base + ["--emit=cpp", "-o", cpp_dir, "--model-name", args.name])
+        exe, _ = build_model.build(cpp_dir, args.name, args.runtime_lib)
+        ref_out = os.path.join(args.work, "cpp_out.npy")
+        run([exe, args.input, ref_out])
+    else:
+        ref_out = os.path.join(args.work, "eval_out.npy")
+        run(base + ["--compile-to=integer", "--run", args.input, "-o",
+                    ref_out])
+    expected = np.load(ref_out)
 
     failed = False
     for target in args.target:
@@ -74,9 +87,9 @@ def main():
              "--report=json", "--report-file=" + report])
         got = np.load(out)
         if got.shape != expected.shape or got.dtype != expected.dtype:
-            print("accel-vs-cpp: %s: output %s %s, the C++ gave %s %s" %
-                  (stem, got.dtype, got.shape, expected.dtype,
-                   expected.shape))
+            print("accel-vs-cpp: %s: output %s %s, the %s gave %s %s" %
+                  (stem, got.dtype, got.shape, args.reference,
+                   expected.dtype, expected.shape))
             failed = True
             continue
         mismatches = int(np.sum(got != expected))

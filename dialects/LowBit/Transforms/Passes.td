@@ -248,7 +248,11 @@ def LowBitAssignBitwidth
         1/gamma_out = 1/gamma_fixed + sum_i (1/gamma_i,w + 1/gamma_i,a),
 
     and the bits of every layer are chosen to minimize a cost subject to
-    `10 log10 gamma_out >= target-sqnr`.
+    `10 log10 gamma_out >= target-sqnr`. Two departures from the survey:
+    `gamma_fixed` (noise no layer's choice changes) is lowbit's addition,
+    and the per-step SQNRs come from the tables below, not from the
+    survey's `10 log10 gamma = kappa * beta` with kappa from an assumed
+    distribution.
 
     Input: every layer (`tosa.conv2d`, `tosa.depthwise_conv2d`,
     `tosa.matmul`) has a `lowbit.sqnr_table` dictionary from candidate to

@@ -21,7 +21,10 @@ def LowBitFoldPReluRequant : Pass<"lowbit-fold-prelu-requant"> {
     `M_pos = S_w * S_i / S_o` and `M_neg = alpha * S_w * S_i / S_o`,
 
     computed here as the product of the two real scales, converted once with
-    the runtime's `computeMultiplier`. The folded form is more accurate than
+    the runtime's `computeMultiplier`. (The paper's eq. 3-5 are symmetric,
+    `Z = 0`, with a real `M`; here the zero points stay, the output zero
+    point added after scaling, and `M` is an integer multiplier and shift.)
+    The folded form is more accurate than
     the pair it replaces (one rounding instead of two, and no intermediate
     saturation), so results may differ from the unfolded IR by the rounding
     it removes.

@@ -141,10 +141,11 @@ def LowBit_Conv2DOp : LowBit_Op<"conv2d", [Pure]> {
     way; without it the codes are decoded into integers and multiplied.
 
     With `input_zp_folded`, the bias already holds `b - zp_in * sum(w[o])`
-    (adaptive-scale-shift eq. 10) and the op computes the same accumulator
-    as `bias[o] + sum_{taps in the input} in * w + zp_in * sum_{padded taps}
-    w`: the kernels' inner loop carries no zero-point term, and only windows
-    that overlap the padding get a correction.
+    (adaptive-scale-shift eq. 10, there a real offset folded into a
+    fixed-point bias, with no padding term) and the op computes the same
+    accumulator as `bias[o] + sum_{taps in the input} in * w + zp_in *
+    sum_{padded taps} w`: the kernels' inner loop carries no zero-point
+    term, and only windows that overlap the padding get a correction.
 
     ```mlir
     %acc = lowbit.conv2d %in, %w, %b {pad = array<i64: 1, 1, 1, 1>}

@@ -21,7 +21,10 @@ def LowBitFoldPReluRequant : Pass<"lowbit-fold-prelu-requant"> {
     `M_pos = S_w * S_i / S_o` and `M_neg = alpha * S_w * S_i / S_o`,
 
     computed here as the product of the two real scales, converted once with
-    the runtime's `computeMultiplier`. The folded form is more accurate than
+    the runtime's `computeMultiplier`. (The paper's eq. 3-5 are symmetric,
+    `Z = 0`, with a real `M`; here the zero points stay, the output zero
+    point added after scaling, and `M` is an integer multiplier and shift.)
+    The folded form is more accurate than
     the pair it replaces (one rounding instead of two, and no intermediate
     saturation), so results may differ from the unfolded IR by the rounding
     it removes.
@@ -248,7 +251,11 @@ def LowBitAssignBitwidth
         1/gamma_out = 1/gamma_fixed + sum_i (1/gamma_i,w + 1/gamma_i,a),
 
     and the bits of every layer are chosen to minimize a cost subject to
-    `10 log10 gamma_out >= target-sqnr`.
+    `10 log10 gamma_out >= target-sqnr`. Two departures from the survey:
+    `gamma_fixed` (noise no layer's choice changes) is lowbit's addition,
+    and the per-step SQNRs come from the tables below, not from the
+    survey's `10 log10 gamma = kappa * beta` with kappa from an assumed
+    distribution.
 
     Input: every layer (`tosa.conv2d`, `tosa.depthwise_conv2d`,
     `tosa.matmul`) has a `lowbit.sqnr_table` dictionary from candidate to
@@ -332,7 +339,9 @@ def LowBitLegalizeSTLQTiles
     1. each weight gets its log code `q1 = LogQuant(w)` (eq. 1-2, `bits`
        bits, scale `U` per layer or per output channel: `log-scale=mse`, the
        U of least one-word squared error, or `max`, U = 2 max|w|) and its
-       residual `r1 = w - LogQ(w)` (eq. 3);
+       residual `r1 = w - LogQ(w)` (eq. 3). The paper's U is one per layer,
+       "e.g." `max|x|`; with its clip the largest level is `U / 2`, so
+       `max` takes `2 max|w|` to make the largest weight a level;
     2. the weights, seen as the integer op sees them (output channel,
        kernel position, input channel), are cut into tiles of
        `[tile-inputs, tile-outputs]` = `[Tn, Tm]` at each kernel position
@@ -343,20 +352,36 @@ def LowBitLegalizeSTLQTiles
        are added, so within one tile of it) get a second word
        `q2 = LogQuant(r1)` (eq. 4); the other tiles keep one.
 
-    The rounding follows `lowbit/runtime/LogQuant.h`: the nearest level in
-    the linear domain, and a magnitude closer to zero than to the smallest
-    level is the zero code. Eq. 1 taken literally clips every non-zero value
-    to the smallest level, so a second word would push tiny residuals up to
-    it; with the zero code the second word never moves a weight further
-    from its float value, and the weights' SQNR cannot fall as `ratio`
-    rises.
+    LogQuant here is `lowbit::rt::logQuantize`
+    (`lowbit/runtime/LogQuant.h`), the nearest level in the linear domain
+    (least squared error). It departs from the paper's LogQuant (the
+    unnumbered rule between eq. 1 and 2, `q = clip(-round(log2(|x| / U)),
+    1, M - 1)` for x > 0, `M` on the negative side, and `q = 0` only for
+    x = 0) in two ways:
+
+    - between the levels `U 2^-(e+1)` and `U 2^-e` the threshold is their
+      linear midpoint `0.75 U 2^-e`, not the geometric mean
+      `2^-0.5 U 2^-e` (about `0.707 U 2^-e`) that rounding the log gives;
+      an exact tie goes to the larger magnitude;
+    - a magnitude below `U 2^-(hi+1)`, half the smallest level `U 2^-hi`
+      (`hi = M - 1` for x > 0, `M` for x < 0), is the zero code, where the
+      paper's clip gives every non-zero value at least the smallest level.
+
+    As in the paper, magnitudes above `U / 2` clip to `U / 2` (code +-1)
+    and a code decodes to `sign(q) 2^-|q| U` (eq. 1, times U); NaN is code
+    0. The second word (eq. 4) is the same rule applied to `r1` with the
+    same U and bits. Under the paper's clip a second word would push tiny
+    residuals up to the smallest level; with the zero code it never moves a
+    weight further from its float value, so with `weight-rounding=nearest`
+    the weights' SQNR cannot fall as `ratio` rises.
 
     Which tiles get two words follows the paper; with
     `weight-rounding=correlated` (the default, as for lowbit-insert-qdq's
-    pow2 codes) each weight then takes its eq. 1-4 codes or the nearest
-    value its tile's word count can hold on the other side of it (or zero),
-    whichever keeps the layer's output error least for correlated inputs.
-    `weight-rounding=nearest` keeps eq. 1-4's codes.
+    pow2 codes) each weight then takes its nearest codes (steps 1 and 3,
+    with the rounding above) or the nearest value its tile's word count can
+    hold on the other side of it (or zero), whichever keeps the layer's
+    output error least for correlated inputs. `weight-rounding=nearest`
+    keeps the nearest codes.
 
     The weight constant is replaced by the decoded values (a float
     simulation of the codes) and the op gets `lowbit.weight_encoding =
@@ -416,10 +441,12 @@ def LowBitLegalizeSTLQTiles
     Option<"weightRounding", "weight-rounding", "std::string",
            "\"correlated\"",
            "How weights pick their codes once the tiles are chosen: nearest "
-           "(eq. 1-4 exactly) or correlated (as lowbit-insert-qdq: each "
-           "weight takes its eq. 1-4 codes or the nearest value of its tile's "
-           "word count on the other side, so that the layer's output error is "
-           "least for correlated inputs)">,
+           "(eq. 1-4 with the nearest level in the linear domain: a 0.75 "
+           "midpoint between levels instead of rounding the log, and a zero "
+           "code below half the smallest level) or correlated (as "
+           "lowbit-insert-qdq: each weight takes its nearest codes or the "
+           "nearest value of its tile's word count on the other side, so that "
+           "the layer's output error is least for correlated inputs)">,
     Option<"roundingTapCorrelation", "rounding-tap-correlation", "double",
            "0.8", "Correlated rounding: rho (see lowbit-insert-qdq)">,
     Option<"roundingMeanWeight", "rounding-mean-weight", "double", "0.1",

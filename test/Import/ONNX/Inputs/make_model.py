@@ -602,6 +602,78 @@ def slice_steps_activation():
          init("step", np.array([2], np.int64))])
 
 
+# --- fuzzer seeds ------------------------------------------------------------
+# Valid models for the ONNX fuzzer's seed corpus (scripts/test-sanitizers.sh)
+# that reach the host folding (with omitted optional inputs) and the
+# attribute getters of many ops and types; fuzz-seeds.test keeps them valid.
+
+def fuzz_seed_folding():
+    """x.view(n, -1) through a folded Shape/Gather/Identity/Mul/Div/Sub/Add
+    chain, then Clip and Slice with omitted ("") optional inputs and an
+    Identity of an initializer."""
+    i64 = lambda v: np.array(v, np.int64)
+    return model([
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="gather",
+                         axis=0),
+        helper.make_node("Identity", ["n"], ["n1"], name="id"),
+        helper.make_node("Mul", ["n1", "one"], ["n2"], name="mul"),
+        helper.make_node("Div", ["n2", "one"], ["n3"], name="div"),
+        helper.make_node("Sub", ["n3", "zero"], ["n4"], name="sub"),
+        helper.make_node("Add", ["n4", "zero"], ["n5"], name="add"),
+        helper.make_node("Unsqueeze", ["n5", "axes"], ["n6"], name="unsq"),
+        helper.make_node("Concat", ["n6", "minus1"], ["shape"], name="cat",
+                         axis=0),
+        helper.make_node("Reshape", ["x", "shape"], ["flat"], name="flatten"),
+        helper.make_node("Clip", ["flat", "", "hi"], ["c"], name="clip"),
+        helper.make_node("Slice", ["c", "st", "en", "", ""], ["sl"],
+                         name="slice"),
+        helper.make_node("Identity", ["bias"], ["b1"], name="id_bias"),
+        helper.make_node("Add", ["sl", "b1"], ["y"], name="add_bias"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 40])],
+        [init("zero", np.int64(0)), init("one", np.int64(1)),
+         init("axes", i64([0])), init("minus1", i64([-1])),
+         init("hi", np.float32(6.0)), init("st", i64([0, 8])),
+         init("en", i64([1, 48])),
+         init("bias", rng.randn(40).astype(np.float32))])
+
+
+def fuzz_seed_attributes():
+    """Attributes of every type the importer reads: ints, floats, strings,
+    lists and a Constant's float, on Conv (+ folded BatchNormalization),
+    LeakyRelu, HardSigmoid, AveragePool, Flatten, Gemm, Transpose, Cast and
+    Softmax."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
+    gw = rng.randn(10, 64).astype(np.float32) * 0.1
+    gb = rng.randn(10).astype(np.float32)
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv",
+                         kernel_shape=[3, 3], strides=[1, 1],
+                         pads=[1, 1, 1, 1], dilations=[1, 1], group=1),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"],
+                         ["bn"], name="bn", epsilon=1e-3, momentum=0.9),
+        helper.make_node("LeakyRelu", ["bn"], ["l"], name="leaky", alpha=0.2),
+        helper.make_node("HardSigmoid", ["l"], ["h"], name="hsig", alpha=0.3,
+                         beta=0.4),
+        helper.make_node("AveragePool", ["h"], ["pool"], name="pool",
+                         kernel_shape=[2, 2], strides=[2, 2],
+                         auto_pad="VALID", count_include_pad=0),
+        helper.make_node("Flatten", ["pool"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "gw", "gb"], ["g"], name="fc",
+                         alpha=0.5, beta=2.0, transB=1),
+        helper.make_node("Constant", [], ["k"], name="k", value_float=2.0),
+        helper.make_node("Mul", ["g", "k"], ["gm"], name="scale"),
+        helper.make_node("Transpose", ["gm"], ["t"], name="t", perm=[1, 0]),
+        helper.make_node("Transpose", ["t"], ["t2"], name="t2", perm=[1, 0]),
+        helper.make_node("Cast", ["t2"], ["cst"], name="cast",
+                         to=TensorProto.FLOAT),
+        helper.make_node("Softmax", ["cst"], ["y"], name="softmax", axis=-1),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 10])],
+        [init("w", w), init("s", p[0]), init("bb", p[1]), init("m", p[2]),
+         init("v", p[3]), init("gw", gw), init("gb", gb)])
+
+
 # --- omitted required inputs -----------------------------------------------
 # An omitted optional input is an empty name (""); given for a required one,
 # it is an error. These reach the host folding (all other inputs constant),
@@ -869,7 +941,7 @@ CASES.update({f.__name__: f for f in [
     slice_steps, slice_steps_activation, upsample_opset7, split_equal]})
 
 CASES.update({f.__name__: f for f in [
-    conv_bn_omitted, conv_bn_bad_bias, leaky_alpha_twice, leaky_alpha_ir1, leaky_alpha_no_value, gemm_alpha_int,
+    fuzz_seed_folding, fuzz_seed_attributes, conv_bn_omitted, conv_bn_bad_bias, leaky_alpha_twice, leaky_alpha_ir1, leaky_alpha_no_value, gemm_alpha_int,
     conv_strides_floats, conv_bn_epsilon_int, constant_value_float_int,
     fold_add_attr, cast_to_string, duplicate_output, output_shadows_input,
     output_shadows_initializer, output_listed_twice, duplicate_initializer,

@@ -540,11 +540,10 @@ LogicalResult Importer::importPool(bool isMax, bool global) {
   }
   Value xn = toNHWC(v);
   Type et = elemType(kind);
-  auto countIncludePad =
-      isMax ? FailureOr<int64_t>(0) : attrInt("count_include_pad", 0);
+  auto countIncludePad = attrInt("count_include_pad", 0);
   if (failed(countIncludePad))
     return failure();
-  bool includePad = *countIncludePad != 0;
+  bool includePad = !isMax && *countIncludePad != 0;
   int64_t padT = g.padTop, padB = g.padBottom, padL = g.padLeft,
           padR = g.padRight;
   if (includePad && (padT || padB || padL || padR)) {

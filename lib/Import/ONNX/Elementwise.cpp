@@ -21,7 +21,10 @@ using namespace ::lowbit::onnx_import;
 //===----------------------------------------------------------------------===//
 
 LogicalResult Importer::importBinary() {
-  if (failed(checkAttributes({"axis", "broadcast"})))
+  // The legacy 'axis' and 'broadcast' (before opset 7) are read below.
+  if (failed(checkAttributes({"axis", "broadcast"})) ||
+      failed(checkAttributeTypes({{"axis", onnx::AttributeProto::INT},
+                                  {"broadcast", onnx::AttributeProto::INT}})))
     return failure();
   auto a = requireInput(0);
   auto c = requireInput(1);
@@ -198,8 +201,11 @@ LogicalResult Importer::importPRelu() {
 }
 
 LogicalResult Importer::importClip() {
+  // The 'min' and 'max' attributes (before opset 11) are read below.
   auto x = attributesAndInput({"min", "max"});
-  if (failed(x))
+  if (failed(x) ||
+      failed(checkAttributeTypes({{"min", onnx::AttributeProto::FLOAT},
+                                  {"max", onnx::AttributeProto::FLOAT}})))
     return failure();
   ElemKind kind = (*x)->kind;
   if (kind == ElemKind::I1 || kind == ElemKind::F64)

@@ -103,7 +103,9 @@ LogicalResult Importer::foldConstantNode(bool &folded) {
   // The ops folded here have a required input 0 (and 1); the others are
   // folded by their handlers, which check their own inputs.
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-    if (failed(checkAttributes({"axis", "broadcast"})))
+    if (failed(checkAttributes({"axis", "broadcast"})) ||
+        failed(checkAttributeTypes({{"axis", onnx::AttributeProto::INT},
+                                    {"broadcast", onnx::AttributeProto::INT}})))
       return failure();
     auto in0 = requireInput(0);
     if (failed(in0))

@@ -67,7 +67,8 @@ LogicalResult Importer::importResize(bool upsample) {
           {{"cubic_coeff_a", onnx::AttributeProto::FLOAT},
            {"exclude_outside", onnx::AttributeProto::INT},
            {"extrapolation_value", onnx::AttributeProto::FLOAT},
-           {"axes", onnx::AttributeProto::INTS}})))
+           {"axes", onnx::AttributeProto::INTS},
+           {"scales", onnx::AttributeProto::FLOATS}})))
     return failure();
   const std::string &mode = *modeAttr;
   if (mode != "nearest" && mode != "linear" && mode != "bilinear")

@@ -209,8 +209,11 @@ LogicalResult Importer::importConcat() {
 }
 
 LogicalResult Importer::importPad() {
+  // The 'pads' and 'value' attributes (before opset 11) are read below.
   auto x = attributesAndInput({"mode", "pads", "value"});
-  if (failed(x))
+  if (failed(x) ||
+      failed(checkAttributeTypes({{"pads", onnx::AttributeProto::INTS},
+                                  {"value", onnx::AttributeProto::FLOAT}})))
     return failure();
   auto mode = attrString("mode", "constant");
   if (failed(mode))
@@ -565,8 +568,12 @@ LogicalResult Importer::importConstant() {
 }
 
 LogicalResult Importer::importSlice() {
+  // The attributes (before opset 10) are read below.
   auto x = attributesAndInput({"starts", "ends", "axes"});
-  if (failed(x))
+  if (failed(x) ||
+      failed(checkAttributeTypes({{"starts", onnx::AttributeProto::INTS},
+                                  {"ends", onnx::AttributeProto::INTS},
+                                  {"axes", onnx::AttributeProto::INTS}})))
     return failure();
   std::vector<int64_t> starts, ends, axes, steps;
   if (opset < 10) {

@@ -798,6 +798,24 @@ def conv_bn_epsilon_int():
          init("v", p[3])])
 
 
+def bn_momentum_int():
+    """An attribute the import accepts but does not read (inference ignores
+    momentum) is type-checked too."""
+    p = [rng.rand(3).astype(np.float32) + 0.5 for _ in range(4)]
+    return model([
+        helper.make_node("BatchNormalization", ["x", "s", "bb", "m", "v"],
+                         ["y"], name="bn", momentum=1),
+    ], [vi("x", [1, 3, 2, 2])], [vi("y", [1, 3, 2, 2])],
+        [init("s", p[0]), init("bb", p[1]), init("m", p[2]), init("v", p[3])])
+
+
+def maxpool_count_include_pad_float():
+    return model([helper.make_node("MaxPool", ["x"], ["y"], name="pool",
+                                   kernel_shape=[2, 2],
+                                   count_include_pad=1.0)],
+                 [vi("x", [1, 1, 4, 4])], [vi("y", [1, 1, 3, 3])])
+
+
 def constant_value_float_int():
     return model([
         helper.make_node("Constant", [], ["c"], name="k", value_float=2),
@@ -942,7 +960,8 @@ CASES.update({f.__name__: f for f in [
 
 CASES.update({f.__name__: f for f in [
     fuzz_seed_folding, fuzz_seed_attributes, conv_bn_omitted, conv_bn_bad_bias, leaky_alpha_twice, leaky_alpha_ir1, leaky_alpha_no_value, gemm_alpha_int,
-    conv_strides_floats, conv_bn_epsilon_int, constant_value_float_int,
+    conv_strides_floats, conv_bn_epsilon_int, bn_momentum_int,
+    maxpool_count_include_pad_float, constant_value_float_int,
     fold_add_attr, cast_to_string, duplicate_output, output_shadows_input,
     output_shadows_initializer, output_listed_twice, duplicate_initializer,
     conv_kernel_shape_mismatch, conv1d_kernel_shape_mismatch,

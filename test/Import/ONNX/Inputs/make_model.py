@@ -957,9 +957,10 @@ CASES.update({f.__name__: f for f in [
     reduce_ops, resize_ops, split_op, resize_cubic, resize_both,
     resize_channels, resize_odd_scale, split_bad_sizes, reduce_bad_axis,
     slice_steps, slice_steps_activation, upsample_opset7, split_equal]})
-
 CASES.update({f.__name__: f for f in [
-    fuzz_seed_folding, fuzz_seed_attributes, conv_bn_omitted, conv_bn_bad_bias, leaky_alpha_twice, leaky_alpha_ir1, leaky_alpha_no_value, gemm_alpha_int,
+    fuzz_seed_folding, fuzz_seed_attributes, conv_bn_omitted,
+    conv_bn_bad_bias, leaky_alpha_twice, leaky_alpha_ir1,
+    leaky_alpha_no_value, gemm_alpha_int,
     conv_strides_floats, conv_bn_epsilon_int, bn_momentum_int,
     maxpool_count_include_pad_float, constant_value_float_int,
     fold_add_attr, cast_to_string, duplicate_output, output_shadows_input,

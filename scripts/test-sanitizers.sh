@@ -53,8 +53,16 @@ for i, a in enumerate([np.zeros((0,), np.float32), r.randn(2, 3).astype(np.float
     np.save("%s/seed%d.npy" % (out, i), a)
 PY
 cp examples/fashion_mnist/fashion_cnn.onnx "$corpus/onnx/" 2>/dev/null || true
+# The fuzz_seed_* kinds reach the host folding with omitted ("") inputs and
+# the typed attribute getters; the bad kinds after them are one mutation away
+# from the paths of the importer's bad-input classes (omitted required
+# inputs, attribute types, redefined tensors, kernel_shape, opset_import).
 for kind in conv_relu_pool conv_silu_softmax two_outputs qdq_softmax normalize_conv \
-    reduce_ops resize_ops split_op slice_steps depthwise_groups conv_pad_pool; do
+    reduce_ops resize_ops split_op slice_steps depthwise_groups conv_pad_pool \
+    conv_bn shape_subgraph activations gemm div_negative \
+    fuzz_seed_folding fuzz_seed_attributes fold_omitted_add fold_omitted_identity \
+    conv_bn_omitted leaky_alpha_ir1 softmax_axis_float duplicate_output \
+    conv_kernel_shape_mismatch two_default_opsets; do
   /usr/bin/python3 test/Import/ONNX/Inputs/make_model.py "$kind" "$corpus/onnx/$kind.onnx" \
     >/dev/null 2>&1 || true
 done

@@ -37,14 +37,34 @@ void Importer::findConvBatchNormPairs() {
     for (const auto &out : n.output())
       producer[out] = &n;
   for (const auto &n : model.graph().node()) {
-    if (n.op_type() != "BatchNormalization" || n.input_size() < 5 ||
-        n.output_size() < 1)
+    if (n.op_type() != "BatchNormalization" || n.input_size() != 5 ||
+        n.output_size() != 1 ||
+        (!n.domain().empty() && n.domain() != "ai.onnx") ||
+        llvm::any_of(n.input(),
+                     [](const std::string &in) { return in.empty(); }))
       continue;
-    bool training = false;
-    for (const auto &a : n.attribute())
-      if (a.name() == "training_mode" && a.i() != 0)
-        training = true;
-    if (training || n.output_size() > 1)
+    // Only a BatchNormalization whose attributes the fold understands, each
+    // of its type, is folded; any other is left to importBatchNorm, which
+    // imports it alone or reports what is wrong with it.
+    bool foldable = true;
+    llvm::StringSet<> seen;
+    for (const auto &a : n.attribute()) {
+      AttrType type = attributeType(a);
+      foldable &= seen.insert(a.name()).second;
+      if (a.name() == "epsilon" || a.name() == "momentum")
+        foldable &= type == onnx::AttributeProto::FLOAT;
+      else if (a.name() == "training_mode")
+        foldable &= type == onnx::AttributeProto::INT && a.i() == 0;
+      else if (a.name() == "spatial")
+        foldable &= type == onnx::AttributeProto::INT && a.i() == 1;
+      else if (a.name() == "is_test")
+        foldable &= type == onnx::AttributeProto::INT;
+      else if (a.name() == "consumed_inputs")
+        foldable &= type == onnx::AttributeProto::INTS;
+      else
+        foldable = false;
+    }
+    if (!foldable)
       continue;
     auto it = producer.find(n.input(0));
     if (it == producer.end() || it->second->op_type() != "Conv" ||
@@ -64,9 +84,17 @@ FailureOr<Importer::ConvGeometry> Importer::convGeometry(ArrayRef<int64_t> in,
   ConvGeometry g{};
   g.kh = kh;
   g.kw = kw;
-  auto strides = attrInts("strides").value_or(SmallVector<int64_t>{1, 1});
-  auto dilations = attrInts("dilations").value_or(SmallVector<int64_t>{1, 1});
-  auto pads = attrInts("pads").value_or(SmallVector<int64_t>{0, 0, 0, 0});
+  auto stridesAttr = attrInts("strides");
+  auto dilationsAttr = attrInts("dilations");
+  auto padsAttr = attrInts("pads");
+  auto autoPadAttr = attrString("auto_pad", "NOTSET");
+  auto ceilAttr = pool ? attrInt("ceil_mode", 0) : FailureOr<int64_t>(0);
+  if (failed(stridesAttr) || failed(dilationsAttr) || failed(padsAttr) ||
+      failed(autoPadAttr) || failed(ceilAttr))
+    return failure();
+  auto strides = stridesAttr->value_or(SmallVector<int64_t>{1, 1});
+  auto dilations = dilationsAttr->value_or(SmallVector<int64_t>{1, 1});
+  auto pads = padsAttr->value_or(SmallVector<int64_t>{0, 0, 0, 0});
   if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
     return nodeError() << "'strides', 'dilations' and 'pads' must describe 2 "
                           "spatial dimensions",
@@ -85,7 +113,7 @@ FailureOr<Importer::ConvGeometry> Importer::convGeometry(ArrayRef<int64_t> in,
   for (int64_t p : pads)
     if (p < 0)
       return (void)unsupported("negative padding"), failure();
-  std::string autoPad = attrString("auto_pad", "NOTSET");
+  const std::string &autoPad = *autoPadAttr;
   int64_t h = in[2], w = in[3];
   int64_t ekh = g.dh * (kh - 1) + 1, ekw = g.dw * (kw - 1) + 1;
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
@@ -103,7 +131,7 @@ FailureOr<Importer::ConvGeometry> Importer::convGeometry(ArrayRef<int64_t> in,
   } else if (autoPad != "NOTSET") {
     return (void)unsupported("auto_pad '" + autoPad + "'"), failure();
   }
-  bool ceil = pool && attrInt("ceil_mode", 0) != 0;
+  bool ceil = *ceilAttr != 0;
   auto outSize = [&](int64_t size, int64_t pb, int64_t pa, int64_t ek,
                      int64_t stride, int64_t &padAfter,
                      int64_t &extraPad) -> int64_t {
@@ -132,6 +160,23 @@ FailureOr<Importer::ConvGeometry> Importer::convGeometry(ArrayRef<int64_t> in,
                        << " input",
            failure();
   return g;
+}
+
+LogicalResult Importer::checkKernelShape(const TensorInfo &w, int wIndex) {
+  auto kernel = attrInts("kernel_shape");
+  if (failed(kernel))
+    return failure();
+  if (!*kernel)
+    return success();
+  ArrayRef<int64_t> spatial = ArrayRef<int64_t>(w.shape).drop_front(
+      std::min<size_t>(2, w.shape.size()));
+  if (ArrayRef<int64_t>(**kernel) != spatial)
+    return nodeError() << "'kernel_shape' " << shapeToString(**kernel)
+                       << " does not match the spatial shape "
+                       << shapeToString(spatial) << " of weight '"
+                       << node->input(wIndex) << "' " << shapeToString(w.shape),
+           failure();
+  return success();
 }
 
 /// OIHW weights on the host as a constant of TOSA's layout: OHWI, or for a
@@ -276,7 +321,10 @@ LogicalResult Importer::importConv() {
     return nodeError() << "weight rank " << ws.size()
                        << " differs from input rank " << xs.size(),
            failure();
-  int64_t groups = attrInt("group", 1);
+  auto groupAttr = attrInt("group", 1);
+  if (failed(groupAttr) || failed(checkKernelShape(**w, 1)))
+    return failure();
+  int64_t groups = *groupAttr;
   int64_t c = xs[1], o = ws[0];
   if (groups < 1 || c % groups != 0 || o % groups != 0 || ws[1] != c / groups)
     return nodeError() << "weight " << shapeToString(ws) << " and group "
@@ -306,12 +354,16 @@ LogicalResult Importer::importConv() {
       w2.value = reshape(valueOf(w2), w4);
     }
     w2.shape = w4;
-    for (auto *a : {"strides", "dilations"})
-      if (auto v = attrInts(a); v && v->size() != 1)
+    for (auto *a : {"strides", "dilations"}) {
+      auto v = attrInts(a);
+      if (failed(v))
+        return failure();
+      if (*v && (*v)->size() != 1)
         return nodeError() << "'" << a
                            << "' must have 1 value for a 1-D "
                               "convolution",
                failure();
+    }
   }
   // Rewrite 1-D attributes to 2-D ones for convGeometry.
   std::optional<onnx::NodeProto> patched;
@@ -329,8 +381,12 @@ LogicalResult Importer::importConv() {
   Value biasValue;
   TensorInfo *bias = input(2);
   const onnx::NodeProto *bn = nullptr;
+  // The fold reads o float biases: any other bias is checked (and
+  // rejected) by the unfolded path below.
+  bool foldableBias = !bias || (bias->constant && bias->kind == ElemKind::F32 &&
+                                bias->shape == SmallVector<int64_t>{o});
   if (auto it = convToBatchNorm.find(node->output(0));
-      it != convToBatchNorm.end() && wHost && (!bias || bias->constant))
+      it != convToBatchNorm.end() && wHost && foldableBias)
     bn = it->second;
   if (bn) {
     // Fold: w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var+eps).
@@ -449,7 +505,10 @@ LogicalResult Importer::importPool(bool isMax, bool global) {
                        "-D pooling (1-D and 2-D only)");
   if (node->output_size() > 1 && !node->output(1).empty())
     return unsupported("MaxPool 'Indices' output");
-  if (attrInt("storage_order", 0) != 0)
+  auto storageOrder = attrInt("storage_order", 0);
+  if (failed(storageOrder))
+    return failure();
+  if (*storageOrder != 0)
     return unsupported("storage_order 1");
   Value v = valueOf(**x);
   SmallVector<int64_t> x4 = xs;
@@ -464,7 +523,10 @@ LogicalResult Importer::importPool(bool isMax, bool global) {
   if (global) {
     g = ConvGeometry{x4[2], x4[3], 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0};
   } else {
-    auto kernel = attrInts("kernel_shape");
+    auto kernelAttr = attrInts("kernel_shape");
+    if (failed(kernelAttr))
+      return failure();
+    const auto &kernel = *kernelAttr;
     if (!kernel || kernel->size() != 2)
       return nodeError() << "'kernel_shape' must describe the spatial "
                             "dimensions",
@@ -478,7 +540,10 @@ LogicalResult Importer::importPool(bool isMax, bool global) {
   }
   Value xn = toNHWC(v);
   Type et = elemType(kind);
-  bool includePad = !isMax && attrInt("count_include_pad", 0) != 0;
+  auto countIncludePad = attrInt("count_include_pad", 0);
+  if (failed(countIncludePad))
+    return failure();
+  bool includePad = !isMax && *countIncludePad != 0;
   int64_t padT = g.padTop, padB = g.padBottom, padL = g.padLeft,
           padR = g.padRight;
   if (includePad && (padT || padB || padL || padR)) {
@@ -527,9 +592,18 @@ LogicalResult Importer::importBatchNorm() {
   if (failed(checkAttributes({"epsilon", "momentum", "training_mode", "spatial",
                               "is_test", "consumed_inputs"})))
     return failure();
-  if (attrInt("training_mode", 0) != 0)
+  auto trainingMode = attrInt("training_mode", 0);
+  auto spatial = attrInt("spatial", 1);
+  auto eps = attrFloat("epsilon", 1e-5f);
+  if (failed(trainingMode) || failed(spatial) || failed(eps) ||
+      failed(checkAttributeTypes(
+          {{"momentum", onnx::AttributeProto::FLOAT},
+           {"is_test", onnx::AttributeProto::INT},
+           {"consumed_inputs", onnx::AttributeProto::INTS}})))
+    return failure();
+  if (*trainingMode != 0)
     return unsupported("training_mode (inference BatchNormalization only)");
-  if (attrInt("spatial", 1) != 1)
+  if (*spatial != 1)
     return unsupported("spatial = 0");
   if (node->output_size() > 1)
     for (int i = 1; i < node->output_size(); ++i)
@@ -556,11 +630,10 @@ LogicalResult Importer::importBatchNorm() {
     if (t->numElements() != c)
       return nodeError() << "parameters must have " << c << " elements",
              failure();
-  float eps = attrFloat("epsilon", 1e-5f);
   HostTensor scale(ElemKind::F32, {c}), shift(ElemKind::F32, {c});
   for (int64_t i = 0; i < c; ++i) {
     float s = static_cast<float>(p[0]->getDouble(i)) /
-              std::sqrt(static_cast<float>(p[3]->getDouble(i)) + eps);
+              std::sqrt(static_cast<float>(p[3]->getDouble(i)) + *eps);
     scale.data<float>()[i] = s;
     shift.data<float>()[i] = static_cast<float>(p[1]->getDouble(i)) -
                              static_cast<float>(p[2]->getDouble(i)) * s;

@@ -21,7 +21,10 @@ using namespace ::lowbit::onnx_import;
 //===----------------------------------------------------------------------===//
 
 LogicalResult Importer::importBinary() {
-  if (failed(checkAttributes({"axis", "broadcast"})))
+  // The legacy 'axis' and 'broadcast' (before opset 7) are read below.
+  if (failed(checkAttributes({"axis", "broadcast"})) ||
+      failed(checkAttributeTypes({{"axis", onnx::AttributeProto::INT},
+                                  {"broadcast", onnx::AttributeProto::INT}})))
     return failure();
   auto a = requireInput(0);
   auto c = requireInput(1);
@@ -30,11 +33,15 @@ LogicalResult Importer::importBinary() {
   // Before opset 7, B broadcasts to A only with broadcast = 1, aligned at
   // `axis` (default: trailing dimensions, as numpy does).
   if (opset < 7) {
-    if (!attrInt("broadcast", 0) && (*a)->shape != (*c)->shape)
+    auto broadcast = attrInt("broadcast", 0);
+    auto axisAttr = typedAttr("axis", onnx::AttributeProto::INT);
+    if (failed(broadcast) || failed(axisAttr))
+      return failure();
+    if (!*broadcast && (*a)->shape != (*c)->shape)
       return nodeError() << "shapes differ without 'broadcast'", failure();
-    if (attrInt("broadcast", 0) && attr("axis")) {
+    if (*broadcast && *axisAttr) {
       int64_t ra = (*a)->shape.size(), rb = (*c)->shape.size();
-      int64_t axis = attrInt("axis", 0);
+      int64_t axis = (*axisAttr)->i();
       if (axis < 0)
         axis += ra;
       if (axis < 0 || axis + rb > ra)
@@ -135,7 +142,10 @@ LogicalResult Importer::importLeakyRelu() {
   auto x = attributesAndF32Input({"alpha"});
   if (failed(x))
     return failure();
-  float alpha = attrFloat("alpha", 0.01f);
+  auto alphaAttr = attrFloat("alpha", 0.01f);
+  if (failed(alphaAttr))
+    return failure();
+  float alpha = *alphaAttr;
   int64_t rank = (*x)->shape.size();
   Value v = valueOf(**x);
   auto type = tensorType((*x)->shape, ElemKind::F32);
@@ -191,8 +201,11 @@ LogicalResult Importer::importPRelu() {
 }
 
 LogicalResult Importer::importClip() {
+  // The 'min' and 'max' attributes (before opset 11) are read below.
   auto x = attributesAndInput({"min", "max"});
-  if (failed(x))
+  if (failed(x) ||
+      failed(checkAttributeTypes({{"min", onnx::AttributeProto::FLOAT},
+                                  {"max", onnx::AttributeProto::FLOAT}})))
     return failure();
   ElemKind kind = (*x)->kind;
   if (kind == ElemKind::I1 || kind == ElemKind::F64)
@@ -212,8 +225,12 @@ LogicalResult Importer::importClip() {
         ::lowbit::rt::storageMax(bits, isSignedIntKind(kind)));
   }
   if (opset < 11) {
-    lo = attrFloat("min", static_cast<float>(lo));
-    hi = attrFloat("max", static_cast<float>(hi));
+    auto minAttr = attrFloat("min", static_cast<float>(lo));
+    auto maxAttr = attrFloat("max", static_cast<float>(hi));
+    if (failed(minAttr) || failed(maxAttr))
+      return failure();
+    lo = *minAttr;
+    hi = *maxAttr;
   } else {
     // Bounds are optional inputs; non-constant ones become max/min ops.
     Value y = v;
@@ -253,16 +270,19 @@ LogicalResult Importer::importHardSigmoid(bool swish) {
             : std::initializer_list<StringRef>{"alpha", "beta"});
   if (failed(x))
     return failure();
-  float alpha = swish ? 1.0f / 6.0f : attrFloat("alpha", 0.2f);
-  float beta = swish ? 0.5f : attrFloat("beta", 0.5f);
+  // HardSwish is HardSigmoid with alpha 1/6 and beta 0.5 (no attributes).
+  auto alpha = swish ? FailureOr<float>(1.0f / 6.0f) : attrFloat("alpha", 0.2f);
+  auto beta = swish ? FailureOr<float>(0.5f) : attrFloat("beta", 0.5f);
+  if (failed(alpha) || failed(beta))
+    return failure();
   int64_t rank = (*x)->shape.size();
   auto type = tensorType((*x)->shape, ElemKind::F32);
   Value v = valueOf(**x);
   Value shift = mulShift();
   Value ax = create<tosa::MulOp>(
-      type, {v, scalarConst(ElemKind::F32, alpha, rank), shift});
+      type, {v, scalarConst(ElemKind::F32, *alpha, rank), shift});
   Value axb =
-      create<tosa::AddOp>(type, {ax, scalarConst(ElemKind::F32, beta, rank)});
+      create<tosa::AddOp>(type, {ax, scalarConst(ElemKind::F32, *beta, rank)});
   Value hs = create<tosa::ClampOp>(type, {axb},
                                    clampAttrs(b, ElemKind::F32, 0.0, 1.0));
   Value y = swish ? create<tosa::MulOp>(type, {v, hs, shift}) : hs;
@@ -276,7 +296,10 @@ LogicalResult Importer::importSoftmax() {
     return failure();
   SmallVector<int64_t> xs = (*x)->shape;
   int64_t rank = xs.size();
-  int64_t axis = attrInt("axis", opset < 13 ? 1 : -1);
+  auto axisValue = attrInt("axis", opset < 13 ? 1 : -1);
+  if (failed(axisValue))
+    return failure();
+  int64_t axis = *axisValue;
   if (axis < 0)
     axis += rank;
   if (axis < 0 || axis >= rank)

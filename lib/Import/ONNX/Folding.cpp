@@ -100,13 +100,24 @@ LogicalResult Importer::foldConstantNode(bool &folded) {
     if (!in || !in->constant)
       return success();
   }
-  if (node->input_size() == 0)
-    return success();
-  const HostTensor &a = *input(0)->constant;
+  // The ops folded here have a required input 0 (and 1); the others are
+  // folded by their handlers, which check their own inputs.
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-    if (node->input_size() < 2 || !input(1))
-      return nodeError() << "missing required input 1", failure();
-    const HostTensor &c = *input(1)->constant;
+    if (failed(checkAttributes({"axis", "broadcast"})) ||
+        failed(checkAttributeTypes({{"axis", onnx::AttributeProto::INT},
+                                    {"broadcast", onnx::AttributeProto::INT}})))
+      return failure();
+    auto in0 = requireInput(0);
+    if (failed(in0))
+      return failure();
+    auto in1 = requireInput(1);
+    if (failed(in1))
+      return failure();
+    const HostTensor &a = *(*in0)->constant, &c = *(*in1)->constant;
+    // Before opset 7 broadcasting follows the 'broadcast' and 'axis'
+    // attributes, not numpy: importBinary handles that form.
+    if (opset < 7 && (attr("broadcast") || a.shape() != c.shape()))
+      return success();
     if (a.kind() != c.kind())
       return nodeError() << "operand element types " << elemName(a.kind())
                          << " and " << elemName(c.kind()) << " differ",
@@ -202,7 +213,12 @@ LogicalResult Importer::foldConstantNode(bool &folded) {
     return success();
   }
   if (op == "Identity") {
-    setConstantOutput(0, a);
+    if (failed(checkAttributes({})))
+      return failure();
+    auto in0 = requireInput(0);
+    if (failed(in0))
+      return failure();
+    setConstantOutput(0, *(*in0)->constant);
     folded = true;
     return success();
   }

@@ -395,48 +395,144 @@ const onnx::AttributeProto *Importer::attr(StringRef name) const {
   return nullptr;
 }
 
-int64_t Importer::attrInt(StringRef name, int64_t def) const {
-  const auto *a = attr(name);
-  return a ? a->i() : def;
+Importer::AttrType Importer::attributeType(const onnx::AttributeProto &a) {
+  if (a.type() != onnx::AttributeProto::UNDEFINED)
+    return a.type();
+  // IR version 1 left `type` unset: the one value field that is set says
+  // what the attribute is (ONNX's own readers did the same).
+  SmallVector<AttrType, 2> set;
+  if (a.has_f())
+    set.push_back(onnx::AttributeProto::FLOAT);
+  if (a.has_i())
+    set.push_back(onnx::AttributeProto::INT);
+  if (a.has_s())
+    set.push_back(onnx::AttributeProto::STRING);
+  if (a.has_t())
+    set.push_back(onnx::AttributeProto::TENSOR);
+  if (a.has_g())
+    set.push_back(onnx::AttributeProto::GRAPH);
+  if (a.floats_size())
+    set.push_back(onnx::AttributeProto::FLOATS);
+  if (a.ints_size())
+    set.push_back(onnx::AttributeProto::INTS);
+  if (a.strings_size())
+    set.push_back(onnx::AttributeProto::STRINGS);
+  if (a.tensors_size())
+    set.push_back(onnx::AttributeProto::TENSORS);
+  if (a.graphs_size())
+    set.push_back(onnx::AttributeProto::GRAPHS);
+  return set.size() == 1 ? set[0] : onnx::AttributeProto::UNDEFINED;
 }
 
-float Importer::attrFloat(StringRef name, float def) const {
-  const auto *a = attr(name);
-  return a ? a->f() : def;
+/// "FLOAT", "INTS", ...
+static std::string attrTypeName(int type) {
+  return onnx::AttributeProto::AttributeType_IsValid(type)
+             ? onnx::AttributeProto::AttributeType_Name(
+                   static_cast<onnx::AttributeProto::AttributeType>(type))
+             : std::to_string(type);
 }
 
-std::string Importer::attrString(StringRef name, StringRef def) const {
-  const auto *a = attr(name);
-  return a ? a->s() : def.str();
-}
-
-std::optional<SmallVector<int64_t>> Importer::attrInts(StringRef name) const {
-  const auto *a = attr(name);
+FailureOr<const onnx::AttributeProto *> Importer::typedAttr(StringRef name,
+                                                            AttrType type) {
+  const onnx::AttributeProto *a = attr(name);
   if (!a)
-    return std::nullopt;
-  return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+    return a;
+  AttrType given = attributeType(*a);
+  if (given == type)
+    return a;
+  auto diag = nodeError();
+  diag << "attribute '" << name << "' ";
+  if (given == onnx::AttributeProto::UNDEFINED)
+    diag << "has no type";
+  else
+    diag << "has type " << attrTypeName(given);
+  diag << "; " << node->op_type() << " expects " << attrTypeName(type);
+  return failure();
+}
+
+FailureOr<int64_t> Importer::attrInt(StringRef name, int64_t def) {
+  auto a = typedAttr(name, onnx::AttributeProto::INT);
+  if (failed(a))
+    return failure();
+  return *a ? (*a)->i() : def;
+}
+
+FailureOr<float> Importer::attrFloat(StringRef name, float def) {
+  auto a = typedAttr(name, onnx::AttributeProto::FLOAT);
+  if (failed(a))
+    return failure();
+  return *a ? (*a)->f() : def;
+}
+
+FailureOr<std::string> Importer::attrString(StringRef name, StringRef def) {
+  auto a = typedAttr(name, onnx::AttributeProto::STRING);
+  if (failed(a))
+    return failure();
+  return *a ? (*a)->s() : def.str();
+}
+
+FailureOr<std::optional<SmallVector<int64_t>>>
+Importer::attrInts(StringRef name) {
+  auto a = typedAttr(name, onnx::AttributeProto::INTS);
+  if (failed(a))
+    return failure();
+  if (!*a)
+    return std::optional<SmallVector<int64_t>>();
+  return std::optional<SmallVector<int64_t>>(
+      SmallVector<int64_t>((*a)->ints().begin(), (*a)->ints().end()));
+}
+
+FailureOr<std::optional<SmallVector<float>>>
+Importer::attrFloats(StringRef name) {
+  auto a = typedAttr(name, onnx::AttributeProto::FLOATS);
+  if (failed(a))
+    return failure();
+  if (!*a)
+    return std::optional<SmallVector<float>>();
+  return std::optional<SmallVector<float>>(
+      SmallVector<float>((*a)->floats().begin(), (*a)->floats().end()));
 }
 
 LogicalResult
 Importer::checkAttributes(std::initializer_list<StringRef> known) {
-  for (const auto &a : node->attribute())
+  llvm::StringSet<> seen;
+  for (const auto &a : node->attribute()) {
     if (llvm::find(known, StringRef(a.name())) == known.end())
       return unsupported("attribute '" + a.name() + "'");
+    // Which of two values a reader takes is up to the reader: ONNX's
+    // checker rejects the node.
+    if (!seen.insert(a.name()).second)
+      return nodeError() << "attribute '" << a.name()
+                         << "' is given more than once",
+             failure();
+  }
+  return success();
+}
+
+LogicalResult Importer::checkAttributeTypes(
+    std::initializer_list<std::pair<StringRef, AttrType>> attrs) {
+  for (const auto &[name, type] : attrs)
+    if (failed(typedAttr(name, type)))
+      return failure();
   return success();
 }
 
 FailureOr<int64_t> Importer::requiredAttrInt(StringRef name) {
-  const auto *a = attr(name);
-  if (!a)
+  auto a = typedAttr(name, onnx::AttributeProto::INT);
+  if (failed(a))
+    return failure();
+  if (!*a)
     return nodeError() << "missing '" << name << "'", failure();
-  return a->i();
+  return (*a)->i();
 }
 
 FailureOr<SmallVector<int64_t>> Importer::requiredAttrInts(StringRef name) {
   auto v = attrInts(name);
-  if (!v)
+  if (failed(v))
+    return failure();
+  if (!*v)
     return nodeError() << "missing '" << name << "'", failure();
-  return std::move(*v);
+  return std::move(**v);
 }
 
 //===----------------------------------------------------------------------===//

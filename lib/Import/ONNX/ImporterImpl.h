@@ -131,16 +131,36 @@ private:
   LogicalResult setReshapedOutput(TensorInfo &x, ArrayRef<int64_t> shape);
 
   // --- attributes --------------------------------------------------------
+  // Every attribute is read through a getter that checks its type: one of
+  // another type is an error naming the node, the attribute, the expected
+  // and the given type (as ONNX's checker and ONNX Runtime reject it),
+  // never a value read from the wrong field (0).
+  using AttrType = onnx::AttributeProto::AttributeType;
+  /// The attribute `name` of the current node, whatever its type, or null.
   const onnx::AttributeProto *attr(StringRef name) const;
-  int64_t attrInt(StringRef name, int64_t def) const;
-  float attrFloat(StringRef name, float def) const;
-  std::string attrString(StringRef name, StringRef def) const;
-  std::optional<SmallVector<int64_t>> attrInts(StringRef name) const;
+  /// The type of `a`; for an attribute of IR version 1 (no `type`), that of
+  /// its one value field (UNDEFINED when there is not exactly one).
+  static AttrType attributeType(const onnx::AttributeProto &a);
+  /// attr(name) checked to be of `type`: null when absent, an error when
+  /// it has another type.
+  FailureOr<const onnx::AttributeProto *> typedAttr(StringRef name,
+                                                    AttrType type);
+  FailureOr<int64_t> attrInt(StringRef name, int64_t def);
+  FailureOr<float> attrFloat(StringRef name, float def);
+  FailureOr<std::string> attrString(StringRef name, StringRef def);
+  /// An INTS / FLOATS attribute, or std::nullopt when absent.
+  FailureOr<std::optional<SmallVector<int64_t>>> attrInts(StringRef name);
+  FailureOr<std::optional<SmallVector<float>>> attrFloats(StringRef name);
   /// Attributes that must be present: "missing '<name>'" otherwise.
   FailureOr<int64_t> requiredAttrInt(StringRef name);
   FailureOr<SmallVector<int64_t>> requiredAttrInts(StringRef name);
-  /// Errors on attributes not in `known` (so nothing is silently ignored).
+  /// Errors on attributes not in `known` (so nothing is silently ignored)
+  /// and on an attribute given twice.
   LogicalResult checkAttributes(std::initializer_list<StringRef> known);
+  /// The type check of attributes a handler accepts but does not read
+  /// (inference-only ones such as BatchNormalization's momentum).
+  LogicalResult checkAttributeTypes(
+      std::initializer_list<std::pair<StringRef, AttrType>> attrs);
 
   // --- handler prologues ---------------------------------------------------
   /// What most handlers start with: checkAttributes(known), then the
@@ -200,6 +220,13 @@ private:
   }
 
   // --- driver (ONNXImporter.cpp) -------------------------------------------
+  /// Makes `n`, the graph's node `index`, the current node (`node`,
+  /// `nodeIndex` and the location of its diagnostics).
+  void enterNode(const onnx::NodeProto &n, int index);
+  /// Names are unique: no empty or repeated initializer or graph input name,
+  /// and no node output that another node, a graph input or an initializer
+  /// already defines (errors name the tensor and both definitions).
+  LogicalResult checkDefinitions();
   LogicalResult importNode();
   /// The handler of an op type, or null when the op is not supported
   /// (OpTable.cpp: the one table from op type to handler).
@@ -225,6 +252,10 @@ private:
   };
   FailureOr<ConvGeometry> convGeometry(ArrayRef<int64_t> inShape, int64_t kh,
                                        int64_t kw, bool pool);
+  /// A convolution's 'kernel_shape', when given, must be the spatial shape
+  /// of its weight `w` (input `wIndex`): ONNX Runtime rejects the model
+  /// otherwise, and the importer takes the window from the weight.
+  LogicalResult checkKernelShape(const TensorInfo &w, int wIndex);
   /// Float convolution of an NCHW value with OIHW weights: `w`'s value, or
   /// `wHost` when they are known on the host.
   FailureOr<Value> emitConv(Value x, TensorInfo &w, const HostTensor *wHost,

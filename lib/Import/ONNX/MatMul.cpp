@@ -30,8 +30,14 @@ LogicalResult Importer::importGemm() {
     return unsupported("element type: Gemm imports float32 tensors");
   if ((*a)->shape.size() != 2 || (*bb)->shape.size() != 2)
     return nodeError() << "A and B must be matrices", failure();
-  bool ta = attrInt("transA", 0), tb = attrInt("transB", 0);
-  float alpha = attrFloat("alpha", 1.0f), beta = attrFloat("beta", 1.0f);
+  auto transA = attrInt("transA", 0), transB = attrInt("transB", 0);
+  auto alphaAttr = attrFloat("alpha", 1.0f), betaAttr = attrFloat("beta", 1.0f);
+  if (failed(transA) || failed(transB) || failed(alphaAttr) ||
+      failed(betaAttr) ||
+      failed(checkAttributeTypes({{"broadcast", onnx::AttributeProto::INT}})))
+    return failure();
+  bool ta = *transA != 0, tb = *transB != 0;
+  float alpha = *alphaAttr, beta = *betaAttr;
   int64_t m = ta ? (*a)->shape[1] : (*a)->shape[0];
   int64_t k = ta ? (*a)->shape[0] : (*a)->shape[1];
   int64_t kb = tb ? (*bb)->shape[1] : (*bb)->shape[0];

@@ -140,13 +140,116 @@ Importer::graphInputShape(const onnx::ValueInfoProto &in) {
 // Driver
 //===----------------------------------------------------------------------===//
 
+void Importer::enterNode(const onnx::NodeProto &n, int index) {
+  node = &n;
+  nodeIndex = index;
+  loc = NameLoc::get(b.getStringAttr(nodeName()),
+                     FileLineColLoc::get(&ctx, path, nodeIndex + 1, 0));
+}
+
+LogicalResult Importer::checkDefinitions() {
+  const onnx::GraphProto &graph = model.graph();
+  llvm::StringSet<> initializers, inputs;
+  for (const auto &init : graph.initializer()) {
+    if (init.name().empty())
+      return modelError() << "initializer " << initializers.size()
+                          << " has no name; the model is corrupt",
+             failure();
+    if (!initializers.insert(init.name()).second)
+      return modelError() << "initializer '" << init.name()
+                          << "' is given more than once",
+             failure();
+  }
+  // A graph input may also be an initializer (its default value).
+  for (const auto &in : graph.input()) {
+    if (in.name().empty())
+      return modelError() << "graph input " << inputs.size()
+                          << " has no name; the model is corrupt",
+             failure();
+    if (!inputs.insert(in.name()).second)
+      return modelError() << "graph input '" << in.name()
+                          << "' is listed more than once",
+             failure();
+  }
+  // In ONNX every tensor has one definition (static single assignment):
+  // a second one would silently replace the first for later readers.
+  llvm::StringMap<int> producer;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &n = graph.node(i);
+    for (const std::string &out : n.output()) {
+      if (out.empty())
+        continue;
+      auto [it, inserted] = producer.try_emplace(out, i);
+      if (inserted && !inputs.contains(out) && !initializers.contains(out))
+        continue;
+      enterNode(n, i);
+      auto diag = nodeError();
+      diag << "output '" << out << "' ";
+      if (!inserted && it->second == i) {
+        diag << "is listed twice among the node's outputs";
+      } else if (!inserted) {
+        const onnx::NodeProto &first = graph.node(it->second);
+        diag << "is already the output of node '"
+             << (first.name().empty() ? "#" + std::to_string(it->second)
+                                      : first.name())
+             << "' (" << first.op_type() << ", line " << it->second + 1
+             << "); an ONNX tensor has one producer";
+      } else {
+        diag << "has the name of "
+             << (initializers.contains(out) ? "initializer" : "graph input")
+             << " '" << out << "'; an ONNX tensor has one producer";
+      }
+      node = nullptr;
+      return failure();
+    }
+  }
+  return success();
+}
+
 OwningOpRef<ModuleOp> Importer::run() {
-  // Opset of the default domain.
-  for (const auto &o : model.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx")
-      opset = o.version();
-  if (opset == 0 && model.opset_import_size() == 0)
+  // Opset of the default domain ('' or 'ai.onnx').
+  std::optional<int64_t> defaultOpset;
+  for (const auto &o : model.opset_import()) {
+    if (!o.domain().empty() && o.domain() != "ai.onnx")
+      continue;
+    if (defaultOpset && *defaultOpset != o.version()) {
+      modelError() << "the model imports the default ONNX domain twice, "
+                   << "with opsets " << *defaultOpset << " and " << o.version();
+      return nullptr;
+    }
+    defaultOpset = o.version();
+  }
+  if (defaultOpset) {
+    opset = *defaultOpset;
+  } else if (model.opset_import_size() == 0) {
+    // IR versions 1 and 2 predate opset_import: their ops are opset 1.
+    if (model.ir_version() < 1 || model.ir_version() >= 3) {
+      modelError() << "the model has no opset_import, which ONNX requires "
+                   << "from IR version 3 (the model's is " << model.ir_version()
+                   << "): it says which version of each op the model means";
+      return nullptr;
+    }
     opset = 1;
+  } else {
+    std::string listed;
+    for (const auto &o : model.opset_import())
+      listed += (listed.empty() ? "'" : ", '") + o.domain() + "'";
+    for (const auto &[i, n] : llvm::enumerate(model.graph().node())) {
+      if (!n.domain().empty() && n.domain() != "ai.onnx")
+        continue;
+      enterNode(n, static_cast<int>(i));
+      mlir::emitError(loc)
+          << "node '" << nodeName() << "' (" << n.op_type()
+          << ") is an op of the default ONNX domain, but the model's "
+          << "opset_import does not list that domain (only " << listed
+          << "), so the op's version is unknown";
+      return nullptr;
+    }
+    modelError() << "the model has no op of the default ONNX domain (its "
+                 << "opset_import lists only " << listed
+                 << "); lowbit imports ops of the default domain only";
+    return nullptr;
+  }
   // Opsets 7 to 21 are the target; older models (1-6, as many
   // pytorch-converted ones are) import where their ops' semantics are the
   // same, and their legacy attributes are handled or rejected per op.
@@ -156,6 +259,8 @@ OwningOpRef<ModuleOp> Importer::run() {
     return nullptr;
   }
   const onnx::GraphProto &graph = model.graph();
+  if (failed(checkDefinitions()))
+    return nullptr;
 
   // Initializers are constants.
   llvm::StringSet<> initializerNames;
@@ -293,10 +398,8 @@ OwningOpRef<ModuleOp> Importer::run() {
   b.setInsertionPointToEnd(entry);
 
   findConvBatchNormPairs();
-  for (const auto &n : graph.node()) {
-    node = &n;
-    loc = NameLoc::get(b.getStringAttr(nodeName()),
-                       FileLineColLoc::get(&ctx, path, nodeIndex + 1, 0));
+  for (const auto &[i, n] : llvm::enumerate(graph.node())) {
+    enterNode(n, static_cast<int>(i));
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
       nodeError() << "unsupported ONNX op '" << n.op_type() << "' of domain '"
                   << n.domain() << "'";
@@ -310,7 +413,6 @@ OwningOpRef<ModuleOp> Importer::run() {
     }
     if (failed(importNode()))
       return nullptr;
-    ++nodeIndex;
   }
   node = nullptr;
 

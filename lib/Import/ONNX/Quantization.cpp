@@ -167,7 +167,10 @@ LogicalResult Importer::importConvInteger(bool qlinear) {
   auto wzp = scalarZeroPoint(wzpi, "w zero point");
   if (failed(xzp) || failed(wzp))
     return failure();
-  int64_t groups = attrInt("group", 1);
+  auto groupAttr = attrInt("group", 1);
+  if (failed(groupAttr) || failed(checkKernelShape(**w, wi)))
+    return failure();
+  int64_t groups = *groupAttr;
   int64_t c = xs[1], o = ws[0];
   if (groups < 1 || c % groups || ws[1] != c / groups)
     return nodeError() << "weight " << shapeToString(ws) << " and group "
@@ -240,7 +243,10 @@ FailureOr<int64_t> Importer::quantizationAxis(const TensorInfo &x,
                                               const HostTensor &scale,
                                               bool perAxis) {
   int64_t rank = x.shape.size();
-  int64_t axis = attrInt("axis", 1);
+  auto axisAttr = attrInt("axis", 1);
+  if (failed(axisAttr))
+    return failure();
+  int64_t axis = *axisAttr;
   if (axis < 0)
     axis += rank;
   if (perAxis &&
@@ -253,7 +259,8 @@ FailureOr<int64_t> Importer::quantizationAxis(const TensorInfo &x,
 }
 
 LogicalResult Importer::importQuantizeLinear() {
-  if (failed(checkAttributes({"axis", "saturate"})))
+  if (failed(checkAttributes({"axis", "saturate"})) ||
+      failed(checkAttributeTypes({{"saturate", onnx::AttributeProto::INT}})))
     return failure();
   auto x = requireInput(0);
   auto scale = nonEmptyConstantInput(1, "y_scale");

@@ -29,9 +29,14 @@ LogicalResult Importer::importReduce(ReduceKind kind) {
     return unsupported("reduction of a constant tensor");
   int64_t rank = static_cast<int64_t>((*x)->shape.size());
   // Axes: an attribute up to opset 17 (ReduceSum: 12), an input after.
+  auto axesAttr = attrInts("axes");
+  auto noopAttr = attrInt("noop_with_empty_axes", 0);
+  auto keepdimsAttr = attrInt("keepdims", 1);
+  if (failed(axesAttr) || failed(noopAttr) || failed(keepdimsAttr))
+    return failure();
   SmallVector<int64_t> axes;
-  if (auto a = attrInts("axes")) {
-    axes = *a;
+  if (*axesAttr) {
+    axes = **axesAttr;
   } else if (numInputs() > 1) {
     auto in = optionalConstantInput(1, "axes");
     if (failed(in))
@@ -41,7 +46,7 @@ LogicalResult Importer::importReduce(ReduceKind kind) {
         axes.push_back(v);
   }
   if (axes.empty()) {
-    if (attrInt("noop_with_empty_axes", 0) != 0) {
+    if (*noopAttr != 0) {
       forwardInput(**x);
       return success();
     }
@@ -58,7 +63,7 @@ LogicalResult Importer::importReduce(ReduceKind kind) {
   }
   llvm::sort(axes);
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  bool keepdims = attrInt("keepdims", 1) != 0;
+  bool keepdims = *keepdimsAttr != 0;
   SmallVector<int64_t> kept((*x)->shape), dropped;
   for (int64_t d = 0; d < rank; ++d) {
     if (llvm::is_contained(axes, d))

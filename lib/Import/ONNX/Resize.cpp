@@ -54,29 +54,40 @@ LogicalResult Importer::importResize(bool upsample) {
                        " tensor (NCHW images only)");
   if ((*x)->constant)
     return unsupported("resize of a constant tensor");
-  std::string mode = attrString("mode", "nearest");
+  auto modeAttr = attrString("mode", "nearest");
+  auto coordAttr = attrString("coordinate_transformation_mode",
+                              opset < 11 ? "asymmetric" : "half_pixel");
+  auto nearestAttr =
+      attrString("nearest_mode", opset < 11 ? "floor" : "round_prefer_floor");
+  auto antialias = attrInt("antialias", 0);
+  auto policy = attrString("keep_aspect_ratio_policy", "stretch");
+  if (failed(modeAttr) || failed(coordAttr) || failed(nearestAttr) ||
+      failed(antialias) || failed(policy) ||
+      failed(checkAttributeTypes(
+          {{"cubic_coeff_a", onnx::AttributeProto::FLOAT},
+           {"exclude_outside", onnx::AttributeProto::INT},
+           {"extrapolation_value", onnx::AttributeProto::FLOAT},
+           {"axes", onnx::AttributeProto::INTS},
+           {"scales", onnx::AttributeProto::FLOATS}})))
+    return failure();
+  const std::string &mode = *modeAttr;
   if (mode != "nearest" && mode != "linear" && mode != "bilinear")
     return unsupported("resize mode '" + mode + "' (nearest and linear only)");
   bool linear = mode != "nearest";
-  std::string coord =
-      upsample ? "asymmetric"
-               : attrString("coordinate_transformation_mode",
-                            opset < 11 ? "asymmetric" : "half_pixel");
-  std::string nearestMode =
-      upsample ? "floor"
-               : attrString("nearest_mode",
-                            opset < 11 ? "floor" : "round_prefer_floor");
+  // Upsample has neither attribute (checkAttributes refused them).
+  std::string coord = upsample ? "asymmetric" : *coordAttr;
+  std::string nearestMode = upsample ? "floor" : *nearestAttr;
   if (coord != "asymmetric" && coord != "half_pixel" &&
       coord != "pytorch_half_pixel" && coord != "align_corners")
     return unsupported("coordinate_transformation_mode '" + coord + "'");
   if (!linear && nearestMode != "floor" && nearestMode != "ceil" &&
       nearestMode != "round_prefer_floor" && nearestMode != "round_prefer_ceil")
     return unsupported("nearest_mode '" + nearestMode + "'");
-  if (attrInt("antialias", 0) != 0)
+  if (*antialias != 0)
     return unsupported("antialias");
   if (attr("axes"))
     return unsupported("the 'axes' attribute");
-  if (attrString("keep_aspect_ratio_policy", "stretch") != "stretch")
+  if (*policy != "stretch")
     return unsupported("keep_aspect_ratio_policy other than stretch");
 
   // Scales (float) or sizes (int64) for all four dimensions.
@@ -84,10 +95,12 @@ LogicalResult Importer::importResize(bool upsample) {
   std::vector<int64_t> sizes;
   int scalesIdx = upsample || opset < 11 ? 1 : 2;
   if (upsample && opset < 9) {
-    auto s = attr("scales");
-    if (!s)
+    auto s = attrFloats("scales");
+    if (failed(s))
+      return failure();
+    if (!*s)
       return nodeError() << "missing 'scales'", failure();
-    scales.assign(s->floats().begin(), s->floats().end());
+    scales.assign((*s)->begin(), (*s)->end());
   } else {
     auto s = optionalConstantInput(scalesIdx, "scales");
     if (failed(s))

@@ -31,7 +31,10 @@ LogicalResult Importer::importFlatten() {
   if (failed(x))
     return failure();
   int64_t rank = (*x)->shape.size();
-  int64_t axis = attrInt("axis", 1);
+  auto axisAttr = attrInt("axis", 1);
+  if (failed(axisAttr))
+    return failure();
+  int64_t axis = *axisAttr;
   if (axis < 0)
     axis += rank;
   if (axis < 0 || axis > rank)
@@ -59,7 +62,10 @@ LogicalResult Importer::importReshape() {
       return failure();
     target = (*s)->toInts();
   }
-  bool allowZero = attrInt("allowzero", 0) != 0;
+  auto allowZeroAttr = attrInt("allowzero", 0);
+  if (failed(allowZeroAttr))
+    return failure();
+  bool allowZero = *allowZeroAttr != 0;
   SmallVector<int64_t> shape;
   int64_t known = 1, inferred = -1;
   for (size_t i = 0; i < target.size(); ++i) {
@@ -107,9 +113,12 @@ LogicalResult Importer::importTranspose() {
   if (failed(x))
     return failure();
   int64_t rank = (*x)->shape.size();
+  auto permAttr = attrInts("perm");
+  if (failed(permAttr))
+    return failure();
   SmallVector<int64_t> perm;
-  if (auto p = attrInts("perm"))
-    perm = *p;
+  if (*permAttr)
+    perm = **permAttr;
   else
     for (int64_t i = rank - 1; i >= 0; --i)
       perm.push_back(i);
@@ -200,19 +209,28 @@ LogicalResult Importer::importConcat() {
 }
 
 LogicalResult Importer::importPad() {
+  // The 'pads' and 'value' attributes (before opset 11) are read below.
   auto x = attributesAndInput({"mode", "pads", "value"});
-  if (failed(x))
+  if (failed(x) ||
+      failed(checkAttributeTypes({{"pads", onnx::AttributeProto::INTS},
+                                  {"value", onnx::AttributeProto::FLOAT}})))
     return failure();
-  std::string mode = attrString("mode", "constant");
-  if (mode != "constant")
-    return unsupported("Pad mode '" + mode + "' (constant only)");
+  auto mode = attrString("mode", "constant");
+  if (failed(mode))
+    return failure();
+  if (*mode != "constant")
+    return unsupported("Pad mode '" + *mode + "' (constant only)");
   int64_t rank = (*x)->shape.size();
   std::vector<int64_t> pads;
   double value = 0.0;
   if (opset < 11) {
-    if (auto p = attrInts("pads"))
-      pads.assign(p->begin(), p->end());
-    value = attrFloat("value", 0.0f);
+    auto p = attrInts("pads");
+    auto v = attrFloat("value", 0.0f);
+    if (failed(p) || failed(v))
+      return failure();
+    if (*p)
+      pads.assign((*p)->begin(), (*p)->end());
+    value = *v;
   } else {
     auto p = constantInput(1, "pads");
     if (failed(p))
@@ -274,7 +292,10 @@ LogicalResult Importer::importIdentity() {
 }
 
 LogicalResult Importer::importDropout() {
-  if (failed(checkAttributes({"ratio", "seed", "is_test"})))
+  if (failed(checkAttributes({"ratio", "seed", "is_test"})) ||
+      failed(checkAttributeTypes({{"ratio", onnx::AttributeProto::FLOAT},
+                                  {"seed", onnx::AttributeProto::INT},
+                                  {"is_test", onnx::AttributeProto::INT}})))
     return failure();
   // Inference: the identity, with an all-true mask when asked for.
   auto training = optionalConstantInput(2, "training_mode");
@@ -299,9 +320,12 @@ LogicalResult Importer::importSqueeze(bool unsqueeze) {
   auto x = attributesAndInput({"axes"});
   if (failed(x))
     return failure();
+  auto axesAttr = attrInts("axes");
+  if (failed(axesAttr))
+    return failure();
   std::vector<int64_t> axes;
-  if (auto a = attrInts("axes")) {
-    axes.assign(a->begin(), a->end());
+  if (*axesAttr) {
+    axes.assign((*axesAttr)->begin(), (*axesAttr)->end());
   } else if (input(1)) {
     auto a2 = constantInput(1, "axes");
     if (failed(a2))
@@ -351,7 +375,10 @@ LogicalResult Importer::importShape() {
   if (failed(x))
     return failure();
   int64_t rank = (*x)->shape.size();
-  int64_t start = attrInt("start", 0), end = attrInt("end", rank);
+  auto startAttr = attrInt("start", 0), endAttr = attrInt("end", rank);
+  if (failed(startAttr) || failed(endAttr))
+    return failure();
+  int64_t start = *startAttr, end = *endAttr;
   if (start < 0)
     start += rank;
   if (end < 0)
@@ -375,7 +402,10 @@ LogicalResult Importer::importGather() {
     return failure();
   SmallVector<int64_t> xs = (*x)->shape;
   int64_t rank = xs.size();
-  int64_t axis = attrInt("axis", 0);
+  auto axisAttr = attrInt("axis", 0);
+  if (failed(axisAttr))
+    return failure();
+  int64_t axis = *axisAttr;
   if (axis < 0)
     axis += rank;
   if (axis < 0 || axis >= rank)
@@ -442,7 +472,10 @@ LogicalResult Importer::importConstantOfShape() {
     if (d < 0)
       return nodeError() << "negative dimension in shape", failure();
   HostTensor fill(ElemKind::F32, {1});
-  if (const auto *a = attr("value")) {
+  auto valueAttr = typedAttr("value", onnx::AttributeProto::TENSOR);
+  if (failed(valueAttr))
+    return failure();
+  if (const auto *a = *valueAttr) {
     auto t = tensorFromProto(a->t());
     if (failed(t))
       return failure();
@@ -466,7 +499,8 @@ LogicalResult Importer::importConstantOfShape() {
 
 LogicalResult Importer::importCast() {
   auto x = attributesAndInput({"to", "saturate"});
-  if (failed(x))
+  if (failed(x) ||
+      failed(checkAttributeTypes({{"saturate", onnx::AttributeProto::INT}})))
     return failure();
   auto toAttr = requiredAttrInt("to");
   if (failed(toAttr))
@@ -497,6 +531,15 @@ LogicalResult Importer::importConstant() {
       node->attribute_size() == 1 ? &node->attribute(0) : nullptr;
   if (!a)
     return nodeError() << "needs exactly one value attribute", failure();
+  static const llvm::StringMap<AttrType> types = {
+      {"value", onnx::AttributeProto::TENSOR},
+      {"value_float", onnx::AttributeProto::FLOAT},
+      {"value_floats", onnx::AttributeProto::FLOATS},
+      {"value_int", onnx::AttributeProto::INT},
+      {"value_ints", onnx::AttributeProto::INTS}};
+  if (auto it = types.find(a->name());
+      it != types.end() && failed(typedAttr(a->name(), it->second)))
+    return failure();
   HostTensor t;
   if (a->name() == "value") {
     auto v = tensorFromProto(a->t());
@@ -525,18 +568,24 @@ LogicalResult Importer::importConstant() {
 }
 
 LogicalResult Importer::importSlice() {
+  // The attributes (before opset 10) are read below.
   auto x = attributesAndInput({"starts", "ends", "axes"});
-  if (failed(x))
+  if (failed(x) ||
+      failed(checkAttributeTypes({{"starts", onnx::AttributeProto::INTS},
+                                  {"ends", onnx::AttributeProto::INTS},
+                                  {"axes", onnx::AttributeProto::INTS}})))
     return failure();
   std::vector<int64_t> starts, ends, axes, steps;
   if (opset < 10) {
-    auto s = attrInts("starts"), e = attrInts("ends");
-    if (!s || !e)
+    auto s = attrInts("starts"), e = attrInts("ends"), a = attrInts("axes");
+    if (failed(s) || failed(e) || failed(a))
+      return failure();
+    if (!*s || !*e)
       return nodeError() << "missing 'starts'/'ends'", failure();
-    starts.assign(s->begin(), s->end());
-    ends.assign(e->begin(), e->end());
-    if (auto a = attrInts("axes"))
-      axes.assign(a->begin(), a->end());
+    starts.assign((*s)->begin(), (*s)->end());
+    ends.assign((*e)->begin(), (*e)->end());
+    if (*a)
+      axes.assign((*a)->begin(), (*a)->end());
   } else {
     auto s = constantInput(1, "starts");
     auto e = constantInput(2, "ends");
@@ -654,7 +703,12 @@ LogicalResult Importer::importSplit() {
     return failure();
   SmallVector<int64_t> xs = (*x)->shape;
   int64_t rank = static_cast<int64_t>(xs.size());
-  int64_t axis = attrInt("axis", 0);
+  auto axisAttr = attrInt("axis", 0);
+  auto splitAttr = attrInts("split");
+  auto numOutputs = attrInt("num_outputs", node->output_size());
+  if (failed(axisAttr) || failed(splitAttr) || failed(numOutputs))
+    return failure();
+  int64_t axis = *axisAttr;
   if (axis < -rank || axis >= rank)
     return nodeError() << "axis " << axis << " is out of range for rank "
                        << rank,
@@ -664,8 +718,8 @@ LogicalResult Importer::importSplit() {
   // Part sizes: the 'split' attribute (opset < 13) or input, else equal
   // parts (the last one smaller with num_outputs, opset 18).
   std::vector<int64_t> parts;
-  if (auto a = attrInts("split")) {
-    parts.assign(a->begin(), a->end());
+  if (*splitAttr) {
+    parts.assign((*splitAttr)->begin(), (*splitAttr)->end());
   } else {
     auto in = optionalConstantInput(1, "split");
     if (failed(in))
@@ -676,7 +730,7 @@ LogicalResult Importer::importSplit() {
   int64_t outputs = node->output_size();
   int64_t dim = xs[axis];
   if (parts.empty()) {
-    int64_t n = attrInt("num_outputs", outputs);
+    int64_t n = *numOutputs;
     if (n < 1 || n != outputs)
       return nodeError() << "num_outputs " << n << " does not match the "
                          << outputs << " outputs",

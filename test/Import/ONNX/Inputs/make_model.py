@@ -602,6 +602,341 @@ def slice_steps_activation():
          init("step", np.array([2], np.int64))])
 
 
+# --- fuzzer seeds ------------------------------------------------------------
+# Valid models for the ONNX fuzzer's seed corpus (scripts/test-sanitizers.sh)
+# that reach the host folding (with omitted optional inputs) and the
+# attribute getters of many ops and types; fuzz-seeds.test keeps them valid.
+
+def fuzz_seed_folding():
+    """x.view(n, -1) through a folded Shape/Gather/Identity/Mul/Div/Sub/Add
+    chain, then Clip and Slice with omitted ("") optional inputs and an
+    Identity of an initializer."""
+    i64 = lambda v: np.array(v, np.int64)
+    return model([
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="gather",
+                         axis=0),
+        helper.make_node("Identity", ["n"], ["n1"], name="id"),
+        helper.make_node("Mul", ["n1", "one"], ["n2"], name="mul"),
+        helper.make_node("Div", ["n2", "one"], ["n3"], name="div"),
+        helper.make_node("Sub", ["n3", "zero"], ["n4"], name="sub"),
+        helper.make_node("Add", ["n4", "zero"], ["n5"], name="add"),
+        helper.make_node("Unsqueeze", ["n5", "axes"], ["n6"], name="unsq"),
+        helper.make_node("Concat", ["n6", "minus1"], ["shape"], name="cat",
+                         axis=0),
+        helper.make_node("Reshape", ["x", "shape"], ["flat"], name="flatten"),
+        helper.make_node("Clip", ["flat", "", "hi"], ["c"], name="clip"),
+        helper.make_node("Slice", ["c", "st", "en", "", ""], ["sl"],
+                         name="slice"),
+        helper.make_node("Identity", ["bias"], ["b1"], name="id_bias"),
+        helper.make_node("Add", ["sl", "b1"], ["y"], name="add_bias"),
+    ], [vi("x", [1, 3, 4, 4])], [vi("y", [1, 40])],
+        [init("zero", np.int64(0)), init("one", np.int64(1)),
+         init("axes", i64([0])), init("minus1", i64([-1])),
+         init("hi", np.float32(6.0)), init("st", i64([0, 8])),
+         init("en", i64([1, 48])),
+         init("bias", rng.randn(40).astype(np.float32))])
+
+
+def fuzz_seed_attributes():
+    """Attributes of every type the importer reads: ints, floats, strings,
+    lists and a Constant's float, on Conv (+ folded BatchNormalization),
+    LeakyRelu, HardSigmoid, AveragePool, Flatten, Gemm, Transpose, Cast and
+    Softmax."""
+    w = rng.randn(4, 3, 3, 3).astype(np.float32) * 0.5
+    p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
+    gw = rng.randn(10, 64).astype(np.float32) * 0.1
+    gb = rng.randn(10).astype(np.float32)
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv",
+                         kernel_shape=[3, 3], strides=[1, 1],
+                         pads=[1, 1, 1, 1], dilations=[1, 1], group=1),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"],
+                         ["bn"], name="bn", epsilon=1e-3, momentum=0.9),
+        helper.make_node("LeakyRelu", ["bn"], ["l"], name="leaky", alpha=0.2),
+        helper.make_node("HardSigmoid", ["l"], ["h"], name="hsig", alpha=0.3,
+                         beta=0.4),
+        helper.make_node("AveragePool", ["h"], ["pool"], name="pool",
+                         kernel_shape=[2, 2], strides=[2, 2],
+                         auto_pad="VALID", count_include_pad=0),
+        helper.make_node("Flatten", ["pool"], ["f"], name="flatten", axis=1),
+        helper.make_node("Gemm", ["f", "gw", "gb"], ["g"], name="fc",
+                         alpha=0.5, beta=2.0, transB=1),
+        helper.make_node("Constant", [], ["k"], name="k", value_float=2.0),
+        helper.make_node("Mul", ["g", "k"], ["gm"], name="scale"),
+        helper.make_node("Transpose", ["gm"], ["t"], name="t", perm=[1, 0]),
+        helper.make_node("Transpose", ["t"], ["t2"], name="t2", perm=[1, 0]),
+        helper.make_node("Cast", ["t2"], ["cst"], name="cast",
+                         to=TensorProto.FLOAT),
+        helper.make_node("Softmax", ["cst"], ["y"], name="softmax", axis=-1),
+    ], [vi("x", [1, 3, 8, 8])], [vi("y", [1, 10])],
+        [init("w", w), init("s", p[0]), init("bb", p[1]), init("m", p[2]),
+         init("v", p[3]), init("gw", gw), init("gb", gb)])
+
+
+# --- omitted required inputs -----------------------------------------------
+# An omitted optional input is an empty name (""); given for a required one,
+# it is an error. These reach the host folding (all other inputs constant),
+# which dereferenced a null value for them.
+
+def omitted_input(op, inputs, extra_inits=()):
+    def make():
+        return model([
+            helper.make_node(op, inputs, ["c"], name="fold"),
+            helper.make_node("Add", ["x", "c"], ["y"], name="use"),
+        ], [vi("x", [2], TensorProto.INT64)],
+            [vi("y", [2], TensorProto.INT64)],
+            [init("b", np.array([1, 2], np.int64))] + list(extra_inits))
+    return make
+
+
+fold_omitted_add = omitted_input("Add", ["", "b"])
+fold_omitted_sub = omitted_input("Sub", ["b", ""])
+fold_omitted_mul = omitted_input("Mul", ["", "b"])
+fold_omitted_div = omitted_input("Div", ["", "b"])
+fold_omitted_identity = omitted_input("Identity", [""])
+fold_omitted_reshape = omitted_input(
+    "Reshape", ["", "shape"], [init("shape", np.array([2], np.int64))])
+
+
+def conv_bn_omitted():
+    """A BatchNormalization whose input 0 is omitted, after a Conv whose
+    output is omitted: the Conv+BN folding paired them by the empty name."""
+    w = rng.randn(4, 3, 1, 1).astype(np.float32)
+    p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
+    return model([
+        helper.make_node("Conv", ["x", "w"], [""], name="conv"),
+        helper.make_node("BatchNormalization", ["", "s", "bb", "m", "v"],
+                         ["y"], name="bn"),
+    ], [vi("x", [1, 3, 2, 2])], [vi("y", [1, 4, 2, 2])],
+        [init("w", w), init("s", p[0]), init("bb", p[1]), init("m", p[2]),
+         init("v", p[3])])
+
+
+def conv_bn_bad_bias():
+    """A Conv+BatchNormalization pair whose Conv bias has 1 value for 4
+    output channels: the fold read past its end."""
+    w = rng.randn(4, 3, 1, 1).astype(np.float32)
+    p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
+    return model([
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv"),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"],
+                         ["y"], name="bn"),
+    ], [vi("x", [1, 3, 2, 2])], [vi("y", [1, 4, 2, 2])],
+        [init("w", w), init("b", np.ones(1, np.float32)), init("s", p[0]),
+         init("bb", p[1]), init("m", p[2]), init("v", p[3])])
+
+
+# --- attributes of the wrong type ------------------------------------------
+
+def unary_attr(op, opset=13, **attrs):
+    def make():
+        return model([helper.make_node(op, ["x"], ["y"], name="n", **attrs)],
+                     [vi("x", [1, 4])], [vi("y", [1, 4])], opset=opset)
+    return make
+
+
+leaky_alpha_string = unary_attr("LeakyRelu", alpha="0.1")
+leaky_alpha_int = unary_attr("LeakyRelu", alpha=1)
+hardsigmoid_alpha_string = unary_attr("HardSigmoid", alpha="0.2")
+softmax_axis_float = unary_attr("Softmax", axis=1.0)
+transpose_perm_floats = unary_attr("Transpose", perm=[1.0, 0.0])
+
+
+def leaky_alpha_twice():
+    """Two 'alpha' attributes: which one a reader takes is arbitrary."""
+    m = unary_attr("LeakyRelu")()
+    n = m.graph.node[0]
+    n.attribute.extend([helper.make_attribute("alpha", 0.1),
+                        helper.make_attribute("alpha", 0.3)])
+    return m
+
+
+def leaky_alpha_ir1():
+    """An attribute of IR version 1, with no `type`: its one value field (f)
+    says it is a float."""
+    m = unary_attr("LeakyRelu", alpha=0.25)()
+    m.graph.node[0].attribute[0].ClearField("type")
+    return m
+
+
+def leaky_alpha_no_value():
+    """No `type` and no value field: nothing says what it is."""
+    m = unary_attr("LeakyRelu", alpha=0.25)()
+    a = m.graph.node[0].attribute[0]
+    a.ClearField("type")
+    a.ClearField("f")
+    return m
+
+
+def gemm_alpha_int():
+    b = rng.randn(4, 4).astype(np.float32)
+    return model([helper.make_node("Gemm", ["x", "b"], ["y"], name="fc",
+                                   alpha=2)],
+                 [vi("x", [1, 4])], [vi("y", [1, 4])], [init("b", b)])
+
+
+def conv_strides_floats():
+    w = rng.randn(2, 1, 3, 3).astype(np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                                   strides=[2.0, 2.0])],
+                 [vi("x", [1, 1, 8, 8])], [vi("y", [1, 2, 3, 3])],
+                 [init("w", w)])
+
+
+def conv_bn_epsilon_int():
+    """A Conv+BatchNormalization pair whose epsilon is an int: the pair is
+    not folded, and BatchNormalization reports the attribute."""
+    w = rng.randn(4, 3, 1, 1).astype(np.float32)
+    p = [rng.rand(4).astype(np.float32) + 0.5 for _ in range(4)]
+    return model([
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+        helper.make_node("BatchNormalization", ["c", "s", "bb", "m", "v"],
+                         ["y"], name="bn", epsilon=1),
+    ], [vi("x", [1, 3, 2, 2])], [vi("y", [1, 4, 2, 2])],
+        [init("w", w), init("s", p[0]), init("bb", p[1]), init("m", p[2]),
+         init("v", p[3])])
+
+
+def bn_momentum_int():
+    """An attribute the import accepts but does not read (inference ignores
+    momentum) is type-checked too."""
+    p = [rng.rand(3).astype(np.float32) + 0.5 for _ in range(4)]
+    return model([
+        helper.make_node("BatchNormalization", ["x", "s", "bb", "m", "v"],
+                         ["y"], name="bn", momentum=1),
+    ], [vi("x", [1, 3, 2, 2])], [vi("y", [1, 3, 2, 2])],
+        [init("s", p[0]), init("bb", p[1]), init("m", p[2]), init("v", p[3])])
+
+
+def maxpool_count_include_pad_float():
+    return model([helper.make_node("MaxPool", ["x"], ["y"], name="pool",
+                                   kernel_shape=[2, 2],
+                                   count_include_pad=1.0)],
+                 [vi("x", [1, 1, 4, 4])], [vi("y", [1, 1, 3, 3])])
+
+
+def constant_value_float_int():
+    return model([
+        helper.make_node("Constant", [], ["c"], name="k", value_float=2),
+        helper.make_node("Mul", ["x", "c"], ["y"], name="mul"),
+    ], [vi("x", [1, 4])], [vi("y", [1, 4])])
+
+
+def fold_add_attr():
+    """A folded Add with an attribute it does not have (after opset 7)."""
+    m = omitted_input("Add", ["b", "b"])()
+    m.graph.node[0].attribute.extend([helper.make_attribute("fancy", 1)])
+    return m
+
+
+def cast_to_string():
+    return model([helper.make_node("Cast", ["x"], ["y"], name="cast",
+                                   to="FLOAT")],
+                 [vi("x", [1, 4])], [vi("y", [1, 4])])
+
+
+# --- graphs that are not valid ONNX ----------------------------------------
+
+def duplicate_output():
+    """Two nodes define 't': the later one replaced the first."""
+    return model([
+        helper.make_node("Relu", ["x"], ["t"], name="first"),
+        helper.make_node("Sigmoid", ["x"], ["t"], name="second"),
+        helper.make_node("Add", ["t", "x"], ["y"], name="use"),
+    ], [vi("x", [1, 4])], [vi("y", [1, 4])])
+
+
+def output_shadows_input():
+    return model([
+        helper.make_node("Relu", ["x"], ["x"], name="relu"),
+        helper.make_node("Sigmoid", ["x"], ["y"], name="sig"),
+    ], [vi("x", [1, 4])], [vi("y", [1, 4])])
+
+
+def output_shadows_initializer():
+    return model([
+        helper.make_node("Relu", ["x"], ["w"], name="relu"),
+        helper.make_node("Add", ["x", "w"], ["y"], name="add"),
+    ], [vi("x", [1, 4])], [vi("y", [1, 4])],
+        [init("w", np.ones((1, 4), np.float32))])
+
+
+def output_listed_twice():
+    return model([
+        helper.make_node("Split", ["x"], ["a", "a"], name="split", axis=1),
+        helper.make_node("Relu", ["a"], ["y"], name="relu"),
+    ], [vi("x", [1, 4])], [vi("y", [1, 2])])
+
+
+def duplicate_initializer():
+    return model([helper.make_node("Add", ["x", "w"], ["y"], name="add")],
+                 [vi("x", [1, 4])], [vi("y", [1, 4])],
+                 [init("w", np.ones((1, 4), np.float32)),
+                  init("w", np.zeros((1, 4), np.float32))])
+
+
+def conv_kernel_shape_mismatch():
+    w = rng.randn(2, 1, 3, 3).astype(np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                                   kernel_shape=[5, 5])],
+                 [vi("x", [1, 1, 8, 8])], [vi("y", [1, 2, 4, 4])],
+                 [init("w", w)])
+
+
+def conv1d_kernel_shape_mismatch():
+    w = rng.randn(2, 1, 3).astype(np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                                   kernel_shape=[2])],
+                 [vi("x", [1, 1, 8])], [vi("y", [1, 2, 7])], [init("w", w)])
+
+
+def convinteger_kernel_shape_mismatch():
+    w = rng.randint(-5, 5, size=(2, 1, 3, 3)).astype(np.int8)
+    return model([helper.make_node("ConvInteger", ["x", "w"], ["y"],
+                                   name="conv", kernel_shape=[3, 1])],
+                 [vi("x", [1, 1, 8, 8], TensorProto.INT8)],
+                 [vi("y", [1, 2, 6, 6], TensorProto.INT32)], [init("w", w)])
+
+
+def conv_kernel_shape_match():
+    """kernel_shape that is the weight's spatial shape imports."""
+    w = rng.randn(2, 1, 3, 3).astype(np.float32)
+    return model([helper.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                                   kernel_shape=[3, 3])],
+                 [vi("x", [1, 1, 8, 8])], [vi("y", [1, 2, 6, 6])],
+                 [init("w", w)])
+
+
+def _relu_model(opsets, ir_version=7):
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu")], "g",
+        [vi("x", [2])], [vi("y", [2])])
+    m = helper.make_model(graph, opset_imports=opsets)
+    del m.opset_import[:]
+    m.opset_import.extend(opsets)
+    m.ir_version = ir_version
+    return m
+
+
+def no_opset_import():
+    return _relu_model([])
+
+
+def other_domain_opset_only():
+    return _relu_model([helper.make_opsetid("com.microsoft", 1)])
+
+
+def ir2_no_opset_import():
+    """IR version 2 predates opset_import: the default opset is 1."""
+    return _relu_model([], ir_version=2)
+
+
+def two_default_opsets():
+    return _relu_model([helper.make_opsetid("", 13),
+                        helper.make_opsetid("ai.onnx", 11)])
+
+
 CASES = {f.__name__: f for f in [
     conv_relu_pool, conv_silu_softmax, conv_sigmoid_nchw, normalize_conv,
     conv_hardswish, conv_pad_pool, conv_bn, depthwise_groups, gemm, activations,
@@ -622,6 +957,28 @@ CASES.update({f.__name__: f for f in [
     reduce_ops, resize_ops, split_op, resize_cubic, resize_both,
     resize_channels, resize_odd_scale, split_bad_sizes, reduce_bad_axis,
     slice_steps, slice_steps_activation, upsample_opset7, split_equal]})
+CASES.update({f.__name__: f for f in [
+    fuzz_seed_folding, fuzz_seed_attributes, conv_bn_omitted,
+    conv_bn_bad_bias, leaky_alpha_twice, leaky_alpha_ir1,
+    leaky_alpha_no_value, gemm_alpha_int,
+    conv_strides_floats, conv_bn_epsilon_int, bn_momentum_int,
+    maxpool_count_include_pad_float, constant_value_float_int,
+    fold_add_attr, cast_to_string, duplicate_output, output_shadows_input,
+    output_shadows_initializer, output_listed_twice, duplicate_initializer,
+    conv_kernel_shape_mismatch, conv1d_kernel_shape_mismatch,
+    convinteger_kernel_shape_mismatch, conv_kernel_shape_match,
+    no_opset_import, other_domain_opset_only, ir2_no_opset_import,
+    two_default_opsets]})
+CASES.update({
+    "fold_omitted_add": fold_omitted_add, "fold_omitted_sub": fold_omitted_sub,
+    "fold_omitted_mul": fold_omitted_mul, "fold_omitted_div": fold_omitted_div,
+    "fold_omitted_identity": fold_omitted_identity,
+    "fold_omitted_reshape": fold_omitted_reshape,
+    "leaky_alpha_string": leaky_alpha_string,
+    "leaky_alpha_int": leaky_alpha_int,
+    "hardsigmoid_alpha_string": hardsigmoid_alpha_string,
+    "softmax_axis_float": softmax_axis_float,
+    "transpose_perm_floats": transpose_perm_floats})
 
 
 def main():

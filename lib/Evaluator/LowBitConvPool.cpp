@@ -153,7 +153,7 @@ template <typename PoolOp> LogicalResult Evaluator::Impl::lowbitPool(PoolOp o) {
                     0,
                     0};
   bool includePad = false;
-  if constexpr (!std::is_same_v<decltype(o), mlir::lowbit::GlobalAvgPoolOp>) {
+  if constexpr (!std::is_same_v<PoolOp, mlir::lowbit::GlobalAvgPoolOp>) {
     s.kh = o.getKernel()[0];
     s.kw = o.getKernel()[1];
     s.strideH = o.getStride()[0];
@@ -161,11 +161,11 @@ template <typename PoolOp> LogicalResult Evaluator::Impl::lowbitPool(PoolOp o) {
     s.padTop = o.getPad()[0];
     s.padLeft = o.getPad()[2];
   }
-  if constexpr (std::is_same_v<decltype(o), mlir::lowbit::AvgPoolOp>)
+  if constexpr (std::is_same_v<PoolOp, mlir::lowbit::AvgPoolOp>)
     includePad = o.getCountIncludePad();
   HostTensor out(in.kind(), os);
   Type elt = o.getType().getElementType();
-  if constexpr (std::is_same_v<decltype(o), mlir::lowbit::MaxPoolOp>) {
+  if constexpr (std::is_same_v<PoolOp, mlir::lowbit::MaxPoolOp>) {
     withKind(in.kind(), [&](auto tag) {
       using T = decltype(tag);
       rt::maxPool2d<T>(in.data<T>(), out.data<T>(), s);

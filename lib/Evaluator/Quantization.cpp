@@ -1,0 +1,284 @@
+//===- Quantization.cpp - Quantization and integer arithmetic -------------===//
+//
+// Part of the lowbit project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The quant dialect's casts, and the lowbit ops that rescale integers:
+// quantize, dequantize, requant, prelu (a requant with a second multiplier
+// for negative inputs), add and clamp. Every rescaling is the runtime's
+// (runtime/Requant.h): one definition of rounding and saturation for the
+// compiler, the evaluator and the generated code.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EvaluatorImpl.h"
+
+#include "lowbit/runtime/Ops.h"
+#include "lowbit/runtime/Requant.h"
+
+using namespace mlir;
+using namespace ::lowbit;
+using namespace ::lowbit::eval_detail;
+namespace rt = ::lowbit::rt;
+
+namespace {
+
+/// Scale and zero point of element `flat` of a tensor of `shape` quantized
+/// with per-tensor or per-axis `q`.
+struct QuantView {
+  quant::QuantizedType q;
+  ArrayRef<int64_t> shape;
+  int64_t inner = 1; // product of dims after the quantized axis
+  int64_t axisSize = 1;
+  static FailureOr<QuantView> get(Location loc, Type elt,
+                                  ArrayRef<int64_t> shape) {
+    QuantView v;
+    v.q = dyn_cast<quant::QuantizedType>(elt);
+    v.shape = shape;
+    if (auto a = dyn_cast_or_null<quant::UniformQuantizedPerAxisType>(v.q)) {
+      int32_t axis = a.getQuantizedDimension();
+      for (size_t d = axis + 1; d < shape.size(); ++d)
+        v.inner *= shape[d];
+      v.axisSize = shape[axis];
+      return v;
+    }
+    if (isa_and_nonnull<quant::UniformQuantizedType>(v.q))
+      return v;
+    return emitError(loc) << "evaluator: unsupported quantized type " << elt,
+           failure();
+  }
+  double scale(int64_t flat) const {
+    if (auto u = dyn_cast<quant::UniformQuantizedType>(q))
+      return u.getScale();
+    auto a = cast<quant::UniformQuantizedPerAxisType>(q);
+    return a.getScales()[(flat / inner) % axisSize];
+  }
+  int64_t zeroPoint(int64_t flat) const {
+    if (auto u = dyn_cast<quant::UniformQuantizedType>(q))
+      return u.getZeroPoint();
+    auto a = cast<quant::UniformQuantizedPerAxisType>(q);
+    return a.getZeroPoints()[(flat / inner) % axisSize];
+  }
+};
+
+rt::RoundingMode roundingMode(mlir::lowbit::RoundingMode m) {
+  return m == mlir::lowbit::RoundingMode::double_round
+             ? rt::RoundingMode::DoubleRound
+             : rt::RoundingMode::SingleRound;
+}
+
+/// Quantizes a float tensor with the runtime rule (float32 division).
+FailureOr<HostTensor> quantizeTensor(Location loc, const HostTensor &in,
+                                     RankedTensorType resultType) {
+  auto view = QuantView::get(loc, resultType.getElementType(), in.shape());
+  if (failed(view))
+    return failure();
+  HostTensor out(*elemKindOf(resultType.getElementType()), in.shape());
+  auto lo = static_cast<int32_t>(view->q.getStorageTypeMin());
+  auto hi = static_cast<int32_t>(view->q.getStorageTypeMax());
+  for (int64_t i = 0, e = in.numElements(); i < e; ++i)
+    out.setInt(i, rt::quantizeValue(static_cast<float>(in.getDouble(i)),
+                                    static_cast<float>(view->scale(i)),
+                                    static_cast<int32_t>(view->zeroPoint(i)),
+                                    lo, hi));
+  return out;
+}
+
+FailureOr<HostTensor> dequantizeTensor(Location loc, const HostTensor &in,
+                                       RankedTensorType inType,
+                                       ElemKind outKind) {
+  auto view = QuantView::get(loc, inType.getElementType(), in.shape());
+  if (failed(view))
+    return failure();
+  HostTensor out(outKind, in.shape());
+  for (int64_t i = 0, e = in.numElements(); i < e; ++i)
+    out.setDouble(i, rt::dequantizeValue(
+                         static_cast<int32_t>(in.getInt(i)), view->scale(i),
+                         static_cast<int32_t>(view->zeroPoint(i))));
+  return out;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// quant casts
+//===----------------------------------------------------------------------===//
+
+LogicalResult Evaluator::Impl::eval(quant::StorageCastOp op) {
+  Value in = op.getInput(), result = op.getResult();
+  const HostTensor &t = get(in);
+  auto resultType = cast<RankedTensorType>(result.getType());
+  HostTensor out = t;
+  out = out.reshaped(resultType.getShape());
+  ElemKind to = kindOf(result);
+  if (to != t.kind())
+    out = t.castTo(to); // same width; sign reinterpretation
+  set(result, std::move(out));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(quant::QuantizeCastOp op) {
+  Value in = op.getInput(), result = op.getResult();
+  const HostTensor &t = get(in);
+  auto resultType = cast<RankedTensorType>(result.getType());
+  auto q = quantizeTensor(op.getLoc(), t, resultType);
+  if (failed(q))
+    return failure();
+  set(result, std::move(*q));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(quant::DequantizeCastOp op) {
+  Value in = op.getInput(), result = op.getResult();
+  const HostTensor &t = get(in);
+  auto d = dequantizeTensor(
+      op.getLoc(), t, cast<RankedTensorType>(in.getType()), kindOf(result));
+  if (failed(d))
+    return failure();
+  set(result, std::move(*d));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// lowbit
+//===----------------------------------------------------------------------===//
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::QuantizeOp o) {
+  auto q = quantizeTensor(o.getLoc(), get(o.getInput()), o.getType());
+  if (failed(q))
+    return failure();
+  set(o.getResult(), std::move(*q));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::DequantizeOp o) {
+  auto d = dequantizeTensor(o.getLoc(), get(o.getInput()),
+                            o.getInput().getType(), kindOf(o.getResult()));
+  if (failed(d))
+    return failure();
+  set(o.getResult(), std::move(*d));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::RequantOp o) {
+  const HostTensor &in = get(o.getInput());
+  auto type = o.getType();
+  int64_t inZp = zeroPointOf(o.getInput().getType().getElementType());
+  auto outQ = cast<quant::UniformQuantizedType>(type.getElementType());
+  HostTensor out(*elemKindOf(outQ), type.getShape());
+  ArrayRef<int32_t> mul = o.getMultiplier(), sh = o.getShift();
+  auto negM = o.getNegMultiplier();
+  auto negS = o.getNegShift();
+  int64_t inner = 1, axisSize = 1;
+  if (auto axis = o.getAxis()) {
+    for (int64_t d = *axis + 1; d < type.getRank(); ++d)
+      inner *= type.getDimSize(d);
+    axisSize = type.getDimSize(*axis);
+  }
+  auto lo = static_cast<int32_t>(o.getSaturationMin());
+  auto hi = static_cast<int32_t>(o.getSaturationMax());
+  auto zp = static_cast<int32_t>(outQ.getZeroPoint());
+  rt::RoundingMode mode = roundingMode(o.getRounding());
+  withIntKind(in.kind(), [&](auto ti) {
+    using TI = decltype(ti);
+    withStorageKind(out.kind(), [&](auto to) {
+      using TO = decltype(to);
+      rt::requantTensor<TI, TO>(
+          in.data<TI>(), out.data<TO>(), in.numElements(), inner, axisSize,
+          mul.data(), sh.data(), mul.size() > 1, negM ? negM->data() : nullptr,
+          negS ? negS->data() : nullptr, negM && negM->size() > 1,
+          static_cast<int32_t>(inZp), zp, lo, hi, mode);
+      return 0;
+    });
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::PReluOp o) {
+  const HostTensor &in = get(o.getInput());
+  auto outQ = cast<quant::UniformQuantizedType>(o.getType().getElementType());
+  int64_t inZp = zeroPointOf(o.getInput().getType().getElementType());
+  HostTensor out(*elemKindOf(outQ), o.getType().getShape());
+  ArrayRef<int32_t> nm = o.getNegMultiplier(), ns = o.getNegShift();
+  int64_t inner = 1, axisSize = 1;
+  if (auto axis = o.getAxis()) {
+    for (int64_t d = *axis + 1; d < o.getType().getRank(); ++d)
+      inner *= o.getType().getDimSize(d);
+    axisSize = o.getType().getDimSize(*axis);
+  }
+  rt::ScaleMultiplier pos{static_cast<int32_t>(o.getPosMultiplier()),
+                          static_cast<int32_t>(o.getPosShift())};
+  rt::RoundingMode mode = roundingMode(o.getRounding());
+  int32_t posM[1] = {pos.multiplier}, posS[1] = {pos.shift};
+  withStorageKind(in.kind(), [&](auto ti) {
+    using TI = decltype(ti);
+    withStorageKind(out.kind(), [&](auto to) {
+      using TO = decltype(to);
+      rt::requantTensor<TI, TO>(
+          in.data<TI>(), out.data<TO>(), in.numElements(), inner, axisSize,
+          posM, posS, false, nm.data(), ns.data(), nm.size() > 1,
+          static_cast<int32_t>(inZp), static_cast<int32_t>(outQ.getZeroPoint()),
+          static_cast<int32_t>(outQ.getStorageTypeMin()),
+          static_cast<int32_t>(outQ.getStorageTypeMax()), mode);
+      return 0;
+    });
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::AddOp o) {
+  const HostTensor &a = get(o.getLhs());
+  const HostTensor &b = get(o.getRhs());
+  auto outQ = cast<quant::UniformQuantizedType>(o.getType().getElementType());
+  int64_t za = zeroPointOf(o.getLhs().getType().getElementType());
+  int64_t zb = zeroPointOf(o.getRhs().getType().getElementType());
+  int64_t lo = o.getMin().value_or(outQ.getStorageTypeMin());
+  int64_t hi = o.getMax().value_or(outQ.getStorageTypeMax());
+  int32_t shift = o.getInputShiftAttr().getInt();
+  rt::RoundingMode mode = roundingMode(o.getRounding());
+  rt::ScaleMultiplier ma{static_cast<int32_t>(o.getLhsMultiplier()),
+                         static_cast<int32_t>(o.getLhsShift())};
+  rt::ScaleMultiplier mb{static_cast<int32_t>(o.getRhsMultiplier()),
+                         static_cast<int32_t>(o.getRhsShift())};
+  rt::ScaleMultiplier mo{static_cast<int32_t>(o.getOutputMultiplier()),
+                         static_cast<int32_t>(o.getOutputShift())};
+  HostTensor out(*elemKindOf(outQ), o.getType().getShape());
+  withStorageKind(a.kind(), [&](auto ta) {
+    using TA = decltype(ta);
+    withStorageKind(b.kind(), [&](auto tb) {
+      using TB = decltype(tb);
+      withStorageKind(out.kind(), [&](auto to) {
+        using TO = decltype(to);
+        rt::addTensor<TA, TB, TO>(
+            a.data<TA>(), b.data<TB>(), out.data<TO>(), a.numElements(),
+            static_cast<int32_t>(za), static_cast<int32_t>(zb), shift, ma, mb,
+            mo, static_cast<int32_t>(outQ.getZeroPoint()),
+            static_cast<int32_t>(lo), static_cast<int32_t>(hi), mode);
+        return 0;
+      });
+      return 0;
+    });
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::ClampOp o) {
+  const HostTensor &in = get(o.getInput());
+  HostTensor out(in.kind(), in.shape());
+  int64_t lo = o.getMin(), hi = o.getMax();
+  withKind(in.kind(), [&](auto t) {
+    using T = decltype(t);
+    if constexpr (std::is_integral_v<T>)
+      rt::clampTensor<T>(in.data<T>(), out.data<T>(), in.numElements(), lo, hi);
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}

@@ -16,7 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Sim.h"
+#include "lowbit/accel/Sim.h"
 
 #include "lowbit/accel/Isa.h"
 

@@ -15,7 +15,7 @@
 #include "Common.h"
 
 #include "Accel/IR/AccelOps.h"
-#include "Sim.h"
+#include "lowbit/accel/Sim.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"

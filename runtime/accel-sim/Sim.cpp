@@ -16,7 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Sim.h"
+#include "lowbit/accel/Sim.h"
 
 #include "lowbit/runtime/Ops.h"
 #include "lowbit/runtime/Requant.h"

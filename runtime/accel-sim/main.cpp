@@ -20,7 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Sim.h"
+#include "lowbit/accel/Sim.h"
 
 #include "lowbit/accel/Isa.h"
 #include "lowbit/runtime/Ops.h"

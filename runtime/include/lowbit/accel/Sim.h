@@ -18,8 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LOWBIT_ACCEL_SIM_SIM_H
-#define LOWBIT_ACCEL_SIM_SIM_H
+#ifndef LOWBIT_ACCEL_SIM_H
+#define LOWBIT_ACCEL_SIM_H
 
 #include "lowbit/accel/Isa.h"
 
@@ -95,4 +95,4 @@ std::string reportJson(const Program &p, const SimStats &stats,
 } // namespace accel
 } // namespace lowbit
 
-#endif // LOWBIT_ACCEL_SIM_SIM_H
+#endif // LOWBIT_ACCEL_SIM_H

@@ -13,6 +13,7 @@
 
 #include "Common.h"
 
+#include "lowbit/Driver/Output.h"
 #include "lowbit/Import/ONNX.h"
 #include "lowbit/Support/Npy.h"
 #include "lowbit/Target/Accel.h"
@@ -255,13 +256,16 @@ LogicalResult driver::emitMLIR(ModuleOp module, llvm::StringRef outputFile,
   if (!out)
     return fail(module.getContext(), error);
   if (bytecode) {
-    if (failed(writeBytecodeToFile(module, out->os())))
+    if (failed(writeBytecodeToFile(module, out->os()))) {
+      (void)closeOutputStream(out->os(), outputFile);
       return fail(module.getContext(), "cannot write bytecode");
+    }
   } else {
     module.print(out->os());
     out->os() << "\n";
   }
-  out->keep();
+  if (std::string err = finishOutputFile(*out, outputFile); !err.empty())
+    return fail(module.getContext(), err);
   return success();
 }
 
@@ -313,6 +317,7 @@ LogicalResult driver::emitAccel(ModuleOp module, llvm::StringRef outputFile,
     out->os().write(reinterpret_cast<const char *>(bytes.data()),
                     bytes.size());
   }
-  out->keep();
+  if (std::string err = finishOutputFile(*out, outputFile); !err.empty())
+    return fail(module.getContext(), err);
   return success();
 }

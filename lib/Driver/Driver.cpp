@@ -26,6 +26,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -68,6 +69,13 @@ parseInputShape(llvm::StringRef arg,
   if (!shapes.emplace(name.str(), std::move(shape)).second)
     return "--input-shape names input '" + name.str() + "' twice";
   return "";
+}
+
+/// `x` as printf's %g writes it (2, not 2.000000), for messages.
+std::string shortNumber(double x) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", x);
+  return text;
 }
 
 /// Runs what `build` adds to a fresh module pass manager, timed under
@@ -171,7 +179,7 @@ driver::verifyQuantizationOptions(MLIRContext *ctx,
   double percentile = calibration.percentile;
   if (!(percentile > 0.0 && percentile <= 100.0))
     return fail(ctx, "--percentile must be in (0, 100], got " +
-                         std::to_string(percentile));
+                         shortNumber(percentile));
   if (quantize.activationBits < 2 || quantize.activationBits > 16)
     return fail(ctx, "--activation-bits must be in [2, 16], got " +
                          llvm::Twine(quantize.activationBits.getValue()));
@@ -183,18 +191,18 @@ driver::verifyQuantizationOptions(MLIRContext *ctx,
       scheme != "stlq")
     return fail(ctx, "unknown --weight-scheme '" + scheme +
                          "' (symmetric, asymmetric, pow2 or stlq)");
-  if (scheme == "stlq") {
-    double ratio = quantize.stlqRatio;
-    if (!(ratio >= 0.0 && ratio <= 1.0))
-      return fail(ctx, "--stlq-ratio must be in [0, 1], got " +
-                           std::to_string(ratio));
-    if (quantize.stlqTileInputs < 1 || quantize.stlqTileOutputs < 1)
-      return fail(ctx, "--stlq-tile must be TnxTm with Tn, Tm >= 1");
-    if (quantize.stlqGranularity != "tile" &&
-        quantize.stlqGranularity != "filter")
-      return fail(ctx, "unknown --stlq-granularity '" +
-                           quantize.stlqGranularity + "' (tile or filter)");
-  }
+  // The STLQ options are checked whatever the scheme: a bad value is an
+  // error even where it would not be used.
+  double ratio = quantize.stlqRatio;
+  if (!(ratio >= 0.0 && ratio <= 1.0))
+    return fail(ctx, "--stlq-ratio must be in [0, 1], got " +
+                         shortNumber(ratio));
+  if (quantize.stlqTileInputs < 1 || quantize.stlqTileOutputs < 1)
+    return fail(ctx, "--stlq-tile must be TnxTm with Tn, Tm >= 1");
+  if (quantize.stlqGranularity != "tile" &&
+      quantize.stlqGranularity != "filter")
+    return fail(ctx, "unknown --stlq-granularity '" +
+                         quantize.stlqGranularity + "' (tile or filter)");
   const std::string &rounding = quantize.weightRounding;
   if (rounding != "correlated" && rounding != "nearest")
     return fail(ctx, "unknown --weight-rounding '" + rounding +

@@ -492,33 +492,45 @@ int main(int argc, char **argv) {
   }
 
   // --- calibrate and quantize -------------------------------------------
+  // The quantization options are checked whether or not they are used:
+  // a bad value is an error, never silently ignored.
+  CalibrationOptions calibration;
+  calibration.estimator = rangeEstimator;
+  calibration.percentile = percentile;
+  calibration.bits = activationBits;
+  calibration.progress = true;
+  QuantizePipelineOptions quantize;
+  quantize.activationBits = activationBits;
+  quantize.weightBits = weightBits;
+  quantize.weightScheme = weightScheme;
+  quantize.perChannel = !perTensorWeights;
+  quantize.weightRounding = weightRounding;
+  quantize.logScale = logScale;
+  quantize.stlqRatio = stlqRatio;
+  quantize.stlqGranularity = stlqGranularity;
+  {
+    int64_t tn = 0, tm = 0;
+    llvm::StringRef text(stlqTile);
+    auto [a, b] = text.split('x');
+    if (a.getAsInteger(10, tn) || b.getAsInteger(10, tm) || tn < 1 ||
+        tm < 1)
+      return fail("--stlq-tile must be TnxTm with positive Tn and Tm "
+                  "(e.g. 16x16), got '" +
+                  stlqTile + "'");
+    quantize.stlqTileInputs = tn;
+    quantize.stlqTileOutputs = tm;
+  }
+  if (failed(driver::verifyQuantizationOptions(&context, calibration,
+                                               quantize)))
+    return 1;
+  // Like the other scheme- and mode-specific options: given without their
+  // scheme they would be silently ignored.
+  if (weightScheme != "stlq" &&
+      (stlqRatio.getNumOccurrences() || stlqTile.getNumOccurrences() ||
+       stlqGranularity.getNumOccurrences()))
+    return fail("--stlq-ratio, --stlq-tile and --stlq-granularity need "
+                "--weight-scheme=stlq");
   if (!calibrationInputs.empty()) {
-    CalibrationOptions calibration;
-    calibration.estimator = rangeEstimator;
-    calibration.percentile = percentile;
-    calibration.bits = activationBits;
-    calibration.progress = true;
-    QuantizePipelineOptions quantize;
-    quantize.activationBits = activationBits;
-    quantize.weightBits = weightBits;
-    quantize.weightScheme = weightScheme;
-    quantize.perChannel = !perTensorWeights;
-    quantize.weightRounding = weightRounding;
-    quantize.logScale = logScale;
-    quantize.stlqRatio = stlqRatio;
-    quantize.stlqGranularity = stlqGranularity;
-    {
-      int64_t tn = 0, tm = 0;
-      llvm::StringRef text(stlqTile);
-      auto [a, b] = text.split('x');
-      if (a.getAsInteger(10, tn) || b.getAsInteger(10, tm) || tn < 1 ||
-          tm < 1)
-        return fail("--stlq-tile must be TnxTm with positive Tn and Tm "
-                    "(e.g. 16x16), got '" +
-                    stlqTile + "'");
-      quantize.stlqTileInputs = tn;
-      quantize.stlqTileOutputs = tm;
-    }
     if ((weightScheme == "pow2" || weightScheme == "stlq") && weightBits > 5 &&
         compileTo != CompileTo::QDQ)
       return fail("--weight-scheme=" + weightScheme + " with --weight-bits=" +
@@ -581,9 +593,7 @@ int main(int argc, char **argv) {
                   "--bitwidth-samples, --bitwidth-search and "
                   "--bitwidth-estimate need --bitwidth=auto");
     }
-    if (failed(driver::verifyQuantizationOptions(&context, calibration,
-                                                 quantize)) ||
-        failed(driver::calibrateModel(*module, calibrationSpecs, calibration,
+    if (failed(driver::calibrateModel(*module, calibrationSpecs, calibration,
                                       env)))
       return 1;
     if (bitDepth.inputBits)

@@ -13,6 +13,7 @@
 
 #include "Common.h"
 
+#include "lowbit/Driver/InputGuards.h"
 #include "lowbit/Driver/Output.h"
 #include "lowbit/Import/ONNX.h"
 #include "lowbit/Support/Npy.h"
@@ -119,8 +120,18 @@ OwningOpRef<ModuleOp> driver::importModel(MLIRContext &context,
     auto file = openInputFile(options.inputFile, &message);
     if (!file)
       return error(message);
+    StringRef text = file->getBuffer();
     sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
     SourceMgrDiagnosticHandler handler(sourceMgr, ctx);
+    // Constructs that crash MLIR 22's parser (docs/KNOWN_ISSUES.md).
+    if (!text.starts_with("ML\xefR"))
+      if (auto hazard = scanForParserHazards(text)) {
+        auto [line, col] = sourceMgr.getLineAndColumn(
+            llvm::SMLoc::getFromPointer(text.data() + hazard->offset));
+        emitError(FileLineColLoc::get(ctx, options.inputFile, line, col),
+                  hazard->message);
+        return nullptr;
+      }
     module = parseSourceFile<ModuleOp>(sourceMgr, ctx);
     if (!module)
       return nullptr;

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowbit/Driver/InputGuards.h"
 #include "lowbit/Driver/Output.h"
 #include "lowbit/InitAll.h"
 
@@ -56,6 +57,10 @@ int main(int argc, char **argv) {
     llvm::errs() << "lowbit-opt: error: " << error << "\n";
     return 1;
   }
+  // Constructs that crash MLIR 22's parser (docs/KNOWN_ISSUES.md).
+  if (lowbit::reportParserHazards(input->getBuffer(),
+                                  input->getBufferIdentifier(), llvm::errs()))
+    return 1;
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(outputFile, &error);
   if (!output) {

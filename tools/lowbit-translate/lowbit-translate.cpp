@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "lowbit/Driver/InputGuards.h"
 #include "lowbit/Driver/Output.h"
 #include "lowbit/Target/Accel.h"
 #include "lowbit/Target/Cpp.h"
@@ -163,6 +164,11 @@ int main(int argc, char **argv) {
     llvm::errs() << "lowbit-translate: error: " << error << "\n";
     return 1;
   }
+  // Constructs that crash MLIR 22's parser (docs/KNOWN_ISSUES.md); every
+  // lowbit translation reads MLIR.
+  if (lowbit::reportParserHazards(input->getBuffer(),
+                                  input->getBufferIdentifier(), llvm::errs()))
+    return 1;
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(outputFilename, &error);
   if (!output) {

@@ -20,6 +20,7 @@
 
 #include "lowbit/Driver/Driver.h"
 #include "lowbit/InitAll.h"
+#include "lowbit/accel/Isa.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -530,6 +531,18 @@ int main(int argc, char **argv) {
        stlqGranularity.getNumOccurrences()))
     return fail("--stlq-ratio, --stlq-tile and --stlq-granularity need "
                 "--weight-scheme=stlq");
+  // convert-lowbit-to-accel refuses inputs narrower than the accelerator's
+  // activations (its input record quantizes to all of them): say so before
+  // calibrating.
+  if (target == TargetKind::Accel && !calibrationInputs.empty() &&
+      activationBits != ::lowbit::accel::Target().activationBits)
+    return fail("--target=accel: the accelerator's activations are " +
+                llvm::Twine(::lowbit::accel::Target().activationBits) +
+                "-bit and its input record quantizes to all of them; "
+                "--activation-bits=" +
+                llvm::Twine(unsigned(activationBits)) +
+                " would give the evaluator and the C++ a narrower input "
+                "than the accelerator");
   if (!calibrationInputs.empty()) {
     if ((weightScheme == "pow2" || weightScheme == "stlq") && weightBits > 5 &&
         compileTo != CompileTo::QDQ)

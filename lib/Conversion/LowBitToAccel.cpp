@@ -1191,6 +1191,26 @@ LogicalResult Lowering::run() {
     auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                   "onnx.name");
     d.name = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
+    // The binary's input record (a scale and a zero point) quantizes to the
+    // target's whole activation range; an input of narrower integers (a
+    // 4-bit i8<-8:7>) would get values outside them once its floats leave
+    // the calibrated range, where the evaluator and the C++ clamp.
+    int64_t actMin = -(int64_t(1) << (t.activationBits - 1)),
+            actMax = (int64_t(1) << (t.activationBits - 1)) - 1;
+    if (q.getStorageTypeMin() != actMin || q.getStorageTypeMax() != actMax)
+      return emitError(arg.getLoc())
+                 << "convert-lowbit-to-accel: input '" << d.name
+                 << "' cannot be mapped to accel target '" << t.name
+                 << "': it is "
+                 << arg.getType() << ", integers in ["
+                 << q.getStorageTypeMin() << ", " << q.getStorageTypeMax()
+                 << "], but the target's input record quantizes to its "
+                    "activation_bits = "
+                 << t.activationBits << " range [" << actMin << ", " << actMax
+                 << "] (quantize the inputs to " << t.activationBits
+                 << " bits, e.g. lowbitc --activation-bits="
+                 << t.activationBits << ")",
+             failure();
     auto shape = cast<ShapedType>(arg.getType()).getShape();
     d.shape.assign(shape.begin(), shape.end());
     d.addr = allocate(arg);

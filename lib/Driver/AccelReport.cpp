@@ -14,6 +14,8 @@
 
 #include "Common.h"
 
+#include "lowbit/Driver/Output.h"
+
 #include "Accel/IR/AccelOps.h"
 #include "lowbit/accel/Sim.h"
 
@@ -182,9 +184,11 @@ LogicalResult driver::reportAccel(ModuleOp module,
   std::error_code ec;
   llvm::raw_fd_ostream out(htmlPath, ec);
   if (ec)
-    return fail(module.getContext(), "--report: cannot write " +
-                                         htmlPath.str() + ": " +
+    return fail(module.getContext(), "--report: cannot write '" +
+                                         htmlPath.str() + "': " +
                                          ec.message());
   out << html;
+  if (std::string err = closeOutputStream(out, htmlPath); !err.empty())
+    return fail(module.getContext(), "--report: " + err);
   return success();
 }

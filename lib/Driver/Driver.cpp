@@ -13,6 +13,8 @@
 
 #include "Common.h"
 
+#include "lowbit/Driver/InputGuards.h"
+#include "lowbit/Driver/Output.h"
 #include "lowbit/Import/ONNX.h"
 #include "lowbit/Support/Npy.h"
 #include "lowbit/Target/Accel.h"
@@ -25,6 +27,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -69,6 +72,13 @@ parseInputShape(llvm::StringRef arg,
   return "";
 }
 
+/// `x` as printf's %g writes it (2, not 2.000000), for messages.
+std::string shortNumber(double x) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", x);
+  return text;
+}
+
 /// Runs what `build` adds to a fresh module pass manager, timed under
 /// `timing`.
 LogicalResult runPasses(ModuleOp module, const StageEnv &env,
@@ -110,8 +120,18 @@ OwningOpRef<ModuleOp> driver::importModel(MLIRContext &context,
     auto file = openInputFile(options.inputFile, &message);
     if (!file)
       return error(message);
+    StringRef text = file->getBuffer();
     sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
     SourceMgrDiagnosticHandler handler(sourceMgr, ctx);
+    // Constructs that crash MLIR 22's parser (docs/KNOWN_ISSUES.md).
+    if (!text.starts_with("ML\xefR"))
+      if (auto hazard = scanForParserHazards(text)) {
+        auto [line, col] = sourceMgr.getLineAndColumn(
+            llvm::SMLoc::getFromPointer(text.data() + hazard->offset));
+        emitError(FileLineColLoc::get(ctx, options.inputFile, line, col),
+                  hazard->message);
+        return nullptr;
+      }
     module = parseSourceFile<ModuleOp>(sourceMgr, ctx);
     if (!module)
       return nullptr;
@@ -170,7 +190,7 @@ driver::verifyQuantizationOptions(MLIRContext *ctx,
   double percentile = calibration.percentile;
   if (!(percentile > 0.0 && percentile <= 100.0))
     return fail(ctx, "--percentile must be in (0, 100], got " +
-                         std::to_string(percentile));
+                         shortNumber(percentile));
   if (quantize.activationBits < 2 || quantize.activationBits > 16)
     return fail(ctx, "--activation-bits must be in [2, 16], got " +
                          llvm::Twine(quantize.activationBits.getValue()));
@@ -182,18 +202,18 @@ driver::verifyQuantizationOptions(MLIRContext *ctx,
       scheme != "stlq")
     return fail(ctx, "unknown --weight-scheme '" + scheme +
                          "' (symmetric, asymmetric, pow2 or stlq)");
-  if (scheme == "stlq") {
-    double ratio = quantize.stlqRatio;
-    if (!(ratio >= 0.0 && ratio <= 1.0))
-      return fail(ctx, "--stlq-ratio must be in [0, 1], got " +
-                           std::to_string(ratio));
-    if (quantize.stlqTileInputs < 1 || quantize.stlqTileOutputs < 1)
-      return fail(ctx, "--stlq-tile must be TnxTm with Tn, Tm >= 1");
-    if (quantize.stlqGranularity != "tile" &&
-        quantize.stlqGranularity != "filter")
-      return fail(ctx, "unknown --stlq-granularity '" +
-                           quantize.stlqGranularity + "' (tile or filter)");
-  }
+  // The STLQ options are checked whatever the scheme: a bad value is an
+  // error even where it would not be used.
+  double ratio = quantize.stlqRatio;
+  if (!(ratio >= 0.0 && ratio <= 1.0))
+    return fail(ctx, "--stlq-ratio must be in [0, 1], got " +
+                         shortNumber(ratio));
+  if (quantize.stlqTileInputs < 1 || quantize.stlqTileOutputs < 1)
+    return fail(ctx, "--stlq-tile must be TnxTm with Tn, Tm >= 1");
+  if (quantize.stlqGranularity != "tile" &&
+      quantize.stlqGranularity != "filter")
+    return fail(ctx, "unknown --stlq-granularity '" +
+                         quantize.stlqGranularity + "' (tile or filter)");
   const std::string &rounding = quantize.weightRounding;
   if (rounding != "correlated" && rounding != "nearest")
     return fail(ctx, "unknown --weight-rounding '" + rounding +
@@ -255,13 +275,16 @@ LogicalResult driver::emitMLIR(ModuleOp module, llvm::StringRef outputFile,
   if (!out)
     return fail(module.getContext(), error);
   if (bytecode) {
-    if (failed(writeBytecodeToFile(module, out->os())))
+    if (failed(writeBytecodeToFile(module, out->os()))) {
+      (void)closeOutputStream(out->os(), outputFile);
       return fail(module.getContext(), "cannot write bytecode");
+    }
   } else {
     module.print(out->os());
     out->os() << "\n";
   }
-  out->keep();
+  if (std::string err = finishOutputFile(*out, outputFile); !err.empty())
+    return fail(module.getContext(), err);
   return success();
 }
 
@@ -313,6 +336,7 @@ LogicalResult driver::emitAccel(ModuleOp module, llvm::StringRef outputFile,
     out->os().write(reinterpret_cast<const char *>(bytes.data()),
                     bytes.size());
   }
-  out->keep();
+  if (std::string err = finishOutputFile(*out, outputFile); !err.empty())
+    return fail(module.getContext(), err);
   return success();
 }

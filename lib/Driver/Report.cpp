@@ -16,6 +16,8 @@
 
 #include "Common.h"
 
+#include "lowbit/Driver/Output.h"
+
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/Bitwidth.h"
 #include "LowBit/Transforms/LogWeights.h"
@@ -449,6 +451,7 @@ LogicalResult driver::writeReport(ModuleOp floatModule, ModuleOp qdqModule,
        << histogramSvg(l) << "</td><td>" << tileMapSvg(l) << "</td></tr>\n";
   }
   os << "</table>\n</body></html>\n";
-  out->keep();
+  if (std::string err = finishOutputFile(*out, options.htmlPath); !err.empty())
+    return fail(ctx, "--report: " + err);
   return success();
 }

@@ -41,20 +41,31 @@ struct Stats {
   double lo = std::numeric_limits<double>::infinity();
   double hi = -std::numeric_limits<double>::infinity();
   std::vector<double> hist; // counts over [lo, hi] in kBins bins
+  /// The first calibration sample on which the tensor had a NaN, or -1.
+  int64_t nanSample = -1;
 };
 
 /// Identifies a tensor: an op result or a block argument.
 using Key = Value;
 
+/// One tensor's values on one sample.
+struct Observed {
+  float lo, hi;
+  bool nan;
+};
+
 /// The least and greatest non-NaN values of p[0, n) as a scan in order
 /// finds them (of equal values it keeps the first, which matters for the
-/// sign of a zero); +inf and -inf when there is none.
-std::pair<float, float> rangeOf(const float *p, int64_t n) {
+/// sign of a zero); +inf and -inf when there is none. And whether there is
+/// a NaN.
+Observed rangeOf(const float *p, int64_t n) {
   constexpr int kLanes = 8;
   float lo[kLanes], hi[kLanes];
+  bool nan[kLanes];
   for (int l = 0; l < kLanes; ++l) {
     lo[l] = std::numeric_limits<float>::infinity();
     hi[l] = -std::numeric_limits<float>::infinity();
+    nan[l] = false;
   }
   // Lanes of independent minima and maxima (NaN compares false, so it is
   // skipped); the values are exact whatever the order.
@@ -64,15 +75,19 @@ std::pair<float, float> rangeOf(const float *p, int64_t n) {
       float x = p[i + l];
       lo[l] = x < lo[l] ? x : lo[l];
       hi[l] = x > hi[l] ? x : hi[l];
+      nan[l] |= x != x;
     }
   for (; i < n; ++i) {
     lo[0] = p[i] < lo[0] ? p[i] : lo[0];
     hi[0] = p[i] > hi[0] ? p[i] : hi[0];
+    nan[0] |= p[i] != p[i];
   }
   float mn = lo[0], mx = hi[0];
+  bool anyNaN = nan[0];
   for (int l = 1; l < kLanes; ++l) {
     mn = lo[l] < mn ? lo[l] : mn;
     mx = hi[l] > mx ? hi[l] : mx;
+    anyNaN |= nan[l];
   }
   // Only a zero can tie with a value of another bit pattern: the scan in
   // order keeps the first zero.
@@ -85,7 +100,7 @@ std::pair<float, float> rangeOf(const float *p, int64_t n) {
           mx = p[j];
         break;
       }
-  return {mn, mx};
+  return {mn, mx, anyNaN};
 }
 
 /// Records the range of every float tensor of one run, in the order the
@@ -101,7 +116,7 @@ public:
   void observe(Value v, const HostTensor &t) {
     ranges.push_back({v, rangeOf(t.data<float>(), t.numElements())});
   }
-  std::vector<std::pair<Key, std::pair<float, float>>> ranges;
+  std::vector<std::pair<Key, Observed>> ranges;
 };
 
 /// Adds the values of every float tensor to its histogram over the range
@@ -120,7 +135,7 @@ public:
     if (it == stats.end())
       return;
     const Stats &s = it->second;
-    if (!(s.hi > s.lo))
+    if (!(s.hi > s.lo) || !std::isfinite(s.lo) || !std::isfinite(s.hi))
       return;
     std::vector<double> &h = hist[v];
     if (h.empty())
@@ -195,6 +210,74 @@ std::pair<double, double> estimate(const Stats &s,
     }
   }
   return best;
+}
+
+/// How an error names a calibrated tensor: a graph input by its ONNX name
+/// (or position), a result by its op and the node its location names.
+std::string describe(func::FuncOp func, Value v) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                      "onnx.name"))
+      os << "input '" << name.getValue() << "'";
+    else
+      os << "input #" << arg.getArgNumber();
+    return text;
+  }
+  Operation *op = v.getDefiningOp();
+  os << "the result";
+  if (op->getNumResults() > 1)
+    os << " #" << cast<OpResult>(v).getResultNumber();
+  os << " of '" << op->getName() << "'";
+  std::string node;
+  op->getLoc()->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      node = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (!node.empty())
+    os << " (node '" << node << "')";
+  return text;
+}
+
+/// Whether [lo, hi] has a quantization scale: finite ends, and a width that
+/// is zero (the scale falls back to 1) or that spreads over the levels of
+/// the widest activation type (16 bits: lowbit-assign-bitwidth may choose
+/// it after calibration) in steps no smaller than the least normal float32.
+/// A float32 scale of +inf or of 0 / a denormal gives NaN outputs or
+/// infinite requantization multipliers downstream; an error here names the
+/// tensor instead. Emits the error and returns failure otherwise.
+LogicalResult checkQuantizable(func::FuncOp func, Value v, double lo,
+                               double hi) {
+  auto loc = isa<BlockArgument>(v) ? func.getLoc() : v.getDefiningOp()->getLoc();
+  auto num = [](double x) -> std::string {
+    if (std::isinf(x))
+      return x > 0 ? "inf" : "-inf";
+    std::string text;
+    llvm::raw_string_ostream(text) << llvm::format("%g", x);
+    return text;
+  };
+  auto range = [&] { return "[" + num(lo) + ", " + num(hi) + "]"; };
+  if (!std::isfinite(lo) || !std::isfinite(hi))
+    return emitError(loc) << "calibration: " << describe(func, v)
+                          << " reaches "
+                          << (std::isfinite(hi) ? "-inf" : "+inf")
+                          << " on the calibration data (range " << range()
+                          << "): the float model overflows float32 here, "
+                             "and no finite quantization scale covers it",
+           failure();
+  constexpr double kWidestLevels = 65535.0; // 2^16 - 1
+  if (hi > lo && (hi - lo) / kWidestLevels <
+                     double(std::numeric_limits<float>::min()))
+    return emitError(loc) << "calibration: " << describe(func, v)
+                          << " has a range " << range()
+                          << " too narrow for a quantization scale (the "
+                             "scale would be 0 or a denormal float32)",
+           failure();
+  return success();
 }
 
 class Progress {
@@ -281,11 +364,13 @@ LogicalResult lowbit::calibrate(func::FuncOp func,
     };
     if (failed(forEachSample("ranges", observerOf)))
       return failure();
-    for (RangeCollector &c : perSample)
+    for (auto [i, c] : llvm::enumerate(perSample))
       for (auto &[value, range] : c.ranges) {
         Stats &s = stats[value];
-        s.lo = std::min<double>(s.lo, range.first);
-        s.hi = std::max<double>(s.hi, range.second);
+        s.lo = std::min<double>(s.lo, range.lo);
+        s.hi = std::max<double>(s.hi, range.hi);
+        if (range.nan && s.nanSample < 0)
+          s.nanSample = static_cast<int64_t>(i);
       }
   }
   // Pass 2 (percentile, SQNR): histograms over those ranges, one per
@@ -309,10 +394,33 @@ LogicalResult lowbit::calibrate(func::FuncOp func,
       }
   }
   Builder b(func.getContext());
-  for (auto &[value, s] : stats) {
+  // In program order, so that the first tensor that overflows is the one
+  // reported (the DenseMap's order is arbitrary).
+  SmallVector<Value> order(func.getArguments());
+  func.walk([&](Operation *op) {
+    llvm::append_range(order, op->getResults());
+  });
+  for (Value value : order) {
+    auto it = stats.find(value);
+    if (it == stats.end())
+      continue;
+    const Stats &s = it->second;
+    if (s.nanSample >= 0) {
+      Location loc = isa<BlockArgument>(value) ? func.getLoc()
+                                               : value.getDefiningOp()->getLoc();
+      return emitError(loc) << "calibration: " << describe(func, value)
+                            << " is NaN on calibration sample "
+                            << s.nanSample
+                            << " (the float model computes an invalid "
+                               "operation there, such as inf - inf); no "
+                               "quantization represents it",
+             failure();
+    }
     if (!(s.hi >= s.lo))
       continue;
     auto [lo, hi] = estimate(s, options);
+    if (failed(checkQuantizable(func, value, lo, hi)))
+      return failure();
     auto attr = b.getDenseF64ArrayAttr({lo, hi});
     if (auto arg = dyn_cast<BlockArgument>(value))
       func.setArgAttr(arg.getArgNumber(), kRangeAttrName, attr);

@@ -175,14 +175,22 @@ llvm::Error lowbit::writeNpy(StringRef path, const HostTensor &tensor) {
 
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
+  auto writeError = [&](const std::string &reason) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "cannot write '" + path + "': " + reason);
+  };
   if (ec)
-    return npyError(path, "cannot write: " + ec.message());
+    return writeError(ec.message());
   os << "\x93NUMPY" << char(1) << char(0);
   os << char(header.size() & 0xff) << char((header.size() >> 8) & 0xff);
   os << header;
   os.write(static_cast<const char *>(tensor.raw()), tensor.byteSize());
   os.close();
-  if (os.has_error())
-    return npyError(path, "write failed");
+  if (os.has_error()) {
+    std::string reason = os.error().message();
+    // Cleared, or the stream's destructor ends the program.
+    os.clear_error();
+    return writeError(reason);
+  }
   return llvm::Error::success();
 }

@@ -8,17 +8,75 @@
 // pass pipeline, prints the result. Malformed IR and bad options produce
 // located diagnostics and a non-zero exit (MlirOptMain's behaviour).
 //
+// MlirOptMain's command line and processing, but lowbit-opt owns the output
+// file: MlirOptMain(argc, argv, ...) leaves a failed write (-o /dev/full, a
+// full disk) to the stream's destructor, which ends the program with "LLVM
+// ERROR: IO failure on output stream"; here it is "cannot write" and exit 1.
+//
 //===----------------------------------------------------------------------===//
 
+#include "lowbit/Driver/InputGuards.h"
+#include "lowbit/Driver/Output.h"
 #include "lowbit/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
   mlir::DialectRegistry registry;
   lowbit::registerAllDialects(registry);
   lowbit::registerAllPasses();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "lowbit optimizer driver\n", registry));
+  auto [inputFile, outputFile] = mlir::registerAndParseCLIOptions(
+      argc, argv, "lowbit optimizer driver\n", registry);
+  mlir::MlirOptMainConfig config =
+      mlir::MlirOptMainConfig::createFromCLOptions();
+
+  if (config.shouldShowDialects()) {
+    llvm::outs() << "Available Dialects: ";
+    llvm::interleave(registry.getDialectNames(), llvm::outs(), ",");
+    llvm::outs() << "\n";
+    return 0;
+  }
+  if (config.shouldListPasses()) {
+    mlir::printRegisteredPasses();
+    return 0;
+  }
+
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> input =
+      mlir::openInputFile(inputFile, &error);
+  if (!input) {
+    llvm::errs() << "lowbit-opt: error: " << error << "\n";
+    return 1;
+  }
+  // Constructs that crash MLIR 22's parser (docs/KNOWN_ISSUES.md).
+  if (lowbit::reportParserHazards(input->getBuffer(),
+                                  input->getBufferIdentifier(), llvm::errs()))
+    return 1;
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      mlir::openOutputFile(outputFile, &error);
+  if (!output) {
+    llvm::errs() << "lowbit-opt: error: " << error << "\n";
+    return 1;
+  }
+  bool ok = mlir::succeeded(
+      mlir::MlirOptMain(output->os(), std::move(input), registry, config));
+  // Checked on failure too: a stream error left in place would end the
+  // program from the ToolOutputFile's destructor.
+  std::string writeError = ok ? lowbit::finishOutputFile(*output, outputFile)
+                              : lowbit::closeOutputStream(output->os(),
+                                                          outputFile);
+  if (!writeError.empty()) {
+    llvm::errs() << "lowbit-opt: error: " << writeError << "\n";
+    return 1;
+  }
+  return ok ? 0 : 1;
 }

@@ -20,6 +20,7 @@
 
 #include "lowbit/Driver/Driver.h"
 #include "lowbit/InitAll.h"
+#include "lowbit/accel/Isa.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
@@ -492,33 +493,57 @@ int main(int argc, char **argv) {
   }
 
   // --- calibrate and quantize -------------------------------------------
+  // The quantization options are checked whether or not they are used:
+  // a bad value is an error, never silently ignored.
+  CalibrationOptions calibration;
+  calibration.estimator = rangeEstimator;
+  calibration.percentile = percentile;
+  calibration.bits = activationBits;
+  calibration.progress = true;
+  QuantizePipelineOptions quantize;
+  quantize.activationBits = activationBits;
+  quantize.weightBits = weightBits;
+  quantize.weightScheme = weightScheme;
+  quantize.perChannel = !perTensorWeights;
+  quantize.weightRounding = weightRounding;
+  quantize.logScale = logScale;
+  quantize.stlqRatio = stlqRatio;
+  quantize.stlqGranularity = stlqGranularity;
+  {
+    int64_t tn = 0, tm = 0;
+    llvm::StringRef text(stlqTile);
+    auto [a, b] = text.split('x');
+    if (a.getAsInteger(10, tn) || b.getAsInteger(10, tm) || tn < 1 ||
+        tm < 1)
+      return fail("--stlq-tile must be TnxTm with positive Tn and Tm "
+                  "(e.g. 16x16), got '" +
+                  stlqTile + "'");
+    quantize.stlqTileInputs = tn;
+    quantize.stlqTileOutputs = tm;
+  }
+  if (failed(driver::verifyQuantizationOptions(&context, calibration,
+                                               quantize)))
+    return 1;
+  // Like the other scheme- and mode-specific options: given without their
+  // scheme they would be silently ignored.
+  if (weightScheme != "stlq" &&
+      (stlqRatio.getNumOccurrences() || stlqTile.getNumOccurrences() ||
+       stlqGranularity.getNumOccurrences()))
+    return fail("--stlq-ratio, --stlq-tile and --stlq-granularity need "
+                "--weight-scheme=stlq");
+  // convert-lowbit-to-accel refuses inputs narrower than the accelerator's
+  // activations (its input record quantizes to all of them): say so before
+  // calibrating.
+  if (target == TargetKind::Accel && !calibrationInputs.empty() &&
+      activationBits != ::lowbit::accel::Target().activationBits)
+    return fail("--target=accel: the accelerator's activations are " +
+                llvm::Twine(::lowbit::accel::Target().activationBits) +
+                "-bit and its input record quantizes to all of them; "
+                "--activation-bits=" +
+                llvm::Twine(unsigned(activationBits)) +
+                " would give the evaluator and the C++ a narrower input "
+                "than the accelerator");
   if (!calibrationInputs.empty()) {
-    CalibrationOptions calibration;
-    calibration.estimator = rangeEstimator;
-    calibration.percentile = percentile;
-    calibration.bits = activationBits;
-    calibration.progress = true;
-    QuantizePipelineOptions quantize;
-    quantize.activationBits = activationBits;
-    quantize.weightBits = weightBits;
-    quantize.weightScheme = weightScheme;
-    quantize.perChannel = !perTensorWeights;
-    quantize.weightRounding = weightRounding;
-    quantize.logScale = logScale;
-    quantize.stlqRatio = stlqRatio;
-    quantize.stlqGranularity = stlqGranularity;
-    {
-      int64_t tn = 0, tm = 0;
-      llvm::StringRef text(stlqTile);
-      auto [a, b] = text.split('x');
-      if (a.getAsInteger(10, tn) || b.getAsInteger(10, tm) || tn < 1 ||
-          tm < 1)
-        return fail("--stlq-tile must be TnxTm with positive Tn and Tm "
-                    "(e.g. 16x16), got '" +
-                    stlqTile + "'");
-      quantize.stlqTileInputs = tn;
-      quantize.stlqTileOutputs = tm;
-    }
     if ((weightScheme == "pow2" || weightScheme == "stlq") && weightBits > 5 &&
         compileTo != CompileTo::QDQ)
       return fail("--weight-scheme=" + weightScheme + " with --weight-bits=" +
@@ -581,9 +606,7 @@ int main(int argc, char **argv) {
                   "--bitwidth-samples, --bitwidth-search and "
                   "--bitwidth-estimate need --bitwidth=auto");
     }
-    if (failed(driver::verifyQuantizationOptions(&context, calibration,
-                                                 quantize)) ||
-        failed(driver::calibrateModel(*module, calibrationSpecs, calibration,
+    if (failed(driver::calibrateModel(*module, calibrationSpecs, calibration,
                                       env)))
       return 1;
     if (bitDepth.inputBits)

@@ -116,9 +116,12 @@ std::string lowbit::writeModelFiles(const ModelFiles &files, StringRef dir,
       return "cannot write '" + path.str().str() + "': " + ec.message();
     os << data;
     os.close();
-    if (os.has_error())
-      return "cannot write '" + path.str().str() + "'";
-    return "";
+    if (!os.has_error())
+      return "";
+    std::string reason = os.error().message();
+    // Cleared, or the stream's destructor ends the program.
+    os.clear_error();
+    return "cannot write '" + path.str().str() + "': " + reason;
   };
   std::string n = name.str();
   for (auto [file, data] :

@@ -6,6 +6,7 @@
 
 #include "lowbit/accel/Isa.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cinttypes>
@@ -759,6 +760,11 @@ std::string checkProgram(const Program &p) {
       return "a tensor name must be 1 to 255 printable characters without "
              "spaces, quotes or ';'";
   }
+  // A program is run for its outputs: one without any would run, succeed
+  // and write nothing.
+  if (std::none_of(p.tensors.begin(), p.tensors.end(),
+                   [](const TensorDesc &d) { return d.isOutput; }))
+    return "the program has no output tensor (.output)";
   for (size_t i = 0; i < p.instrs.size(); ++i) {
     e = checkInstr(p.target, p.instrs[i], p.dramBytes);
     if (!e.empty())

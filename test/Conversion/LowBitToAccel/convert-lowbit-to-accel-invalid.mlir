@@ -106,3 +106,16 @@ func.func @avg_pool_pad(%x: tensor<1x4x4x3x!q>) -> tensor<1x4x4x3x!q> {
   %a = lowbit.avg_pool %x {kernel = array<i64: 3, 3>, pad = array<i64: 1, 1, 1, 1>} : tensor<1x4x4x3x!q> -> tensor<1x4x4x3x!q>
   return %a : tensor<1x4x4x3x!q>
 }
+
+// -----
+
+// An input of narrower integers than the target's activations: the binary's
+// input record (scale and zero point) would quantize floats outside the
+// calibrated range to int8 values beyond [-8, 7], where the evaluator and
+// the C++ clamp.
+!q4 = !quant.uniform<i8<-8:7>:f32, 0.1:0>
+
+// expected-error @+1 {{convert-lowbit-to-accel: input 'input0' cannot be mapped to accel target 'accel': it is 'tensor<1x4x!quant.uniform<i8<-8:7>:f32, 1.000000e-01>>', integers in [-8, 7], but the target's input record quantizes to its activation_bits = 8 range [-128, 127] (quantize the inputs to 8 bits, e.g. lowbitc --activation-bits=8)}}
+func.func @narrow_input(%x: tensor<1x4x!q4>) -> tensor<1x4x!q4> {
+  return %x : tensor<1x4x!q4>
+}

@@ -301,7 +301,8 @@ struct Program {
 };
 
 /// Checks a whole program: the target, the DRAM size against the limits and
-/// the data, every tensor inside DRAM, every instruction. Returns "" or the
+/// the data, every tensor inside DRAM, at least one output tensor, every
+/// instruction. Returns "" or the
 /// reason (naming the instruction's index).
 std::string checkProgram(const Program &p);
 

@@ -18,6 +18,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/FloatFallback.h"
+#include "LowBit/Utils/ConstantReader.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -45,6 +46,8 @@ namespace lowbit {
 
 using namespace mlir;
 namespace lb = mlir::lowbit;
+using lb::shapeStr;
+using lb::zeroPointOf;
 
 namespace {
 
@@ -89,12 +92,6 @@ int64_t storageBytes(Type storage) {
   return cast<IntegerType>(storage).getWidth() / 8;
 }
 
-int64_t zeroPointOf(Type elt) {
-  if (auto q = dyn_cast<quant::UniformQuantizedType>(elt))
-    return q.getZeroPoint();
-  return 0;
-}
-
 std::pair<int64_t, int64_t> storageRange(Type elt) {
   if (auto r = lb::getStorageRange(elt))
     return *r;
@@ -106,13 +103,6 @@ std::string exactDouble(double v) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << llvm::format("%a", v);
-  return s;
-}
-
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s;
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(shape[i]);
   return s;
 }
 
@@ -291,32 +281,21 @@ FailureOr<std::vector<uint8_t>> Emitter::constantBytes(lb::ConstantOp op) {
                << type
                << " is larger than lowbit's limit of 2 GiB for one tensor",
            failure();
-  std::vector<uint8_t> bytes;
-  bytes.reserve(type.getNumElements() * bytesPer);
   Attribute value = op.getValue();
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(value)) {
-    bool isUnsigned = cast<IntegerType>(dense.getElementType()).isUnsigned();
-    for (const APInt &v : dense.getValues<APInt>()) {
-      APInt w = isUnsigned ? v.zextOrTrunc(st.getWidth())
-                           : v.sextOrTrunc(st.getWidth());
-      uint64_t raw = w.getZExtValue();
-      for (unsigned i = 0; i < bytesPer; ++i)
-        bytes.push_back(static_cast<uint8_t>(raw >> (8 * i)));
-    }
-  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
-    auto elt = dyn_cast<IntegerType>(res.getType().getElementType());
-    AsmResourceBlob *data = res.getRawHandle().getBlob();
-    if (!elt || elt.getWidth() != st.getWidth() || !data)
+  auto elements = dyn_cast<ElementsAttr>(value);
+  std::optional<std::vector<uint8_t>> read;
+  if (elements)
+    read = lb::readIntegerBytes(elements, bytesPer);
+  if (!read) {
+    if (isa<DenseResourceElementsAttr>(value))
       return op.emitError("convert-lowbit-to-emitc: cannot read the "
                           "constant's resource"),
              failure();
-    ArrayRef<char> raw = data->getData();
-    bytes.assign(raw.begin(), raw.end());
-  } else {
     return op.emitError("convert-lowbit-to-emitc: unsupported constant "
                         "attribute"),
            failure();
   }
+  std::vector<uint8_t> bytes = std::move(*read);
   if (static_cast<int64_t>(bytes.size()) != type.getNumElements() * bytesPer)
     return op.emitError("convert-lowbit-to-emitc: constant has ")
                << bytes.size() << " bytes, expected "

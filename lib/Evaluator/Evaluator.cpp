@@ -18,6 +18,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/FloatFallback.h"
+#include "LowBit/Utils/ConstantReader.h"
 #include "lowbit/runtime/Kernels.h"
 #include "lowbit/runtime/Ops.h"
 #include "lowbit/runtime/Requant.h"
@@ -40,6 +41,7 @@
 using namespace mlir;
 using namespace ::lowbit;
 namespace rt = ::lowbit::rt;
+using mlir::lowbit::zeroPointOf;
 using llvm::SmallVector;
 
 EvaluationObserver::~EvaluationObserver() = default;
@@ -331,12 +333,6 @@ void convInBands(MLIRContext *ctx, const rt::Conv2DShape &s, int64_t inC,
       begin += count;
     }
   });
-}
-
-int64_t zeroPointOf(Type elt) {
-  if (auto u = dyn_cast<quant::UniformQuantizedType>(elt))
-    return u.getZeroPoint();
-  return 0;
 }
 
 } // namespace

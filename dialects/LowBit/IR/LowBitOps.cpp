@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Utils/ConstantReader.h"
 
 #include "lowbit/runtime/LogQuant.h"
 #include "lowbit/runtime/Requant.h"
@@ -58,16 +59,6 @@ mlir::lowbit::getStorageRange(Type elementType) {
 
 static bool dimsAgree(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
-}
-
-static std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (auto [i, d] : llvm::enumerate(shape)) {
-    if (i)
-      s += ", ";
-    s += ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
-  }
-  return s + "]";
 }
 
 /// Checks that a quantized element type is usable on a tensor of `shape`:
@@ -223,7 +214,7 @@ static LogicalResult verifyWindow(Operation *op, StringRef name,
   for (int64_t v : values)
     if (v < minValue)
       return op->emitOpError() << "'" << name << "' values must be >= "
-                               << minValue << ", got " << shapeStr(values);
+                               << minValue << ", got " << shapeListStr(values);
   return success();
 }
 
@@ -264,9 +255,9 @@ static LogicalResult verifyNHWCResult(Operation *op, RankedTensorType in,
   SmallVector<int64_t> expected = {in.getDimSize(0), *oh, *ow, channels};
   for (auto [e, g] : llvm::zip(expected, out.getShape()))
     if (!dimsAgree(e, g))
-      return op->emitOpError() << "result shape " << shapeStr(out.getShape())
+      return op->emitOpError() << "result shape " << shapeListStr(out.getShape())
                                << " does not match the expected "
-                               << shapeStr(expected);
+                               << shapeListStr(expected);
   return success();
 }
 
@@ -411,81 +402,15 @@ verifyWeights(Operation *op, RankedTensorType weight, Attribute encoding,
   maskShape.back() = ceilDiv(logical.back(), stlq.getInputTile());
   ArrayRef<int64_t> got = stlq.getMask().getType().getShape();
   if (ArrayRef<int64_t>(maskShape) != got) {
-    op->emitOpError() << "STLQ mask shape " << shapeStr(got)
+    op->emitOpError() << "STLQ mask shape " << shapeListStr(got)
                       << " does not match the tiling of weights "
-                      << shapeStr(logical) << " by tile [Tn = "
+                      << shapeListStr(logical) << " by tile [Tn = "
                       << stlq.getInputTile() << ", Tm = "
                       << stlq.getOutputTile() << "], expected "
-                      << shapeStr(maskShape);
+                      << shapeListStr(maskShape);
     return fail();
   }
   return logical;
-}
-
-/// Whether stored integers of `elementType` (a quantized or integer type)
-/// are signed.
-static bool isSignedStorage(Type elementType) {
-  if (auto q = dyn_cast<quant::QuantizedType>(elementType))
-    return q.isSigned();
-  if (auto i = dyn_cast<IntegerType>(elementType))
-    return !i.isUnsigned();
-  return true;
-}
-
-/// Calls f(v) for the stored integers of a constant in order, as int64
-/// (sign- or zero-extended according to `isSigned`), until f returns false;
-/// a splat calls it once. Reads the attribute's raw bytes (integers of 2 to
-/// 64 bits, one to eight bytes each, little endian, the bits above the
-/// width ignored); other widths go through APInt.
-template <typename F>
-static void forEachStored(DenseIntElementsAttr attr, bool isSigned, F &&f) {
-  unsigned width = attr.getElementType().getIntOrFloatBitWidth();
-  if (width < 2 || width > 64) {
-    for (const APInt &v : attr.getValues<APInt>())
-      if (!f(isSigned ? v.getSExtValue()
-                      : static_cast<int64_t>(v.getZExtValue())))
-        return;
-    return;
-  }
-  ArrayRef<char> raw = attr.getRawData();
-  const size_t bytes = (width + 7) / 8;
-  const size_t n = attr.isSplat() ? 1 : raw.size() / bytes;
-  const unsigned unused = 64 - width;
-  auto extend = [&](uint64_t u) {
-    u <<= unused;
-    return isSigned ? static_cast<int64_t>(u) >> unused
-                    : static_cast<int64_t>(u >> unused);
-  };
-  if (bytes == 1) {
-    const auto *p = reinterpret_cast<const uint8_t *>(raw.data());
-    for (size_t i = 0; i < n; ++i)
-      if (!f(extend(p[i])))
-        return;
-    return;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t u = 0;
-    for (size_t b = 0; b < bytes; ++b) // little endian, like the attribute
-      u |= static_cast<uint64_t>(static_cast<uint8_t>(raw[i * bytes + b]))
-           << (8 * b);
-    if (!f(extend(u)))
-      return;
-  }
-}
-
-/// Reads the stored integers of a constant as int64 (sign- or zero-extended
-/// according to `elementType`).
-static SmallVector<int64_t> readStored(DenseIntElementsAttr attr,
-                                       Type elementType) {
-  SmallVector<int64_t> values;
-  values.reserve(attr.getNumElements());
-  forEachStored(attr, isSignedStorage(elementType), [&](int64_t v) {
-    values.push_back(v);
-    return true;
-  });
-  if (attr.isSplat())
-    values.resize(attr.getNumElements(), values.empty() ? 0 : values[0]);
-  return values;
 }
 
 /// Builds a dense attribute of the storage type of `resultType` from int64
@@ -533,9 +458,9 @@ LogicalResult ConstantOp::verify() {
   auto valueType = cast<ShapedType>(getValue().getType());
   RankedTensorType resultType = getType();
   if (valueType.getShape() != resultType.getShape())
-    return emitOpError() << "value shape " << shapeStr(valueType.getShape())
+    return emitOpError() << "value shape " << shapeListStr(valueType.getShape())
                          << " differs from the result shape "
-                         << shapeStr(resultType.getShape());
+                         << shapeListStr(resultType.getShape());
   auto q = dyn_cast<quant::QuantizedType>(resultType.getElementType());
   if (!q) {
     if (valueType.getElementType() != resultType.getElementType())
@@ -558,7 +483,7 @@ LogicalResult ConstantOp::verify() {
   if (auto ints = dyn_cast<DenseIntElementsAttr>(getValue())) {
     const int64_t lo = q.getStorageTypeMin(), hi = q.getStorageTypeMax();
     std::optional<int64_t> outside;
-    forEachStored(ints, q.isSigned(), [&](int64_t v) {
+    forEachStoredInteger(ints, q.isSigned(), [&](int64_t v) {
       if (v >= lo && v <= hi)
         return true;
       outside = v;
@@ -595,8 +520,8 @@ static LogicalResult verifyQuantPair(Operation *op, RankedTensorType real,
                     [](auto p) {
                       return dimsAgree(std::get<0>(p), std::get<1>(p));
                     }))
-    return op->emitOpError() << "shapes " << shapeStr(real.getShape())
-                             << " and " << shapeStr(quantized.getShape())
+    return op->emitOpError() << "shapes " << shapeListStr(real.getShape())
+                             << " and " << shapeListStr(quantized.getShape())
                              << " differ";
   return success();
 }
@@ -677,7 +602,7 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
   SmallVector<APFloat> values;
   values.reserve(input.getNumElements());
   int64_t flat = 0;
-  for (int64_t stored : readStored(input, q)) {
+  for (int64_t stored : readStoredIntegers(input, isSignedStorage(q))) {
     double scale;
     int64_t zp;
     if (!params.get(flat++, scale, zp))
@@ -718,8 +643,8 @@ LogicalResult BitcastOp::verify() {
     return emitOpError() << "storage widths differ: " << a << " bits vs "
                          << b << " bits";
   if (in.getShape() != out.getShape())
-    return emitOpError() << "shapes " << shapeStr(in.getShape()) << " and "
-                         << shapeStr(out.getShape()) << " differ";
+    return emitOpError() << "shapes " << shapeListStr(in.getShape()) << " and "
+                         << shapeListStr(out.getShape()) << " differ";
   return success();
 }
 
@@ -812,7 +737,7 @@ LogicalResult FullyConnectedOp::verify() {
                          << " input features, input has " << in.getDimSize(1);
   if (!dimsAgree(out.getDimSize(0), in.getDimSize(0)) ||
       !dimsAgree(out.getDimSize(1), (*logical)[0]))
-    return emitOpError() << "result shape " << shapeStr(out.getShape())
+    return emitOpError() << "result shape " << shapeListStr(out.getShape())
                          << " does not match the expected ["
                          << in.getDimSize(0) << ", " << (*logical)[0] << "]";
   return verifyBias(*this, getBias(), out, (*logical)[0]);
@@ -854,9 +779,9 @@ LogicalResult RequantOp::verify() {
       !llvm::all_of(llvm::zip(in.getShape(), out.getShape()), [](auto p) {
         return dimsAgree(std::get<0>(p), std::get<1>(p));
       }))
-    return emitOpError() << "input shape " << shapeStr(in.getShape())
+    return emitOpError() << "input shape " << shapeListStr(in.getShape())
                          << " differs from the result shape "
-                         << shapeStr(out.getShape());
+                         << shapeListStr(out.getShape());
   if (failed(verifyMultiplierArrays(*this, "positive", getMultiplier(),
                                     getShift(), getAxis(), out.getShape())))
     return failure();
@@ -895,7 +820,7 @@ OpFoldResult RequantOp::fold(FoldAdaptor adaptor) {
   SmallVector<int64_t> stored;
   stored.reserve(input.getNumElements());
   int64_t flat = 0;
-  for (int64_t v : readStored(input, inElt)) {
+  for (int64_t v : readStoredIntegers(input, isSignedStorage(inElt))) {
     int64_t c =
         mul.size() == 1 ? 0 : indexAlong(type.getShape(), axis, flat);
     ++flat;
@@ -930,10 +855,10 @@ LogicalResult AddOp::verify() {
   if (getLhs().getType().getShape() != getType().getShape() ||
       getRhs().getType().getShape() != getType().getShape())
     return emitOpError() << "operand shapes "
-                         << shapeStr(getLhs().getType().getShape()) << " and "
-                         << shapeStr(getRhs().getType().getShape())
+                         << shapeListStr(getLhs().getType().getShape()) << " and "
+                         << shapeListStr(getRhs().getType().getShape())
                          << " must equal the result shape "
-                         << shapeStr(getType().getShape());
+                         << shapeListStr(getType().getShape());
   int64_t inputShift = getInputShiftAttr().getInt();
   unsigned widest = std::max(lhs->getStorageTypeIntegralWidth(),
                              rhs->getStorageTypeIntegralWidth());
@@ -1053,9 +978,9 @@ LogicalResult PReluOp::verify() {
     return emitOpError() << "input and result expressed types differ";
   if (getInput().getType().getShape() != getType().getShape())
     return emitOpError() << "input shape "
-                         << shapeStr(getInput().getType().getShape())
+                         << shapeListStr(getInput().getType().getShape())
                          << " differs from the result shape "
-                         << shapeStr(getType().getShape());
+                         << shapeListStr(getType().getShape());
   if (failed(verifyMultiplier(*this, "positive",
                               getPosMultiplierAttr().getInt(),
                               getPosShiftAttr().getInt())))
@@ -1095,9 +1020,9 @@ static LogicalResult verifyPool(Operation *op, RankedTensorType in,
   // A window made only of padding has no value to produce.
   if (pad[0] >= kernel[0] || pad[1] >= kernel[0] || pad[2] >= kernel[1] ||
       pad[3] >= kernel[1])
-    return op->emitOpError() << "padding " << shapeStr(pad)
+    return op->emitOpError() << "padding " << shapeListStr(pad)
                              << " must be smaller than the kernel "
-                             << shapeStr(kernel);
+                             << shapeListStr(kernel);
   int64_t dil[2] = {1, 1};
   return verifyNHWCResult(op, in, out, kernel, stride, pad, dil,
                           in.getDimSize(3));
@@ -1142,9 +1067,9 @@ LogicalResult GlobalAvgPoolOp::verify() {
   SmallVector<int64_t> expected = {in.getDimSize(0), 1, 1, in.getDimSize(3)};
   for (auto [e, g] : llvm::zip(expected, out.getShape()))
     if (!dimsAgree(e, g))
-      return emitOpError() << "result shape " << shapeStr(out.getShape())
+      return emitOpError() << "result shape " << shapeListStr(out.getShape())
                            << " does not match the expected "
-                           << shapeStr(expected);
+                           << shapeListStr(expected);
   return success();
 }
 
@@ -1176,9 +1101,9 @@ LogicalResult ReshapeOp::verify() {
   if (in.hasStaticShape() && out.hasStaticShape() &&
       in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << in.getNumElements()
-                         << " elements " << shapeStr(in.getShape()) << " into "
+                         << " elements " << shapeListStr(in.getShape()) << " into "
                          << out.getNumElements() << " "
-                         << shapeStr(out.getShape());
+                         << shapeListStr(out.getShape());
   return success();
 }
 
@@ -1278,9 +1203,9 @@ LogicalResult ConcatOp::verify() {
         continue;
       if (!dimsAgree(t.getDimSize(d), out.getDimSize(d)))
         return emitOpError() << "input " << i << " shape "
-                             << shapeStr(t.getShape())
+                             << shapeListStr(t.getShape())
                              << " differs from the result shape "
-                             << shapeStr(out.getShape())
+                             << shapeListStr(out.getShape())
                              << " outside axis " << axis;
     }
     if (ShapedType::isDynamic(t.getDimSize(axis)))
@@ -1345,7 +1270,7 @@ LogicalResult SliceOp::verify() {
                                    : std::to_string(start[d] + size))
                            << ") of dimension " << d
                            << " is outside the input shape "
-                           << shapeStr(in.getShape());
+                           << shapeListStr(in.getShape());
   }
   return success();
 }

@@ -33,6 +33,7 @@
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/FloatFallback.h"
 #include "LowBit/Transforms/Passes.h"
+#include "LowBit/Utils/ConstantReader.h"
 
 #include "lowbit/runtime/Requant.h"
 #include "lowbit/runtime/ShiftKernels.h"
@@ -86,19 +87,6 @@ struct QConst {
   double scale(int64_t c) const { return scales[axis < 0 ? 0 : c]; }
   int64_t zeroPoint(int64_t c) const { return zeroPoints[axis < 0 ? 0 : c]; }
 };
-
-/// The bytes of a dense_resource constant (what the ONNX importer makes of
-/// large initializers) when they hold `count` elements of `bytes` bytes.
-std::optional<ArrayRef<char>> resourceBytes(ElementsAttr attr, int64_t count,
-                                            unsigned bytes) {
-  auto res = dyn_cast<DenseResourceElementsAttr>(attr);
-  if (!res)
-    return std::nullopt;
-  AsmResourceBlob *blob = res.getRawHandle().getBlob();
-  if (!blob || blob->getData().size() != static_cast<size_t>(count) * bytes)
-    return std::nullopt;
-  return blob->getData();
-}
 
 /// An integer op's log / STLQ weights: the codes (`[O, ...]` for one word,
 /// `[2, O, ...]` for STLQ) and the encoding attribute.
@@ -178,72 +166,6 @@ std::optional<EncodedWeights> encodeLogWeights(Operation *op, const QConst &w,
   return e;
 }
 
-std::optional<std::vector<int64_t>> readInts(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  if (auto it = dyn_cast<IntegerType>(type.getElementType());
-      it && !isa<DenseIntElementsAttr>(attr)) {
-    unsigned bytes = it.getWidth() / 8;
-    if (it.getWidth() % 8 != 0 || bytes == 0 || bytes > 8)
-      return std::nullopt;
-    auto data = resourceBytes(attr, type.getNumElements(), bytes);
-    if (!data)
-      return std::nullopt;
-    std::vector<int64_t> out(type.getNumElements());
-    for (size_t i = 0; i < out.size(); ++i) {
-      uint64_t u = 0; // little endian, like the importer's blobs
-      std::memcpy(&u, data->data() + i * bytes, bytes);
-      if (!it.isUnsigned() && bytes < 8 && (u >> (8 * bytes - 1)) & 1)
-        u |= ~uint64_t(0) << (8 * bytes);
-      out[i] = static_cast<int64_t>(u);
-    }
-    return out;
-  }
-  auto dense = dyn_cast<DenseIntElementsAttr>(attr);
-  if (!dense)
-    return std::nullopt;
-  auto it = cast<IntegerType>(dense.getElementType());
-  const unsigned width = it.getWidth();
-  const size_t n = static_cast<size_t>(dense.getNumElements());
-  std::vector<int64_t> out;
-  if (width < 2 || width > 64) {
-    out.reserve(n);
-    for (const APInt &v : dense.getValues<APInt>())
-      out.push_back(it.isUnsigned() ? static_cast<int64_t>(v.getZExtValue())
-                                    : v.getSExtValue());
-    return out;
-  }
-  // The raw bytes: ceil(width / 8) per element, little endian, the bits
-  // above the width ignored (APInt's reading of them); one for a splat.
-  ArrayRef<char> raw = dense.getRawData();
-  const size_t bytes = (width + 7) / 8;
-  const unsigned unused = 64 - width;
-  const bool isSigned = !it.isUnsigned();
-  auto extend = [&](uint64_t u) {
-    u <<= unused;
-    return isSigned ? static_cast<int64_t>(u) >> unused
-                    : static_cast<int64_t>(u >> unused);
-  };
-  auto element = [&](size_t i) {
-    uint64_t u = 0;
-    for (size_t b = 0; b < bytes; ++b)
-      u |= static_cast<uint64_t>(static_cast<uint8_t>(raw[i * bytes + b]))
-           << (8 * b);
-    return extend(u);
-  };
-  if (dense.isSplat())
-    return std::vector<int64_t>(n, element(0));
-  out.resize(n);
-  if (bytes == 1) {
-    const auto *p = reinterpret_cast<const uint8_t *>(raw.data());
-    for (size_t i = 0; i < n; ++i)
-      out[i] = extend(p[i]);
-    return out;
-  }
-  for (size_t i = 0; i < n; ++i)
-    out[i] = element(i);
-  return out;
-}
-
 std::optional<std::vector<double>> readFloatConst(Value v) {
   auto cst = v.getDefiningOp<tosa::ConstOp>();
   if (!cst)
@@ -310,12 +232,12 @@ std::optional<std::vector<int64_t>> storageValues(Value v) {
     if (!def)
       return std::nullopt;
     if (auto c = dyn_cast<ConstantOp>(def))
-      return readInts(c.getValue());
+      return readIntegers(c.getValue());
     if (auto c = dyn_cast<tosa::ConstOp>(def))
-      return readInts(c.getValues());
+      return readIntegers(c.getValues());
     if (auto c = dyn_cast<arith::ConstantOp>(def))
       if (auto e = dyn_cast<ElementsAttr>(c.getValue()))
-        return readInts(e);
+        return readIntegers(e);
     if (isa<BitcastOp, quant::StorageCastOp>(def)) {
       v = def->getOperand(0);
       continue;

@@ -1,4 +1,4 @@
-//===- ConvertTosaToLowBit.cpp - Q/DQ float graph to integer lowbit ops ---===//
+//===- TosaToLowBitPass.cpp - Q/DQ float graph to integer lowbit ops ------===//
 //
 // Part of the lowbit project.
 //
@@ -32,7 +32,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/FloatFallback.h"
-#include "LowBit/Transforms/Passes.h"
+#include "lowbit/Conversion/Passes.h"
 #include "LowBit/Utils/ConstantReader.h"
 
 #include "lowbit/runtime/Requant.h"
@@ -57,12 +57,10 @@
 #include <limits>
 #include <numeric>
 
-namespace mlir {
 namespace lowbit {
 #define GEN_PASS_DEF_CONVERTTOSATOLOWBIT
-#include "LowBit/Transforms/Passes.h.inc"
+#include "lowbit/Conversion/Passes.h.inc"
 } // namespace lowbit
-} // namespace mlir
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -630,8 +628,7 @@ Value parseEpilogue(Value v, Epilogue &epi) {
 //===----------------------------------------------------------------------===//
 
 struct ConvertTosaToLowBitPass
-    : public mlir::lowbit::impl::ConvertTosaToLowBitBase<
-          ConvertTosaToLowBitPass> {
+    : public ::lowbit::impl::ConvertTosaToLowBitBase<ConvertTosaToLowBitPass> {
   using Base::Base;
   void runOnOperation() override;
 

@@ -98,6 +98,36 @@ mlir::lowbit::readIntegerBytes(ElementsAttr attr, unsigned bytesPerElement) {
   return bytes;
 }
 
+std::optional<FloatValues> mlir::lowbit::readFloats(ElementsAttr attr) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (!type.getElementType().isF32())
+    return std::nullopt;
+  const size_t n = static_cast<size_t>(type.getNumElements());
+  FloatValues out;
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    if (dense.isSplat()) {
+      out.storage.assign(n, dense.getSplatValue<float>());
+      out.values = out.storage;
+      return out;
+    }
+    ArrayRef<char> raw = dense.getRawData();
+    if (raw.size() != n * sizeof(float))
+      return std::nullopt;
+    out.values =
+        ArrayRef<float>(reinterpret_cast<const float *>(raw.data()), n);
+    return out;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != n * sizeof(float))
+      return std::nullopt;
+    out.values = ArrayRef<float>(
+        reinterpret_cast<const float *>(blob->getData().data()), n);
+    return out;
+  }
+  return std::nullopt;
+}
+
 int64_t mlir::lowbit::zeroPointOf(Type elementType) {
   if (auto q = dyn_cast<quant::UniformQuantizedType>(elementType))
     return q.getZeroPoint();

@@ -4,9 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The one place the compiler reads the integers of a constant attribute:
-// dense (any width, splats expanded) and dense_resource (the importer's
-// blobs of large initializers, little endian). The verifier and folders of
+// The one place the compiler reads the integers (and f32 values) of a
+// constant attribute: dense (any width, splats expanded) and dense_resource
+// (the importer's blobs of large initializers, little endian). The verifier and folders of
 // the lowbit ops, convert-tosa-to-lowbit, convert-lowbit-to-emitc and
 // convert-lowbit-to-accel all read constants through it, so a stored value
 // means the same everywhere. It depends on no lowbit dialect code, so the
@@ -97,6 +97,16 @@ std::optional<std::vector<int64_t>> readIntegers(ElementsAttr attr);
 /// caller's to check). Nothing for anything else.
 std::optional<std::vector<uint8_t>> readIntegerBytes(ElementsAttr attr,
                                                      unsigned bytesPerElement);
+
+/// Float values of an f32 constant (dense, splat or dense_resource). Dense
+/// and resource data are read in place (`values` points into the attribute,
+/// which the context keeps alive); only a splat is expanded into `storage`.
+/// Nothing for another element type or attribute.
+struct FloatValues {
+  ArrayRef<float> values;
+  std::vector<float> storage;
+};
+std::optional<FloatValues> readFloats(ElementsAttr attr);
 
 /// The zero point of a per-tensor quantized element type; 0 for any other
 /// type.

@@ -23,7 +23,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
 namespace mlir {
@@ -39,18 +38,9 @@ std::optional<std::vector<double>> readFloatConst(Value v) {
   if (!cst)
     return std::nullopt;
   ElementsAttr attr = cst.getValues();
-  auto type = cast<ShapedType>(attr.getType());
-  if (type.getElementType().isF32()) {
-    if (auto data = resourceBytes(attr, type.getNumElements(), 4)) {
-      std::vector<double> out(type.getNumElements());
-      for (size_t i = 0; i < out.size(); ++i) {
-        float f;
-        std::memcpy(&f, data->data() + i * 4, 4);
-        out[i] = f;
-      }
-      return out;
-    }
-  }
+  if (std::optional<FloatValues> f32 = readFloats(attr))
+    return std::vector<double>(f32->values.begin(), f32->values.end());
+  // Other float types (f16, bf16, f64), through APFloat.
   auto dense = dyn_cast<DenseFPElementsAttr>(attr);
   if (!dense)
     return std::nullopt;

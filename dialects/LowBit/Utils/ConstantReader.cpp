@@ -1,4 +1,4 @@
-//===- ConstantReader.cpp - Stored integers of lowbit constants -----------===//
+//===- ConstantReader.cpp - The values of lowbit constants ----------------===//
 //
 // Part of the lowbit project.
 //

@@ -1,4 +1,4 @@
-//===- ConstantReader.h - Stored integers of lowbit constants ---*- C++ -*-===//
+//===- ConstantReader.h - The values of lowbit constants --------*- C++ -*-===//
 //
 // Part of the lowbit project.
 //
@@ -6,11 +6,12 @@
 //
 // The one place the compiler reads the integers (and f32 values) of a
 // constant attribute: dense (any width, splats expanded) and dense_resource
-// (the importer's blobs of large initializers, little endian). The verifier and folders of
-// the lowbit ops, convert-tosa-to-lowbit, convert-lowbit-to-emitc and
-// convert-lowbit-to-accel all read constants through it, so a stored value
-// means the same everywhere. It depends on no lowbit dialect code, so the
-// dialect's IR library can use it.
+// (the importer's blobs of large initializers, little endian). The lowbit
+// ops' verifiers and folders, convert-tosa-to-lowbit,
+// convert-lowbit-to-emitc, convert-lowbit-to-accel and the weight
+// quantizers all read constants through it, so a stored value means the
+// same everywhere. It depends on no lowbit dialect code, so the dialect's
+// IR library can use it.
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,4 +1,4 @@
-//===- DataMovement.cpp - convert-tosa-to-lowbit: moving quantized data --===//
+//===- DataMovement.cpp - convert-tosa-to-lowbit: moving quantized data ---===//
 //
 // Part of the lowbit project.
 //

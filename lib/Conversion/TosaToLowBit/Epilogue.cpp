@@ -1,4 +1,4 @@
-//===- Epilogue.cpp - convert-tosa-to-lowbit: what follows an anchor -----===//
+//===- Epilogue.cpp - convert-tosa-to-lowbit: what follows an anchor ------===//
 //
 // Part of the lowbit project.
 //

@@ -19,6 +19,7 @@
 
 #include "Accel/IR/AccelOps.h"
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Utils/ConstantReader.h"
 #include "lowbit/accel/Isa.h"
 #include "lowbit/runtime/ShiftKernels.h"
 
@@ -75,36 +76,13 @@ FailureOr<std::vector<int64_t>> constantInts(Value v) {
   Attribute attr;
   if (!matchPattern(v, m_Constant(&attr)))
     return failure();
-  std::vector<int64_t> out;
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(attr)) {
-    bool isUnsigned = cast<IntegerType>(dense.getElementType()).isUnsigned();
-    out.reserve(dense.getNumElements());
-    for (const APInt &x : dense.getValues<APInt>())
-      out.push_back(isUnsigned ? int64_t(x.getZExtValue()) : x.getSExtValue());
-    return out;
-  }
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    auto elt = dyn_cast<IntegerType>(res.getType().getElementType());
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!elt || !blob || (elt.getWidth() != 8 && elt.getWidth() != 32))
-      return failure();
-    ArrayRef<char> raw = blob->getData();
-    unsigned bytes = elt.getWidth() / 8;
-    if (int64_t(raw.size()) != res.getType().getNumElements() * bytes)
-      return failure();
-    for (size_t i = 0; i < raw.size(); i += bytes) {
-      if (bytes == 1) {
-        out.push_back(int8_t(raw[i]));
-      } else {
-        uint32_t u = 0;
-        for (unsigned k = 0; k < 4; ++k)
-          u |= uint32_t(uint8_t(raw[i + k])) << (8 * k);
-        out.push_back(int32_t(u));
-      }
-    }
-    return out;
-  }
-  return failure();
+  auto elements = dyn_cast<ElementsAttr>(attr);
+  if (!elements)
+    return failure();
+  std::optional<std::vector<int64_t>> ints = lb::readIntegers(elements);
+  if (!ints)
+    return failure();
+  return std::move(*ints);
 }
 
 void putI32(std::vector<uint8_t> &d, int64_t v) {

@@ -21,6 +21,7 @@
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/Bitwidth.h"
 #include "LowBit/Transforms/LogWeights.h"
+#include "LowBit/Utils/ConstantReader.h"
 #include "lowbit/Evaluator/Evaluator.h"
 #include "lowbit/Quantization/Calibration.h"
 
@@ -96,13 +97,6 @@ struct Layer {
   }
 };
 
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string s;
-  for (auto [i, d] : llvm::enumerate(shape))
-    s += (i ? "x" : "") + std::to_string(d);
-  return s;
-}
-
 /// Bits of a quantized storage range [min, max].
 double rangeBits(int64_t lo, int64_t hi) {
   return std::ceil(std::log2(static_cast<double>(hi - lo + 1)));
@@ -141,7 +135,7 @@ Operation *weightProducer(Value v) {
 
 void fillEncoding(Operation *op, Layer &l) {
   auto wType = cast<RankedTensorType>(op->getOperand(1).getType());
-  l.shape = shapeString(wType.getShape());
+  l.shape = mlir::lowbit::shapeStr(wType.getShape());
   const double count = static_cast<double>(wType.getNumElements());
   Attribute enc = op->getAttr("lowbit.weight_encoding");
   if (auto log = dyn_cast_or_null<lb::LogAttr>(enc)) {

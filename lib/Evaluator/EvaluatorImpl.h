@@ -35,6 +35,7 @@
 #include "lowbit/Evaluator/Evaluator.h"
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/Utils/ConstantReader.h"
 #include "lowbit/runtime/Kernels.h"
 
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -59,11 +60,7 @@ inline ArrayRef<int64_t> shapeOf(Value v) {
   return cast<ShapedType>(v.getType()).getShape();
 }
 
-inline int64_t zeroPointOf(Type elt) {
-  if (auto u = dyn_cast<quant::UniformQuantizedType>(elt))
-    return u.getZeroPoint();
-  return 0;
-}
+using mlir::lowbit::zeroPointOf;
 
 /// Calls `fn(T())` with T the C++ type of an integer kind that quantized
 /// storage can have (returns false for other kinds).

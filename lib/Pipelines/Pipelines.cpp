@@ -7,6 +7,7 @@
 #include "lowbit/Pipelines/Pipelines.h"
 
 #include "LowBit/Transforms/Passes.h"
+#include "lowbit/Conversion/Passes.h"
 #include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -62,10 +63,9 @@ void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
 
 void ::lowbit::buildLowerToIntegerPipeline(
     OpPassManager &pm, const LowerToIntegerPipelineOptions &options) {
-  mlir::lowbit::ConvertTosaToLowBitOptions lower;
+  ::lowbit::ConvertTosaToLowBitOptions lower;
   lower.floatFallback = options.floatFallback;
-  pm.addNestedPass<func::FuncOp>(
-      mlir::lowbit::createConvertTosaToLowBit(lower));
+  pm.addNestedPass<func::FuncOp>(::lowbit::createConvertTosaToLowBit(lower));
   mlir::lowbit::LowBitLowerLogToShiftOptions shift;
   shift.kernels = options.logKernels;
   pm.addNestedPass<func::FuncOp>(

@@ -28,21 +28,6 @@ namespace rt = ::lowbit::rt;
 // Shared helpers
 //===----------------------------------------------------------------------===//
 
-/// Reads the stored integers of a constant as int64 (sign- or zero-extended
-/// according to `elementType`).
-static SmallVector<int64_t> readStored(DenseIntElementsAttr attr,
-                                       Type elementType) {
-  SmallVector<int64_t> values;
-  values.reserve(attr.getNumElements());
-  forEachStored(attr, isSignedStorage(elementType), [&](int64_t v) {
-    values.push_back(v);
-    return true;
-  });
-  if (attr.isSplat())
-    values.resize(attr.getNumElements(), values.empty() ? 0 : values[0]);
-  return values;
-}
-
 /// Builds a dense attribute of the storage type of `resultType` from int64
 /// values (already inside the storage range).
 static DenseElementsAttr storedAttr(RankedTensorType resultType,
@@ -158,7 +143,7 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
   SmallVector<APFloat> values;
   values.reserve(input.getNumElements());
   int64_t flat = 0;
-  for (int64_t stored : readStored(input, q)) {
+  for (int64_t stored : readStoredIntegers(input, isSignedStorage(q))) {
     double scale;
     int64_t zp;
     if (!params.get(flat++, scale, zp))
@@ -213,7 +198,7 @@ OpFoldResult RequantOp::fold(FoldAdaptor adaptor) {
   SmallVector<int64_t> stored;
   stored.reserve(input.getNumElements());
   int64_t flat = 0;
-  for (int64_t v : readStored(input, inElt)) {
+  for (int64_t v : readStoredIntegers(input, isSignedStorage(inElt))) {
     int64_t c =
         mul.size() == 1 ? 0 : indexAlong(type.getShape(), axis, flat);
     ++flat;

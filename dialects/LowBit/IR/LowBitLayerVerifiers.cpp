@@ -32,7 +32,7 @@ static LogicalResult verifyWindow(Operation *op, StringRef name,
   for (int64_t v : values)
     if (v < minValue)
       return op->emitOpError() << "'" << name << "' values must be >= "
-                               << minValue << ", got " << shapeStr(values);
+                               << minValue << ", got " << shapeListStr(values);
   return success();
 }
 
@@ -73,9 +73,9 @@ static LogicalResult verifyNHWCResult(Operation *op, RankedTensorType in,
   SmallVector<int64_t> expected = {in.getDimSize(0), *oh, *ow, channels};
   for (auto [e, g] : llvm::zip(expected, out.getShape()))
     if (!dimsAgree(e, g))
-      return op->emitOpError() << "result shape " << shapeStr(out.getShape())
+      return op->emitOpError() << "result shape " << shapeListStr(out.getShape())
                                << " does not match the expected "
-                               << shapeStr(expected);
+                               << shapeListStr(expected);
   return success();
 }
 
@@ -185,7 +185,7 @@ LogicalResult FullyConnectedOp::verify() {
                          << " input features, input has " << in.getDimSize(1);
   if (!dimsAgree(out.getDimSize(0), in.getDimSize(0)) ||
       !dimsAgree(out.getDimSize(1), (*logical)[0]))
-    return emitOpError() << "result shape " << shapeStr(out.getShape())
+    return emitOpError() << "result shape " << shapeListStr(out.getShape())
                          << " does not match the expected ["
                          << in.getDimSize(0) << ", " << (*logical)[0] << "]";
   return verifyBias(*this, getBias(), out, (*logical)[0]);
@@ -221,9 +221,9 @@ static LogicalResult verifyPool(Operation *op, RankedTensorType in,
   // A window made only of padding has no value to produce.
   if (pad[0] >= kernel[0] || pad[1] >= kernel[0] || pad[2] >= kernel[1] ||
       pad[3] >= kernel[1])
-    return op->emitOpError() << "padding " << shapeStr(pad)
+    return op->emitOpError() << "padding " << shapeListStr(pad)
                              << " must be smaller than the kernel "
-                             << shapeStr(kernel);
+                             << shapeListStr(kernel);
   int64_t dil[2] = {1, 1};
   return verifyNHWCResult(op, in, out, kernel, stride, pad, dil,
                           in.getDimSize(3));
@@ -258,8 +258,8 @@ LogicalResult GlobalAvgPoolOp::verify() {
   SmallVector<int64_t> expected = {in.getDimSize(0), 1, 1, in.getDimSize(3)};
   for (auto [e, g] : llvm::zip(expected, out.getShape()))
     if (!dimsAgree(e, g))
-      return emitOpError() << "result shape " << shapeStr(out.getShape())
+      return emitOpError() << "result shape " << shapeListStr(out.getShape())
                            << " does not match the expected "
-                           << shapeStr(expected);
+                           << shapeListStr(expected);
   return success();
 }

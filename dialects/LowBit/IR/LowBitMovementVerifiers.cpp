@@ -47,9 +47,9 @@ LogicalResult ReshapeOp::verify() {
   if (in.hasStaticShape() && out.hasStaticShape() &&
       in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << in.getNumElements()
-                         << " elements " << shapeStr(in.getShape()) << " into "
+                         << " elements " << shapeListStr(in.getShape()) << " into "
                          << out.getNumElements() << " "
-                         << shapeStr(out.getShape());
+                         << shapeListStr(out.getShape());
   return success();
 }
 
@@ -113,9 +113,9 @@ LogicalResult ConcatOp::verify() {
         continue;
       if (!dimsAgree(t.getDimSize(d), out.getDimSize(d)))
         return emitOpError() << "input " << i << " shape "
-                             << shapeStr(t.getShape())
+                             << shapeListStr(t.getShape())
                              << " differs from the result shape "
-                             << shapeStr(out.getShape())
+                             << shapeListStr(out.getShape())
                              << " outside axis " << axis;
     }
     if (ShapedType::isDynamic(t.getDimSize(axis)))
@@ -174,7 +174,7 @@ LogicalResult SliceOp::verify() {
                                    : std::to_string(start[d] + size))
                            << ") of dimension " << d
                            << " is outside the input shape "
-                           << shapeStr(in.getShape());
+                           << shapeListStr(in.getShape());
   }
   return success();
 }

@@ -60,16 +60,6 @@ mlir::lowbit::getStorageRange(Type elementType) {
   return std::nullopt;
 }
 
-std::string mlir::lowbit::detail::shapeStr(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  for (auto [i, d] : llvm::enumerate(shape)) {
-    if (i)
-      s += ", ";
-    s += ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
-  }
-  return s + "]";
-}
-
 LogicalResult
 mlir::lowbit::detail::verifyQuantizedTensor(Operation *op, StringRef what,
                                             RankedTensorType type) {
@@ -221,9 +211,9 @@ LogicalResult ConstantOp::verify() {
   auto valueType = cast<ShapedType>(getValue().getType());
   RankedTensorType resultType = getType();
   if (valueType.getShape() != resultType.getShape())
-    return emitOpError() << "value shape " << shapeStr(valueType.getShape())
+    return emitOpError() << "value shape " << shapeListStr(valueType.getShape())
                          << " differs from the result shape "
-                         << shapeStr(resultType.getShape());
+                         << shapeListStr(resultType.getShape());
   auto q = dyn_cast<quant::QuantizedType>(resultType.getElementType());
   if (!q) {
     if (valueType.getElementType() != resultType.getElementType())
@@ -246,7 +236,7 @@ LogicalResult ConstantOp::verify() {
   if (auto ints = dyn_cast<DenseIntElementsAttr>(getValue())) {
     const int64_t lo = q.getStorageTypeMin(), hi = q.getStorageTypeMax();
     std::optional<int64_t> outside;
-    forEachStored(ints, q.isSigned(), [&](int64_t v) {
+    forEachStoredInteger(ints, q.isSigned(), [&](int64_t v) {
       if (v >= lo && v <= hi)
         return true;
       outside = v;
@@ -281,8 +271,8 @@ static LogicalResult verifyQuantPair(Operation *op, RankedTensorType real,
                     [](auto p) {
                       return dimsAgree(std::get<0>(p), std::get<1>(p));
                     }))
-    return op->emitOpError() << "shapes " << shapeStr(real.getShape())
-                             << " and " << shapeStr(quantized.getShape())
+    return op->emitOpError() << "shapes " << shapeListStr(real.getShape())
+                             << " and " << shapeListStr(quantized.getShape())
                              << " differ";
   return success();
 }
@@ -321,8 +311,8 @@ LogicalResult BitcastOp::verify() {
     return emitOpError() << "storage widths differ: " << a << " bits vs "
                          << b << " bits";
   if (in.getShape() != out.getShape())
-    return emitOpError() << "shapes " << shapeStr(in.getShape()) << " and "
-                         << shapeStr(out.getShape()) << " differ";
+    return emitOpError() << "shapes " << shapeListStr(in.getShape()) << " and "
+                         << shapeListStr(out.getShape()) << " differ";
   return success();
 }
 
@@ -362,9 +352,9 @@ LogicalResult RequantOp::verify() {
       !llvm::all_of(llvm::zip(in.getShape(), out.getShape()), [](auto p) {
         return dimsAgree(std::get<0>(p), std::get<1>(p));
       }))
-    return emitOpError() << "input shape " << shapeStr(in.getShape())
+    return emitOpError() << "input shape " << shapeListStr(in.getShape())
                          << " differs from the result shape "
-                         << shapeStr(out.getShape());
+                         << shapeListStr(out.getShape());
   if (failed(verifyMultiplierArrays(*this, "positive", getMultiplier(),
                                     getShift(), getAxis(), out.getShape())))
     return failure();
@@ -399,10 +389,10 @@ LogicalResult AddOp::verify() {
   if (getLhs().getType().getShape() != getType().getShape() ||
       getRhs().getType().getShape() != getType().getShape())
     return emitOpError() << "operand shapes "
-                         << shapeStr(getLhs().getType().getShape()) << " and "
-                         << shapeStr(getRhs().getType().getShape())
+                         << shapeListStr(getLhs().getType().getShape()) << " and "
+                         << shapeListStr(getRhs().getType().getShape())
                          << " must equal the result shape "
-                         << shapeStr(getType().getShape());
+                         << shapeListStr(getType().getShape());
   int64_t inputShift = getInputShiftAttr().getInt();
   unsigned widest = std::max(lhs->getStorageTypeIntegralWidth(),
                              rhs->getStorageTypeIntegralWidth());
@@ -454,9 +444,9 @@ LogicalResult PReluOp::verify() {
     return emitOpError() << "input and result expressed types differ";
   if (getInput().getType().getShape() != getType().getShape())
     return emitOpError() << "input shape "
-                         << shapeStr(getInput().getType().getShape())
+                         << shapeListStr(getInput().getType().getShape())
                          << " differs from the result shape "
-                         << shapeStr(getType().getShape());
+                         << shapeListStr(getType().getShape());
   if (failed(verifyMultiplier(*this, "positive",
                               getPosMultiplierAttr().getInt(),
                               getPosShiftAttr().getInt())))

@@ -211,12 +211,12 @@ mlir::lowbit::detail::verifyWeights(Operation *op, RankedTensorType weight,
   maskShape.back() = ceilDiv(logical.back(), stlq.getInputTile());
   ArrayRef<int64_t> got = stlq.getMask().getType().getShape();
   if (ArrayRef<int64_t>(maskShape) != got) {
-    op->emitOpError() << "STLQ mask shape " << shapeStr(got)
+    op->emitOpError() << "STLQ mask shape " << shapeListStr(got)
                       << " does not match the tiling of weights "
-                      << shapeStr(logical) << " by tile [Tn = "
+                      << shapeListStr(logical) << " by tile [Tn = "
                       << stlq.getInputTile() << ", Tm = "
                       << stlq.getOutputTile() << "], expected "
-                      << shapeStr(maskShape);
+                      << shapeListStr(maskShape);
     return fail();
   }
   return logical;

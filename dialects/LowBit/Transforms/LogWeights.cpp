@@ -10,7 +10,6 @@
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Threading.h"
 
 #include <algorithm>
@@ -20,36 +19,6 @@
 using namespace mlir;
 using namespace mlir::lowbit;
 namespace rt = ::lowbit::rt;
-
-std::optional<FloatValues> mlir::lowbit::readFloats(ElementsAttr attr) {
-  auto type = cast<ShapedType>(attr.getType());
-  if (!type.getElementType().isF32())
-    return std::nullopt;
-  const size_t n = static_cast<size_t>(type.getNumElements());
-  FloatValues out;
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    if (dense.isSplat()) {
-      out.storage.assign(n, dense.getSplatValue<float>());
-      out.values = out.storage;
-      return out;
-    }
-    ArrayRef<char> raw = dense.getRawData();
-    if (raw.size() != n * sizeof(float))
-      return std::nullopt;
-    out.values =
-        ArrayRef<float>(reinterpret_cast<const float *>(raw.data()), n);
-    return out;
-  }
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != n * sizeof(float))
-      return std::nullopt;
-    out.values = ArrayRef<float>(
-        reinterpret_cast<const float *>(blob->getData().data()), n);
-    return out;
-  }
-  return std::nullopt;
-}
 
 double mlir::lowbit::chooseLogScale(MLIRContext *ctx, ArrayRef<float> values,
                                     double maxAbs, unsigned bits) {

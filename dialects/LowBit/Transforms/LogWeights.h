@@ -5,7 +5,8 @@
 //===----------------------------------------------------------------------===//
 //
 // What lowbit-insert-qdq (weight-scheme=pow2) and lowbit-legalize-stlq-tiles
-// share: reading float weights in place, choosing the log scale U, and
+// share: choosing the log scale U (the float weights are read in place with
+// LowBit/Utils/ConstantReader.h's readFloats), and
 // seeing TOSA weights in the integer op's layout (output channel, kernel
 // position, input channel) where STLQ tiles are defined. The code rules
 // themselves are the runtime's (lowbit/runtime/LogQuant.h).
@@ -14,6 +15,8 @@
 
 #ifndef LOWBIT_DIALECT_LOWBIT_TRANSFORMS_LOGWEIGHTS_H
 #define LOWBIT_DIALECT_LOWBIT_TRANSFORMS_LOGWEIGHTS_H
+
+#include "LowBit/Utils/ConstantReader.h"
 
 #include "mlir/IR/BuiltinAttributeInterfaces.h"
 #include "mlir/IR/MLIRContext.h"
@@ -24,15 +27,6 @@
 
 namespace mlir {
 namespace lowbit {
-
-/// Float values of a constant (dense, splat or resource). Dense and resource
-/// data are read in place (`values` points into the attribute, which the
-/// context keeps alive); only a splat is expanded into `storage`.
-struct FloatValues {
-  ArrayRef<float> values;
-  std::vector<float> storage;
-};
-std::optional<FloatValues> readFloats(ElementsAttr attr);
 
 /// The scale U of a layer's (or channel's) log codes (`maxAbs` > 0 and
 /// finite): the one, among the float32 values max|w| 2^(t/32) for t in

@@ -9,6 +9,82 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ConvertTosaToLowBit : Pass<"convert-tosa-to-lowbit", "::mlir::func::FuncOp"> {
+  let summary = "Lower a quantized (Q/DQ) float TOSA graph to integer lowbit ops";
+  let description = [{
+    Every `lowbit.quantize` closes a segment of float ops that starts at
+    dequantized values; each segment is replaced by integer ops producing
+    the quantize's type:
+
+    - `tosa.conv2d` / `tosa.depthwise_conv2d` / `tosa.matmul` with quantized
+      constant weights, a bias (and a following constant bias add), then
+      ReLU / Clip / PReLU and reshapes, becomes `lowbit.conv2d` or
+      `lowbit.fully_connected` into an `i32` accumulator (`i64` when the
+      range bound `|b| + max|x - zp| * sum|w|` exceeds 2^31 - 1) and one
+      `lowbit.requant` with `M[c] = S_in * S_w[c] / S_out`; ReLU / Clip
+      become its saturation range and PReLU its second multiplier set
+      (`alpha[c] * M[c]`, adaptive-bit-depth eq. 5). A float bias becomes
+      `round(b / (S_in * S_w[c]))`; an integer bias behind a dequantize
+      (the int32 `quant.dcast` of imported Q/DQ models) whose scale is
+      `S_in * S_w[c]` (to 1e-6) keeps its stored integers.
+    - Pools and reshapes of a dequantized value keep its scale
+      (`lowbit.max_pool`, `lowbit.avg_pool`, `lowbit.global_avg_pool` for a
+      window covering the input, `lowbit.reshape`); a `lowbit.requant`
+      follows when the quantize's scale differs.
+    - Layout transposes and reshapes right before a quantize (NCHW models)
+      are replayed on the integer result as `lowbit.transpose` /
+      `lowbit.reshape`, so each segment is lowered in its own (NHWC) layout;
+      pairs between layers fold away in canonicalization.
+    - An add of two activations of one shape becomes `lowbit.add` (common
+      intermediate scale `2 max(S_a, S_b) / 2^20`); a concat becomes
+      `lowbit.concat` of inputs requantized to the result's scale, with
+      constant operands stored at that scale.
+    - A per-channel affine map that follows no convolution (`x * a[c] +
+      b[c]`, `x + b[c]`; channels last, any rank) becomes a 1x1 depthwise
+      `lowbit.conv2d` with weights `+-127` of scales `|a[c]| / 127` and one
+      requant.
+    - `tosa.slice` and a nearest `tosa.resize` keep their input's scale
+      (`lowbit.slice`, `lowbit.resize`); a constant `tosa.pad` rescales its
+      input to the result's scale and pads with the constant quantized at
+      it (`lowbit.pad`); a bilinear `tosa.resize` is `lowbit.resize` into
+      an `i32` accumulator of scale `S_in / (n_y n_x)` and one requant.
+    - Log and STLQ weights (`lowbit.weight_encoding = #lowbit.log` /
+      `#lowbit.stlq`, decoded float values) keep their encoding: the integer
+      op gets the codes (`i<bits>`, with a leading dimension of 2 for STLQ)
+      and the encoding, and its accumulator is in units of `S_in U 2^-M`.
+      `lowbit-lower-log-to-shift` then chooses how the products are formed.
+    - Quantized arguments and dequantized results become quantized
+      argument and result types: the function is integer-only. Storage
+      narrower than 8 bits is held in `i8` with its narrow range.
+
+    Imported Q/DQ models keep their scales.
+
+    Float fallback (`float-fallback`, on by default): ops with no integer
+    form (exp, reciprocal, sigmoid, tanh, negate, abs, floor, ceil,
+    reduce_max, reduce_sum on f32, the product, difference, maximum or
+    minimum of two activations and a broadcasting add of two, the
+    elementwise ops, reshapes and transposes that read their results, and
+    the transposes only they read; `LowBit/Transforms/FloatFallback.h`)
+    stay float between a `lowbit.dequantize` and a `lowbit.quantize`, with
+    a warning that names them at their source location (e.g. a final
+    Softmax).
+    `lowbit-insert-qdq` has quantized the activations that enter them. With
+    `float-fallback=false` they are errors. Any other op left float
+    afterwards is an error that names it.
+  }];
+  let options = [
+    Option<"foldZeroPoint", "fold-input-zero-point", "bool", /*default=*/"true",
+           "Fold the input zero point into the bias of convolutions and "
+           "fully connected layers (adaptive-scale-shift eq. 10; "
+           "input_zp_folded)">,
+    Option<"floatFallback", "float-fallback", "bool", /*default=*/"true",
+           "Keep ops with no integer form (Softmax's exp and sums, sigmoid, "
+           "...) in float with a warning, instead of an error">,
+  ];
+  let dependentDialects = ["::mlir::lowbit::LowBitDialect",
+                           "::mlir::quant::QuantDialect"];
+}
+
 def ConvertLowBitToEmitC : Pass<"convert-lowbit-to-emitc", "::mlir::ModuleOp"> {
   let summary = "Lower an integer lowbit function to EmitC calls of the lowbit runtime";
   let description = [{

@@ -49,12 +49,6 @@ int64_t storageBytes(Type storage) {
   return cast<IntegerType>(storage).getWidth() / 8;
 }
 
-int64_t zeroPointOf(Type elt) {
-  if (auto q = dyn_cast<quant::UniformQuantizedType>(elt))
-    return q.getZeroPoint();
-  return 0;
-}
-
 std::pair<int64_t, int64_t> storageRange(Type elt) {
   if (auto r = lb::getStorageRange(elt))
     return *r;
@@ -66,13 +60,6 @@ std::string exactDouble(double v) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << llvm::format("%a", v);
-  return s;
-}
-
-std::string shapeStr(ArrayRef<int64_t> shape) {
-  std::string s;
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "x" : "") + std::to_string(shape[i]);
   return s;
 }
 

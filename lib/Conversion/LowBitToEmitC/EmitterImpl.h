@@ -18,6 +18,7 @@
 
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBit/Transforms/FloatFallback.h"
+#include "LowBit/Utils/ConstantReader.h"
 
 #include "mlir/Dialect/EmitC/IR/EmitC.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -53,11 +54,11 @@ Type storageType(Type elt);
 std::string cTypeName(Type storage);
 /// Bytes of one element of a storage type.
 int64_t storageBytes(Type storage);
-int64_t zeroPointOf(Type elt);
+using lb::zeroPointOf;
 std::pair<int64_t, int64_t> storageRange(Type elt);
 /// A C++ literal that is exactly `v` (hexadecimal floating point).
 std::string exactDouble(double v);
-std::string shapeStr(ArrayRef<int64_t> shape);
+using lb::shapeStr;
 /// 8-bit storage of a tensor's element type: 1 signed, 0 unsigned, -1 other.
 int eightBitSignedness(Value v);
 /// A tensor value's shape and element type as the summary prints them.

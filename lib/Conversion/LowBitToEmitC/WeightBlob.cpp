@@ -33,32 +33,21 @@ FailureOr<std::vector<uint8_t>> Emitter::constantBytes(lb::ConstantOp op) {
                << type
                << " is larger than lowbit's limit of 2 GiB for one tensor",
            failure();
-  std::vector<uint8_t> bytes;
-  bytes.reserve(type.getNumElements() * bytesPer);
   Attribute value = op.getValue();
-  if (auto dense = dyn_cast<DenseIntElementsAttr>(value)) {
-    bool isUnsigned = cast<IntegerType>(dense.getElementType()).isUnsigned();
-    for (const APInt &v : dense.getValues<APInt>()) {
-      APInt w = isUnsigned ? v.zextOrTrunc(st.getWidth())
-                           : v.sextOrTrunc(st.getWidth());
-      uint64_t raw = w.getZExtValue();
-      for (unsigned i = 0; i < bytesPer; ++i)
-        bytes.push_back(static_cast<uint8_t>(raw >> (8 * i)));
-    }
-  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
-    auto elt = dyn_cast<IntegerType>(res.getType().getElementType());
-    AsmResourceBlob *data = res.getRawHandle().getBlob();
-    if (!elt || elt.getWidth() != st.getWidth() || !data)
+  auto elements = dyn_cast<ElementsAttr>(value);
+  std::optional<std::vector<uint8_t>> read;
+  if (elements)
+    read = lb::readIntegerBytes(elements, bytesPer);
+  if (!read) {
+    if (isa<DenseResourceElementsAttr>(value))
       return op.emitError("convert-lowbit-to-emitc: cannot read the "
                           "constant's resource"),
              failure();
-    ArrayRef<char> raw = data->getData();
-    bytes.assign(raw.begin(), raw.end());
-  } else {
     return op.emitError("convert-lowbit-to-emitc: unsupported constant "
                         "attribute"),
            failure();
   }
+  std::vector<uint8_t> bytes = std::move(*read);
   if (static_cast<int64_t>(bytes.size()) != type.getNumElements() * bytesPer)
     return op.emitError("convert-lowbit-to-emitc: constant has ")
                << bytes.size() << " bytes, expected "

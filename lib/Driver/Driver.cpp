@@ -267,6 +267,13 @@ driver::lowerToInteger(ModuleOp module,
   });
 }
 
+LogicalResult driver::foldPReluRequants(ModuleOp module,
+                                        const StageEnv &env) {
+  TimingScope t = rootTiming(env).nest("fold-prelu");
+  return runPasses(module, env, t,
+                   [&](OpPassManager &pm) { buildFoldPReluPipeline(pm); });
+}
+
 LogicalResult driver::emitMLIR(ModuleOp module, llvm::StringRef outputFile,
                                bool bytecode, const StageEnv &env) {
   TimingScope t = rootTiming(env).nest("emit");

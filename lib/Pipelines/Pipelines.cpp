@@ -74,6 +74,11 @@ void ::lowbit::buildLowerToIntegerPipeline(
   pm.addPass(createCSEPass());
 }
 
+void ::lowbit::buildFoldPReluPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(mlir::lowbit::createLowBitFoldPReluRequant());
+  pm.addPass(createCanonicalizerPass());
+}
+
 void ::lowbit::registerLowBitPipelines() {
   // MLIR refuses a pipeline name registered twice; callers may not know
   // whether another has registered them.
@@ -103,4 +108,9 @@ void ::lowbit::registerLowBitPipelines() {
       "func.func(convert-tosa-to-lowbit), "
       "func.func(lowbit-lower-log-to-shift), canonicalize, cse",
       buildLowerToIntegerPipeline);
+  PassPipelineRegistration<>(
+      "lowbit-fold-prelu-pipeline",
+      "lowbitc --fold-prelu on integer lowbit IR: "
+      "func.func(lowbit-fold-prelu-requant), canonicalize",
+      buildFoldPReluPipeline);
 }

@@ -106,6 +106,11 @@ mlir::LogicalResult lowerToInteger(mlir::ModuleOp module,
                                    const LowerToIntegerPipelineOptions &options,
                                    const StageEnv &env);
 
+/// Folds PReLU ops into the requants before them
+/// (lowbit-fold-prelu-pipeline), on integer lowbit IR.
+mlir::LogicalResult foldPReluRequants(mlir::ModuleOp module,
+                                      const StageEnv &env);
+
 /// Writes the module to `outputFile` ("-" is stdout) as text or bytecode.
 mlir::LogicalResult emitMLIR(mlir::ModuleOp module, llvm::StringRef outputFile,
                              bool bytecode, const StageEnv &env);

@@ -123,7 +123,12 @@ void buildQuantizePipeline(mlir::OpPassManager &pm,
 void buildLowerToIntegerPipeline(mlir::OpPassManager &pm,
                                  const LowerToIntegerPipelineOptions &options);
 
-/// Registers the four pipelines above by name (lowbit-opt, and lowbitc's
+/// lowbit-fold-prelu-pipeline, on builtin.module:
+/// func.func(lowbit-fold-prelu-requant), canonicalize. On integer lowbit IR
+/// (lowbitc --fold-prelu runs it after lowbit-lower-to-integer-pipeline).
+void buildFoldPReluPipeline(mlir::OpPassManager &pm);
+
+/// Registers the five pipelines above by name (lowbit-opt, and lowbitc's
 /// --pass-pipeline).
 void registerLowBitPipelines();
 

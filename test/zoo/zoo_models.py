@@ -9,7 +9,18 @@ torchvision's random initialization and the images are scikit-image's
 bundled samples (skimage.data).
 """
 
+import os
+
 import numpy as np
+
+# Debian's PyTorch 1.13 (its bundled oneDNN) corrupts its heap in FX's int8
+# kernels when oneDNN picks AMX (Intel Sapphire Rapids and later): the
+# process dies with "corrupted size vs. prev_size" on mobilenet_v2's
+# reference. Capped at AVX-512 VNNI, which is what the FX figures in
+# docs/TESTING.md were measured on (CPUs without AMX), the reference runs.
+# oneDNN reads the cap once, before torch first uses it: set it on import,
+# which every script of the zoo does before importing torch.
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_VNNI")
 
 # name -> (torchvision builder name, keyword arguments, kind). Every model is
 # built with weights=None (and weights_backbone=None where there is one):

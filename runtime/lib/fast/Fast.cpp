@@ -671,18 +671,14 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayer layer, const void *in,
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / s.oh, y = r % s.oh;
       px.inBatch = inB + b * s.h * s.w * s.c;
-      const int64_t y0 = y * s.strideH - s.padTop;
-      const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
-      for (int64_t x = 0; x < s.ow; ++x) {
-        const int64_t x0 = x * s.strideW - s.padLeft;
-        const detail::TapRange kx =
-            detail::validTaps(x0, s.dilationW, s.kw, s.w);
-        px.base = (y0 * s.w + x0) * s.c;
-        px.ky0 = ky.begin, px.ky1 = ky.end, px.kx0 = kx.begin,
-        px.kx1 = kx.end;
-        px.out = outB + ((b * s.oh + y) * s.ow + x) * s.oc;
-        fn(c, px, s.c);
-      }
+      detail::forEachWindowPixelOfRow(
+          s, s.dilationH, s.dilationW, b, y, [&](const detail::WindowPixel &p) {
+            px.base = (p.y0 * s.w + p.x0) * s.c;
+            px.ky0 = p.ky.begin, px.ky1 = p.ky.end, px.kx0 = p.kx.begin,
+            px.kx1 = p.kx.end;
+            px.out = outB + p.index * s.oc;
+            fn(c, px, s.c);
+          });
     }
   });
 }

@@ -99,19 +99,32 @@ void noteUnsupportedCap(const char *what, Isa cap, Isa used) {
 }
 } // namespace
 
-const char *isaFeatures(Isa isa) {
-  switch (isa) {
-  case Isa::Portable:
-    return "none";
-  case Isa::Avx2:
-    return "AVX2";
-  case Isa::Avx2Vnni:
-    return "AVX2 + AVX-VNNI";
-  case Isa::Avx512Vnni:
-    return "AVX-512 F/BW/VL/DQ + AVX512-VNNI";
-  }
-  return "unknown";
+namespace {
+/// Each path's name (as parseIsa reads it) and the CPU features it needs,
+/// indexed by Isa.
+struct IsaText {
+  const char *name, *features;
+};
+constexpr IsaText kIsaText[] = {
+    {"portable", "none"},
+    {"avx2", "AVX2"},
+    {"avx2-vnni", "AVX2 + AVX-VNNI"},
+    {"avx512-vnni", "AVX-512 F/BW/VL/DQ + AVX512-VNNI"},
+};
+constexpr int kNumIsas = sizeof(kIsaText) / sizeof(kIsaText[0]);
+static_assert(kNumIsas == sizeof(kAllIsas) / sizeof(kAllIsas[0]) &&
+                  static_cast<int>(Isa::Avx512Vnni) == kNumIsas - 1,
+              "one row per Isa, in the order of its values");
+
+/// isa's row, or a row of "unknown" for a value outside the enum.
+const IsaText &isaText(Isa isa) {
+  static constexpr IsaText unknown = {"unknown", "unknown"};
+  const int i = static_cast<int>(isa);
+  return i >= 0 && i < kNumIsas ? kIsaText[i] : unknown;
 }
+} // namespace
+
+const char *isaFeatures(Isa isa) { return isaText(isa).features; }
 
 bool cpuSupports(Isa isa) {
   const int i = static_cast<int>(isa);
@@ -127,19 +140,7 @@ Isa bestIsaAtOrBelow(Isa cap) {
 
 Isa cpuIsa() { return bestIsaAtOrBelow(Isa::Avx512Vnni); }
 
-const char *isaName(Isa isa) {
-  switch (isa) {
-  case Isa::Portable:
-    return "portable";
-  case Isa::Avx2:
-    return "avx2";
-  case Isa::Avx2Vnni:
-    return "avx2-vnni";
-  case Isa::Avx512Vnni:
-    return "avx512-vnni";
-  }
-  return "unknown";
-}
+const char *isaName(Isa isa) { return isaText(isa).name; }
 
 bool parseIsa(const char *name, Isa &out) {
   for (Isa isa : kAllIsas)

@@ -259,11 +259,14 @@ inline void rowMajorStrides(const int64_t *shape, int rank, int64_t *stride) {
   }
 }
 
-/// The start of pad and slice: checks the rank and copies the one element
-/// of a rank-0 tensor; true when that was the whole job.
-inline bool copiedScalar(const void *in, void *out, size_t elemSize,
-                         int rank) {
+/// The start of transpose, pad and slice: checks the rank and copies the
+/// one element of a rank-0 tensor; true when that was the whole job or
+/// there is none (the output, of shape outShape, is empty).
+inline bool doneTrivially(const void *in, void *out, size_t elemSize,
+                          int rank, const int64_t *outShape) {
   assert(rank >= 0 && rank <= kMaxRank);
+  if (product(outShape, rank) == 0)
+    return true;
   if (rank != 0)
     return false;
   std::memcpy(out, in, elemSize);
@@ -274,11 +277,10 @@ inline bool copiedScalar(const void *in, void *out, size_t elemSize,
 
 void transpose(const void *in, void *out, size_t elemSize,
                const int64_t *inShape, const int32_t *perm, int rank) {
-  assert(rank >= 0 && rank <= kMaxRank);
+  if (doneTrivially(in, out, elemSize, rank, inShape))
+    return;
   const char *src = static_cast<const char *>(in);
   char *dst = static_cast<char *>(out);
-  if (product(inShape, rank) == 0)
-    return;
 
   int64_t inStride[kMaxRank];
   rowMajorStrides(inShape, rank, inStride);
@@ -358,18 +360,16 @@ void transpose(const void *in, void *out, size_t elemSize,
 void pad(const void *in, void *out, size_t elemSize, const int64_t *inShape,
          int rank, const int64_t *padBefore, const int64_t *padAfter,
          const void *padValue) {
-  if (copiedScalar(in, out, elemSize, rank))
-    return;
-  const char *src = static_cast<const char *>(in);
-  char *dst = static_cast<char *>(out);
   int64_t outShape[kMaxRank], inStride[kMaxRank];
-  rowMajorStrides(inShape, rank, inStride);
   for (int d = 0; d < rank; ++d) {
     assert(padBefore[d] >= 0 && padAfter[d] >= 0);
     outShape[d] = padBefore[d] + inShape[d] + padAfter[d];
   }
-  if (product(outShape, rank) == 0)
+  if (doneTrivially(in, out, elemSize, rank, outShape))
     return;
+  const char *src = static_cast<const char *>(in);
+  char *dst = static_cast<char *>(out);
+  rowMajorStrides(inShape, rank, inStride);
 
   // One output row (last dimension) at a time: a row whose outer index is in
   // the padding is all padValue; otherwise it is before-padding, one memcpy
@@ -497,12 +497,10 @@ template void resizeBilinearInt<uint16_t>(const uint16_t *, int32_t *,
 
 void slice(const void *in, void *out, size_t elemSize, const int64_t *inShape,
            int rank, const int64_t *start, const int64_t *size) {
-  if (copiedScalar(in, out, elemSize, rank))
+  if (doneTrivially(in, out, elemSize, rank, size))
     return;
   const char *src = static_cast<const char *>(in);
   char *dst = static_cast<char *>(out);
-  if (product(size, rank) == 0)
-    return;
   int64_t inStride[kMaxRank];
   rowMajorStrides(inShape, rank, inStride);
   for (int d = 0; d < rank; ++d)

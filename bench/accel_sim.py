@@ -27,19 +27,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def timed(cmd):
-    start = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit("FAILED: %s\n%s" % (" ".join(cmd), proc.stderr[-4000:]))
-    return time.time() - start, proc
+sys.path.insert(0, os.path.join(REPO, "bench"))
+from benchlib import timed  # noqa: E402
 
 
 def ort_ms(model, image):

@@ -15,11 +15,8 @@ A benchmark, not a test: it prints figures and exits non-zero only when a
 step fails.
     /usr/bin/python3 bench/compile_resnet18_cpp.py [--lowbitc PATH] [--work DIR]
 """
-import argparse
 import os
-import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -28,22 +25,12 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 sys.path.insert(0, os.path.join(REPO, "runtime", "harness"))
 import build_model  # noqa: E402
 import import_resnet18  # noqa: E402
-
-
-def timed(cmd):
-    start = time.time()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit("FAILED: %s\n%s" % (" ".join(cmd), proc.stderr[-4000:]))
-    return time.time() - start, proc
+import benchlib  # noqa: E402
+from benchlib import timed  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lowbitc", default=os.path.join(REPO, "build/bin/lowbitc"))
-    ap.add_argument("--runtime-lib", default=os.path.join(
-        REPO, "build/runtime/liblowbit_runtime.a"))
-    ap.add_argument("--work", default=os.path.join(REPO, "build", "bench"))
+    ap = benchlib.build_parser(__doc__, "build/bench")
     ap.add_argument("--calib", type=int, default=4)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)

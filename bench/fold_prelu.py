@@ -17,10 +17,8 @@ and how far the outputs are apart (one rounding instead of two).
 Usage: fold_prelu.py [--lowbitc PATH] [--runtime-lib PATH] [--work DIR]
                      [--samples N]
 """
-import argparse
 import os
 import re
-import subprocess
 import sys
 
 import numpy as np
@@ -29,6 +27,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(REPO, "runtime", "harness"))
 import build_model  # noqa: E402
+sys.path.insert(0, HERE)
+import benchlib  # noqa: E402
 sys.path.insert(0, os.path.join(REPO, "test", "lib"))
 from multiplier import multiplier  # noqa: E402
 
@@ -66,18 +66,11 @@ def make_module(path):
 
 
 def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit("fold_prelu.py: %s failed:\n%s" % (" ".join(cmd), p.stderr))
-    return p
+    return benchlib.run(cmd, "fold_prelu.py")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lowbitc", default=os.path.join(REPO, "build/bin/lowbitc"))
-    ap.add_argument("--runtime-lib", default=os.path.join(
-        REPO, "build/runtime/liblowbit_runtime.a"))
-    ap.add_argument("--work", default=os.path.join(REPO, "build/bench_fold_prelu"))
+    ap = benchlib.build_parser(__doc__, "build/bench_fold_prelu")
     ap.add_argument("--samples", type=int, default=40)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)

@@ -115,10 +115,18 @@ def build_resnet18():
 
     torch.manual_seed(SEED)
     model = ResNet(BasicBlock, [2, 2, 2, 2]).eval()
-    # Give every BatchNorm trained-looking statistics. With torchvision's
-    # init alone, all BNs are identities, the exporter folds them into
-    # all-zero conv biases and deduplicates those into Identity nodes, which
-    # an exported trained model does not have.
+    randomize_batchnorm(model)
+    return model
+
+
+def randomize_batchnorm(model):
+    """Gives every BatchNorm of model trained-looking statistics. With
+    torchvision's init alone, all BNs are identities, the exporter folds them
+    into all-zero conv biases and deduplicates those into Identity nodes,
+    which an exported trained model does not have."""
+    import torch
+    from torch import nn
+
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -126,7 +134,6 @@ def build_resnet18():
                 m.bias.normal_(0.0, 0.1)
                 m.running_mean.normal_(0.0, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
-    return model
 
 
 def export(model, path):

@@ -26,12 +26,9 @@ PACKAGES=(
   nodejs npm
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
+# shellcheck source=scripts/apt-packages.sh
+source scripts/apt-packages.sh
+missing_packages "${PACKAGES[@]}"
 
 # node and npm may come from elsewhere than Debian (e.g. a preinstalled
 # Node.js); do not ask apt for them when both commands already work.
@@ -46,12 +43,7 @@ fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-bench-deps: all bench packages present"
 else
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "install-bench-deps: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  apt_install install-bench-deps "${missing[@]}"
 fi
 
 bash scripts/install-ort.sh

@@ -157,22 +157,6 @@ def image_data(work):
     return calib, image
 
 
-def randomize_batchnorm(model):
-    """Trained-looking BatchNorm statistics (as bench/import_resnet18.py
-    does): otherwise every BN is the identity and the export folds them into
-    all-zero biases."""
-    import torch
-    from torch import nn
-
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0.0, 0.1)
-                m.running_mean.normal_(0.0, 0.1)
-                m.running_var.uniform_(0.5, 1.5)
-
-
 def float_model(family):
     """The seeded float torch model of a family, in eval mode."""
     import torch
@@ -183,7 +167,7 @@ def float_model(family):
 
     torch.manual_seed(SEED)
     model = torchvision.models.mobilenet_v2(weights=None).eval()
-    randomize_batchnorm(model)
+    import_resnet18.randomize_batchnorm(model)
     return model
 
 

@@ -14,9 +14,7 @@
 Usage: run.py [--lowbitc PATH] [--runtime-lib PATH] [--work DIR]
               [-- extra lowbitc flags, e.g. --weight-bits=4]
 """
-import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -26,22 +24,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "runtime", "harness"))
 import build_model  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import benchlib  # noqa: E402
 
 
 def run(cmd, quiet=True):
-    proc = subprocess.run(cmd, capture_output=quiet, text=True)
-    if proc.returncode != 0:
-        sys.exit("run.py: command failed: %s\n%s"
-                 % (" ".join(cmd), proc.stderr if quiet else ""))
-    return proc
+    return benchlib.run(cmd, "run.py", quiet)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lowbitc", default=os.path.join(REPO, "build/bin/lowbitc"))
-    ap.add_argument("--runtime-lib", default=os.path.join(
-        REPO, "build/runtime/liblowbit_runtime.a"))
-    ap.add_argument("--work", default=os.path.join(REPO, "build/fashion"))
+    ap = benchlib.build_parser(__doc__, "build/fashion")
     ap.add_argument("flags", nargs="*", help="extra lowbitc flags")
     args = ap.parse_args()
 

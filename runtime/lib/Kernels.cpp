@@ -23,6 +23,7 @@ using detail::kChannelChunk;
 using detail::kLanes;
 using detail::TapRange;
 using detail::validTaps;
+using detail::WindowPixel;
 
 //===----------------------------------------------------------------------===//
 // Convolution
@@ -55,30 +56,17 @@ inline void dotBlockF32(const float *x, const float *w, int64_t wStride,
       acc[r][j] = a[r][j];
 }
 
-/// Accumulates R consecutive output channels of one output pixel; see
+/// Accumulates R consecutive output channels of output pixel p; see
 /// detail::convPixelInt.
 template <int R>
 inline void convPixelF32(const float *inBatch, const float *wO,
                          const Conv2DShape &s, int64_t inC, int64_t I,
-                         int64_t y0, int64_t x0, TapRange ky, TapRange kx,
-                         float (&acc)[R][kLanes]) {
-  const int64_t wStride = s.kh * s.kw * I;
-  // Without dilation and groups one kernel row reads contiguous input and
-  // weights: one long dot product instead of kw short ones.
-  const bool contiguous = s.dilationW == 1 && I == s.c;
-  for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
-    const int64_t iy = y0 + kyI * s.dilationH;
-    const float *inRow = inBatch + iy * s.w * s.c + inC;
-    const float *wRow = wO + kyI * s.kw * I;
-    if (contiguous) {
-      dotBlockF32<R>(inRow + (x0 + kx.begin) * s.c, wRow + kx.begin * I,
-                     wStride, (kx.end - kx.begin) * I, acc);
-      continue;
-    }
-    for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI)
-      dotBlockF32<R>(inRow + (x0 + kxI * s.dilationW) * s.c, wRow + kxI * I,
-                     wStride, I, acc);
-  }
+                         const WindowPixel &p, float (&acc)[R][kLanes]) {
+  detail::convPixelRuns(inBatch, wO, s, inC, I, p,
+                        [&](const float *x, const float *w, int64_t wStride,
+                            int64_t len) {
+                          dotBlockF32<R>(x, w, wStride, len, acc);
+                        });
 }
 
 /// Sums the lanes pairwise (the order a vector horizontal add would use).
@@ -99,35 +87,28 @@ void conv2dF32(const float *in, const float *weight, const float *bias,
   // Four output channels at a time: each input load feeds four products,
   // and 4 x 8 partial sums still fit in the SSE/AVX register file.
   constexpr int R = 4;
-  for (int64_t b = 0; b < s.n; ++b) {
-    const float *inBatch = in + b * s.h * s.w * s.c;
-    for (int64_t y = 0; y < s.oh; ++y) {
-      const int64_t y0 = y * s.strideH - s.padTop;
-      const TapRange ky = validTaps(y0, s.dilationH, s.kh, s.h);
-      for (int64_t x = 0; x < s.ow; ++x) {
-        const int64_t x0 = x * s.strideW - s.padLeft;
-        const TapRange kx = validTaps(x0, s.dilationW, s.kw, s.w);
-        float *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.oc;
+  detail::forEachWindowPixel(
+      s, s.dilationH, s.dilationW, [&](const WindowPixel &p) {
+        const float *inBatch = in + p.b * s.h * s.w * s.c;
+        float *outPixel = out + p.index * s.oc;
         for (int64_t g = 0; g < s.groups; ++g) {
           const int64_t oEnd = (g + 1) * opg;
           int64_t o = g * opg;
           for (; o + R <= oEnd; o += R) {
             float acc[R][kLanes] = {};
             convPixelF32<R>(inBatch, weight + o * s.kh * s.kw * I, s, g * I, I,
-                            y0, x0, ky, kx, acc);
+                            p, acc);
             for (int r = 0; r < R; ++r)
               outPixel[o + r] = (bias ? bias[o + r] : 0.0f) + reduceLanes(acc[r]);
           }
           for (; o < oEnd; ++o) {
             float acc[1][kLanes] = {};
             convPixelF32<1>(inBatch, weight + o * s.kh * s.kw * I, s, g * I, I,
-                            y0, x0, ky, kx, acc);
+                            p, acc);
             outPixel[o] = (bias ? bias[o] : 0.0f) + reduceLanes(acc[0]);
           }
         }
-      }
-    }
-  }
+      });
 }
 
 void depthwiseConv2dF32(const float *in, const float *weight,
@@ -135,55 +116,14 @@ void depthwiseConv2dF32(const float *in, const float *weight,
                         int64_t multiplier) {
   const int64_t M = multiplier;
   assert(M > 0 && s.oc == s.c * M);
-  // Same chunking as depthwiseConv2dInt: whole input channels per chunk.
-  const int64_t chunkIn = M >= kChannelChunk ? 1 : kChannelChunk / M;
-  for (int64_t b = 0; b < s.n; ++b) {
-    const float *inBatch = in + b * s.h * s.w * s.c;
-    for (int64_t y = 0; y < s.oh; ++y) {
-      const int64_t y0 = y * s.strideH - s.padTop;
-      const TapRange ky = validTaps(y0, s.dilationH, s.kh, s.h);
-      for (int64_t x = 0; x < s.ow; ++x) {
-        const int64_t x0 = x * s.strideW - s.padLeft;
-        const TapRange kx = validTaps(x0, s.dilationW, s.kw, s.w);
-        float *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.oc;
-        for (int64_t c0 = 0; c0 < s.c; c0 += chunkIn) {
-          const int64_t cEnd = c0 + chunkIn < s.c ? c0 + chunkIn : s.c;
-          for (int64_t o0 = c0 * M; o0 < cEnd * M; o0 += kChannelChunk) {
-            const int64_t oEnd =
-                o0 + kChannelChunk < cEnd * M ? o0 + kChannelChunk : cEnd * M;
-            const int64_t len = oEnd - o0;
-            float acc[kChannelChunk];
-            for (int64_t j = 0; j < len; ++j)
-              acc[j] = bias ? bias[o0 + j] : 0.0f;
-            for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
-              const int64_t iy = y0 + kyI * s.dilationH;
-              for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI) {
-                const int64_t ix = x0 + kxI * s.dilationW;
-                const float *inPix = inBatch + (iy * s.w + ix) * s.c;
-                const float *wTap = weight + (kyI * s.kw + kxI) * s.oc + o0;
-                if (M == 1) {
-                  for (int64_t j = 0; j < len; ++j)
-                    acc[j] += inPix[o0 + j] * wTap[j];
-                  continue;
-                }
-                // o = ci * M + m; walk ci and m instead of dividing.
-                int64_t ci = o0 / M, m = o0 % M;
-                float v = inPix[ci];
-                for (int64_t j = 0; j < len; ++j) {
-                  acc[j] += v * wTap[j];
-                  if (++m == M && j + 1 < len) {
-                    m = 0;
-                    v = inPix[++ci];
-                  }
-                }
-              }
-            }
-            std::memcpy(outPixel + o0, acc, len * sizeof(float));
-          }
-        }
-      }
-    }
-  }
+  // The same loops as depthwiseConv2dInt, on the stored values.
+  const auto value = [](float v) { return v; };
+  detail::forEachWindowPixel(
+      s, s.dilationH, s.dilationW, [&](const WindowPixel &p) {
+        detail::depthwisePixel<float>(in + p.b * s.h * s.w * s.c, weight, bias,
+                                      out + p.index * s.oc, s, M, p, value,
+                                      value);
+      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -192,26 +132,8 @@ void depthwiseConv2dF32(const float *in, const float *weight,
 
 void matmulF32(const float *a, const float *b, float *c, int64_t batch,
                int64_t m, int64_t k, int64_t n) {
-  for (int64_t bi = 0; bi < batch; ++bi) {
-    const float *aB = a + bi * m * k;
-    const float *bB = b + bi * k * n;
-    float *cB = c + bi * m * n;
-    for (int64_t i = 0; i < m; ++i) {
-      // Row i of c in column chunks: c[i, j] += a[i, p] * b[p, j] over
-      // contiguous j, accumulated in an unaliased stack array.
-      for (int64_t j0 = 0; j0 < n; j0 += kChannelChunk) {
-        const int64_t len = j0 + kChannelChunk < n ? kChannelChunk : n - j0;
-        float acc[kChannelChunk] = {};
-        for (int64_t p = 0; p < k; ++p) {
-          const float av = aB[i * k + p];
-          const float *bRow = bB + p * n + j0;
-          for (int64_t j = 0; j < len; ++j)
-            acc[j] += av * bRow[j];
-        }
-        std::memcpy(cB + i * n + j0, acc, len * sizeof(float));
-      }
-    }
-  }
+  const auto value = [](float v) { return v; };
+  detail::batchMatmul<float>(a, b, c, batch, m, k, n, value, value);
 }
 
 void avgPool2dF32(const float *in, float *out, const Pool2DShape &s,
@@ -328,22 +250,40 @@ inline int64_t product(const int64_t *shape, int rank) {
   return p;
 }
 
+/// stride[d] = the row-major element stride of dimension d of shape.
+inline void rowMajorStrides(const int64_t *shape, int rank, int64_t *stride) {
+  int64_t running = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    stride[d] = running;
+    running *= shape[d];
+  }
+}
+
+/// The start of transpose, pad and slice: checks the rank and copies the
+/// one element of a rank-0 tensor; true when that was the whole job or
+/// there is none (the output, of shape outShape, is empty).
+inline bool doneTrivially(const void *in, void *out, size_t elemSize,
+                          int rank, const int64_t *outShape) {
+  assert(rank >= 0 && rank <= kMaxRank);
+  if (product(outShape, rank) == 0)
+    return true;
+  if (rank != 0)
+    return false;
+  std::memcpy(out, in, elemSize);
+  return true;
+}
+
 } // namespace
 
 void transpose(const void *in, void *out, size_t elemSize,
                const int64_t *inShape, const int32_t *perm, int rank) {
-  assert(rank >= 0 && rank <= kMaxRank);
+  if (doneTrivially(in, out, elemSize, rank, inShape))
+    return;
   const char *src = static_cast<const char *>(in);
   char *dst = static_cast<char *>(out);
-  if (product(inShape, rank) == 0)
-    return;
 
   int64_t inStride[kMaxRank];
-  int64_t running = 1;
-  for (int d = rank - 1; d >= 0; --d) {
-    inStride[d] = running;
-    running *= inShape[d];
-  }
+  rowMajorStrides(inShape, rank, inStride);
 
   // Walk the output in order, as (size, input stride) per output dimension.
   // Size-1 dimensions are dropped, and an output dimension that continues
@@ -420,23 +360,16 @@ void transpose(const void *in, void *out, size_t elemSize,
 void pad(const void *in, void *out, size_t elemSize, const int64_t *inShape,
          int rank, const int64_t *padBefore, const int64_t *padAfter,
          const void *padValue) {
-  assert(rank >= 0 && rank <= kMaxRank);
-  const char *src = static_cast<const char *>(in);
-  char *dst = static_cast<char *>(out);
-  if (rank == 0) {
-    std::memcpy(dst, src, elemSize);
-    return;
-  }
   int64_t outShape[kMaxRank], inStride[kMaxRank];
-  int64_t stride = 1;
-  for (int d = rank - 1; d >= 0; --d) {
+  for (int d = 0; d < rank; ++d) {
     assert(padBefore[d] >= 0 && padAfter[d] >= 0);
     outShape[d] = padBefore[d] + inShape[d] + padAfter[d];
-    inStride[d] = stride;
-    stride *= inShape[d];
   }
-  if (product(outShape, rank) == 0)
+  if (doneTrivially(in, out, elemSize, rank, outShape))
     return;
+  const char *src = static_cast<const char *>(in);
+  char *dst = static_cast<char *>(out);
+  rowMajorStrides(inShape, rank, inStride);
 
   // One output row (last dimension) at a time: a row whose outer index is in
   // the padding is all padValue; otherwise it is before-padding, one memcpy
@@ -564,22 +497,14 @@ template void resizeBilinearInt<uint16_t>(const uint16_t *, int32_t *,
 
 void slice(const void *in, void *out, size_t elemSize, const int64_t *inShape,
            int rank, const int64_t *start, const int64_t *size) {
-  assert(rank >= 0 && rank <= kMaxRank);
+  if (doneTrivially(in, out, elemSize, rank, size))
+    return;
   const char *src = static_cast<const char *>(in);
   char *dst = static_cast<char *>(out);
-  if (rank == 0) {
-    std::memcpy(dst, src, elemSize);
-    return;
-  }
-  if (product(size, rank) == 0)
-    return;
   int64_t inStride[kMaxRank];
-  int64_t stride = 1;
-  for (int d = rank - 1; d >= 0; --d) {
+  rowMajorStrides(inShape, rank, inStride);
+  for (int d = 0; d < rank; ++d)
     assert(start[d] >= 0 && start[d] + size[d] <= inShape[d]);
-    inStride[d] = stride;
-    stride *= inShape[d];
-  }
   // One contiguous output row per outer index, copied with one memcpy.
   const int64_t esize = static_cast<int64_t>(elemSize);
   const int last = rank - 1;

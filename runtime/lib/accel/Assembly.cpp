@@ -97,14 +97,7 @@ std::string parseAssembly(const std::string &text, Program &p) {
     std::string e = parseTarget(targetText, p.target);
     return e.empty() ? e : ".target: " + e;
   };
-  while (std::getline(ss, line)) {
-    ++lineNo;
-    size_t semi = line.find(';');
-    if (semi != std::string::npos)
-      line.resize(semi);
-    line = trim(line);
-    if (line.empty())
-      continue;
+  while (nextContentLine(ss, ';', line, lineNo)) {
     std::stringstream ls(line);
     std::string word;
     ls >> word;

@@ -10,6 +10,8 @@
 
 #include "IsaImpl.h"
 
+#include <type_traits>
+
 namespace lowbit {
 namespace accel {
 
@@ -56,6 +58,25 @@ struct Reader {
   }
 };
 
+/// Calls f(field, bytes) on each of the target's fields in the header, in
+/// their order there, with their widths in bytes: the one list the encoder
+/// and the decoder walk (TargetT: Target or const Target).
+template <typename TargetT, typename F>
+void forEachHeaderField(TargetT &t, F &&f) {
+  f(t.tn, 4);
+  f(t.tm, 4);
+  f(t.modes, 4);
+  f(t.activationBits, 1);
+  f(t.accumulatorBits, 1);
+  f(t.weightBits, 1);
+  f(t.dualRequant, 1);
+  f(t.dmaBytesPerCycle, 4);
+  f(t.dmaLatency, 4);
+  f(t.inputBuffer, 4);
+  f(t.weightBuffer, 4);
+  f(t.outputBuffer, 4);
+}
+
 } // namespace
 
 static const char kMagic[8] = {'L', 'B', 'A', 'C', 'C', 'E', 'L', 0};
@@ -66,18 +87,8 @@ std::vector<uint8_t> encodeBinary(const Program &p) {
   const Target &t = p.target;
   w.raw(kMagic, 8);
   w.u(kVersion, 4);
-  w.u(t.tn, 4);
-  w.u(t.tm, 4);
-  w.u(t.modes, 4);
-  w.u(t.activationBits, 1);
-  w.u(t.accumulatorBits, 1);
-  w.u(t.weightBits, 1);
-  w.u(t.dualRequant, 1);
-  w.u(t.dmaBytesPerCycle, 4);
-  w.u(t.dmaLatency, 4);
-  w.u(t.inputBuffer, 4);
-  w.u(t.weightBuffer, 4);
-  w.u(t.outputBuffer, 4);
+  forEachHeaderField(
+      t, [&](const auto &field, unsigned bytes) { w.u(field, bytes); });
   w.u(p.dramBytes, 8);
   w.u(p.data.size(), 8);
   w.u(p.tensors.size(), 4);
@@ -122,19 +133,16 @@ std::string decodeBinary(const uint8_t *bytes, size_t size, Program &p) {
   if (r.err.empty() && version != kVersion)
     return str("binary version %" PRIu64 "; this build reads version %u",
                version, kVersion);
-  t.tn = uint32_t(r.u(4, "the header"));
-  t.tm = uint32_t(r.u(4, "the header"));
-  t.modes = uint32_t(r.u(4, "the header"));
-  t.activationBits = uint32_t(r.u(1, "the header"));
-  t.accumulatorBits = uint32_t(r.u(1, "the header"));
-  t.weightBits = uint32_t(r.u(1, "the header"));
-  uint64_t dual = r.u(1, "the header");
-  t.dualRequant = dual == 1;
-  t.dmaBytesPerCycle = uint32_t(r.u(4, "the header"));
-  t.dmaLatency = uint32_t(r.u(4, "the header"));
-  t.inputBuffer = r.u(4, "the header");
-  t.weightBuffer = r.u(4, "the header");
-  t.outputBuffer = r.u(4, "the header");
+  uint64_t dual = 0;
+  forEachHeaderField(t, [&](auto &field, unsigned bytes) {
+    const uint64_t v = r.u(bytes, "the header");
+    if constexpr (std::is_same<std::decay_t<decltype(field)>, bool>::value) {
+      dual = v;
+      field = v == 1;
+    } else {
+      field = static_cast<std::decay_t<decltype(field)>>(v);
+    }
+  });
   p.dramBytes = r.u(8, "the header");
   uint64_t dataBytes = r.u(8, "the header");
   uint64_t numTensors = r.u(4, "the header");

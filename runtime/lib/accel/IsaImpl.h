@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <istream>
 #include <string>
 
 namespace lowbit {
@@ -100,6 +101,23 @@ inline std::string trim(const std::string &s) {
     return "";
   size_t e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
+}
+
+/// Reads the next line of `in` that holds anything but white space and a
+/// comment (from `comment` to the end of the line) into line, without the
+/// comment and trimmed; lineNo counts every line read. False at the end.
+inline bool nextContentLine(std::istream &in, char comment, std::string &line,
+                            unsigned &lineNo) {
+  while (std::getline(in, line)) {
+    ++lineNo;
+    size_t c = line.find(comment);
+    if (c != std::string::npos)
+      line.resize(c);
+    line = trim(line);
+    if (!line.empty())
+      return true;
+  }
+  return false;
 }
 
 /// The weight modes of a mode mask as the description lists them

@@ -119,34 +119,30 @@ std::string setTargetField(Target &t, const std::string &key,
       return "dual_requant = '" + value + "': expected 0, 1, true or false";
     return "";
   }
-  struct U32Key {
+  // The integer keys: each sets a uint32_t field or a uint64_t one (the
+  // buffers), to any value of its type.
+  struct NumKey {
     const char *name;
-    uint32_t *field;
-  } u32s[] = {{"tn", &t.tn},
-              {"tm", &t.tm},
-              {"activation_bits", &t.activationBits},
-              {"accumulator_bits", &t.accumulatorBits},
-              {"weight_bits", &t.weightBits},
-              {"dma_bytes_per_cycle", &t.dmaBytesPerCycle},
-              {"dma_latency", &t.dmaLatency}};
-  for (auto &k : u32s)
+    uint32_t *u32;
+    uint64_t *u64;
+  } nums[] = {{"tn", &t.tn, nullptr},
+              {"tm", &t.tm, nullptr},
+              {"activation_bits", &t.activationBits, nullptr},
+              {"accumulator_bits", &t.accumulatorBits, nullptr},
+              {"weight_bits", &t.weightBits, nullptr},
+              {"dma_bytes_per_cycle", &t.dmaBytesPerCycle, nullptr},
+              {"dma_latency", &t.dmaLatency, nullptr},
+              {"input_buffer", nullptr, &t.inputBuffer},
+              {"weight_buffer", nullptr, &t.weightBuffer},
+              {"output_buffer", nullptr, &t.outputBuffer}};
+  for (auto &k : nums)
     if (key == k.name) {
-      if (!(e = num(0, UINT32_MAX)).empty())
+      if (!(e = num(0, k.u32 ? UINT32_MAX : UINT64_MAX)).empty())
         return e;
-      *k.field = uint32_t(v);
-      return "";
-    }
-  struct U64Key {
-    const char *name;
-    uint64_t *field;
-  } u64s[] = {{"input_buffer", &t.inputBuffer},
-              {"weight_buffer", &t.weightBuffer},
-              {"output_buffer", &t.outputBuffer}};
-  for (auto &k : u64s)
-    if (key == k.name) {
-      if (!(e = num(0, UINT64_MAX)).empty())
-        return e;
-      *k.field = v;
+      if (k.u32)
+        *k.u32 = uint32_t(v);
+      else
+        *k.u64 = v;
       return "";
     }
   return "unknown key '" + key +
@@ -159,14 +155,7 @@ std::string parseTarget(const std::string &text, Target &t) {
   std::stringstream ss(text);
   std::string line;
   unsigned lineNo = 0;
-  while (std::getline(ss, line)) {
-    ++lineNo;
-    size_t hash = line.find('#');
-    if (hash != std::string::npos)
-      line.resize(hash);
-    line = trim(line);
-    if (line.empty())
-      continue;
+  while (nextContentLine(ss, '#', line, lineNo)) {
     size_t eq = line.find('=');
     if (eq == std::string::npos)
       return str("line %u: expected 'key = value'", lineNo);

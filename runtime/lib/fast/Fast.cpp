@@ -99,19 +99,32 @@ void noteUnsupportedCap(const char *what, Isa cap, Isa used) {
 }
 } // namespace
 
-const char *isaFeatures(Isa isa) {
-  switch (isa) {
-  case Isa::Portable:
-    return "none";
-  case Isa::Avx2:
-    return "AVX2";
-  case Isa::Avx2Vnni:
-    return "AVX2 + AVX-VNNI";
-  case Isa::Avx512Vnni:
-    return "AVX-512 F/BW/VL/DQ + AVX512-VNNI";
-  }
-  return "unknown";
+namespace {
+/// Each path's name (as parseIsa reads it) and the CPU features it needs,
+/// indexed by Isa.
+struct IsaText {
+  const char *name, *features;
+};
+constexpr IsaText kIsaText[] = {
+    {"portable", "none"},
+    {"avx2", "AVX2"},
+    {"avx2-vnni", "AVX2 + AVX-VNNI"},
+    {"avx512-vnni", "AVX-512 F/BW/VL/DQ + AVX512-VNNI"},
+};
+constexpr int kNumIsas = sizeof(kIsaText) / sizeof(kIsaText[0]);
+static_assert(kNumIsas == sizeof(kAllIsas) / sizeof(kAllIsas[0]) &&
+                  static_cast<int>(Isa::Avx512Vnni) == kNumIsas - 1,
+              "one row per Isa, in the order of its values");
+
+/// isa's row, or a row of "unknown" for a value outside the enum.
+const IsaText &isaText(Isa isa) {
+  static constexpr IsaText unknown = {"unknown", "unknown"};
+  const int i = static_cast<int>(isa);
+  return i >= 0 && i < kNumIsas ? kIsaText[i] : unknown;
 }
+} // namespace
+
+const char *isaFeatures(Isa isa) { return isaText(isa).features; }
 
 bool cpuSupports(Isa isa) {
   const int i = static_cast<int>(isa);
@@ -127,19 +140,7 @@ Isa bestIsaAtOrBelow(Isa cap) {
 
 Isa cpuIsa() { return bestIsaAtOrBelow(Isa::Avx512Vnni); }
 
-const char *isaName(Isa isa) {
-  switch (isa) {
-  case Isa::Portable:
-    return "portable";
-  case Isa::Avx2:
-    return "avx2";
-  case Isa::Avx2Vnni:
-    return "avx2-vnni";
-  case Isa::Avx512Vnni:
-    return "avx512-vnni";
-  }
-  return "unknown";
-}
+const char *isaName(Isa isa) { return isaText(isa).name; }
 
 bool parseIsa(const char *name, Isa &out) {
   for (Isa isa : kAllIsas)
@@ -671,18 +672,14 @@ void runDepthwise(DepthwiseFn fn, DepthwiseLayer layer, const void *in,
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / s.oh, y = r % s.oh;
       px.inBatch = inB + b * s.h * s.w * s.c;
-      const int64_t y0 = y * s.strideH - s.padTop;
-      const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
-      for (int64_t x = 0; x < s.ow; ++x) {
-        const int64_t x0 = x * s.strideW - s.padLeft;
-        const detail::TapRange kx =
-            detail::validTaps(x0, s.dilationW, s.kw, s.w);
-        px.base = (y0 * s.w + x0) * s.c;
-        px.ky0 = ky.begin, px.ky1 = ky.end, px.kx0 = kx.begin,
-        px.kx1 = kx.end;
-        px.out = outB + ((b * s.oh + y) * s.ow + x) * s.oc;
-        fn(c, px, s.c);
-      }
+      detail::forEachWindowPixelOfRow(
+          s, s.dilationH, s.dilationW, b, y, [&](const detail::WindowPixel &p) {
+            px.base = (p.y0 * s.w + p.x0) * s.c;
+            px.ky0 = p.ky.begin, px.ky1 = p.ky.end, px.kx0 = p.kx.begin,
+            px.kx1 = p.kx.end;
+            px.out = outB + p.index * s.oc;
+            fn(c, px, s.c);
+          });
     }
   });
 }

@@ -236,6 +236,41 @@ inline TapRange validTaps(int64_t base, int64_t dilation, int64_t taps,
   return {begin, end};
 }
 
+/// One output pixel of a sliding window (a convolution's or a pool's): its
+/// batch b, the input position (y0, x0) of its window's first tap, the taps
+/// that fall inside the input, and its index (b * oh + y) * ow + x among the
+/// output pixels.
+struct WindowPixel {
+  int64_t b, y0, x0;
+  TapRange ky, kx;
+  int64_t index;
+};
+
+/// Calls f(WindowPixel) for each output pixel of row y of batch b of the
+/// window of shape s (a Conv2DShape or a Pool2DShape) with dilations
+/// (dilationH, dilationW).
+template <typename Shape, typename F>
+inline void forEachWindowPixelOfRow(const Shape &s, int64_t dilationH,
+                                    int64_t dilationW, int64_t b, int64_t y,
+                                    F &&f) {
+  const int64_t y0 = y * s.strideH - s.padTop;
+  const TapRange ky = validTaps(y0, dilationH, s.kh, s.h);
+  for (int64_t x = 0; x < s.ow; ++x) {
+    const int64_t x0 = x * s.strideW - s.padLeft;
+    f(WindowPixel{b, y0, x0, ky, validTaps(x0, dilationW, s.kw, s.w),
+                  (b * s.oh + y) * s.ow + x});
+  }
+}
+
+/// forEachWindowPixelOfRow over every row of every batch, in order.
+template <typename Shape, typename F>
+inline void forEachWindowPixel(const Shape &s, int64_t dilationH,
+                               int64_t dilationW, F &&f) {
+  for (int64_t b = 0; b < s.n; ++b)
+    for (int64_t y = 0; y < s.oh; ++y)
+      forEachWindowPixelOfRow(s, dilationH, dilationW, b, y, f);
+}
+
 /// The type integer kernels accumulate in: unsigned of TAcc's width (see the
 /// file comment for why this equals int64 accumulation then static_cast).
 template <typename TAcc> struct IntAccumulator {
@@ -269,31 +304,126 @@ inline void dotBlockInt(const TX *x, const TW *w, int64_t wStride, int64_t len,
                    (static_cast<U>(w[r * wStride + i]) - wZp);
 }
 
-/// Accumulates R consecutive output channels [o, o + R) of one output pixel
-/// of a convolution, all in one group. `inBatch` points at the pixel's batch
-/// of the input, `wO` at output channel o's weights, `inC` is the group's
-/// first input channel, (y0, x0) the window origin and ky/kx its valid taps.
-template <int R, typename TIn, typename TW, typename U>
-inline void convPixelInt(const TIn *inBatch, const TW *wO, const Conv2DShape &s,
-                         int64_t inC, int64_t I, int64_t y0, int64_t x0,
-                         TapRange ky, TapRange kx, U xZp, U wZp,
-                         U (&acc)[R][kLanes]) {
+/// Calls dot(x, w, wStride, len) for the runs of input and weights whose
+/// products make up output channel o's sum at one output pixel p of a
+/// convolution (of the channels [o, o + R) the caller blocks together, the
+/// weights of channel o + r are at w + r * wStride). `inBatch` points at the
+/// pixel's batch of the input, `wO` at output channel o's weights, `inC` is
+/// the group's first input channel and I its input channels.
+template <typename TIn, typename TW, typename Dot>
+inline void convPixelRuns(const TIn *inBatch, const TW *wO,
+                          const Conv2DShape &s, int64_t inC, int64_t I,
+                          const WindowPixel &p, Dot &&dot) {
   const int64_t wStride = s.kh * s.kw * I;
   // Without dilation and groups the taps of one kernel row read one
   // contiguous run of input and weights: a single long dot product.
   const bool contiguous = s.dilationW == 1 && I == s.c;
-  for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
-    const int64_t iy = y0 + kyI * s.dilationH;
+  for (int64_t kyI = p.ky.begin; kyI < p.ky.end; ++kyI) {
+    const int64_t iy = p.y0 + kyI * s.dilationH;
     const TIn *inRow = inBatch + iy * s.w * s.c + inC;
     const TW *wRow = wO + kyI * s.kw * I;
     if (contiguous) {
-      dotBlockInt<R>(inRow + (x0 + kx.begin) * s.c, wRow + kx.begin * I,
-                     wStride, (kx.end - kx.begin) * I, xZp, wZp, acc);
+      dot(inRow + (p.x0 + p.kx.begin) * s.c, wRow + p.kx.begin * I, wStride,
+          (p.kx.end - p.kx.begin) * I);
       continue;
     }
-    for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI)
-      dotBlockInt<R>(inRow + (x0 + kxI * s.dilationW) * s.c, wRow + kxI * I,
-                     wStride, I, xZp, wZp, acc);
+    for (int64_t kxI = p.kx.begin; kxI < p.kx.end; ++kxI)
+      dot(inRow + (p.x0 + kxI * s.dilationW) * s.c, wRow + kxI * I, wStride, I);
+  }
+}
+
+/// Accumulates R consecutive output channels [o, o + R) of output pixel p
+/// of a convolution, all in one group (see convPixelRuns).
+template <int R, typename TIn, typename TW, typename U>
+inline void convPixelInt(const TIn *inBatch, const TW *wO, const Conv2DShape &s,
+                         int64_t inC, int64_t I, const WindowPixel &p, U xZp,
+                         U wZp, U (&acc)[R][kLanes]) {
+  convPixelRuns(inBatch, wO, s, inC, I, p,
+                [&](const TIn *x, const TW *w, int64_t wStride, int64_t len) {
+                  dotBlockInt<R>(x, w, wStride, len, xZp, wZp, acc);
+                });
+}
+
+/// c[bi] = av(a[bi]) x bv(b[bi]) for each of `batch` row-major matrices
+/// ([m, k] x [k, n]), accumulated in A (av and bv map a stored value to A:
+/// minus its zero point for the integer kernel), written to c as TC.
+template <typename A, typename TA, typename TB, typename TC, typename AV,
+          typename BV>
+inline void batchMatmul(const TA *a, const TB *b, TC *c, int64_t batch,
+                        int64_t m, int64_t k, int64_t n, AV &&av, BV &&bv) {
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    const TA *aB = a + bi * m * k;
+    const TB *bB = b + bi * k * n;
+    TC *cB = c + bi * m * n;
+    for (int64_t i = 0; i < m; ++i) {
+      // Row i of c, kChannelChunk columns at a time: c[i, j] += a[i, p] *
+      // b[p, j] runs over contiguous j, in a stack array the compiler knows
+      // is not aliased.
+      for (int64_t j0 = 0; j0 < n; j0 += kChannelChunk) {
+        const int64_t len = j0 + kChannelChunk < n ? kChannelChunk : n - j0;
+        A acc[kChannelChunk] = {};
+        for (int64_t p = 0; p < k; ++p) {
+          const A x = av(aB[i * k + p]);
+          const TB *bRow = bB + p * n + j0;
+          for (int64_t j = 0; j < len; ++j)
+            acc[j] += x * bv(bRow[j]);
+        }
+        for (int64_t j = 0; j < len; ++j)
+          cB[i * n + j0 + j] = static_cast<TC>(acc[j]);
+      }
+    }
+  }
+}
+
+/// Output pixel p of a depthwise convolution with channel multiplier M:
+/// out[o] = bias[o] + sum over the valid taps of xv(in[o / M]) * wv(w[o]),
+/// accumulated in A (xv and wv map a stored value to A: minus its zero
+/// point for the integer kernels), written to outPixel as TOut.
+template <typename A, typename TIn, typename TW, typename TB, typename TOut,
+          typename XV, typename WV>
+inline void depthwisePixel(const TIn *inBatch, const TW *weight, const TB *bias,
+                           TOut *outPixel, const Conv2DShape &s, int64_t M,
+                           const WindowPixel &p, XV &&xv, WV &&wv) {
+  // Chunks cover whole input channels so each output channel's input is in
+  // the same chunk; a multiplier wider than the chunk gets one channel each.
+  const int64_t chunkIn = M >= kChannelChunk ? 1 : kChannelChunk / M;
+  for (int64_t c0 = 0; c0 < s.c; c0 += chunkIn) {
+    const int64_t cEnd = c0 + chunkIn < s.c ? c0 + chunkIn : s.c;
+    // Output channels [c0 * M, cEnd * M), processed in sub-chunks of at
+    // most kChannelChunk (only several when M > kChannelChunk).
+    for (int64_t o0 = c0 * M; o0 < cEnd * M; o0 += kChannelChunk) {
+      const int64_t oEnd =
+          o0 + kChannelChunk < cEnd * M ? o0 + kChannelChunk : cEnd * M;
+      const int64_t len = oEnd - o0;
+      A acc[kChannelChunk];
+      for (int64_t j = 0; j < len; ++j)
+        acc[j] = bias ? static_cast<A>(bias[o0 + j]) : A(0);
+      for (int64_t kyI = p.ky.begin; kyI < p.ky.end; ++kyI) {
+        const int64_t iy = p.y0 + kyI * s.dilationH;
+        for (int64_t kxI = p.kx.begin; kxI < p.kx.end; ++kxI) {
+          const int64_t ix = p.x0 + kxI * s.dilationW;
+          const TIn *inPix = inBatch + (iy * s.w + ix) * s.c;
+          const TW *wTap = weight + (kyI * s.kw + kxI) * s.oc + o0;
+          if (M == 1) {
+            for (int64_t j = 0; j < len; ++j)
+              acc[j] += xv(inPix[o0 + j]) * wv(wTap[j]);
+            continue;
+          }
+          // o = ci * M + m; walk ci and m instead of dividing.
+          int64_t ci = o0 / M, m = o0 % M;
+          A v = xv(inPix[ci]);
+          for (int64_t j = 0; j < len; ++j) {
+            acc[j] += v * wv(wTap[j]);
+            if (++m == M && j + 1 < len) {
+              m = 0;
+              v = xv(inPix[++ci]);
+            }
+          }
+        }
+      }
+      for (int64_t j = 0; j < len; ++j)
+        outPixel[o0 + j] = static_cast<TOut>(acc[j]);
+    }
   }
 }
 
@@ -317,16 +447,10 @@ void conv2dInt(const TIn *in, const TW *weight, const TAcc *bias, int32_t inZp,
   const U xZp = static_cast<U>(static_cast<int64_t>(inZp));
   const U wZpU = static_cast<U>(static_cast<int64_t>(wZp));
   constexpr int R = 4;
-  for (int64_t b = 0; b < s.n; ++b) {
-    const TIn *inBatch = in + b * s.h * s.w * s.c;
-    for (int64_t y = 0; y < s.oh; ++y) {
-      const int64_t y0 = y * s.strideH - s.padTop;
-      const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
-      for (int64_t x = 0; x < s.ow; ++x) {
-        const int64_t x0 = x * s.strideW - s.padLeft;
-        const detail::TapRange kx =
-            detail::validTaps(x0, s.dilationW, s.kw, s.w);
-        TAcc *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.oc;
+  detail::forEachWindowPixel(
+      s, s.dilationH, s.dilationW, [&](const detail::WindowPixel &p) {
+        const TIn *inBatch = in + p.b * s.h * s.w * s.c;
+        TAcc *outPixel = out + p.index * s.oc;
         for (int64_t g = 0; g < s.groups; ++g) {
           const int64_t oEnd = (g + 1) * opg;
           int64_t o = g * opg;
@@ -339,20 +463,18 @@ void conv2dInt(const TIn *in, const TW *weight, const TAcc *bias, int32_t inZp,
           for (; o + R <= oEnd; o += R) {
             U acc[R][kLanes] = {};
             detail::convPixelInt<R>(inBatch, weight + o * s.kh * s.kw * I, s,
-                                    g * I, I, y0, x0, ky, kx, xZp, wZpU, acc);
+                                    g * I, I, p, xZp, wZpU, acc);
             for (int r = 0; r < R; ++r)
               finish(o + r, acc[r]);
           }
           for (; o < oEnd; ++o) {
             U acc[1][kLanes] = {};
             detail::convPixelInt<1>(inBatch, weight + o * s.kh * s.kw * I, s,
-                                    g * I, I, y0, x0, ky, kx, xZp, wZpU, acc);
+                                    g * I, I, p, xZp, wZpU, acc);
             finish(o, acc[0]);
           }
         }
-      }
-    }
-  }
+      });
 }
 
 template <typename TIn, typename TW, typename TAcc>
@@ -363,66 +485,17 @@ void depthwiseConv2dInt(const TIn *in, const TW *weight, const TAcc *bias,
                     detail::isKernelIntOperand<TW>(),
                 "depthwiseConv2dInt operands are int8, uint8, int16 or int32");
   using U = typename detail::IntAccumulator<TAcc>::type;
-  using detail::kChannelChunk;
   const int64_t M = multiplier;
   assert(M > 0 && s.oc == s.c * M);
   const U xZp = static_cast<U>(static_cast<int64_t>(inZp));
   const U wZpU = static_cast<U>(static_cast<int64_t>(wZp));
-  // Chunks cover whole input channels so each output channel's input is in
-  // the same chunk; a multiplier wider than the chunk gets one channel each.
-  const int64_t chunkIn = M >= kChannelChunk ? 1 : kChannelChunk / M;
-  for (int64_t b = 0; b < s.n; ++b) {
-    const TIn *inBatch = in + b * s.h * s.w * s.c;
-    for (int64_t y = 0; y < s.oh; ++y) {
-      const int64_t y0 = y * s.strideH - s.padTop;
-      const detail::TapRange ky = detail::validTaps(y0, s.dilationH, s.kh, s.h);
-      for (int64_t x = 0; x < s.ow; ++x) {
-        const int64_t x0 = x * s.strideW - s.padLeft;
-        const detail::TapRange kx =
-            detail::validTaps(x0, s.dilationW, s.kw, s.w);
-        TAcc *outPixel = out + ((b * s.oh + y) * s.ow + x) * s.oc;
-        for (int64_t c0 = 0; c0 < s.c; c0 += chunkIn) {
-          const int64_t cEnd = c0 + chunkIn < s.c ? c0 + chunkIn : s.c;
-          // Output channels [c0 * M, cEnd * M), processed in sub-chunks of at
-          // most kChannelChunk (only several when M > kChannelChunk).
-          for (int64_t o0 = c0 * M; o0 < cEnd * M; o0 += kChannelChunk) {
-            const int64_t oEnd =
-                o0 + kChannelChunk < cEnd * M ? o0 + kChannelChunk : cEnd * M;
-            const int64_t len = oEnd - o0;
-            U acc[kChannelChunk];
-            for (int64_t j = 0; j < len; ++j)
-              acc[j] = bias ? static_cast<U>(bias[o0 + j]) : U(0);
-            for (int64_t kyI = ky.begin; kyI < ky.end; ++kyI) {
-              const int64_t iy = y0 + kyI * s.dilationH;
-              for (int64_t kxI = kx.begin; kxI < kx.end; ++kxI) {
-                const int64_t ix = x0 + kxI * s.dilationW;
-                const TIn *inPix = inBatch + (iy * s.w + ix) * s.c;
-                const TW *wTap = weight + (kyI * s.kw + kxI) * s.oc + o0;
-                if (M == 1) {
-                  for (int64_t j = 0; j < len; ++j)
-                    acc[j] += (static_cast<U>(inPix[o0 + j]) - xZp) *
-                              (static_cast<U>(wTap[j]) - wZpU);
-                  continue;
-                }
-                // o = ci * M + m; walk ci and m instead of dividing.
-                int64_t ci = o0 / M, m = o0 % M;
-                U v = static_cast<U>(inPix[ci]) - xZp;
-                for (int64_t j = 0; j < len; ++j) {
-                  acc[j] += v * (static_cast<U>(wTap[j]) - wZpU);
-                  if (++m == M && j + 1 < len) {
-                    m = 0;
-                    v = static_cast<U>(inPix[++ci]) - xZp;
-                  }
-                }
-              }
-            }
-            for (int64_t j = 0; j < len; ++j)
-              outPixel[o0 + j] = static_cast<TAcc>(acc[j]);
-          }
-        }
-      }
-    }
-  }
+  detail::forEachWindowPixel(
+      s, s.dilationH, s.dilationW, [&](const detail::WindowPixel &p) {
+        detail::depthwisePixel<U>(
+            in + p.b * s.h * s.w * s.c, weight, bias, out + p.index * s.oc, s,
+            M, p, [&](TIn v) { return static_cast<U>(v) - xZp; },
+            [&](TW v) { return static_cast<U>(v) - wZpU; });
+      });
 }
 
 template <typename TA, typename TB, typename TAcc>
@@ -432,31 +505,11 @@ void matmulInt(const TA *a, const TB *b, TAcc *c, int32_t aZp, int32_t bZp,
                     detail::isKernelIntOperand<TB>(),
                 "matmulInt operands are int8, uint8, int16 or int32");
   using U = typename detail::IntAccumulator<TAcc>::type;
-  using detail::kChannelChunk;
   const U aZpU = static_cast<U>(static_cast<int64_t>(aZp));
   const U bZpU = static_cast<U>(static_cast<int64_t>(bZp));
-  for (int64_t bi = 0; bi < batch; ++bi) {
-    const TA *aB = a + bi * m * k;
-    const TB *bB = b + bi * k * n;
-    TAcc *cB = c + bi * m * n;
-    for (int64_t i = 0; i < m; ++i) {
-      // Row i of c, kChannelChunk columns at a time: c[i, j] += a[i, p] *
-      // b[p, j] runs over contiguous j, in a stack array the compiler knows
-      // is not aliased.
-      for (int64_t j0 = 0; j0 < n; j0 += kChannelChunk) {
-        const int64_t len = j0 + kChannelChunk < n ? kChannelChunk : n - j0;
-        U acc[kChannelChunk] = {};
-        for (int64_t p = 0; p < k; ++p) {
-          const U av = static_cast<U>(aB[i * k + p]) - aZpU;
-          const TB *bRow = bB + p * n + j0;
-          for (int64_t j = 0; j < len; ++j)
-            acc[j] += av * (static_cast<U>(bRow[j]) - bZpU);
-        }
-        for (int64_t j = 0; j < len; ++j)
-          cB[i * n + j0 + j] = static_cast<TAcc>(acc[j]);
-      }
-    }
-  }
+  detail::batchMatmul<U>(
+      a, b, c, batch, m, k, n, [&](TA v) { return static_cast<U>(v) - aZpU; },
+      [&](TB v) { return static_cast<U>(v) - bZpU; });
 }
 
 template <typename T> void maxPool2d(const T *in, T *out, const Pool2DShape &s) {

@@ -82,9 +82,8 @@ LogicalResult Lowering::lowerPool(Operation *op) {
     int64_t top = std::max<int64_t>(iy0, 0), end = std::min(iyEnd, H);
     if (end <= top)
       return error(op) << "output rows read padding only", failure();
-    unsigned s = tiles.size() % slots;
-    uint64_t inp = s * (t.inputBuffer / slots),
-             out = s * (t.outputBuffer / slots);
+    Slot slot = nextSlot(tiles, slots);
+    uint64_t inp = slot.inp, out = slot.out;
     Tile tile;
     // Max pooling takes the maximum over the window's real positions; the
     // storage minimum never wins over one of them.
@@ -94,14 +93,8 @@ LogicalResult Lowering::lowerPool(Operation *op) {
     pool.in.set("kind", kind);
     pool.in.set("src", int64_t(inp));
     pool.in.set("dst", int64_t(out));
-    pool.in.set("in_w", inW);
+    setWindow(pool, r, OW, inW, KH, KW, SH, SW);
     pool.in.set("c", C);
-    pool.in.set("out_h", r);
-    pool.in.set("out_w", OW);
-    pool.in.set("kh", KH);
-    pool.in.set("kw", KW);
-    pool.in.set("sh", SH);
-    pool.in.set("sw", SW);
     pool.in.set("zp", xq.getZeroPoint());
     pool.in.set("qmin", xq.getStorageTypeMin());
     pool.in.set("qmax", xq.getStorageTypeMax());

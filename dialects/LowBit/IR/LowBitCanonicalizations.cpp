@@ -250,6 +250,16 @@ OpFoldResult ClampOp::fold(FoldAdaptor) {
   return {};
 }
 
+FailureOr<RequantOp> mlir::lowbit::matchSingleUseRequant(
+    Operation *user, Value input, RewriterBase &rewriter) {
+  auto requant = input.getDefiningOp<RequantOp>();
+  if (!requant)
+    return rewriter.notifyMatchFailure(user, "input is not a requant");
+  if (!requant->hasOneUse())
+    return rewriter.notifyMatchFailure(user, "requant has other users");
+  return requant;
+}
+
 namespace {
 /// clamp(requant(x)) -> requant(x) with the clamp absorbed into the
 /// requant's saturation range. Exact: saturating twice is saturating once to
@@ -258,11 +268,11 @@ struct AbsorbClampIntoRequant : public OpRewritePattern<ClampOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ClampOp clamp,
                                 PatternRewriter &rewriter) const override {
-    auto requant = clamp.getInput().getDefiningOp<RequantOp>();
-    if (!requant)
-      return rewriter.notifyMatchFailure(clamp, "input is not a requant");
-    if (!requant->hasOneUse())
-      return rewriter.notifyMatchFailure(clamp, "requant has other users");
+    FailureOr<RequantOp> matched =
+        matchSingleUseRequant(clamp, clamp.getInput(), rewriter);
+    if (failed(matched))
+      return failure();
+    RequantOp requant = *matched;
     auto [lo, hi] =
         composeRanges(requant.getSaturationMin(), requant.getSaturationMax(),
                       clamp.getMin(), clamp.getMax());

@@ -34,11 +34,11 @@ struct FoldPReluIntoRequant : public OpRewritePattern<PReluOp> {
 
   LogicalResult matchAndRewrite(PReluOp prelu,
                                 PatternRewriter &rewriter) const override {
-    auto requant = prelu.getInput().getDefiningOp<RequantOp>();
-    if (!requant)
-      return rewriter.notifyMatchFailure(prelu, "input is not a requant");
-    if (!requant->hasOneUse())
-      return rewriter.notifyMatchFailure(prelu, "requant has other users");
+    FailureOr<RequantOp> matched =
+        matchSingleUseRequant(prelu, prelu.getInput(), rewriter);
+    if (failed(matched))
+      return failure();
+    RequantOp requant = *matched;
     if (requant.isDual())
       return rewriter.notifyMatchFailure(prelu,
                                          "requant already has two multipliers");

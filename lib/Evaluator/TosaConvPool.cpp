@@ -21,7 +21,6 @@
 using namespace mlir;
 using namespace ::lowbit;
 using namespace ::lowbit::eval_detail;
-namespace rt = ::lowbit::rt;
 
 namespace {
 

@@ -457,6 +457,14 @@ FailureOr<int64_t> Importer::attrInt(StringRef name, int64_t def) {
   return *a ? (*a)->i() : def;
 }
 
+FailureOr<int64_t> Importer::attrAxis(StringRef name, int64_t def,
+                                      int64_t rank) {
+  auto axis = attrInt(name, def);
+  if (failed(axis))
+    return failure();
+  return *axis < 0 ? *axis + rank : *axis;
+}
+
 FailureOr<float> Importer::attrFloat(StringRef name, float def) {
   auto a = typedAttr(name, onnx::AttributeProto::FLOAT);
   if (failed(a))

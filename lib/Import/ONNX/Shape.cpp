@@ -31,12 +31,10 @@ LogicalResult Importer::importFlatten() {
   if (failed(x))
     return failure();
   int64_t rank = (*x)->shape.size();
-  auto axisAttr = attrInt("axis", 1);
+  auto axisAttr = attrAxis("axis", 1, rank);
   if (failed(axisAttr))
     return failure();
   int64_t axis = *axisAttr;
-  if (axis < 0)
-    axis += rank;
   if (axis < 0 || axis > rank)
     return nodeError() << "axis out of range", failure();
   int64_t outer = 1, inner = 1;
@@ -402,12 +400,10 @@ LogicalResult Importer::importGather() {
     return failure();
   SmallVector<int64_t> xs = (*x)->shape;
   int64_t rank = xs.size();
-  auto axisAttr = attrInt("axis", 0);
+  auto axisAttr = attrAxis("axis", 0, rank);
   if (failed(axisAttr))
     return failure();
   int64_t axis = *axisAttr;
-  if (axis < 0)
-    axis += rank;
   if (axis < 0 || axis >= rank)
     return nodeError() << "axis out of range", failure();
   std::vector<int64_t> indices = (*idx)->toInts();

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/IR/LowBitPatterns.h"
 #include "LowBitOpsImpl.h"
 
 #include "lowbit/runtime/Requant.h"
@@ -250,29 +251,14 @@ OpFoldResult ClampOp::fold(FoldAdaptor) {
   return {};
 }
 
-FailureOr<RequantOp> mlir::lowbit::matchSingleUseRequant(
-    Operation *user, Value input, RewriterBase &rewriter) {
-  auto requant = input.getDefiningOp<RequantOp>();
-  if (!requant)
-    return rewriter.notifyMatchFailure(user, "input is not a requant");
-  if (!requant->hasOneUse())
-    return rewriter.notifyMatchFailure(user, "requant has other users");
-  return requant;
-}
-
 namespace {
 /// clamp(requant(x)) -> requant(x) with the clamp absorbed into the
 /// requant's saturation range. Exact: saturating twice is saturating once to
 /// the composed range.
-struct AbsorbClampIntoRequant : public OpRewritePattern<ClampOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ClampOp clamp,
+struct AbsorbClampIntoRequant : public FoldIntoRequantPattern<ClampOp> {
+  using FoldIntoRequantPattern::FoldIntoRequantPattern;
+  LogicalResult foldIntoRequant(ClampOp clamp, RequantOp requant,
                                 PatternRewriter &rewriter) const override {
-    FailureOr<RequantOp> matched =
-        matchSingleUseRequant(clamp, clamp.getInput(), rewriter);
-    if (failed(matched))
-      return failure();
-    RequantOp requant = *matched;
     auto [lo, hi] =
         composeRanges(requant.getSaturationMin(), requant.getSaturationMax(),
                       clamp.getMin(), clamp.getMax());

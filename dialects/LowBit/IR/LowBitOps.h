@@ -24,19 +24,11 @@
 #include "LowBit/IR/LowBitOps.h.inc"
 
 namespace mlir {
-class RewriterBase;
-
 namespace lowbit {
 
 /// Storage range [min, max] of a quantized element type, or of a plain
 /// integer type; std::nullopt for anything else.
 std::optional<std::pair<int64_t, int64_t>> getStorageRange(Type elementType);
-
-/// The requant that defines `input`, when it has no other user than the op
-/// `user` of a pattern that folds `user` into it; otherwise the match
-/// failure at `user` that says why.
-FailureOr<RequantOp> matchSingleUseRequant(Operation *user, Value input,
-                                           RewriterBase &rewriter);
 
 /// True when a bilinear lowbit.resize of an input quantized as `in` with
 /// steps n_y x n_x keeps its accumulator, |x - zp| n_y n_x, inside int32

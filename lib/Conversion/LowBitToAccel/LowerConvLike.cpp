@@ -278,16 +278,15 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
     }
   }
 
-  FailureOr<uint64_t> xAddr = addressOf(op, x);
-  if (failed(xAddr))
+  FailureOr<InOut> addrs = addressesOf(op, x, rq.getResult());
+  if (failed(addrs))
     return failure();
-  uint64_t yAddr = allocate(rq.getResult());
+  const uint64_t xAddr = addrs->x, yAddr = addrs->y;
   std::vector<Tile> tiles;
   for (int64_t y0 = 0; y0 < OH; y0 += rt) {
     int64_t r = std::min(rt, OH - y0);
-    int64_t iy0 = y0 * SH - PT, iyEnd = iy0 + rowsIn(r);
-    int64_t top = std::max<int64_t>(iy0, 0), end = std::min(iyEnd, H);
-    if (end <= top)
+    InputRows rows = inputRows(y0, SH, PT, rowsIn(r), H);
+    if (rows.end <= rows.top)
       return error(op) << "output rows " << y0 << ".." << y0 + r - 1
                        << " read padding only",
              failure();
@@ -296,8 +295,8 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
       Slot slot = nextSlot(tiles, slots);
       uint64_t inp = slot.inp, out = slot.out;
       Tile tile;
-      tile.loads.push_back(rowsLoad(op, *xAddr, W, C, iy0, top, end, iyEnd,
-                                    PL, PR, xq.getZeroPoint(), inp));
+      tile.loads.push_back(
+          rowsLoad(op, xAddr, W, C, rows, PL, PR, xq.getZeroPoint(), inp));
       const std::vector<Block> &sub = blocks[ob];
       const Block *last = nullptr;
       uint64_t lastWgt = 0;

@@ -71,24 +71,23 @@ LogicalResult Lowering::lowerPool(Operation *op) {
                      << " bytes of output (output_buffer = " << t.outputBuffer
                      << "); pools are not split by channel",
            failure();
-  FailureOr<uint64_t> xAddr = addressOf(op, x);
-  if (failed(xAddr))
+  FailureOr<InOut> addrs = addressesOf(op, x, op->getResult(0));
+  if (failed(addrs))
     return failure();
-  uint64_t yAddr = allocate(op->getResult(0));
+  const uint64_t xAddr = addrs->x, yAddr = addrs->y;
   std::vector<Tile> tiles;
   for (int64_t y0 = 0; y0 < OH; y0 += rt) {
     int64_t r = std::min(rt, OH - y0);
-    int64_t iy0 = y0 * SH - PT, iyEnd = iy0 + rowsIn(r);
-    int64_t top = std::max<int64_t>(iy0, 0), end = std::min(iyEnd, H);
-    if (end <= top)
+    InputRows rows = inputRows(y0, SH, PT, rowsIn(r), H);
+    if (rows.end <= rows.top)
       return error(op) << "output rows read padding only", failure();
     Slot slot = nextSlot(tiles, slots);
     uint64_t inp = slot.inp, out = slot.out;
     Tile tile;
     // Max pooling takes the maximum over the window's real positions; the
     // storage minimum never wins over one of them.
-    tile.loads.push_back(rowsLoad(op, *xAddr, W, C, iy0, top, end, iyEnd, PL,
-                                  PR, xq.getStorageTypeMin(), inp));
+    tile.loads.push_back(rowsLoad(op, xAddr, W, C, rows, PL, PR,
+                                  xq.getStorageTypeMin(), inp));
     Pending pool = make(ax::Opcode::Pool, op);
     pool.in.set("kind", kind);
     pool.in.set("src", int64_t(inp));

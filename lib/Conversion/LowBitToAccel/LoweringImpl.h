@@ -129,6 +129,17 @@ private:
   FailureOr<RequantDesc> requantDesc(lb::RequantOp rq, int64_t channels);
   FailureOr<uint64_t> addressOf(Operation *user, Value v);
   uint64_t allocate(Value v);
+  /// The activation address of a layer's input `x` and a new one for its
+  /// result `y`.
+  struct InOut {
+    uint64_t x, y;
+  };
+  FailureOr<InOut> addressesOf(Operation *layer, Value x, Value y) {
+    FailureOr<uint64_t> xAddr = addressOf(layer, x);
+    if (failed(xAddr))
+      return failure();
+    return InOut{*xAddr, allocate(y)};
+  }
   void emitLayer(std::vector<Tile> &tiles, unsigned slots);
   Pending make(ax::Opcode op, Operation *from, bool activationAddr = false) {
     Pending p{ax::Instr(), activationAddr, layerName(from), from->getLoc()};
@@ -214,19 +225,29 @@ private:
     p.in.set("sh", sh);
     p.in.set("sw", sw);
   }
-  /// The input rows [top, end) of an NHWC image (W x C bytes each) at
-  /// `image` into the input buffer at `sram`, with the rows [iy0, top) and
-  /// [end, iyEnd) and `left` / `right` columns of `padValue` around them.
+  /// The input rows that output rows y0.. of a window with stride `sh`
+  /// and top padding `pt` read: [iy0, iyEnd), `rowsIn` rows, of which
+  /// [top, end) are rows of the image (H rows) and the rest padding.
+  struct InputRows {
+    int64_t iy0, iyEnd, top, end;
+  };
+  static InputRows inputRows(int64_t y0, int64_t sh, int64_t pt,
+                             int64_t rowsIn, int64_t H) {
+    int64_t iy0 = y0 * sh - pt, iyEnd = iy0 + rowsIn;
+    return {iy0, iyEnd, std::max<int64_t>(iy0, 0), std::min(iyEnd, H)};
+  }
+  /// The input rows `rows` of an NHWC image (W x C bytes each) at `image`
+  /// into the input buffer at `sram`: the image's rows [top, end) with the
+  /// padding rows and `left` / `right` columns of `padValue` around them.
   Pending rowsLoad(Operation *from, uint64_t image, int64_t W, int64_t C,
-                   int64_t iy0, int64_t top, int64_t end, int64_t iyEnd,
-                   int64_t left, int64_t right, int64_t padValue,
-                   uint64_t sram) {
+                   const InputRows &rows, int64_t left, int64_t right,
+                   int64_t padValue, uint64_t sram) {
     Pending p = make(ax::Opcode::Load, from, /*activationAddr=*/true);
     p.in.set("buf", 0);
-    setTransfer(p, image + uint64_t(top * W * C), sram, end - top, W, C,
-                W * C);
-    p.in.set("pad_top", top - iy0);
-    p.in.set("pad_bottom", iyEnd - end);
+    setTransfer(p, image + uint64_t(rows.top * W * C), sram,
+                rows.end - rows.top, W, C, W * C);
+    p.in.set("pad_top", rows.top - rows.iy0);
+    p.in.set("pad_bottom", rows.iyEnd - rows.end);
     p.in.set("pad_left", left);
     p.in.set("pad_right", right);
     p.in.set("pad_value", padValue);

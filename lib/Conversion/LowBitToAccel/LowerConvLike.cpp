@@ -278,10 +278,10 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
     }
   }
 
-  FailureOr<InOut> addrs = addressesOf(op, x, rq.getResult());
-  if (failed(addrs))
+  FailureOr<uint64_t> xAddr = addressOf(op, x);
+  if (failed(xAddr))
     return failure();
-  const uint64_t xAddr = addrs->x, yAddr = addrs->y;
+  uint64_t yAddr = allocate(rq.getResult());
   std::vector<Tile> tiles;
   for (int64_t y0 = 0; y0 < OH; y0 += rt) {
     int64_t r = std::min(rt, OH - y0);
@@ -296,7 +296,7 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
       uint64_t inp = slot.inp, out = slot.out;
       Tile tile;
       tile.loads.push_back(
-          rowsLoad(op, xAddr, W, C, rows, PL, PR, xq.getZeroPoint(), inp));
+          rowsLoad(op, *xAddr, W, C, rows, PL, PR, xq.getZeroPoint(), inp));
       const std::vector<Block> &sub = blocks[ob];
       const Block *last = nullptr;
       uint64_t lastWgt = 0;

@@ -122,10 +122,10 @@ LogicalResult Lowering::lowerInt8Requant(Operation *op, Value x, Value y,
                      << "the buffers (parameters: " << paramBytes
                      << " bytes, weight_buffer = " << t.weightBuffer << ")",
            failure();
-  FailureOr<InOut> addrs = addressesOf(rq, x, y);
-  if (failed(addrs))
+  FailureOr<uint64_t> xAddr = addressOf(rq, x);
+  if (failed(xAddr))
     return failure();
-  const uint64_t xAddr = addrs->x, yAddr = addrs->y;
+  uint64_t yAddr = allocate(y);
   std::vector<Tile> tiles;
   for (int64_t p0 = 0; p0 < pixels; p0 += pt) {
     int64_t n = std::min(pt, pixels - p0);
@@ -133,7 +133,7 @@ LogicalResult Lowering::lowerInt8Requant(Operation *op, Value x, Value y,
     uint64_t inp = slot.inp, wgt = slot.wgt, out = slot.out;
     Tile tile;
     tile.loads.push_back(
-        flatLoad(rq, 0, xAddr + uint64_t(p0 * C), inp, n * C, true));
+        flatLoad(rq, 0, *xAddr + uint64_t(p0 * C), inp, n * C, true));
     tile.loads.push_back(
         flatLoad(rq, 1, params, wgt, int64_t(paramBytes), false));
     tile.computes.push_back(

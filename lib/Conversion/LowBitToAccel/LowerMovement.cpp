@@ -68,10 +68,10 @@ LogicalResult Lowering::lowerTranspose(lb::TransposeOp tr) {
     return error(tr) << "the transpose takes " << count
                      << " DMA tiles; at most 65536 are emitted",
            failure();
-  FailureOr<InOut> addrs = addressesOf(tr, tr.getInput(), tr.getResult());
-  if (failed(addrs))
+  FailureOr<uint64_t> xAddr = addressOf(tr, tr.getInput());
+  if (failed(xAddr))
     return failure();
-  const uint64_t xAddr = addrs->x, yAddr = addrs->y;
+  uint64_t yAddr = allocate(tr.getResult());
   std::vector<Tile> tiles;
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t a = 0; a < A; ++a)
@@ -81,7 +81,7 @@ LogicalResult Lowering::lowerTranspose(lb::TransposeOp tr) {
         uint64_t inp = slot.inp, out = slot.out;
         Tile tile;
         tile.loads.push_back(flatLoad(
-            tr, 0, xAddr + uint64_t((o * A + a) * B + b0), inp, n, true));
+            tr, 0, *xAddr + uint64_t((o * A + a) * B + b0), inp, n, true));
         Pending cp = make(ax::Opcode::Copy, tr);
         cp.in.set("src", int64_t(inp));
         cp.in.set("dst", int64_t(out));

@@ -71,10 +71,10 @@ LogicalResult Lowering::lowerPool(Operation *op) {
                      << " bytes of output (output_buffer = " << t.outputBuffer
                      << "); pools are not split by channel",
            failure();
-  FailureOr<InOut> addrs = addressesOf(op, x, op->getResult(0));
-  if (failed(addrs))
+  FailureOr<uint64_t> xAddr = addressOf(op, x);
+  if (failed(xAddr))
     return failure();
-  const uint64_t xAddr = addrs->x, yAddr = addrs->y;
+  uint64_t yAddr = allocate(op->getResult(0));
   std::vector<Tile> tiles;
   for (int64_t y0 = 0; y0 < OH; y0 += rt) {
     int64_t r = std::min(rt, OH - y0);
@@ -86,7 +86,7 @@ LogicalResult Lowering::lowerPool(Operation *op) {
     Tile tile;
     // Max pooling takes the maximum over the window's real positions; the
     // storage minimum never wins over one of them.
-    tile.loads.push_back(rowsLoad(op, xAddr, W, C, rows, PL, PR,
+    tile.loads.push_back(rowsLoad(op, *xAddr, W, C, rows, PL, PR,
                                   xq.getStorageTypeMin(), inp));
     Pending pool = make(ax::Opcode::Pool, op);
     pool.in.set("kind", kind);

@@ -129,17 +129,6 @@ private:
   FailureOr<RequantDesc> requantDesc(lb::RequantOp rq, int64_t channels);
   FailureOr<uint64_t> addressOf(Operation *user, Value v);
   uint64_t allocate(Value v);
-  /// The activation address of a layer's input `x` and a new one for its
-  /// result `y`.
-  struct InOut {
-    uint64_t x, y;
-  };
-  FailureOr<InOut> addressesOf(Operation *layer, Value x, Value y) {
-    FailureOr<uint64_t> xAddr = addressOf(layer, x);
-    if (failed(xAddr))
-      return failure();
-    return InOut{*xAddr, allocate(y)};
-  }
   void emitLayer(std::vector<Tile> &tiles, unsigned slots);
   Pending make(ax::Opcode op, Operation *from, bool activationAddr = false) {
     Pending p{ax::Instr(), activationAddr, layerName(from), from->getLoc()};

@@ -705,12 +705,8 @@ LogicalResult Importer::importSplit() {
   if (failed(axisAttr) || failed(splitAttr) || failed(numOutputs))
     return failure();
   int64_t axis = *axisAttr;
-  if (axis < -rank || axis >= rank)
-    return nodeError() << "axis " << axis << " is out of range for rank "
-                       << rank,
-           failure();
-  if (axis < 0)
-    axis += rank;
+  if (failed(normalizeAxis(axis, rank)))
+    return failure();
   // Part sizes: the 'split' attribute (opset < 13) or input, else equal
   // parts (the last one smaller with num_outputs, opset 18).
   std::vector<int64_t> parts;

@@ -34,23 +34,13 @@ static LogicalResult calibrateAndQuantize(ModuleOp module,
                                           ArrayRef<std::string> calibrationSpecs,
                                           const BitDepthOptions &bitDepth,
                                           const StageEnv &env) {
-  CalibrationOptions calibration;
-  QuantizePipelineOptions quantize;
-  o.quantizationOptions(calibration, quantize);
-  BitwidthOptions bitwidth;
-  bitwidth.targetSqnr = o.targetSqnr;
-  bitwidth.cost = o.cost;
-  bitwidth.search = o.bitwidthSearch;
-  bitwidth.estimate = o.bitwidthEstimate;
-  bitwidth.maxSamples = o.bitwidthSamples;
-  bitwidth.candidates = o.candidates;
-  if (failed(calibrateModel(module, calibrationSpecs, calibration, env)))
+  if (failed(calibrateModel(module, calibrationSpecs, o.calibration, env)))
     return failure();
   if (bitDepth.inputBits)
-    pinBitDepthInputRange(module, bitDepth, o.activationBits);
-  if (o.bitwidth == "auto" &&
-      failed(assignBitwidths(module, calibrationSpecs, quantize, bitwidth, env,
-                             llvm::errs())))
+    pinBitDepthInputRange(module, bitDepth, o.quantize.activationBits);
+  if (o.bitwidthMode == "auto" &&
+      failed(assignBitwidths(module, calibrationSpecs, o.quantize, o.bitwidth,
+                             env, llvm::errs())))
     return failure();
   // The report compares the quantized graph with this float one.
   OwningOpRef<ModuleOp> floatModule;
@@ -59,7 +49,7 @@ static LogicalResult calibrateAndQuantize(ModuleOp module,
       return failure();
     floatModule = module.clone();
   }
-  if (failed(quantizeModel(module, quantize, env)))
+  if (failed(quantizeModel(module, o.quantize, env)))
     return failure();
   if (!floatModule)
     return success();
@@ -98,7 +88,7 @@ static LogicalResult emitOrRun(ModuleOp module, const CompileOptions &o,
       return success();
     case EmitKind::Cpp:
       return emitCpp(module, o.outputFile,
-                     o.modelName.empty() ? modelNameFromPath(o.inputFile)
+                     o.modelName.empty() ? modelNameFromPath(o.import.inputFile)
                                          : o.modelName,
                      llvm::errs(), env);
     case EmitKind::MLIR:
@@ -118,12 +108,7 @@ static LogicalResult emitOrRun(ModuleOp module, const CompileOptions &o,
 LogicalResult driver::compile(MLIRContext &context, const CompileOptions &o,
                               const StageEnv &env) {
   // --- load and clean up ------------------------------------------------
-  ImportOptions importOptions;
-  importOptions.inputFile = o.inputFile;
-  importOptions.bindInputs = o.bindInputs;
-  importOptions.inputShapes = o.inputShapes;
-  importOptions.cleanup = !o.noCleanup;
-  OwningOpRef<ModuleOp> module = importModel(context, importOptions, env);
+  OwningOpRef<ModuleOp> module = importModel(context, o.import, env);
   if (!module)
     return failure();
   if (!o.passPipeline.empty() &&
@@ -135,12 +120,8 @@ LogicalResult driver::compile(MLIRContext &context, const CompileOptions &o,
   std::vector<std::string> calibrationSpecs = o.calibrationInputs;
   std::optional<llvm::FileRemover> calibrationBlocks;
   if (o.inputBitDepthGiven) {
-    bitDepth.inputBits = o.inputBitDepth;
-    bitDepth.bits = o.abcBits;
-    bitDepth.block = o.abcBlock;
-    bitDepth.mode = o.abcMode;
-    bitDepth.dither = o.abcDither;
-    bitDepth.seed = o.abcSeed;
+    // checkBitDepthModel records the model's channels in the copy.
+    bitDepth = o.bitDepth;
     if (failed(checkBitDepthModel(*module, bitDepth)))
       return failure();
     if (!calibrationSpecs.empty()) {

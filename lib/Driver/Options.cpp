@@ -24,48 +24,33 @@ using namespace mlir;
 using namespace ::lowbit;
 using namespace ::lowbit::driver;
 
-void CompileOptions::quantizationOptions(
-    CalibrationOptions &calibration, QuantizePipelineOptions &quantize) const {
-  calibration.estimator = rangeEstimator;
-  calibration.percentile = percentile;
-  calibration.bits = activationBits;
-  calibration.progress = true;
-  quantize.activationBits = activationBits;
-  quantize.weightBits = weightBits;
-  quantize.weightScheme = weightScheme;
-  quantize.perChannel = !perTensorWeights;
-  quantize.weightRounding = weightRounding;
-  quantize.logScale = logScale;
-  quantize.stlqRatio = stlqRatio;
-  quantize.stlqGranularity = stlqGranularity;
-  quantize.stlqTileInputs = stlqTileInputs;
-  quantize.stlqTileOutputs = stlqTileOutputs;
-}
-
 /// The bit-width options of --bitwidth=auto (with calibration).
 static LogicalResult verifyBitwidth(MLIRContext *ctx, CompileOptions &o) {
-  if (o.bitwidth != "fixed" && o.bitwidth != "auto")
-    return fail(ctx, "unknown --bitwidth '" + o.bitwidth + "' (fixed or auto)");
-  if (o.bitwidth != "auto") {
+  if (o.bitwidthMode != "fixed" && o.bitwidthMode != "auto")
+    return fail(ctx,
+                "unknown --bitwidth '" + o.bitwidthMode + "' (fixed or auto)");
+  if (o.bitwidthMode != "auto") {
     if (o.bitwidthAutoOptionsGiven)
       return fail(ctx, "--target-sqnr, --cost, --bitwidth-candidates, "
                        "--bitwidth-samples, --bitwidth-search and "
                        "--bitwidth-estimate need --bitwidth=auto");
     return success();
   }
-  if (o.weightScheme != "symmetric" && o.weightScheme != "asymmetric")
+  const std::string &scheme = o.quantize.weightScheme;
+  if (scheme != "symmetric" && scheme != "asymmetric")
     return fail(ctx, "--bitwidth=auto chooses uniform and power-of-two "
                      "weights per layer from --bitwidth-candidates; it cannot "
                      "be combined with --weight-scheme=" +
-                         o.weightScheme);
-  if (o.cost != "bits" && o.cost != "bitops")
-    return fail(ctx, "unknown --cost '" + o.cost + "' (bits or bitops)");
-  if (!std::isfinite(o.targetSqnr))
+                         scheme);
+  BitwidthOptions &bw = o.bitwidth;
+  if (bw.cost != "bits" && bw.cost != "bitops")
+    return fail(ctx, "unknown --cost '" + bw.cost + "' (bits or bitops)");
+  if (!std::isfinite(bw.targetSqnr))
     return fail(ctx, "--target-sqnr must be a finite number of dB");
-  if (o.bitwidthSearch != "exact" && o.bitwidthSearch != "greedy")
-    return fail(ctx, "unknown --bitwidth-search '" + o.bitwidthSearch +
+  if (bw.search != "exact" && bw.search != "greedy")
+    return fail(ctx, "unknown --bitwidth-search '" + bw.search +
                          "' (exact or greedy)");
-  if (o.bitwidthSamples < 1)
+  if (bw.maxSamples < 1)
     return fail(ctx, "--bitwidth-samples must be at least 1");
   std::vector<std::string> names = o.bitwidthCandidates;
   if (names.empty()) {
@@ -77,14 +62,14 @@ static LogicalResult verifyBitwidth(MLIRContext *ctx, CompileOptions &o) {
       names.push_back("a" + std::to_string(b));
   }
   bool anyWeights = false;
-  o.candidates.clear();
+  bw.candidates.clear();
   for (const std::string &n : names) {
     auto c = mlir::lowbit::BitwidthCandidate::parse(n);
     if (!c)
       return fail(ctx, "--bitwidth-candidates: unknown candidate '" + n +
                            "' (w2..w8, log2..log5, a2..a16)");
     anyWeights |= c->isWeights();
-    o.candidates.push_back(*c);
+    bw.candidates.push_back(*c);
   }
   if (!anyWeights)
     return fail(ctx, "--bitwidth-candidates needs at least one weight "
@@ -147,22 +132,25 @@ LogicalResult CompileOptions::verify(MLIRContext *ctx) {
       return fail(ctx, "--stlq-tile must be TnxTm with positive Tn and Tm "
                        "(e.g. 16x16), got '" +
                            stlqTile + "'");
-    stlqTileInputs = tn;
-    stlqTileOutputs = tm;
+    quantize.stlqTileInputs = tn;
+    quantize.stlqTileOutputs = tm;
   }
-  CalibrationOptions calibration;
-  QuantizePipelineOptions quantize;
-  quantizationOptions(calibration, quantize);
+  // Calibration searches ranges for the activations' bits.
+  calibration.bits = quantize.activationBits;
+  calibration.progress = true;
   if (failed(verifyQuantizationOptions(ctx, calibration, quantize)))
     return failure();
   // Like the other scheme- and mode-specific options: given without their
   // scheme they would be silently ignored.
+  const std::string &weightScheme = quantize.weightScheme;
   if (weightScheme != "stlq" && stlqOptionsGiven)
     return fail(ctx, "--stlq-ratio, --stlq-tile and --stlq-granularity need "
                      "--weight-scheme=stlq");
   // convert-lowbit-to-accel refuses inputs narrower than the accelerator's
   // activations (its input record quantizes to all of them): say so before
   // calibrating.
+  const unsigned activationBits = quantize.activationBits;
+  const unsigned weightBits = quantize.weightBits;
   if (target == TargetKind::Accel && !calibrationInputs.empty() &&
       activationBits != ::lowbit::accel::Target().activationBits)
     return fail(ctx, "--target=accel: the accelerator's activations are " +

@@ -24,6 +24,7 @@
 #include "LowBit/Utils/ConstantReader.h"
 #include "lowbit/Evaluator/Evaluator.h"
 #include "lowbit/Quantization/Calibration.h"
+#include "lowbit/Support/Location.h"
 
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
@@ -60,16 +61,17 @@ LogicalResult driver::tagLayers(ModuleOp module) {
 }
 
 std::string driver::locationName(Location loc) {
-  std::string name;
+  // The ONNX node's name, else the first file:line.
+  std::string name = nodeName(loc);
+  if (!name.empty())
+    return name;
   loc->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      name = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    if (auto f = dyn_cast<FileLineColLoc>(l); f && name.empty())
+    if (auto f = dyn_cast<FileLineColLoc>(l)) {
       name = (llvm::sys::path::filename(f.getFilename().strref()) + ":" +
               Twine(f.getLine()))
                  .str();
+      return WalkResult::interrupt();
+    }
     return WalkResult::advance();
   });
   return name.empty() ? "?" : name;

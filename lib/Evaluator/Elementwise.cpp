@@ -24,8 +24,6 @@
 using namespace mlir;
 using namespace ::lowbit;
 using namespace ::lowbit::eval_detail;
-namespace rt = ::lowbit::rt;
-using llvm::SmallVector;
 
 namespace {
 

@@ -50,6 +50,8 @@ namespace eval_detail {
 
 using namespace mlir;
 using llvm::SmallVector;
+/// The runtime whose kernels and rules the evaluator runs.
+namespace rt = ::lowbit::rt;
 
 using TensorPtr = std::shared_ptr<const HostTensor>;
 

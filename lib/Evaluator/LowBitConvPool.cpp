@@ -17,7 +17,6 @@
 using namespace mlir;
 using namespace ::lowbit;
 using namespace ::lowbit::eval_detail;
-namespace rt = ::lowbit::rt;
 
 LogicalResult Evaluator::Impl::eval(mlir::lowbit::Conv2DOp o) {
   const HostTensor &in = get(o.getInput());
@@ -32,6 +31,7 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::Conv2DOp o) {
       o.getPad(), o.getDilation(), static_cast<int64_t>(o.getGroups()));
   auto inZp = static_cast<int32_t>(
       zeroPointOf(o.getInput().getType().getElementType()));
+  bool ok;
   if (o.getWeightEncoding()) {
     // Log / STLQ codes: shifted adds on the packed codes, or the
     // integers they stand for multiplied (the same accumulator).
@@ -41,7 +41,7 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::Conv2DOp o) {
     rt::Conv2DShape ls = s;
     ls.kh = lw.desc.kh;
     ls.kw = lw.desc.kw;
-    bool ok = withIntKinds(
+    ok = withIntKinds(
         in.kind(), ElemKind::I8, out.kind(), [&](auto ti, auto, auto ta) {
           using TI = decltype(ti);
           using TA = decltype(ta);
@@ -58,27 +58,22 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::Conv2DOp o) {
                                               bias.data<TA>(), inZp,
                                               out.data<TA>(), ls);
         });
-    if (!ok)
-      return o.emitError("evaluator: unsupported integer convolution "
-                         "types"),
-             failure();
-    set(o.getResult(), std::move(out));
-    return success();
-  }
-  bool ok = withIntKinds(
-      in.kind(), w.kind(), out.kind(), [&](auto ti, auto tw, auto ta) {
-        using TI = decltype(ti);
-        using TW = decltype(tw);
-        using TA = decltype(ta);
-        if (o.getInputZpFolded())
-          rt::conv2dFoldedZp<TI, TW, TA>(in.data<TI>(), w.data<TW>(),
+  } else {
+    ok = withIntKinds(
+        in.kind(), w.kind(), out.kind(), [&](auto ti, auto tw, auto ta) {
+          using TI = decltype(ti);
+          using TW = decltype(tw);
+          using TA = decltype(ta);
+          if (o.getInputZpFolded())
+            rt::conv2dFoldedZp<TI, TW, TA>(in.data<TI>(), w.data<TW>(),
+                                           bias.data<TA>(), inZp,
+                                           out.data<TA>(), s);
+          else
+            rt::conv2dTensor<TI, TW, TA>(in.data<TI>(), w.data<TW>(),
                                          bias.data<TA>(), inZp, out.data<TA>(),
                                          s);
-        else
-          rt::conv2dTensor<TI, TW, TA>(in.data<TI>(), w.data<TW>(),
-                                       bias.data<TA>(), inZp, out.data<TA>(),
-                                       s);
-      });
+        });
+  }
   if (!ok)
     return o.emitError("evaluator: unsupported integer convolution "
                        "types"),
@@ -100,9 +95,10 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::FullyConnectedOp o) {
                   ? 0
                   : static_cast<int32_t>(
                         zeroPointOf(o.getInput().getType().getElementType()));
+  bool ok;
   if (o.getWeightEncoding()) {
     const mlir::lowbit::PackedLogWeights &lw = *logWeights.lookup(o);
-    bool ok = withIntKinds(
+    ok = withIntKinds(
         in.kind(), ElemKind::I8, out.kind(), [&](auto ta, auto, auto tc) {
           using TA = decltype(ta);
           using TC = decltype(tc);
@@ -115,21 +111,17 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::FullyConnectedOp o) {
                 in.data<TA>(), lw.integers.data(), bias.data<TC>(), inZp,
                 out.data<TC>(), n, k, m);
         });
-    if (!ok)
-      return o.emitError("evaluator: unsupported integer matmul types"),
-             failure();
-    set(o.getResult(), std::move(out));
-    return success();
+  } else {
+    ok = withIntKinds(
+        in.kind(), w.kind(), out.kind(), [&](auto ta, auto tb, auto tc) {
+          using TA = decltype(ta);
+          using TB = decltype(tb);
+          using TC = decltype(tc);
+          rt::fullyConnectedInt<TA, TB, TC>(in.data<TA>(), w.data<TB>(),
+                                            bias.data<TC>(), inZp,
+                                            out.data<TC>(), n, k, m);
+        });
   }
-  bool ok = withIntKinds(
-      in.kind(), w.kind(), out.kind(), [&](auto ta, auto tb, auto tc) {
-        using TA = decltype(ta);
-        using TB = decltype(tb);
-        using TC = decltype(tc);
-        rt::fullyConnectedInt<TA, TB, TC>(in.data<TA>(), w.data<TB>(),
-                                          bias.data<TC>(), inZp, out.data<TC>(),
-                                          n, k, m);
-      });
   if (!ok)
     return o.emitError("evaluator: unsupported integer matmul types"),
            failure();

@@ -20,7 +20,6 @@
 using namespace mlir;
 using namespace ::lowbit;
 using namespace ::lowbit::eval_detail;
-namespace rt = ::lowbit::rt;
 
 namespace {
 
@@ -99,6 +98,46 @@ FailureOr<HostTensor> dequantizeTensor(Location loc, const HostTensor &in,
   return out;
 }
 
+/// The arguments of rt::requantTensor that requant and PReLU give it: the
+/// positive side's multipliers and shifts (one, or one per channel), the
+/// negative side's (none for a single requant), zero points and the
+/// saturation range.
+struct RequantArgs {
+  ArrayRef<int32_t> mul, shift;
+  const int32_t *negMul = nullptr, *negShift = nullptr;
+  bool negPerChannel = false;
+  int32_t inZp = 0, outZp = 0, lo = 0, hi = 0;
+  rt::RoundingMode mode = rt::RoundingMode::SingleRound;
+};
+
+/// rt::requantTensor from `in` into `out` (of type `type`, per channel along
+/// `axis` when there is one); `inputKinds` calls its function with the C++
+/// type of the input's kind (withIntKind or withStorageKind).
+template <typename InputKinds>
+void requantTensor(InputKinds inputKinds, const HostTensor &in,
+                   HostTensor &out, RankedTensorType type,
+                   std::optional<int64_t> axis, const RequantArgs &a) {
+  int64_t inner = 1, axisSize = 1;
+  if (axis) {
+    for (int64_t d = *axis + 1; d < type.getRank(); ++d)
+      inner *= type.getDimSize(d);
+    axisSize = type.getDimSize(*axis);
+  }
+  inputKinds(in.kind(), [&](auto ti) {
+    using TI = decltype(ti);
+    withStorageKind(out.kind(), [&](auto to) {
+      using TO = decltype(to);
+      rt::requantTensor<TI, TO>(in.data<TI>(), out.data<TO>(),
+                                in.numElements(), inner, axisSize,
+                                a.mul.data(), a.shift.data(), a.mul.size() > 1,
+                                a.negMul, a.negShift, a.negPerChannel, a.inZp,
+                                a.outZp, a.lo, a.hi, a.mode);
+      return 0;
+    });
+    return 0;
+  });
+}
+
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -167,32 +206,21 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::RequantOp o) {
   int64_t inZp = zeroPointOf(o.getInput().getType().getElementType());
   auto outQ = cast<quant::UniformQuantizedType>(type.getElementType());
   HostTensor out(*elemKindOf(outQ), type.getShape());
-  ArrayRef<int32_t> mul = o.getMultiplier(), sh = o.getShift();
   auto negM = o.getNegMultiplier();
   auto negS = o.getNegShift();
-  int64_t inner = 1, axisSize = 1;
-  if (auto axis = o.getAxis()) {
-    for (int64_t d = *axis + 1; d < type.getRank(); ++d)
-      inner *= type.getDimSize(d);
-    axisSize = type.getDimSize(*axis);
-  }
-  auto lo = static_cast<int32_t>(o.getSaturationMin());
-  auto hi = static_cast<int32_t>(o.getSaturationMax());
-  auto zp = static_cast<int32_t>(outQ.getZeroPoint());
-  rt::RoundingMode mode = roundingMode(o.getRounding());
-  withIntKind(in.kind(), [&](auto ti) {
-    using TI = decltype(ti);
-    withStorageKind(out.kind(), [&](auto to) {
-      using TO = decltype(to);
-      rt::requantTensor<TI, TO>(
-          in.data<TI>(), out.data<TO>(), in.numElements(), inner, axisSize,
-          mul.data(), sh.data(), mul.size() > 1, negM ? negM->data() : nullptr,
-          negS ? negS->data() : nullptr, negM && negM->size() > 1,
-          static_cast<int32_t>(inZp), zp, lo, hi, mode);
-      return 0;
-    });
-    return 0;
-  });
+  RequantArgs args;
+  args.mul = o.getMultiplier();
+  args.shift = o.getShift();
+  args.negMul = negM ? negM->data() : nullptr;
+  args.negShift = negS ? negS->data() : nullptr;
+  args.negPerChannel = negM && negM->size() > 1;
+  args.inZp = static_cast<int32_t>(inZp);
+  args.outZp = static_cast<int32_t>(outQ.getZeroPoint());
+  args.lo = static_cast<int32_t>(o.getSaturationMin());
+  args.hi = static_cast<int32_t>(o.getSaturationMax());
+  args.mode = roundingMode(o.getRounding());
+  requantTensor([](ElemKind k, auto fn) { return withIntKind(k, fn); }, in,
+                out, type, o.getAxis(), args);
   set(o.getResult(), std::move(out));
   return success();
 }
@@ -203,30 +231,21 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::PReluOp o) {
   int64_t inZp = zeroPointOf(o.getInput().getType().getElementType());
   HostTensor out(*elemKindOf(outQ), o.getType().getShape());
   ArrayRef<int32_t> nm = o.getNegMultiplier(), ns = o.getNegShift();
-  int64_t inner = 1, axisSize = 1;
-  if (auto axis = o.getAxis()) {
-    for (int64_t d = *axis + 1; d < o.getType().getRank(); ++d)
-      inner *= o.getType().getDimSize(d);
-    axisSize = o.getType().getDimSize(*axis);
-  }
-  rt::ScaleMultiplier pos{static_cast<int32_t>(o.getPosMultiplier()),
-                          static_cast<int32_t>(o.getPosShift())};
-  rt::RoundingMode mode = roundingMode(o.getRounding());
-  int32_t posM[1] = {pos.multiplier}, posS[1] = {pos.shift};
-  withStorageKind(in.kind(), [&](auto ti) {
-    using TI = decltype(ti);
-    withStorageKind(out.kind(), [&](auto to) {
-      using TO = decltype(to);
-      rt::requantTensor<TI, TO>(
-          in.data<TI>(), out.data<TO>(), in.numElements(), inner, axisSize,
-          posM, posS, false, nm.data(), ns.data(), nm.size() > 1,
-          static_cast<int32_t>(inZp), static_cast<int32_t>(outQ.getZeroPoint()),
-          static_cast<int32_t>(outQ.getStorageTypeMin()),
-          static_cast<int32_t>(outQ.getStorageTypeMax()), mode);
-      return 0;
-    });
-    return 0;
-  });
+  int32_t posM[1] = {static_cast<int32_t>(o.getPosMultiplier())},
+          posS[1] = {static_cast<int32_t>(o.getPosShift())};
+  RequantArgs args;
+  args.mul = posM;
+  args.shift = posS;
+  args.negMul = nm.data();
+  args.negShift = ns.data();
+  args.negPerChannel = nm.size() > 1;
+  args.inZp = static_cast<int32_t>(inZp);
+  args.outZp = static_cast<int32_t>(outQ.getZeroPoint());
+  args.lo = static_cast<int32_t>(outQ.getStorageTypeMin());
+  args.hi = static_cast<int32_t>(outQ.getStorageTypeMax());
+  args.mode = roundingMode(o.getRounding());
+  requantTensor([](ElemKind k, auto fn) { return withStorageKind(k, fn); },
+                in, out, o.getType(), o.getAxis(), args);
   set(o.getResult(), std::move(out));
   return success();
 }

@@ -21,7 +21,6 @@
 using namespace mlir;
 using namespace ::lowbit;
 using namespace ::lowbit::eval_detail;
-namespace rt = ::lowbit::rt;
 
 namespace {
 
@@ -70,16 +69,15 @@ LogicalResult Evaluator::Impl::conv(Operation *op, bool depthwise) {
   const HostTensor &w = get(wV);
   const HostTensor &bias = get(bV);
   ArrayRef<int64_t> pad, stride, dilation;
-  if (auto c = dyn_cast<tosa::Conv2DOp>(op)) {
+  auto window = [&](auto c) {
     pad = c.getPad();
     stride = c.getStride();
     dilation = c.getDilation();
-  } else {
-    auto d = cast<tosa::DepthwiseConv2DOp>(op);
-    pad = d.getPad();
-    stride = d.getStride();
-    dilation = d.getDilation();
-  }
+  };
+  if (auto c = dyn_cast<tosa::Conv2DOp>(op))
+    window(c);
+  else
+    window(cast<tosa::DepthwiseConv2DOp>(op));
   Value result = op->getResult(0);
   ArrayRef<int64_t> os = shapeOf(result);
   rt::Conv2DShape s =
@@ -194,16 +192,15 @@ LogicalResult Evaluator::Impl::eval(tosa::MatMulOp op) {
 LogicalResult Evaluator::Impl::pool(Operation *op, bool isMax) {
   const HostTensor &in = get(op->getOperand(0));
   ArrayRef<int64_t> kernel, stride, pad;
-  if (auto m = dyn_cast<tosa::MaxPool2dOp>(op)) {
-    kernel = m.getKernel();
-    stride = m.getStride();
-    pad = m.getPad();
-  } else {
-    auto a = cast<tosa::AvgPool2dOp>(op);
-    kernel = a.getKernel();
-    stride = a.getStride();
-    pad = a.getPad();
-  }
+  auto window = [&](auto p) {
+    kernel = p.getKernel();
+    stride = p.getStride();
+    pad = p.getPad();
+  };
+  if (auto m = dyn_cast<tosa::MaxPool2dOp>(op))
+    window(m);
+  else
+    window(cast<tosa::AvgPool2dOp>(op));
   Value result = op->getResult(0);
   ArrayRef<int64_t> os = shapeOf(result);
   rt::Pool2DShape s{in.shape()[0], in.shape()[1], in.shape()[2], in.shape()[3],

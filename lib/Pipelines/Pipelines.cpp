@@ -33,6 +33,16 @@ void ::lowbit::buildPrepareCalibrationPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+/// The weight options that lowbit-legalize-stlq-tiles and lowbit-insert-qdq
+/// both take from the pipeline's.
+template <typename PassOptions>
+static void setWeightOptions(PassOptions &pass,
+                             const QuantizePipelineOptions &options) {
+  pass.perChannel = options.perChannel;
+  pass.weightRounding = options.weightRounding;
+  pass.logScale = options.logScale;
+}
+
 void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
                                      const QuantizePipelineOptions &options) {
   if (options.weightScheme == "stlq") {
@@ -42,9 +52,7 @@ void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
     stlq.tileInputs = options.stlqTileInputs;
     stlq.tileOutputs = options.stlqTileOutputs;
     stlq.granularity = options.stlqGranularity;
-    stlq.perChannel = options.perChannel;
-    stlq.logScale = options.logScale;
-    stlq.weightRounding = options.weightRounding;
+    setWeightOptions(stlq, options);
     pm.addNestedPass<func::FuncOp>(
         mlir::lowbit::createLowBitLegalizeSTLQTiles(stlq));
   }
@@ -55,9 +63,7 @@ void ::lowbit::buildQuantizePipeline(OpPassManager &pm,
   qdq.weightScheme = options.weightScheme == "stlq"
                          ? std::string("symmetric")
                          : std::string(options.weightScheme);
-  qdq.perChannel = options.perChannel;
-  qdq.weightRounding = options.weightRounding;
-  qdq.logScale = options.logScale;
+  setWeightOptions(qdq, options);
   pm.addNestedPass<func::FuncOp>(mlir::lowbit::createLowBitInsertQDQ(qdq));
 }
 

@@ -16,6 +16,7 @@
 #include "lowbit/Quantization/Calibration.h"
 
 #include "lowbit/Evaluator/Evaluator.h"
+#include "lowbit/Support/Location.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Threading.h"
@@ -230,14 +231,7 @@ std::string describe(func::FuncOp func, Value v) {
   if (op->getNumResults() > 1)
     os << " #" << cast<OpResult>(v).getResultNumber();
   os << " of '" << op->getName() << "'";
-  std::string node;
-  op->getLoc()->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      node = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
+  std::string node = nodeName(op->getLoc());
   if (!node.empty())
     os << " (node '" << node << "')";
   return text;

@@ -15,18 +15,15 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowbit/Driver/InputGuards.h"
-#include "lowbit/Driver/Output.h"
+#include "lowbit/Driver/ToolFiles.h"
 #include "lowbit/InitAll.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
@@ -50,33 +47,10 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input =
-      mlir::openInputFile(inputFile, &error);
-  if (!input) {
-    llvm::errs() << "lowbit-opt: error: " << error << "\n";
-    return 1;
-  }
-  // Constructs that crash MLIR 22's parser (docs/KNOWN_ISSUES.md).
-  if (lowbit::reportParserHazards(input->getBuffer(),
-                                  input->getBufferIdentifier(), llvm::errs()))
-    return 1;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      mlir::openOutputFile(outputFile, &error);
-  if (!output) {
-    llvm::errs() << "lowbit-opt: error: " << error << "\n";
-    return 1;
-  }
-  bool ok = mlir::succeeded(
-      mlir::MlirOptMain(output->os(), std::move(input), registry, config));
-  // Checked on failure too: a stream error left in place would end the
-  // program from the ToolOutputFile's destructor.
-  std::string writeError = ok ? lowbit::finishOutputFile(*output, outputFile)
-                              : lowbit::closeOutputStream(output->os(),
-                                                          outputFile);
-  if (!writeError.empty()) {
-    llvm::errs() << "lowbit-opt: error: " << writeError << "\n";
-    return 1;
-  }
-  return ok ? 0 : 1;
+  return lowbit::processFiles(
+      "lowbit-opt", inputFile, outputFile, /*alignment=*/std::nullopt,
+      [&](std::unique_ptr<llvm::MemoryBuffer> input, llvm::raw_ostream &os) {
+        return mlir::succeeded(
+            mlir::MlirOptMain(os, std::move(input), registry, config));
+      });
 }

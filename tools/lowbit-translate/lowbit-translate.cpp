@@ -14,15 +14,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "lowbit/Driver/InputGuards.h"
-#include "lowbit/Driver/Output.h"
+#include "lowbit/Driver/ToolFiles.h"
 #include "lowbit/Target/Accel.h"
 #include "lowbit/Target/Cpp.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "mlir/Support/ToolUtilities.h"
 #include "mlir/Tools/mlir-translate/Translation.h"
@@ -30,7 +28,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -154,43 +151,21 @@ int main(int argc, char **argv) {
   applyDefaultTimingManagerCLOptions(tm);
   TimingScope timing = tm.getRootScope();
 
-  std::string error;
-  std::unique_ptr<llvm::MemoryBuffer> input =
-      translations[0]->getInputAlignment()
-          ? openInputFile(inputFilename,
-                          *translations[0]->getInputAlignment(), &error)
-          : openInputFile(inputFilename, &error);
-  if (!input) {
-    llvm::errs() << "lowbit-translate: error: " << error << "\n";
-    return 1;
-  }
-  // Constructs that crash MLIR 22's parser (docs/KNOWN_ISSUES.md); every
-  // lowbit translation reads MLIR.
-  if (lowbit::reportParserHazards(input->getBuffer(),
-                                  input->getBufferIdentifier(), llvm::errs()))
-    return 1;
-  std::unique_ptr<llvm::ToolOutputFile> output =
-      openOutputFile(outputFilename, &error);
-  if (!output) {
-    llvm::errs() << "lowbit-translate: error: " << error << "\n";
-    return 1;
-  }
   std::vector<const Translation *> requested(translations.begin(),
                                              translations.end());
-  bool ok = succeeded(splitAndProcessBuffer(
-      std::move(input),
-      [&](std::unique_ptr<llvm::MemoryBuffer> chunk, llvm::raw_ostream &os) {
-        return translateChunk(requested, std::move(chunk), os, timing);
-      },
-      output->os(), inputSplitMarker, outputSplitMarker));
-  // Checked on failure too: a stream error left in place would end the
-  // program from the ToolOutputFile's destructor.
-  std::string writeError =
-      ok ? lowbit::finishOutputFile(*output, outputFilename)
-         : lowbit::closeOutputStream(output->os(), outputFilename);
-  if (!writeError.empty()) {
-    llvm::errs() << "lowbit-translate: error: " << writeError << "\n";
-    return 1;
-  }
-  return ok ? 0 : 1;
+  // Every lowbit translation reads MLIR: processFiles checks it for parser
+  // hazards.
+  return lowbit::processFiles(
+      "lowbit-translate", inputFilename, outputFilename,
+      requested[0]->getInputAlignment(),
+      [&](std::unique_ptr<llvm::MemoryBuffer> input, llvm::raw_ostream &os) {
+        return succeeded(splitAndProcessBuffer(
+            std::move(input),
+            [&](std::unique_ptr<llvm::MemoryBuffer> chunk,
+                llvm::raw_ostream &chunkOs) {
+              return translateChunk(requested, std::move(chunk), chunkOs,
+                                    timing);
+            },
+            os, inputSplitMarker, outputSplitMarker));
+      });
 }

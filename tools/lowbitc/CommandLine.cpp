@@ -341,7 +341,10 @@ static cl::opt<bool> noCleanup(
 llvm::cl::OptionCategory &lowbitc::category() { return ::category; }
 
 void lowbitc::readCommandLine(CompileOptions &o) {
-  o.inputFile = inputFile;
+  o.import.inputFile = inputFile;
+  o.import.bindInputs.assign(bindInputs.begin(), bindInputs.end());
+  o.import.inputShapes.assign(inputShapes.begin(), inputShapes.end());
+  o.import.cleanup = !noCleanup;
   o.outputFile = outputFile;
   o.emit = emit;
   o.emitGiven = emit.getNumOccurrences() != 0;
@@ -351,10 +354,7 @@ void lowbitc::readCommandLine(CompileOptions &o) {
   o.accelSet.assign(accelSet.begin(), accelSet.end());
   o.runInputs.assign(runInputs.begin(), runInputs.end());
   o.evaluate = evaluate;
-  o.bindInputs.assign(bindInputs.begin(), bindInputs.end());
-  o.inputShapes.assign(inputShapes.begin(), inputShapes.end());
   o.passPipeline = passPipeline;
-  o.noCleanup = noCleanup;
   o.modelName = modelName;
   o.compileTo = compileTo;
   o.floatFallback = floatFallback;
@@ -365,30 +365,31 @@ void lowbitc::readCommandLine(CompileOptions &o) {
 
   o.calibrationInputs.assign(calibrationInputs.begin(),
                              calibrationInputs.end());
-  o.rangeEstimator = rangeEstimator;
-  o.percentile = percentile;
-  o.activationBits = activationBits;
-  o.weightBits = weightBits;
-  o.weightScheme = weightScheme;
-  o.stlqRatio = stlqRatio;
+  o.calibration.estimator = rangeEstimator;
+  o.calibration.percentile = percentile;
+  QuantizePipelineOptions &q = o.quantize;
+  q.activationBits = activationBits;
+  q.weightBits = weightBits;
+  q.weightScheme = weightScheme;
+  q.stlqRatio = stlqRatio;
+  q.stlqGranularity = stlqGranularity;
+  q.weightRounding = weightRounding;
+  q.logScale = logScale;
+  q.perChannel = !perTensorWeights;
   o.stlqTile = stlqTile;
-  o.stlqGranularity = stlqGranularity;
   o.stlqOptionsGiven = stlqRatio.getNumOccurrences() ||
                        stlqTile.getNumOccurrences() ||
                        stlqGranularity.getNumOccurrences();
-  o.weightRounding = weightRounding;
-  o.logScale = logScale;
-  o.perTensorWeights = perTensorWeights;
 
-  o.bitwidth = bitwidth;
+  o.bitwidthMode = bitwidth;
   o.bitwidthGiven = bitwidth.getNumOccurrences() != 0;
-  o.targetSqnr = targetSqnr;
-  o.cost = bitwidthCost;
+  o.bitwidth.targetSqnr = targetSqnr;
+  o.bitwidth.cost = bitwidthCost;
+  o.bitwidth.search = bitwidthSearch;
+  o.bitwidth.maxSamples = bitwidthSamples;
+  o.bitwidth.estimate = bitwidthEstimate;
   o.bitwidthCandidates.assign(bitwidthCandidates.begin(),
                               bitwidthCandidates.end());
-  o.bitwidthSearch = bitwidthSearch;
-  o.bitwidthSamples = bitwidthSamples;
-  o.bitwidthEstimate = bitwidthEstimate;
   o.bitwidthAutoOptionsGiven =
       targetSqnr.getNumOccurrences() || bitwidthCost.getNumOccurrences() ||
       bitwidthCandidates.getNumOccurrences() ||
@@ -396,13 +397,13 @@ void lowbitc::readCommandLine(CompileOptions &o) {
       bitwidthSamples.getNumOccurrences() ||
       bitwidthSearch.getNumOccurrences();
 
-  o.inputBitDepth = inputBitDepth;
+  o.bitDepth.inputBits = inputBitDepth;
   o.inputBitDepthGiven = inputBitDepth.getNumOccurrences() != 0;
-  o.abcBlock = abcBlock;
-  o.abcBits = abcBits;
-  o.abcMode = abcMode;
-  o.abcDither = abcDither;
-  o.abcSeed = abcSeed;
+  o.bitDepth.block = abcBlock;
+  o.bitDepth.bits = abcBits;
+  o.bitDepth.mode = abcMode;
+  o.bitDepth.dither = abcDither;
+  o.bitDepth.seed = abcSeed;
   o.abcOptionsGiven = abcBlock.getNumOccurrences() ||
                       abcBits.getNumOccurrences() ||
                       abcMode.getNumOccurrences() ||

@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
 
   driver::StageEnv env;
   env.timing = &timing;
-  env.inputName = options.inputFile;
+  env.inputName = options.import.inputFile;
   env.configurePassManager = [](PassManager &pm) -> LogicalResult {
     if (succeeded(applyPassManagerCLOptions(pm)))
       return success();

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/IR/LowBitPatterns.h"
 #include "LowBitOpsImpl.h"
 
 #include "lowbit/runtime/Requant.h"
@@ -254,15 +255,10 @@ namespace {
 /// clamp(requant(x)) -> requant(x) with the clamp absorbed into the
 /// requant's saturation range. Exact: saturating twice is saturating once to
 /// the composed range.
-struct AbsorbClampIntoRequant : public OpRewritePattern<ClampOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ClampOp clamp,
+struct AbsorbClampIntoRequant : public FoldIntoRequantPattern<ClampOp> {
+  using FoldIntoRequantPattern::FoldIntoRequantPattern;
+  LogicalResult foldIntoRequant(ClampOp clamp, RequantOp requant,
                                 PatternRewriter &rewriter) const override {
-    auto requant = clamp.getInput().getDefiningOp<RequantOp>();
-    if (!requant)
-      return rewriter.notifyMatchFailure(clamp, "input is not a requant");
-    if (!requant->hasOneUse())
-      return rewriter.notifyMatchFailure(clamp, "requant has other users");
     auto [lo, hi] =
         composeRanges(requant.getSaturationMin(), requant.getSaturationMax(),
                       clamp.getMin(), clamp.getMax());

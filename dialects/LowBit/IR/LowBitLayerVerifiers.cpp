@@ -112,24 +112,43 @@ static LogicalResult verifyBias(Operation *op, Value bias,
 // Conv2DOp / FullyConnectedOp
 //===----------------------------------------------------------------------===//
 
+/// What conv2d and fully_connected check alike: the ranks of the input and
+/// the result (`inForm`, `outForm` name their layouts), the input's
+/// activation type, the accumulator, the weights and shift_products.
+/// Returns the weights' logical shape.
+template <typename LayerOp>
+static FailureOr<SmallVector<int64_t>>
+verifyLayerOperands(LayerOp op, int64_t rank, StringRef inForm,
+                    StringRef outForm) {
+  RankedTensorType in = op.getInput().getType();
+  RankedTensorType out = op.getType();
+  if (in.getRank() != rank)
+    return op.emitOpError() << "input must be " << inForm << " (rank " << rank
+                            << "), got " << in;
+  if (out.getRank() != rank)
+    return op.emitOpError() << "result must be " << outForm << " (rank "
+                            << rank << "), got " << out;
+  auto inQ = getActivationType(op, "input", in);
+  if (failed(inQ) || failed(verifyAccumulator(op, out)))
+    return failure();
+  auto logical = verifyWeights(op, op.getWeight().getType(),
+                               op.getWeightEncodingAttr(), rank,
+                               inQ->getExpressedType());
+  if (failed(logical))
+    return failure();
+  if (op.getShiftProducts() && !op.getWeightEncoding())
+    return op.emitOpError() << "shift_products needs log or STLQ weights "
+                               "(weight_encoding)";
+  return logical;
+}
+
 LogicalResult Conv2DOp::verify() {
   RankedTensorType in = getInput().getType();
   RankedTensorType w = getWeight().getType();
   RankedTensorType out = getType();
-  if (in.getRank() != 4)
-    return emitOpError() << "input must be NHWC (rank 4), got " << in;
-  if (out.getRank() != 4)
-    return emitOpError() << "result must be NHWC (rank 4), got " << out;
-  auto inQ = getActivationType(*this, "input", in);
-  if (failed(inQ) || failed(verifyAccumulator(*this, out)))
-    return failure();
-  auto logical = verifyWeights(*this, w, getWeightEncodingAttr(), 4,
-                               inQ->getExpressedType());
+  auto logical = verifyLayerOperands(*this, 4, "NHWC", "NHWC");
   if (failed(logical))
     return failure();
-  if (getShiftProducts() && !getWeightEncoding())
-    return emitOpError() << "shift_products needs log or STLQ weights "
-                            "(weight_encoding)";
   if (failed(verifyWindow(*this, "stride", getStride(), 2, 1)) ||
       failed(verifyWindow(*this, "dilation", getDilation(), 2, 1)) ||
       failed(verifyWindow(*this, "pad", getPad(), 4, 0)))
@@ -165,21 +184,9 @@ LogicalResult Conv2DOp::verify() {
 LogicalResult FullyConnectedOp::verify() {
   RankedTensorType in = getInput().getType();
   RankedTensorType out = getType();
-  if (in.getRank() != 2)
-    return emitOpError() << "input must be [N, I] (rank 2), got " << in;
-  if (out.getRank() != 2)
-    return emitOpError() << "result must be [N, O] (rank 2), got " << out;
-  auto inQ = getActivationType(*this, "input", in);
-  if (failed(inQ) || failed(verifyAccumulator(*this, out)))
-    return failure();
-  auto logical = verifyWeights(*this, getWeight().getType(),
-                               getWeightEncodingAttr(), 2,
-                               inQ->getExpressedType());
+  auto logical = verifyLayerOperands(*this, 2, "[N, I]", "[N, O]");
   if (failed(logical))
     return failure();
-  if (getShiftProducts() && !getWeightEncoding())
-    return emitOpError() << "shift_products needs log or STLQ weights "
-                            "(weight_encoding)";
   if (!dimsAgree((*logical)[1], in.getDimSize(1)))
     return emitOpError() << "weight has " << (*logical)[1]
                          << " input features, input has " << in.getDimSize(1);

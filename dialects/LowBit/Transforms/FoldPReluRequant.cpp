@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "LowBit/IR/LowBitOps.h"
+#include "LowBit/IR/LowBitPatterns.h"
 #include "LowBit/Transforms/Passes.h"
 
 #include "lowbit/runtime/Requant.h"
@@ -29,16 +30,11 @@ namespace rt = ::lowbit::rt;
 namespace {
 
 /// requant(acc) -> prelu  ==>  requant(acc) with a negative multiplier set.
-struct FoldPReluIntoRequant : public OpRewritePattern<PReluOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct FoldPReluIntoRequant : public FoldIntoRequantPattern<PReluOp> {
+  using FoldIntoRequantPattern::FoldIntoRequantPattern;
 
-  LogicalResult matchAndRewrite(PReluOp prelu,
+  LogicalResult foldIntoRequant(PReluOp prelu, RequantOp requant,
                                 PatternRewriter &rewriter) const override {
-    auto requant = prelu.getInput().getDefiningOp<RequantOp>();
-    if (!requant)
-      return rewriter.notifyMatchFailure(prelu, "input is not a requant");
-    if (!requant->hasOneUse())
-      return rewriter.notifyMatchFailure(prelu, "requant has other users");
     if (requant.isDual())
       return rewriter.notifyMatchFailure(prelu,
                                          "requant already has two multipliers");

@@ -29,9 +29,15 @@ enum class TargetKind { Cpu, Accel };
 /// How far to lower a quantized model.
 enum class CompileTo { Auto, QDQ, Integer };
 
+/// The values are held in the stages' own option structs (ImportOptions,
+/// CalibrationOptions, QuantizePipelineOptions, BitwidthOptions,
+/// BitDepthOptions), filled once from the command line and passed to the
+/// stages as they are. QuantizePipelineOptions is a pass pipeline's options
+/// and cannot be copied, so neither can CompileOptions.
 struct CompileOptions {
   // --- input, output, what to do -----------------------------------------
-  std::string inputFile;
+  /// The input file, --bind-input, --input-shape, --no-cleanup.
+  ImportOptions import;
   std::string outputFile = "-";
   EmitKind emit = EmitKind::MLIR;
   bool emitGiven = false;
@@ -41,10 +47,7 @@ struct CompileOptions {
   std::vector<std::string> accelSet;
   std::vector<std::string> runInputs;
   bool evaluate = false;
-  std::vector<std::string> bindInputs;
-  std::vector<std::string> inputShapes;
   std::string passPipeline;
-  bool noCleanup = false;
   std::string modelName;
   CompileTo compileTo = CompileTo::Auto;
   bool floatFallback = true;
@@ -55,58 +58,49 @@ struct CompileOptions {
 
   // --- calibration and quantization ----------------------------------------
   std::vector<std::string> calibrationInputs;
-  RangeEstimator rangeEstimator = RangeEstimator::MinMax;
-  double percentile = 99.99;
-  unsigned activationBits = 8;
-  unsigned weightBits = 8;
-  std::string weightScheme = "symmetric";
-  double stlqRatio = 0.15;
+  /// --range-estimator, --percentile (its bits are resolved by verify()
+  /// from quantize's activation bits).
+  CalibrationOptions calibration;
+  /// --activation-bits, --weight-bits, --weight-scheme, --stlq-ratio,
+  /// --stlq-granularity, --weight-rounding, --log-scale,
+  /// --per-tensor-weights (the STLQ tile is resolved by verify() from
+  /// stlqTile).
+  QuantizePipelineOptions quantize;
   std::string stlqTile = "16x16";
-  std::string stlqGranularity = "tile";
   /// Any of --stlq-ratio, --stlq-tile, --stlq-granularity given.
   bool stlqOptionsGiven = false;
-  std::string weightRounding = "correlated";
-  std::string logScale = "mse";
-  bool perTensorWeights = false;
 
   // --- per-layer bit widths (--bitwidth=auto) ------------------------------
-  std::string bitwidth = "fixed";
+  /// --bitwidth: fixed or auto.
+  std::string bitwidthMode = "fixed";
   bool bitwidthGiven = false;
-  double targetSqnr = 30.0;
-  std::string cost = "bits";
+  /// --target-sqnr, --cost, --bitwidth-search, --bitwidth-samples,
+  /// --bitwidth-estimate (the candidates are resolved by verify() from
+  /// bitwidthCandidates).
+  BitwidthOptions bitwidth;
   std::vector<std::string> bitwidthCandidates;
-  std::string bitwidthSearch = "exact";
-  unsigned bitwidthSamples = 32;
-  bool bitwidthEstimate = false;
   /// Any of --target-sqnr, --cost, --bitwidth-candidates,
   /// --bitwidth-samples, --bitwidth-search, --bitwidth-estimate given.
   bool bitwidthAutoOptionsGiven = false;
 
   // --- adaptive bit depth control (--input-bit-depth) ----------------------
-  int inputBitDepth = 0;
+  /// --input-bit-depth, --abc, --abc-block, --abc-bits, --abc-dither,
+  /// --abc-seed.
+  BitDepthOptions bitDepth;
   bool inputBitDepthGiven = false;
-  int abcBlock = 16;
-  int abcBits = 8;
-  std::string abcMode = "adaptive";
-  bool abcDither = false;
-  unsigned abcSeed = 0;
   /// Any of --abc, --abc-block, --abc-bits, --abc-dither, --abc-seed given.
   bool abcOptionsGiven = false;
 
-  // --- resolved by verify() -------------------------------------------------
-  int64_t stlqTileInputs = 16, stlqTileOutputs = 16;
-  std::vector<mlir::lowbit::BitwidthCandidate> candidates;
+  CompileOptions() = default;
+  CompileOptions(const CompileOptions &) = delete;
+  CompileOptions &operator=(const CompileOptions &) = delete;
 
   /// Checks every option value and combination, with messages that name
   /// lowbitc's flags (diagnostics without a location through `context`),
-  /// and resolves the fields above (the STLQ tile, the bit-width
-  /// candidates). Failure when any is wrong: nothing has been done yet.
+  /// and resolves what depends on other values (the calibration's bits, the
+  /// STLQ tile, the bit-width candidates). Failure when any is wrong:
+  /// nothing has been done yet.
   mlir::LogicalResult verify(mlir::MLIRContext *context);
-
-  /// The calibration and lowbit-quantize-pipeline options these values
-  /// make (after verify(), which resolves the STLQ tile).
-  void quantizationOptions(CalibrationOptions &calibration,
-                           QuantizePipelineOptions &quantize) const;
 
   /// Whether the flow lowers the model to integer ops.
   bool lowersToInteger() const {

@@ -282,25 +282,21 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
   if (failed(xAddr))
     return failure();
   uint64_t yAddr = allocate(rq.getResult());
-  const uint64_t inHalf = t.inputBuffer / slots,
-                 wHalf = t.weightBuffer / slots,
-                 oHalf = t.outputBuffer / slots;
   std::vector<Tile> tiles;
   for (int64_t y0 = 0; y0 < OH; y0 += rt) {
     int64_t r = std::min(rt, OH - y0);
-    int64_t iy0 = y0 * SH - PT, iyEnd = iy0 + rowsIn(r);
-    int64_t top = std::max<int64_t>(iy0, 0), end = std::min(iyEnd, H);
-    if (end <= top)
+    InputRows rows = inputRows(y0, SH, PT, rowsIn(r), H);
+    if (rows.end <= rows.top)
       return error(op) << "output rows " << y0 << ".." << y0 + r - 1
                        << " read padding only",
              failure();
     for (size_t ob = 0; ob < blocks.size(); ++ob) {
       int64_t c0 = int64_t(ob) * ct, n = std::min(ct, CO - c0);
-      unsigned s = tiles.size() % slots;
-      uint64_t inp = s * inHalf, out = s * oHalf;
+      Slot slot = nextSlot(tiles, slots);
+      uint64_t inp = slot.inp, out = slot.out;
       Tile tile;
-      tile.loads.push_back(rowsLoad(op, *xAddr, W, C, iy0, top, end, iyEnd,
-                                    PL, PR, xq.getZeroPoint(), inp));
+      tile.loads.push_back(
+          rowsLoad(op, *xAddr, W, C, rows, PL, PR, xq.getZeroPoint(), inp));
       const std::vector<Block> &sub = blocks[ob];
       const Block *last = nullptr;
       uint64_t lastWgt = 0;
@@ -309,7 +305,7 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
         int64_t i0 = int64_t(ib) * cb, m = std::min(cb, CIg - i0);
         // Without a split, the tile's weight half; with one, the weight
         // buffer's halves in turn.
-        uint64_t wgt = split ? (ib % 2) * (t.weightBuffer / 2) : s * wHalf;
+        uint64_t wgt = split ? (ib % 2) * (t.weightBuffer / 2) : slot.wgt;
         Pending lw8 = flatLoad(op, 1, blk.addr, wgt, int64_t(blk.bytes),
                                /*activationAddr=*/false);
         Pending mac = make(ax::Opcode::Mac, op);
@@ -320,17 +316,11 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
         mac.in.set("wgt", int64_t(wgt));
         mac.in.set("bias", int64_t(wgt + blk.bias));
         mac.in.set("acc", int64_t(out));
-        mac.in.set("out_h", r);
-        mac.in.set("out_w", OW);
-        mac.in.set("in_w", inW);
+        setWindow(mac, r, OW, inW, KH, KW, SH, SW);
         mac.in.set("in_c", C);
         mac.in.set("in_c_off", depthwise ? c0 : i0);
         mac.in.set("cin", depthwise ? n : m);
         mac.in.set("cout", n);
-        mac.in.set("kh", KH);
-        mac.in.set("kw", KW);
-        mac.in.set("sh", SH);
-        mac.in.set("sw", SW);
         mac.in.set("dh", DH);
         mac.in.set("dw", DW);
         if (shift2) {
@@ -352,30 +342,12 @@ LogicalResult Lowering::lowerConvLike(Operation *op, lb::RequantOp rq) {
         last = &blk;
         lastWgt = wgt;
       }
-      Pending req = make(ax::Opcode::Requant, rq);
       uint64_t dst = out + uint64_t(4 * r * OW * n);
-      req.in.set("src_kind", 0);
-      req.in.set("src", int64_t(out));
-      req.in.set("dst", int64_t(dst));
-      req.in.set("pixels", r * OW);
-      req.in.set("channels", n);
-      req.in.set("params", int64_t(lastWgt + last->params));
-      req.in.set("per_channel", 1);
-      req.in.set("dual", rd->dual);
-      req.in.set("round", rd->round);
-      req.in.set("in_zp", 0);
-      req.in.set("out_zp", rd->outZp);
-      req.in.set("qmin", rd->qmin);
-      req.in.set("qmax", rd->qmax);
-      tile.computes.push_back(req);
-      Pending st = make(ax::Opcode::Store, rq, /*activationAddr=*/true);
-      st.in.set("dram", int64_t(yAddr + uint64_t(y0 * OW * CO + c0)));
-      st.in.set("sram", int64_t(dst));
-      st.in.set("rows", r * OW);
-      st.in.set("cols", 1);
-      st.in.set("elem", n);
-      st.in.set("stride", CO);
-      tile.stores.push_back(st);
+      tile.computes.push_back(requant(rq, *rd, /*srcKind=*/0, out, dst,
+                                      r * OW, n, lastWgt + last->params,
+                                      /*inZp=*/0));
+      tile.stores.push_back(store(rq, yAddr + uint64_t(y0 * OW * CO + c0),
+                                  dst, r * OW, n, CO));
       tiles.push_back(std::move(tile));
     }
   }

@@ -129,30 +129,15 @@ LogicalResult Lowering::lowerInt8Requant(Operation *op, Value x, Value y,
   std::vector<Tile> tiles;
   for (int64_t p0 = 0; p0 < pixels; p0 += pt) {
     int64_t n = std::min(pt, pixels - p0);
-    unsigned s = tiles.size() % slots;
-    uint64_t inp = s * (t.inputBuffer / slots),
-             wgt = s * (t.weightBuffer / slots),
-             out = s * (t.outputBuffer / slots);
+    Slot slot = nextSlot(tiles, slots);
+    uint64_t inp = slot.inp, wgt = slot.wgt, out = slot.out;
     Tile tile;
     tile.loads.push_back(
         flatLoad(rq, 0, *xAddr + uint64_t(p0 * C), inp, n * C, true));
     tile.loads.push_back(
         flatLoad(rq, 1, params, wgt, int64_t(paramBytes), false));
-    Pending req = make(ax::Opcode::Requant, rq);
-    req.in.set("src_kind", 1);
-    req.in.set("src", int64_t(inp));
-    req.in.set("dst", int64_t(out));
-    req.in.set("pixels", n);
-    req.in.set("channels", C);
-    req.in.set("params", int64_t(wgt));
-    req.in.set("per_channel", 1);
-    req.in.set("dual", rd.dual);
-    req.in.set("round", rd.round);
-    req.in.set("in_zp", inZp);
-    req.in.set("out_zp", rd.outZp);
-    req.in.set("qmin", rd.qmin);
-    req.in.set("qmax", rd.qmax);
-    tile.computes.push_back(req);
+    tile.computes.push_back(
+        requant(rq, rd, /*srcKind=*/1, inp, out, n, C, wgt, inZp));
     tile.stores.push_back(flatStore(rq, yAddr + uint64_t(p0 * C), out, n * C));
     tiles.push_back(std::move(tile));
   }
@@ -208,10 +193,8 @@ LogicalResult Lowering::lowerAdd(lb::AddOp add) {
 
   for (int64_t e0 = 0; e0 < total; e0 += nt) {
     int64_t n = std::min(nt, total - e0);
-    unsigned s = tiles.size() % slots;
-    uint64_t inp = s * (t.inputBuffer / slots),
-             wgt = s * (t.weightBuffer / slots),
-             out = s * (t.outputBuffer / slots);
+    Slot slot = nextSlot(tiles, slots);
+    uint64_t inp = slot.inp, wgt = slot.wgt, out = slot.out;
     Tile tile;
     tile.loads.push_back(flatLoad(add, 0, *aAddr + e0, inp, n, true));
     tile.loads.push_back(flatLoad(add, 0, *bAddr + e0, inp + n, n, true));

@@ -77,9 +77,8 @@ LogicalResult Lowering::lowerTranspose(lb::TransposeOp tr) {
     for (int64_t a = 0; a < A; ++a)
       for (int64_t b0 = 0; b0 < B; b0 += nb) {
         int64_t n = std::min(nb, B - b0);
-        unsigned s = tiles.size() % slots;
-        uint64_t inp = s * (t.inputBuffer / slots),
-                 out = s * (t.outputBuffer / slots);
+        Slot slot = nextSlot(tiles, slots);
+        uint64_t inp = slot.inp, out = slot.out;
         Tile tile;
         tile.loads.push_back(flatLoad(
             tr, 0, *xAddr + uint64_t((o * A + a) * B + b0), inp, n, true));
@@ -88,14 +87,8 @@ LogicalResult Lowering::lowerTranspose(lb::TransposeOp tr) {
         cp.in.set("dst", int64_t(out));
         cp.in.set("bytes", n);
         tile.computes.push_back(cp);
-        Pending st = make(ax::Opcode::Store, tr, true);
-        st.in.set("dram", int64_t(yAddr + uint64_t((o * B + b0) * A + a)));
-        st.in.set("sram", int64_t(out));
-        st.in.set("rows", n);
-        st.in.set("cols", 1);
-        st.in.set("elem", 1);
-        st.in.set("stride", A);
-        tile.stores.push_back(st);
+        tile.stores.push_back(
+            store(tr, yAddr + uint64_t((o * B + b0) * A + a), out, n, 1, A));
         tiles.push_back(std::move(tile));
       }
   emitLayer(tiles, slots);

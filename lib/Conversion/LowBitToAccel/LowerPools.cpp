@@ -78,30 +78,22 @@ LogicalResult Lowering::lowerPool(Operation *op) {
   std::vector<Tile> tiles;
   for (int64_t y0 = 0; y0 < OH; y0 += rt) {
     int64_t r = std::min(rt, OH - y0);
-    int64_t iy0 = y0 * SH - PT, iyEnd = iy0 + rowsIn(r);
-    int64_t top = std::max<int64_t>(iy0, 0), end = std::min(iyEnd, H);
-    if (end <= top)
+    InputRows rows = inputRows(y0, SH, PT, rowsIn(r), H);
+    if (rows.end <= rows.top)
       return error(op) << "output rows read padding only", failure();
-    unsigned s = tiles.size() % slots;
-    uint64_t inp = s * (t.inputBuffer / slots),
-             out = s * (t.outputBuffer / slots);
+    Slot slot = nextSlot(tiles, slots);
+    uint64_t inp = slot.inp, out = slot.out;
     Tile tile;
     // Max pooling takes the maximum over the window's real positions; the
     // storage minimum never wins over one of them.
-    tile.loads.push_back(rowsLoad(op, *xAddr, W, C, iy0, top, end, iyEnd, PL,
-                                  PR, xq.getStorageTypeMin(), inp));
+    tile.loads.push_back(rowsLoad(op, *xAddr, W, C, rows, PL, PR,
+                                  xq.getStorageTypeMin(), inp));
     Pending pool = make(ax::Opcode::Pool, op);
     pool.in.set("kind", kind);
     pool.in.set("src", int64_t(inp));
     pool.in.set("dst", int64_t(out));
-    pool.in.set("in_w", inW);
+    setWindow(pool, r, OW, inW, KH, KW, SH, SW);
     pool.in.set("c", C);
-    pool.in.set("out_h", r);
-    pool.in.set("out_w", OW);
-    pool.in.set("kh", KH);
-    pool.in.set("kw", KW);
-    pool.in.set("sh", SH);
-    pool.in.set("sw", SW);
     pool.in.set("zp", xq.getZeroPoint());
     pool.in.set("qmin", xq.getStorageTypeMin());
     pool.in.set("qmax", xq.getStorageTypeMax());

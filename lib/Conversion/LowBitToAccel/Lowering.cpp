@@ -14,6 +14,7 @@
 #include "LoweringImpl.h"
 
 #include "Accel/IR/AccelOps.h"
+#include "lowbit/Support/Location.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -28,14 +29,7 @@ namespace accel_lowering {
 /// The name a diagnostic or an instruction's `layer` gives an op: its
 /// NameLoc (the ONNX node) or its op name.
 std::string layerName(Operation *op) {
-  std::string name;
-  op->getLoc()->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      name = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
+  std::string name = ::lowbit::nodeName(op->getLoc());
   return name.empty() ? op->getName().getStringRef().str() : name;
 }
 

@@ -135,49 +135,108 @@ private:
     p.in.opcode = op;
     return p;
   }
+  /// Where the slot of the next tile starts in each buffer: tiles take the
+  /// `slots` equal parts of the buffers in turn.
+  struct Slot {
+    uint64_t inp, wgt, out;
+  };
+  Slot nextSlot(const std::vector<Tile> &tiles, unsigned slots) const {
+    unsigned s = tiles.size() % slots;
+    return {s * (t.inputBuffer / slots), s * (t.weightBuffer / slots),
+            s * (t.outputBuffer / slots)};
+  }
+  /// A REQUANT of `pixels` x `channels` values (int32 accumulators for
+  /// `srcKind` 0, int8 for 1) at `src` to int8 at `dst` with `rd`'s
+  /// per-channel parameters at `params` in the weight buffer.
+  Pending requant(Operation *from, const RequantDesc &rd, int64_t srcKind,
+                  uint64_t src, uint64_t dst, int64_t pixels,
+                  int64_t channels, uint64_t params, int64_t inZp) {
+    Pending p = make(ax::Opcode::Requant, from);
+    p.in.set("src_kind", srcKind);
+    p.in.set("src", int64_t(src));
+    p.in.set("dst", int64_t(dst));
+    p.in.set("pixels", pixels);
+    p.in.set("channels", channels);
+    p.in.set("params", int64_t(params));
+    p.in.set("per_channel", 1);
+    p.in.set("dual", rd.dual);
+    p.in.set("round", rd.round);
+    p.in.set("in_zp", inZp);
+    p.in.set("out_zp", rd.outZp);
+    p.in.set("qmin", rd.qmin);
+    p.in.set("qmax", rd.qmax);
+    return p;
+  }
+  /// Sets a DMA's transfer: `rows` runs of `cols` x `elem` bytes, `stride`
+  /// bytes apart at `dram`, and contiguous at `sram`.
+  static void setTransfer(Pending &p, uint64_t dram, uint64_t sram,
+                          int64_t rows, int64_t cols, int64_t elem,
+                          int64_t stride) {
+    p.in.set("dram", int64_t(dram));
+    p.in.set("sram", int64_t(sram));
+    p.in.set("rows", rows);
+    p.in.set("cols", cols);
+    p.in.set("elem", elem);
+    p.in.set("stride", stride);
+  }
   /// A one-row DMA of `bytes` contiguous bytes into buffer `buf`.
   Pending flatLoad(Operation *from, int64_t buf, uint64_t dram,
                    uint64_t sram, int64_t bytes, bool activationAddr) {
     Pending p = make(ax::Opcode::Load, from, activationAddr);
     p.in.set("buf", buf);
-    p.in.set("dram", int64_t(dram));
-    p.in.set("sram", int64_t(sram));
-    p.in.set("rows", 1);
-    p.in.set("cols", 1);
-    p.in.set("elem", bytes);
-    p.in.set("stride", bytes);
+    setTransfer(p, dram, sram, 1, 1, bytes, bytes);
+    return p;
+  }
+  /// A DMA of `rows` runs of `elem` contiguous bytes of the output buffer
+  /// at `sram` into the activation area at `dram`, `stride` bytes apart.
+  Pending store(Operation *from, uint64_t dram, uint64_t sram, int64_t rows,
+                int64_t elem, int64_t stride) {
+    Pending p = make(ax::Opcode::Store, from, /*activationAddr=*/true);
+    setTransfer(p, dram, sram, rows, 1, elem, stride);
     return p;
   }
   /// A one-row DMA of `bytes` contiguous bytes of the output buffer into
   /// the activation area.
   Pending flatStore(Operation *from, uint64_t dram, uint64_t sram,
                     int64_t bytes) {
-    Pending p = make(ax::Opcode::Store, from, /*activationAddr=*/true);
-    p.in.set("dram", int64_t(dram));
-    p.in.set("sram", int64_t(sram));
-    p.in.set("rows", 1);
-    p.in.set("cols", 1);
-    p.in.set("elem", bytes);
-    p.in.set("stride", bytes);
-    return p;
+    return store(from, dram, sram, 1, bytes, bytes);
   }
-  /// The input rows [top, end) of an NHWC image (W x C bytes each) at
-  /// `image` into the input buffer at `sram`, with the rows [iy0, top) and
-  /// [end, iyEnd) and `left` / `right` columns of `padValue` around them.
+  /// Sets the window fields that MAC and POOL share: `outH` x `outW`
+  /// outputs of a `kh` x `kw` window with strides `sh`, `sw` over input
+  /// rows `inW` positions wide (padding included).
+  static void setWindow(Pending &p, int64_t outH, int64_t outW, int64_t inW,
+                        int64_t kh, int64_t kw, int64_t sh, int64_t sw) {
+    p.in.set("out_h", outH);
+    p.in.set("out_w", outW);
+    p.in.set("in_w", inW);
+    p.in.set("kh", kh);
+    p.in.set("kw", kw);
+    p.in.set("sh", sh);
+    p.in.set("sw", sw);
+  }
+  /// The input rows that output rows y0.. of a window with stride `sh`
+  /// and top padding `pt` read: [iy0, iyEnd), `rowsIn` rows, of which
+  /// [top, end) are rows of the image (H rows) and the rest padding.
+  struct InputRows {
+    int64_t iy0, iyEnd, top, end;
+  };
+  static InputRows inputRows(int64_t y0, int64_t sh, int64_t pt,
+                             int64_t rowsIn, int64_t H) {
+    int64_t iy0 = y0 * sh - pt, iyEnd = iy0 + rowsIn;
+    return {iy0, iyEnd, std::max<int64_t>(iy0, 0), std::min(iyEnd, H)};
+  }
+  /// The input rows `rows` of an NHWC image (W x C bytes each) at `image`
+  /// into the input buffer at `sram`: the image's rows [top, end) with the
+  /// padding rows and `left` / `right` columns of `padValue` around them.
   Pending rowsLoad(Operation *from, uint64_t image, int64_t W, int64_t C,
-                   int64_t iy0, int64_t top, int64_t end, int64_t iyEnd,
-                   int64_t left, int64_t right, int64_t padValue,
-                   uint64_t sram) {
+                   const InputRows &rows, int64_t left, int64_t right,
+                   int64_t padValue, uint64_t sram) {
     Pending p = make(ax::Opcode::Load, from, /*activationAddr=*/true);
     p.in.set("buf", 0);
-    p.in.set("dram", int64_t(image + uint64_t(top * W * C)));
-    p.in.set("sram", int64_t(sram));
-    p.in.set("rows", end - top);
-    p.in.set("cols", W);
-    p.in.set("elem", C);
-    p.in.set("stride", W * C);
-    p.in.set("pad_top", top - iy0);
-    p.in.set("pad_bottom", iyEnd - end);
+    setTransfer(p, image + uint64_t(rows.top * W * C), sram,
+                rows.end - rows.top, W, C, W * C);
+    p.in.set("pad_top", rows.top - rows.iy0);
+    p.in.set("pad_bottom", rows.iyEnd - rows.end);
     p.in.set("pad_left", left);
     p.in.set("pad_right", right);
     p.in.set("pad_value", padValue);

@@ -288,7 +288,14 @@ FailureOr<Value> accumulate(OpBuilder &b, Location loc, Operation *anchor,
   auto biasType = cast<RankedTensorType>(bias.getType());
   Type accType = biasType.getElementType();
   int64_t outChannels = biasType.getDimSize(0);
-  SmallVector<NamedAttribute> attrs;
+  // What both forms take from the bias and the weights.
+  auto layerAttrs = [&](SmallVector<NamedAttribute> attrs) {
+    if (biasQ.zpFolded)
+      attrs.push_back(b.getNamedAttr("input_zp_folded", b.getUnitAttr()));
+    if (codes)
+      attrs.push_back(b.getNamedAttr("weight_encoding", codes->encoding));
+    return attrs;
+  };
   if (isa<tosa::MatMulOp>(anchor)) {
     auto inType = cast<RankedTensorType>(input.getType());
     if (inType.getRank() != 3 || inType.getDimSize(0) != 1)
@@ -297,12 +304,9 @@ FailureOr<Value> accumulate(OpBuilder &b, Location loc, Operation *anchor,
         reshapeTo(b, loc, input, {inType.getDimSize(1), inType.getDimSize(2)});
     auto accT =
         RankedTensorType::get({inType.getDimSize(1), outChannels}, accType);
-    if (biasQ.zpFolded)
-      attrs.push_back(b.getNamedAttr("input_zp_folded", b.getUnitAttr()));
-    if (codes)
-      attrs.push_back(b.getNamedAttr("weight_encoding", codes->encoding));
     return FullyConnectedOp::create(b, loc, TypeRange{accT},
-                                    ValueRange{in2, weight, bias}, attrs)
+                                    ValueRange{in2, weight, bias},
+                                    layerAttrs({}))
         .getResult();
   }
   auto resT = cast<RankedTensorType>(anchor->getResult(0).getType());
@@ -310,16 +314,13 @@ FailureOr<Value> accumulate(OpBuilder &b, Location loc, Operation *anchor,
   int64_t groups = isa<tosa::DepthwiseConv2DOp>(anchor)
                        ? cast<RankedTensorType>(input.getType()).getDimSize(3)
                        : 1;
-  attrs = {b.getNamedAttr("stride", anchor->getAttr("stride")),
-           b.getNamedAttr("pad", anchor->getAttr("pad")),
-           b.getNamedAttr("dilation", anchor->getAttr("dilation")),
-           b.getNamedAttr("groups", b.getI64IntegerAttr(groups))};
-  if (biasQ.zpFolded)
-    attrs.push_back(b.getNamedAttr("input_zp_folded", b.getUnitAttr()));
-  if (codes)
-    attrs.push_back(b.getNamedAttr("weight_encoding", codes->encoding));
-  return Conv2DOp::create(b, loc, TypeRange{accT},
-                          ValueRange{input, weight, bias}, attrs)
+  return Conv2DOp::create(
+             b, loc, TypeRange{accT}, ValueRange{input, weight, bias},
+             layerAttrs(
+                 {b.getNamedAttr("stride", anchor->getAttr("stride")),
+                  b.getNamedAttr("pad", anchor->getAttr("pad")),
+                  b.getNamedAttr("dilation", anchor->getAttr("dilation")),
+                  b.getNamedAttr("groups", b.getI64IntegerAttr(groups))}))
       .getResult();
 }
 

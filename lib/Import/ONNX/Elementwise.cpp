@@ -296,12 +296,10 @@ LogicalResult Importer::importSoftmax() {
     return failure();
   SmallVector<int64_t> xs = (*x)->shape;
   int64_t rank = xs.size();
-  auto axisValue = attrInt("axis", opset < 13 ? 1 : -1);
+  auto axisValue = attrAxis("axis", opset < 13 ? 1 : -1, rank);
   if (failed(axisValue))
     return failure();
   int64_t axis = *axisValue;
-  if (axis < 0)
-    axis += rank;
   if (axis < 0 || axis >= rank)
     return nodeError() << "axis out of range for rank " << rank, failure();
   Value v = valueOf(**x);

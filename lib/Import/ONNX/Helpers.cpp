@@ -457,6 +457,24 @@ FailureOr<int64_t> Importer::attrInt(StringRef name, int64_t def) {
   return *a ? (*a)->i() : def;
 }
 
+FailureOr<int64_t> Importer::attrAxis(StringRef name, int64_t def,
+                                      int64_t rank) {
+  auto axis = attrInt(name, def);
+  if (failed(axis))
+    return failure();
+  return *axis < 0 ? *axis + rank : *axis;
+}
+
+LogicalResult Importer::normalizeAxis(int64_t &axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return nodeError() << "axis " << axis << " is out of range for rank "
+                       << rank,
+           failure();
+  if (axis < 0)
+    axis += rank;
+  return success();
+}
+
 FailureOr<float> Importer::attrFloat(StringRef name, float def) {
   auto a = typedAttr(name, onnx::AttributeProto::FLOAT);
   if (failed(a))

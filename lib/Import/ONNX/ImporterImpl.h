@@ -146,6 +146,12 @@ private:
   FailureOr<const onnx::AttributeProto *> typedAttr(StringRef name,
                                                     AttrType type);
   FailureOr<int64_t> attrInt(StringRef name, int64_t def);
+  /// attrInt for an axis of a tensor of rank `rank`: a negative axis counts
+  /// from the end (rank is added). The range is the caller's to check.
+  FailureOr<int64_t> attrAxis(StringRef name, int64_t def, int64_t rank);
+  /// Checks that `axis` is in [-rank, rank) ("axis A is out of range for
+  /// rank R" otherwise) and counts a negative one from the end.
+  LogicalResult normalizeAxis(int64_t &axis, int64_t rank);
   FailureOr<float> attrFloat(StringRef name, float def);
   FailureOr<std::string> attrString(StringRef name, StringRef def);
   /// An INTS / FLOATS attribute, or std::nullopt when absent.

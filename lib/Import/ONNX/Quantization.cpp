@@ -243,12 +243,10 @@ FailureOr<int64_t> Importer::quantizationAxis(const TensorInfo &x,
                                               const HostTensor &scale,
                                               bool perAxis) {
   int64_t rank = x.shape.size();
-  auto axisAttr = attrInt("axis", 1);
+  auto axisAttr = attrAxis("axis", 1, rank);
   if (failed(axisAttr))
     return failure();
   int64_t axis = *axisAttr;
-  if (axis < 0)
-    axis += rank;
   if (perAxis &&
       (axis < 0 || axis >= rank || x.shape[axis] != scale.numElements()))
     return nodeError() << "scale of " << scale.numElements()

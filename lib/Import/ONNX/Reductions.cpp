@@ -53,14 +53,9 @@ LogicalResult Importer::importReduce(ReduceKind kind) {
     for (int64_t d = 0; d < rank; ++d)
       axes.push_back(d);
   }
-  for (int64_t &a : axes) {
-    if (a < -rank || a >= rank)
-      return nodeError() << "axis " << a << " is out of range for rank "
-                         << rank,
-             failure();
-    if (a < 0)
-      a += rank;
-  }
+  for (int64_t &a : axes)
+    if (failed(normalizeAxis(a, rank)))
+      return failure();
   llvm::sort(axes);
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   bool keepdims = *keepdimsAttr != 0;

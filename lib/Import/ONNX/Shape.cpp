@@ -31,12 +31,10 @@ LogicalResult Importer::importFlatten() {
   if (failed(x))
     return failure();
   int64_t rank = (*x)->shape.size();
-  auto axisAttr = attrInt("axis", 1);
+  auto axisAttr = attrAxis("axis", 1, rank);
   if (failed(axisAttr))
     return failure();
   int64_t axis = *axisAttr;
-  if (axis < 0)
-    axis += rank;
   if (axis < 0 || axis > rank)
     return nodeError() << "axis out of range", failure();
   int64_t outer = 1, inner = 1;
@@ -402,12 +400,10 @@ LogicalResult Importer::importGather() {
     return failure();
   SmallVector<int64_t> xs = (*x)->shape;
   int64_t rank = xs.size();
-  auto axisAttr = attrInt("axis", 0);
+  auto axisAttr = attrAxis("axis", 0, rank);
   if (failed(axisAttr))
     return failure();
   int64_t axis = *axisAttr;
-  if (axis < 0)
-    axis += rank;
   if (axis < 0 || axis >= rank)
     return nodeError() << "axis out of range", failure();
   std::vector<int64_t> indices = (*idx)->toInts();
@@ -709,12 +705,8 @@ LogicalResult Importer::importSplit() {
   if (failed(axisAttr) || failed(splitAttr) || failed(numOutputs))
     return failure();
   int64_t axis = *axisAttr;
-  if (axis < -rank || axis >= rank)
-    return nodeError() << "axis " << axis << " is out of range for rank "
-                       << rank,
-           failure();
-  if (axis < 0)
-    axis += rank;
+  if (failed(normalizeAxis(axis, rank)))
+    return failure();
   // Part sizes: the 'split' attribute (opset < 13) or input, else equal
   // parts (the last one smaller with num_outputs, opset 18).
   std::vector<int64_t> parts;

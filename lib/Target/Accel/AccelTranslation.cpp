@@ -57,37 +57,39 @@ void lowbit::registerToAccelTranslations() {
   static llvm::cl::list<std::string> targetSet(
       "accel-set",
       llvm::cl::desc("Target description override key=value (repeatable)"));
-  auto build = [](Operation *op) -> FailureOr<accel::Program> {
-    auto module = dyn_cast<ModuleOp>(op);
-    if (!module)
-      return op->emitError("expected a builtin.module"), failure();
-    return buildAccelProgram(module, targetFile,
-                             std::vector<std::string>(targetSet.begin(),
-                                                      targetSet.end()));
+  // Both translations lower the module to a program (unless it is one
+  // already) and write it in their form.
+  auto registerForm = [](StringRef name, StringRef description,
+                         void (*write)(const accel::Program &,
+                                       raw_ostream &)) {
+    TranslateFromMLIRRegistration(
+        name, description,
+        [write](Operation *op, raw_ostream &os) -> LogicalResult {
+          auto module = dyn_cast<ModuleOp>(op);
+          if (!module)
+            return op->emitError("expected a builtin.module"), failure();
+          FailureOr<accel::Program> p = buildAccelProgram(
+              module, targetFile,
+              std::vector<std::string>(targetSet.begin(), targetSet.end()));
+          if (failed(p))
+            return failure();
+          write(*p, os);
+          return success();
+        },
+        [](DialectRegistry &registry) { registerAllDialects(registry); });
   };
-  TranslateFromMLIRRegistration bin(
-      "emit-accel-bin",
-      "Write the accelerator binary (lowering an integer lowbit module with "
-      "convert-lowbit-to-accel first)",
-      [build](Operation *op, raw_ostream &os) -> LogicalResult {
-        FailureOr<accel::Program> p = build(op);
-        if (failed(p))
-          return failure();
-        std::vector<uint8_t> bytes = accel::encodeBinary(*p);
-        os.write(reinterpret_cast<const char *>(bytes.data()), bytes.size());
-        return success();
-      },
-      [](DialectRegistry &registry) { registerAllDialects(registry); });
-  TranslateFromMLIRRegistration asmText(
-      "emit-accel-asm",
-      "Write the accelerator assembly (what accel-sim --disasm prints for "
-      "the binary)",
-      [build](Operation *op, raw_ostream &os) -> LogicalResult {
-        FailureOr<accel::Program> p = build(op);
-        if (failed(p))
-          return failure();
-        os << accel::printAssembly(*p);
-        return success();
-      },
-      [](DialectRegistry &registry) { registerAllDialects(registry); });
+  registerForm("emit-accel-bin",
+               "Write the accelerator binary (lowering an integer lowbit "
+               "module with convert-lowbit-to-accel first)",
+               [](const accel::Program &p, raw_ostream &os) {
+                 std::vector<uint8_t> bytes = accel::encodeBinary(p);
+                 os.write(reinterpret_cast<const char *>(bytes.data()),
+                          bytes.size());
+               });
+  registerForm("emit-accel-asm",
+               "Write the accelerator assembly (what accel-sim --disasm "
+               "prints for the binary)",
+               [](const accel::Program &p, raw_ostream &os) {
+                 os << accel::printAssembly(p);
+               });
 }

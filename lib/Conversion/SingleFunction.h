@@ -31,6 +31,19 @@ getSingleFunction(mlir::ModuleOp module, llvm::StringRef pass) {
   return found;
 }
 
+/// Runs `lower(func)` on the module's one function with a body (what
+/// convert-lowbit-to-emitc and convert-lowbit-to-accel both do once their
+/// options are checked); failure when there is no such single function or
+/// the lowering fails.
+template <typename Lower>
+mlir::LogicalResult lowerSingleFunction(mlir::ModuleOp module,
+                                        llvm::StringRef pass, Lower &&lower) {
+  mlir::FailureOr<mlir::func::FuncOp> func = getSingleFunction(module, pass);
+  if (mlir::failed(func))
+    return mlir::failure();
+  return lower(*func);
+}
+
 } // namespace lowbit
 
 #endif // LIB_CONVERSION_SINGLEFUNCTION_H

@@ -96,8 +96,9 @@ TEST(BitDepth, IdentityKeepsWhatTheShiftLeaves) {
       expectRestored(adaptive[y * w + x], v, s);
       expectRestored(truncate[y * w + x], v, 2);
       EXPECT_EQ(none[y * w + x], v);
-      if (s == 0)
+      if (s == 0) {
         EXPECT_EQ(adaptive[y * w + x], v); // a dark block keeps every bit
+      }
     }
 }
 

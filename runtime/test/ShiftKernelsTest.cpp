@@ -83,12 +83,14 @@ TEST(LogCodes, EverySumOfTwoCodesSplits) {
         EXPECT_EQ(logCodeInteger(w.first, bits) +
                       logCodeInteger(w.second, bits),
                   n);
-        if (b == 0) // one word stays one word
+        if (b == 0) { // one word stays one word
           EXPECT_EQ(w.second, 0) << bits << ": " << n;
+        }
       }
     TwoWords w;
-    if (bits == 3) // 2^(M-1) + 2^(M-1) - ... : 11 units is no sum of two
+    if (bits == 3) { // 2^(M-1) + 2^(M-1) - ... : 11 units is no sum of two
       EXPECT_FALSE(logSplitInteger(11, bits, w));
+    }
   }
 }
 

@@ -62,12 +62,11 @@ struct ConvertLowBitToAccelPass
         return signalPassFailure();
       }
     }
-    FailureOr<func::FuncOp> func =
-        ::lowbit::getSingleFunction(module, "convert-lowbit-to-accel");
-    if (failed(func))
-      return signalPassFailure();
-    ::lowbit::accel_lowering::Lowering l(module, *func, target);
-    if (failed(l.run()))
+    if (failed(::lowbit::lowerSingleFunction(
+            module, "convert-lowbit-to-accel", [&](func::FuncOp func) {
+              return ::lowbit::accel_lowering::Lowering(module, func, target)
+                  .run();
+            })))
       return signalPassFailure();
   }
 };

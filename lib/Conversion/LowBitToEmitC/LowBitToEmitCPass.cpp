@@ -34,11 +34,10 @@ struct ConvertLowBitToEmitCPass
                          << "' is not a C identifier";
       return signalPassFailure();
     }
-    FailureOr<func::FuncOp> func = ::lowbit::getSingleFunction(module, "convert-lowbit-to-emitc");
-    if (failed(func))
-      return signalPassFailure();
-    ::lowbit::emitc_target::Emitter e(module, *func, name);
-    if (failed(e.run()))
+    if (failed(::lowbit::lowerSingleFunction(
+            module, "convert-lowbit-to-emitc", [&](func::FuncOp func) {
+              return ::lowbit::emitc_target::Emitter(module, func, name).run();
+            })))
       return signalPassFailure();
   }
 };

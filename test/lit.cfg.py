@@ -61,9 +61,8 @@ config.substitutions.append(
 # The portability tier (test/Portability, REQUIRES: qemu-x86_64): the
 # runtime's fast-kernel gtests and a generated model run under Debian's
 # qemu-user on older CPU models (Nehalem: no AVX2; Haswell-v4: AVX2, no
-# AVX-512 or VNNI). It runs in the plain build only: ASan's shadow memory
-# does not map under qemu-user, and the sanitizer tier adds nothing to a
-# question about instruction sets.
+# AVX-512 or VNNI). It runs in the plain build only: the sanitizer tier
+# adds nothing to a question about instruction sets.
 config.substitutions.append(
     ("%lowbit_runtime_tests",
      os.path.join(config.lowbit_obj_root, "runtime", "test",

@@ -206,10 +206,24 @@ double HostTensor::getDouble(int64_t i) const {
   }
 }
 
+/// A float as int64, truncated toward zero like static_cast where that is
+/// defined; beyond int64's range it saturates and NaN is 0 (static_cast
+/// would be undefined behaviour: a model's float "pads" of 4e169 reached
+/// it through the ONNX importer).
+static int64_t floatToInt64(double v) {
+  if (std::isnan(v))
+    return 0;
+  if (v >= 9223372036854775808.0) // 2^63
+    return INT64_MAX;
+  if (v < -9223372036854775808.0)
+    return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
 int64_t HostTensor::getInt(int64_t i) const {
   switch (kind_) {
-  case ElemKind::F32: return static_cast<int64_t>(data<float>()[i]);
-  case ElemKind::F64: return static_cast<int64_t>(data<double>()[i]);
+  case ElemKind::F32: return floatToInt64(data<float>()[i]);
+  case ElemKind::F64: return floatToInt64(data<double>()[i]);
   case ElemKind::I1: return data<uint8_t>()[i] != 0;
   case ElemKind::I8: return data<int8_t>()[i];
   case ElemKind::U8: return data<uint8_t>()[i];

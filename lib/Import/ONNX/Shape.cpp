@@ -233,6 +233,11 @@ LogicalResult Importer::importPad() {
     auto p = constantInput(1, "pads");
     if (failed(p))
       return failure();
+    // ONNX types pads as int64; float pads (a mutated model) are refused
+    // rather than truncated.
+    if (isFloatKind((*p)->kind()))
+      return nodeError() << "input 'pads' must be an integer tensor (int64)",
+             failure();
     pads = (*p)->toInts();
     auto cv = optionalConstantInput(2, "constant_value");
     if (failed(cv))

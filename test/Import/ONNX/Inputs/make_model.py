@@ -476,6 +476,14 @@ def overflow_pad():
                  [init("pads", np.array([2**62, 0, 2**62, 0], np.int64))])
 
 
+def float_pads():
+    """Pads given as float64, one of them 4e169 (the ONNX fuzzer's find: the
+    importer cast it to int64, undefined behaviour)."""
+    return model([helper.make_node("Pad", ["x", "pads"], ["y"], name="pad")],
+                 [vi("x", [1, 4])], [vi("y", [1, 4])],
+                 [init("pads", np.array([0, 0, 0, 4e169], np.float64))])
+
+
 def reduce_ops():
     """ReduceMean over H, W (keepdims 0), ReduceMax over H, W (keepdims 1),
     ReduceSum over C (axes input, opset 13)."""
@@ -946,7 +954,7 @@ CASES = {f.__name__: f for f in [
     scale_input, bad_weights, bad_broadcast, huge_weights,
     conv1d_bad_strides, old_reshape_no_shape, qdq_empty_scale,
     q_empty_zero_point, qdq_empty_zero_point, node_no_outputs, overflow_input,
-    huge_dequantized_weights, huge_pad, overflow_pad]}
+    huge_dequantized_weights, huge_pad, overflow_pad, float_pads]}
 CASES.update({
     "div_int64_min": div_int64_min, "div_by_zero": div_by_zero,
     "mul_overflow": mul_overflow, "add_overflow": add_overflow,

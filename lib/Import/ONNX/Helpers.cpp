@@ -188,6 +188,15 @@ FailureOr<TensorInfo *> Importer::requireInput(int i) {
   return info;
 }
 
+FailureOr<std::vector<int64_t>> Importer::integersOf(const HostTensor *t,
+                                                     StringRef role) {
+  if (isFloatKind(t->kind()))
+    return nodeError() << "input '" << role
+                       << "' must be an integer tensor (int64)",
+           failure();
+  return t->toInts();
+}
+
 FailureOr<const HostTensor *> Importer::constantInput(int i, StringRef role) {
   auto info = requireInput(i);
   if (failed(info))

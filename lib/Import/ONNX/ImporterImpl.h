@@ -120,6 +120,11 @@ private:
   FailureOr<const HostTensor *> optionalConstantInput(int i, StringRef role);
   FailureOr<const HostTensor *> optionalNonEmptyConstantInput(int i,
                                                               StringRef role);
+  /// The integers of a constant input `role` (shapes, pads, axes, starts,
+  /// indices: ONNX types them int64 or int32); a float tensor is an error
+  /// naming `role`, never truncated.
+  FailureOr<std::vector<int64_t>> integersOf(const HostTensor *t,
+                                             StringRef role);
   Value valueOf(TensorInfo &info);
   void setOutput(int i, Value v, ElemKind kind, ArrayRef<int64_t> shape);
   void setConstantOutput(int i, HostTensor t);

@@ -41,9 +41,12 @@ LogicalResult Importer::importReduce(ReduceKind kind) {
     auto in = optionalConstantInput(1, "axes");
     if (failed(in))
       return failure();
-    if (*in)
-      for (int64_t v : (*in)->toInts())
-        axes.push_back(v);
+    if (*in) {
+      auto ints = integersOf(*in, "axes");
+      if (failed(ints))
+        return failure();
+      axes.assign(ints->begin(), ints->end());
+    }
   }
   if (axes.empty()) {
     if (*noopAttr != 0) {

@@ -112,8 +112,12 @@ LogicalResult Importer::importResize(bool upsample) {
       auto z = optionalConstantInput(3, "sizes");
       if (failed(z))
         return failure();
-      if (*z && (*z)->numElements() > 0)
-        sizes = (*z)->toInts();
+      if (*z && (*z)->numElements() > 0) {
+        auto ints = integersOf(*z, "sizes");
+        if (failed(ints))
+          return failure();
+        sizes = std::move(*ints);
+      }
     }
   }
   if (scales.empty() == sizes.empty())

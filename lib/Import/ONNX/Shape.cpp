@@ -58,7 +58,10 @@ LogicalResult Importer::importReshape() {
     auto s = constantInput(1, "shape");
     if (failed(s))
       return failure();
-    target = (*s)->toInts();
+    auto targetInts = integersOf(*s, "shape");
+    if (failed(targetInts))
+      return failure();
+    target = std::move(*targetInts);
   }
   auto allowZeroAttr = attrInt("allowzero", 0);
   if (failed(allowZeroAttr))
@@ -233,12 +236,10 @@ LogicalResult Importer::importPad() {
     auto p = constantInput(1, "pads");
     if (failed(p))
       return failure();
-    // ONNX types pads as int64; float pads (a mutated model) are refused
-    // rather than truncated.
-    if (isFloatKind((*p)->kind()))
-      return nodeError() << "input 'pads' must be an integer tensor (int64)",
-             failure();
-    pads = (*p)->toInts();
+    auto padsInts = integersOf(*p, "pads");
+    if (failed(padsInts))
+      return failure();
+    pads = std::move(*padsInts);
     auto cv = optionalConstantInput(2, "constant_value");
     if (failed(cv))
       return failure();
@@ -249,7 +250,10 @@ LogicalResult Importer::importPad() {
       return failure();
     if (*axes) {
       // opset 18 axes: expand pads to all dimensions.
-      auto ax = (*axes)->toInts();
+      auto axInts = integersOf(*axes, "axes");
+      if (failed(axInts))
+        return failure();
+      std::vector<int64_t> ax = std::move(*axInts);
       std::vector<int64_t> full(2 * rank, 0);
       if (pads.size() != 2 * ax.size())
         return nodeError() << "pads and axes sizes disagree", failure();
@@ -333,7 +337,10 @@ LogicalResult Importer::importSqueeze(bool unsqueeze) {
     auto a2 = constantInput(1, "axes");
     if (failed(a2))
       return failure();
-    axes = (*a2)->toInts();
+    auto axesInts = integersOf(*a2, "axes");
+    if (failed(axesInts))
+      return failure();
+    axes = std::move(*axesInts);
   } else if (unsqueeze) {
     return nodeError() << "missing 'axes'", failure();
   }
@@ -411,7 +418,10 @@ LogicalResult Importer::importGather() {
   int64_t axis = *axisAttr;
   if (axis < 0 || axis >= rank)
     return nodeError() << "axis out of range", failure();
-  std::vector<int64_t> indices = (*idx)->toInts();
+  auto indicesInts = integersOf(*idx, "indices");
+  if (failed(indicesInts))
+    return failure();
+  std::vector<int64_t> indices = std::move(*indicesInts);
   for (int64_t &i : indices) {
     if (i < 0)
       i += xs[axis];
@@ -468,7 +478,10 @@ LogicalResult Importer::importConstantOfShape() {
   auto s = constantInput(0, "shape");
   if (failed(s))
     return failure();
-  std::vector<int64_t> shape = (*s)->toInts();
+  auto shapeInts = integersOf(*s, "shape");
+  if (failed(shapeInts))
+    return failure();
+  std::vector<int64_t> shape = std::move(*shapeInts);
   for (int64_t d : shape)
     if (d < 0)
       return nodeError() << "negative dimension in shape", failure();
@@ -592,18 +605,32 @@ LogicalResult Importer::importSlice() {
     auto e = constantInput(2, "ends");
     if (failed(s) || failed(e))
       return failure();
-    starts = (*s)->toInts();
-    ends = (*e)->toInts();
+    auto startsInts = integersOf(*s, "starts");
+    if (failed(startsInts))
+      return failure();
+    starts = std::move(*startsInts);
+    auto endsInts = integersOf(*e, "ends");
+    if (failed(endsInts))
+      return failure();
+    ends = std::move(*endsInts);
     auto a = optionalConstantInput(3, "axes");
     if (failed(a))
       return failure();
-    if (*a)
-      axes = (*a)->toInts();
+    if (*a) {
+      auto axesInts = integersOf(*a, "axes");
+      if (failed(axesInts))
+        return failure();
+      axes = std::move(*axesInts);
+    }
     auto st = optionalConstantInput(4, "steps");
     if (failed(st))
       return failure();
-    if (*st)
-      steps = (*st)->toInts();
+    if (*st) {
+      auto stepsInts = integersOf(*st, "steps");
+      if (failed(stepsInts))
+        return failure();
+      steps = std::move(*stepsInts);
+    }
   }
   int64_t rank = (*x)->shape.size();
   if (axes.empty())
@@ -721,8 +748,12 @@ LogicalResult Importer::importSplit() {
     auto in = optionalConstantInput(1, "split");
     if (failed(in))
       return failure();
-    if (*in)
-      parts = (*in)->toInts();
+    if (*in) {
+      auto partsInts = integersOf(*in, "split");
+      if (failed(partsInts))
+        return failure();
+      parts = std::move(*partsInts);
+    }
   }
   int64_t outputs = node->output_size();
   int64_t dim = xs[axis];

@@ -484,6 +484,15 @@ def float_pads():
                  [init("pads", np.array([0, 0, 0, 4e169], np.float64))])
 
 
+def float_reshape_shape():
+    """A Reshape whose shape input is float32: refused like float pads (every
+    integer-valued constant input goes through Importer::integersOf)."""
+    return model([helper.make_node("Reshape", ["x", "s"], ["y"],
+                                   name="reshape")],
+                 [vi("x", [1, 4])], [vi("y", [4])],
+                 [init("s", np.array([4.0], np.float32))])
+
+
 def reduce_ops():
     """ReduceMean over H, W (keepdims 0), ReduceMax over H, W (keepdims 1),
     ReduceSum over C (axes input, opset 13)."""
@@ -954,7 +963,7 @@ CASES = {f.__name__: f for f in [
     scale_input, bad_weights, bad_broadcast, huge_weights,
     conv1d_bad_strides, old_reshape_no_shape, qdq_empty_scale,
     q_empty_zero_point, qdq_empty_zero_point, node_no_outputs, overflow_input,
-    huge_dequantized_weights, huge_pad, overflow_pad, float_pads]}
+    huge_dequantized_weights, huge_pad, overflow_pad, float_pads, float_reshape_shape]}
 CASES.update({
     "div_int64_min": div_int64_min, "div_by_zero": div_by_zero,
     "mul_overflow": mul_overflow, "add_overflow": add_overflow,

@@ -170,6 +170,18 @@ LogicalResult Importer::importResize(bool upsample) {
     int64_t num, den;
     if (failed(ratio(i, num, den)))
       return failure();
+    // Refuse steps finer than 1/2^20 before the arithmetic below doubles
+    // num and den (a fuzzer's find: a huge scale overflowed int64 there).
+    // The reduced ratio bounds the final step: the doublings and offsets
+    // shrink it by at most 4, so no geometry accepted before is refused
+    // (align_corners does not use the ratio).
+    if (int64_t g = std::gcd(num, den); g > 1) {
+      num /= g;
+      den /= g;
+    }
+    if (coord != "align_corners" &&
+        (num > (int64_t(1) << 20) || den > (int64_t(1) << 20)))
+      return unsupported("resize geometry with steps finer than 1/2^20");
     Axis a{num, den, 0};
     if (coord == "align_corners") {
       // o (in - 1) / (out - 1); coordinate 0 when either side has one

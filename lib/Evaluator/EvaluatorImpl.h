@@ -269,6 +269,9 @@ struct Evaluator::Impl {
   mlir::LogicalResult eval(mlir::lowbit::PReluOp op);
   mlir::LogicalResult eval(mlir::lowbit::AddOp op);
   mlir::LogicalResult eval(mlir::lowbit::ClampOp op);
+  mlir::LogicalResult eval(mlir::lowbit::LookupOp op);
+  mlir::LogicalResult eval(mlir::lowbit::MulOp op);
+  mlir::LogicalResult eval(mlir::lowbit::MatMulOp op);
   // LowBitConvPool.cpp
   mlir::LogicalResult eval(mlir::lowbit::Conv2DOp op);
   mlir::LogicalResult eval(mlir::lowbit::FullyConnectedOp op);

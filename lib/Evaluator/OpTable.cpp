@@ -90,7 +90,8 @@ Evaluator::Impl::Handler Evaluator::Impl::handlerFor(Operation *op) {
         t);
     own<mlir::lowbit::QuantizeOp, mlir::lowbit::DequantizeOp,
         mlir::lowbit::RequantOp, mlir::lowbit::PReluOp, mlir::lowbit::AddOp,
-        mlir::lowbit::ClampOp>(t);
+        mlir::lowbit::ClampOp, mlir::lowbit::LookupOp, mlir::lowbit::MulOp,
+        mlir::lowbit::MatMulOp>(t);
 
     // LowBitConvPool.cpp
     own<mlir::lowbit::Conv2DOp, mlir::lowbit::FullyConnectedOp,

@@ -288,6 +288,100 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::AddOp o) {
   return success();
 }
 
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::LookupOp o) {
+  const HostTensor &in = get(o.getInput());
+  auto outQ = cast<quant::UniformQuantizedType>(o.getType().getElementType());
+  HostTensor out(*elemKindOf(outQ), o.getType().getShape());
+  ArrayRef<int32_t> table = o.getTable();
+  withStorageKind(in.kind(), [&](auto ti) {
+    using TI = decltype(ti);
+    withStorageKind(out.kind(), [&](auto to) {
+      using TO = decltype(to);
+      if constexpr (sizeof(TI) == 1 && sizeof(TO) == 1) {
+        TO t[256];
+        for (int i = 0; i < 256; ++i)
+          t[i] = static_cast<TO>(table[i]);
+        rt::lookupTensor<TI, TO>(in.data<TI>(), out.data<TO>(),
+                                 in.numElements(), t);
+      }
+      return 0;
+    });
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::MulOp o) {
+  const HostTensor &a = get(o.getLhs());
+  const HostTensor &b = get(o.getRhs());
+  auto outQ = cast<quant::UniformQuantizedType>(o.getType().getElementType());
+  int64_t za = zeroPointOf(o.getLhs().getType().getElementType());
+  int64_t zb = zeroPointOf(o.getRhs().getType().getElementType());
+  int64_t lo = o.getMin().value_or(outQ.getStorageTypeMin());
+  int64_t hi = o.getMax().value_or(outQ.getStorageTypeMax());
+  rt::ScaleMultiplier m{static_cast<int32_t>(o.getMultiplier()),
+                        static_cast<int32_t>(o.getShift())};
+  ArrayRef<int64_t> ys = o.getType().getShape();
+  if (static_cast<int64_t>(ys.size()) > rt::kMaxMulRank)
+    return o.emitOpError() << "evaluator: products of rank above "
+                           << rt::kMaxMulRank << " are not supported",
+           failure();
+  HostTensor out(*elemKindOf(outQ), ys);
+  withStorageKind(a.kind(), [&](auto ta) {
+    using TA = decltype(ta);
+    withStorageKind(b.kind(), [&](auto tb) {
+      using TB = decltype(tb);
+      withStorageKind(out.kind(), [&](auto to) {
+        using TO = decltype(to);
+        rt::mulTensor<TA, TB, TO>(
+            a.data<TA>(), b.data<TB>(), out.data<TO>(), ys.data(),
+            o.getLhs().getType().getShape().data(),
+            o.getRhs().getType().getShape().data(),
+            static_cast<int64_t>(ys.size()), static_cast<int32_t>(za),
+            static_cast<int32_t>(zb), m,
+            static_cast<int32_t>(outQ.getZeroPoint()),
+            static_cast<int32_t>(lo), static_cast<int32_t>(hi),
+            roundingMode(o.getRounding()));
+        return 0;
+      });
+      return 0;
+    });
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::MatMulOp o) {
+  const HostTensor &a = get(o.getLhs());
+  const HostTensor &b = get(o.getRhs());
+  int64_t za = zeroPointOf(o.getLhs().getType().getElementType());
+  int64_t zb = zeroPointOf(o.getRhs().getType().getElementType());
+  ArrayRef<int64_t> as = o.getLhs().getType().getShape();
+  ArrayRef<int64_t> ys = o.getType().getShape();
+  bool wide = o.getType().getElementType().getIntOrFloatBitWidth() == 64;
+  HostTensor out(wide ? ElemKind::I64 : ElemKind::I32, ys);
+  withStorageKind(a.kind(), [&](auto ta) {
+    using TA = decltype(ta);
+    withStorageKind(b.kind(), [&](auto tb) {
+      using TB = decltype(tb);
+      auto run = [&](auto tacc) {
+        using TAcc = decltype(tacc);
+        rt::matmulTensor<TA, TB, TAcc>(a.data<TA>(), b.data<TB>(),
+                                       out.data<TAcc>(), as[0], as[1], as[2],
+                                       ys[2], static_cast<int32_t>(za),
+                                       static_cast<int32_t>(zb));
+      };
+      wide ? run(int64_t()) : run(int32_t());
+      return 0;
+    });
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
 LogicalResult Evaluator::Impl::eval(mlir::lowbit::ClampOp o) {
   const HostTensor &in = get(o.getInput());
   HostTensor out(in.kind(), in.shape());

@@ -417,6 +417,90 @@ LogicalResult AddOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// LookupOp, MulOp, MatMulOp
+//===----------------------------------------------------------------------===//
+
+/// The storage width of a per-tensor quantized type's container.
+static unsigned storageWidth(quant::UniformQuantizedType q) {
+  return q.getStorageTypeIntegralWidth();
+}
+
+LogicalResult LookupOp::verify() {
+  auto in = getActivationType(*this, "input", getInput().getType());
+  auto out = getActivationType(*this, "result", getType());
+  if (failed(in) || failed(out))
+    return failure();
+  if (storageWidth(*in) != 8 || storageWidth(*out) != 8)
+    return emitOpError() << "looks up 8-bit activations into 8-bit "
+                            "activations, got "
+                         << *in << " -> " << *out;
+  if (getInput().getType().getShape() != getType().getShape())
+    return emitOpError() << "input and result shapes differ";
+  ArrayRef<int32_t> table = getTable();
+  if (table.size() != 256)
+    return emitOpError() << "table has " << table.size()
+                         << " entries; it needs 256 (one per stored byte)";
+  for (auto [i, v] : llvm::enumerate(table))
+    if (v < out->getStorageTypeMin() || v > out->getStorageTypeMax())
+      return emitOpError() << "table entry " << i << " = " << v
+                           << " is outside the result's storage range ["
+                           << out->getStorageTypeMin() << ", "
+                           << out->getStorageTypeMax() << "]";
+  return success();
+}
+
+LogicalResult MulOp::verify() {
+  auto a = getActivationType(*this, "lhs", getLhs().getType());
+  auto b = getActivationType(*this, "rhs", getRhs().getType());
+  auto out = getActivationType(*this, "result", getType());
+  if (failed(a) || failed(b) || failed(out))
+    return failure();
+  if (storageWidth(*a) > 16 || storageWidth(*b) > 16)
+    return emitOpError() << "multiplies activations of at most 16 bits";
+  ArrayRef<int64_t> ys = getType().getShape();
+  for (Value v : {getLhs(), getRhs()}) {
+    auto s = cast<RankedTensorType>(v.getType()).getShape();
+    if (s.size() != ys.size())
+      return emitOpError() << "operands must have the result's rank "
+                           << ys.size();
+    for (auto [d, r] : llvm::zip(s, ys))
+      if (d != 1 && !dimsAgree(d, r))
+        return emitOpError() << "operand dimension " << d
+                             << " does not broadcast to " << r;
+  }
+  if (failed(verifyMultiplier(*this, "output", getMultiplier(), getShift())))
+    return failure();
+  return verifySaturation(*this, getType().getElementType(), getMin(),
+                          getMax());
+}
+
+LogicalResult MatMulOp::verify() {
+  auto a = getActivationType(*this, "lhs", getLhs().getType());
+  auto b = getActivationType(*this, "rhs", getRhs().getType());
+  if (failed(a) || failed(b))
+    return failure();
+  if (storageWidth(*a) > 16 || storageWidth(*b) > 16)
+    return emitOpError() << "multiplies activations of at most 16 bits";
+  auto acc = dyn_cast<IntegerType>(getType().getElementType());
+  if (!acc || (acc.getWidth() != 32 && acc.getWidth() != 64))
+    return emitOpError() << "accumulates into i32 or i64, got "
+                         << getType().getElementType();
+  auto as = getLhs().getType().getShape(), bs = getRhs().getType().getShape();
+  auto ys = getType().getShape();
+  if (as.size() != 3 || bs.size() != 3 || ys.size() != 3)
+    return emitOpError() << "operands and result are [N, I, K], [N, K, J], "
+                            "[N, I, J]";
+  if (!dimsAgree(as[0], bs[0]) || !dimsAgree(as[0], ys[0]) ||
+      !dimsAgree(as[2], bs[1]) || !dimsAgree(as[1], ys[1]) ||
+      !dimsAgree(bs[2], ys[2]))
+    return emitOpError() << "shapes do not multiply: [" << as[0] << ", "
+                         << as[1] << ", " << as[2] << "] x [" << bs[0] << ", "
+                         << bs[1] << ", " << bs[2] << "] -> [" << ys[0] << ", "
+                         << ys[1] << ", " << ys[2] << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // ClampOp
 //===----------------------------------------------------------------------===//
 

@@ -290,6 +290,86 @@ def LowBit_AddOp : LowBit_Op<"add", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// lut / mul / matmul: functions and products of activations
+//===----------------------------------------------------------------------===//
+
+def LowBit_LookupOp : LowBit_Op<"lut", [Pure]> {
+  let summary = "an elementwise function of one 8-bit activation, by table";
+  let description = [{
+    `out[i] = table[in[i] - storage_min(in container)]`
+
+    The input and result are per-tensor quantized tensors of one shape with
+    8-bit storage (`i8` or `u8` containers). `table` has 256 entries, one per
+    stored input value from the container's minimum (-128 for `i8`, 0 for
+    `u8`) up, each inside the result's storage range. The table is the float
+    function (a sigmoid, tanh, GELU, SiLU `x * sigmoid(x)`, HardSwish, exp,
+    ... of `(q - zp_in) * s_in`) computed once at compile time and quantized
+    once with the result's scale and zero point, so the op is exact for the
+    function it stands for.
+
+    ```mlir
+    %y = lowbit.lut %x {table = array<i32: -128, ..., 127>}
+      : tensor<1x8x!quant.uniform<i8:f32, 0.05:-3>>
+        -> tensor<1x8x!quant.uniform<i8:f32, 0.0039:-128>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, DenseI32ArrayAttr:$table);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def LowBit_MulOp : LowBit_Op<"mul", [Pure]> {
+  let summary = "the product of two quantized activations, requantized";
+  let description = [{
+    `out = saturate(zp_out + apply_scale((a - zp_a) * (b - zp_b), M, s), min, max)`
+
+    with `M 2^-s = S_a S_b / S_out` and `apply_scale` the runtime's one
+    rule (`lowbit/runtime/Requant.h`). The operands have the result's rank
+    and broadcast as numpy does (a dimension of 1 repeats): a
+    squeeze-and-excitation gate `[N, H, W, C] * [N, 1, 1, C]`.
+
+    ```mlir
+    %y = lowbit.mul %a, %g {multiplier = 1288490189 : i32, shift = 38 : i32}
+      : (tensor<1x4x4x8x!quant.uniform<i8:f32, 0.1:2>>,
+         tensor<1x1x1x8x!quant.uniform<i8:f32, 0.004:-128>>)
+      -> tensor<1x4x4x8x!quant.uniform<i8:f32, 0.05:0>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       I32Attr:$multiplier, I32Attr:$shift,
+                       LowBit_Rounding:$rounding,
+                       OptionalAttr<I64Attr>:$min,
+                       OptionalAttr<I64Attr>:$max);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def LowBit_MatMulOp : LowBit_Op<"matmul", [Pure]> {
+  let summary = "batched product of two quantized activations into an accumulator";
+  let description = [{
+    `acc[n, i, j] = sum_k (a[n, i, k] - zp_a) * (b[n, k, j] - zp_b)`
+
+    `a` is `[N, I, K]` and `b` `[N, K, J]`, both per-tensor quantized
+    activations with 8- or 16-bit storage (attention's `Q K^T` and
+    `softmax(.) V`); the result is an `i32` or `i64` accumulator of scale
+    `S_a S_b`, exact modulo 2^width, which a `lowbit.requant` brings to the
+    next activation.
+
+    ```mlir
+    %acc = lowbit.matmul %q, %kt
+      : (tensor<4x16x16x!quant.uniform<i8:f32, 0.1:2>>,
+         tensor<4x16x16x!quant.uniform<i8:f32, 0.08:-1>>) -> tensor<4x16x16xi32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // clamp / prelu
 //===----------------------------------------------------------------------===//
 

@@ -76,6 +76,12 @@ bool mlir::lowbit::isActivationProduct(Operation *op) {
          !isConstantLike(mul.getInput2());
 }
 
+bool mlir::lowbit::isActivationMatMul(Operation *op) {
+  auto mm = dyn_cast<tosa::MatMulOp>(op);
+  return mm && isF32Result(op) && !isConstantLike(mm.getA()) &&
+         !isConstantLike(mm.getB());
+}
+
 bool mlir::lowbit::isActivationBinary(Operation *op) {
   if (isActivationProduct(op))
     return true;
@@ -98,6 +104,24 @@ bool mlir::lowbit::hasNoIntegerForm(Operation *op) {
   return floatUnaryKind(op) || isFloatReduce(op) || isActivationBinary(op);
 }
 
+/// The non-constant input of one step of an affine-and-clamp chain: an f32
+/// add, sub, mul (shift 0), maximum or minimum with one constant operand,
+/// or a clamp. Null for any other op.
+static Value constantStepInput(Operation *op) {
+  if (!isF32Result(op))
+    return {};
+  if (isa<tosa::ClampOp>(op))
+    return op->getOperand(0);
+  if (!floatBinaryKind(op))
+    return {};
+  Value a = op->getOperand(0), c = op->getOperand(1);
+  if (isConstantLike(c) && !isConstantLike(a))
+    return a;
+  if (isConstantLike(a) && !isConstantLike(c))
+    return c;
+  return {};
+}
+
 llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
   llvm::SetVector<Operation *> ops;
   if (func.isExternal())
@@ -116,6 +140,38 @@ llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
           return def && ops.contains(def);
         }))
       ops.insert(&op);
+  }
+  // An affine-and-clamp chain (x / 6 + 0.5 and a clamp: a hard sigmoid;
+  // x / sqrt(2): GELU's erf argument) whose every user stays float, and
+  // that starts at a value the region reads too, is part of the function
+  // the region computes of that value (HardSwish's x * hardsigmoid(x)):
+  // the region then reads one activation, and the integer target can run
+  // it as one lookup table rather than quantizing each branch on the way.
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (Operation &op : llvm::reverse(func.getBody().front())) {
+      if (ops.contains(&op) || op.use_empty() || !constantStepInput(&op) ||
+          !llvm::all_of(op.getUsers(),
+                        [&](Operation *u) { return ops.contains(u); }))
+        continue;
+      bool reaches = false;
+      Value v = constantStepInput(&op);
+      for (int step = 0; step < 16 && v; ++step) {
+        if (llvm::any_of(v.getUsers(),
+                         [&](Operation *u) { return ops.contains(u); })) {
+          reaches = true;
+          break;
+        }
+        Operation *def = v.getDefiningOp();
+        if (!def || ops.contains(def))
+          break;
+        v = constantStepInput(def);
+      }
+      if (reaches) {
+        ops.insert(&op);
+        grew = true;
+      }
+    }
   }
   // A layout transpose (an NCHW model's) whose every user stays float
   // belongs to the region too: it moves float values, and the region then

@@ -48,6 +48,10 @@ bool isFloatReduce(Operation *op);
 /// PReLU slopes), so e.g. HardSwish's x * hardsigmoid(x) stays float.
 bool isActivationProduct(Operation *op);
 
+/// True for a float32 tosa.matmul of two activations (attention's Q K^T):
+/// it lowers to lowbit.matmul, not to a layer with constant weights.
+bool isActivationMatMul(Operation *op);
+
 /// True for a product of activations (above), and for a float32 sub,
 /// maximum or minimum of two activations, or an add of two activations of
 /// different shapes (broadcasting): lowbit.add only adds equal shapes.

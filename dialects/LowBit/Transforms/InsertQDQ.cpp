@@ -92,6 +92,11 @@ LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
                                                   int64_t axis) {
   Value w = op->getOperand(operand);
   auto cst = w.getDefiningOp<tosa::ConstOp>();
+  // A reshaped constant (a MatMul's [K, N] weight as the [1, K, N] operand
+  // of tosa.matmul): the same values in the same row-major order, read
+  // with the operand's shape.
+  if (auto rs = w.getDefiningOp<tosa::ReshapeOp>(); !cst && rs)
+    cst = rs.getInput1().getDefiningOp<tosa::ConstOp>();
   if (!cst)
     return success(); // runtime weights are activations (quantized below)
   if (op->hasAttr("lowbit.weight_encoding"))
@@ -521,6 +526,40 @@ void LowBitInsertQDQPass::runOnOperation() {
           !(def && isa<tosa::ConstOp>(def)))
         toQuantize.insert(v);
     }
+  // A product of two different activations inside a region (a
+  // squeeze-and-excitation gate sigmoid(s) times x) multiplies quantized
+  // values: each function of one activation before it then ends at a
+  // quantize (a lookup table on the integer target). A product of one
+  // activation with a function of itself (SiLU's x * sigmoid(x)) is left
+  // whole: it is one function of that activation.
+  auto regionInputs = [&](Value v) {
+    llvm::SetVector<Value> inputs;
+    SmallVector<Value> stack = {v};
+    llvm::DenseSet<Operation *> seen;
+    while (!stack.empty()) {
+      Value x = stack.pop_back_val();
+      Operation *def = x.getDefiningOp();
+      if (def && floatOps.contains(def)) {
+        if (seen.insert(def).second)
+          for (Value operand : def->getOperands())
+            stack.push_back(operand);
+      } else if (!isConstantLike(x) && !(def && isa<tosa::ConstOp>(def))) {
+        inputs.insert(x);
+      }
+    }
+    return inputs;
+  };
+  for (Operation *op : floatOps) {
+    if (!isActivationProduct(op))
+      continue;
+    auto a = regionInputs(op->getOperand(0));
+    auto c = regionInputs(op->getOperand(1));
+    if (a.size() == 1 && c.size() == 1 && a.front() == c.front())
+      continue;
+    for (Value v : op->getOperands().take_front(2))
+      if (Operation *def = v.getDefiningOp(); def && floatOps.contains(def))
+        toQuantize.insert(v);
+  }
   func.walk([&](Operation *op) {
     if (floatOps.contains(op))
       return;

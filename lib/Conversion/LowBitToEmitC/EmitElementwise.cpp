@@ -151,5 +151,71 @@ LogicalResult Emitter::emitClamp(lb::ClampOp cl) {
   return success();
 }
 
+LogicalResult Emitter::emitLookup(lb::LookupOp lut) {
+  llvm::raw_string_ostream sum(summary);
+  Location loc = lut.getLoc();
+  Type outStorage = storageType(lut.getType().getElementType());
+  // The table in the result's storage type, 256 bytes in the blob.
+  // (An int8 entry's two's-complement byte is its uint8_t cast.)
+  std::vector<uint8_t> bytes;
+  for (int32_t v : lut.getTable())
+    bytes.push_back(static_cast<uint8_t>(v));
+  int64_t off = addBlob(bytes.data(), bytes.size());
+  call(loc, "lowbit::rt::lookupTensor",
+       {pointerOf(lut.getInput()), pointers[lut.getResult()],
+        pointerAt(loc, true, off, outStorage)},
+       {idx(0), idx(1), lit(count(lut.getInput())), idx(2)},
+       {typeOf(lut.getInput()), typeOf(lut.getResult())});
+  sum << "lut         -> " << describeValue(lut.getResult())
+      << " (256-entry table)\n";
+  return success();
+}
+
+LogicalResult Emitter::emitMul(lb::MulOp mul) {
+  llvm::raw_string_ostream sum(summary);
+  Location loc = mul.getLoc();
+  auto outElt = mul.getType().getElementType();
+  auto [slo, shi] = storageRange(outElt);
+  int64_t lo = mul.getMin() ? *mul.getMin() : slo;
+  int64_t hi = mul.getMax() ? *mul.getMax() : shi;
+  Type i64 = IntegerType::get(ctx, 64);
+  int64_t yOff = addArray(mul.getType().getShape());
+  int64_t aOff = addArray(mul.getLhs().getType().getShape());
+  int64_t bOff = addArray(mul.getRhs().getType().getShape());
+  call(loc, "lowbit::rt::mulTensor",
+       {pointerOf(mul.getLhs()), pointerOf(mul.getRhs()),
+        pointers[mul.getResult()], pointerAt(loc, true, yOff, i64),
+        pointerAt(loc, true, aOff, i64), pointerAt(loc, true, bOff, i64)},
+       {idx(0), idx(1), idx(2), idx(3), idx(4), idx(5),
+        lit(mul.getType().getRank()),
+        lit(zeroPointOf(mul.getLhs().getType().getElementType())),
+        lit(zeroPointOf(mul.getRhs().getType().getElementType())),
+        lit("lowbit::rt::ScaleMultiplier{" +
+            std::to_string(mul.getMultiplier()) + ", " +
+            std::to_string(mul.getShift()) + "}"),
+        lit(zeroPointOf(outElt)), lit(lo), lit(hi),
+        rounding(mul.getRounding())},
+       {typeOf(mul.getLhs()), typeOf(mul.getRhs()), typeOf(mul.getResult())});
+  sum << "mul         -> " << describeValue(mul.getResult())
+      << " (product of activations)\n";
+  return success();
+}
+
+LogicalResult Emitter::emitMatMul(lb::MatMulOp mm) {
+  llvm::raw_string_ostream sum(summary);
+  ArrayRef<int64_t> as = mm.getLhs().getType().getShape();
+  ArrayRef<int64_t> ys = mm.getType().getShape();
+  call(mm.getLoc(), "lowbit::rt::matmulTensor",
+       {pointerOf(mm.getLhs()), pointerOf(mm.getRhs()),
+        pointers[mm.getResult()]},
+       {idx(0), idx(1), idx(2), lit(as[0]), lit(as[1]), lit(as[2]),
+        lit(ys[2]), lit(zeroPointOf(mm.getLhs().getType().getElementType())),
+        lit(zeroPointOf(mm.getRhs().getType().getElementType()))},
+       {typeOf(mm.getLhs()), typeOf(mm.getRhs()), typeOf(mm.getResult())});
+  sum << "matmul      -> " << describeValue(mm.getResult())
+      << " (product of activations)\n";
+  return success();
+}
+
 } // namespace emitc_target
 } // namespace lowbit

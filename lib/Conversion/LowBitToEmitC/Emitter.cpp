@@ -40,6 +40,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case<lb::PReluOp>([&](auto pr) { return emitPRelu(pr); })
       .Case<lb::AddOp>([&](auto add) { return emitAdd(add); })
       .Case<lb::ClampOp>([&](auto cl) { return emitClamp(cl); })
+      .Case<lb::LookupOp>([&](auto op) { return emitLookup(op); })
+      .Case<lb::MulOp>([&](auto op) { return emitMul(op); })
+      .Case<lb::MatMulOp>([&](auto op) { return emitMatMul(op); })
       .Case<lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp>(
           [&](Operation *pool) { return emitPool(pool); })
       .Case<lb::TransposeOp, tosa::TransposeOp>(

@@ -200,6 +200,9 @@ struct Emitter {
   LogicalResult emitPRelu(lb::PReluOp pr);
   LogicalResult emitAdd(lb::AddOp add);
   LogicalResult emitClamp(lb::ClampOp cl);
+  LogicalResult emitLookup(lb::LookupOp lut);
+  LogicalResult emitMul(lb::MulOp mul);
+  LogicalResult emitMatMul(lb::MatMulOp mm);
   // Data movement (EmitMovement.cpp).
   LogicalResult emitTranspose(Operation *op);
   LogicalResult emitResize(lb::ResizeOp rs);

@@ -18,6 +18,8 @@
 //                     resizes, transposes and pools; constant pads and
 //                     bilinear resizes
 //   Constants.cpp     quantized constants, and log / STLQ weight codes
+//   LookupTable.cpp   elementwise functions of one 8-bit activation
+//   Products.cpp      products and matrix products of two activations
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +33,7 @@
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <optional>
@@ -233,6 +236,28 @@ Value replayMovement(OpBuilder &b, Value v, BlockArgument arg);
 Value skipUnusedCrop(Value in, Operation *op);
 
 //===----------------------------------------------------------------------===//
+// Lookup tables (LookupTable.cpp)
+//===----------------------------------------------------------------------===//
+
+/// A segment that is an elementwise function of one 8-bit activation: the
+/// float ops it replaces (with the layout movement before its quantize),
+/// the (dequantized) activation it reads, and its 256-entry table.
+struct LookupMatch {
+  SmallVector<Operation *> ops;
+  Value leaf;
+  SmallVector<int32_t> table;
+};
+
+/// The table of the segment `q` closes, when it is an elementwise function
+/// of one 8-bit activation that has a nonlinear op (matched, and the table
+/// computed, before any segment is lowered).
+std::optional<LookupMatch> matchLookupTable(QuantizeOp q);
+
+/// Strips the reshapes and transposes right before a quantize; `tail`
+/// receives them in program order.
+Value stripLayoutTail(Value v, SmallVectorImpl<Operation *> &tail);
+
+//===----------------------------------------------------------------------===//
 // The lowering of one function
 //===----------------------------------------------------------------------===//
 
@@ -260,6 +285,8 @@ public:
   bool sourceDiagnosed = false;
   /// The ops that stay float (float fallback; empty when it is off).
   llvm::SetVector<Operation *> floatOps;
+  /// The segments that become lookup tables, by their quantize.
+  llvm::DenseMap<Operation *, LookupMatch> lookups;
 
 private:
   // Linear.cpp
@@ -281,6 +308,15 @@ private:
   FailureOr<Value> lowerBilinearResize(OpBuilder &b, tosa::ResizeOp rs,
                                        const Epilogue &epi,
                                        RankedTensorType outType);
+  // LookupTable.cpp
+  FailureOr<Value> lowerLookup(OpBuilder &b, QuantizeOp q,
+                               const LookupMatch &m, RankedTensorType outType);
+  // Products.cpp
+  FailureOr<Value> lowerProduct(OpBuilder &b, tosa::MulOp mul,
+                                const Epilogue &epi, RankedTensorType outType);
+  FailureOr<Value> lowerActivationMatMul(OpBuilder &b, tosa::MatMulOp mm,
+                                         const Epilogue &epi,
+                                         RankedTensorType outType);
   // TosaToLowBitPass.cpp
   FailureOr<Value> lowerSameScale(OpBuilder &b, QuantizeOp q, Value start,
                                   Operation *anchor, const Epilogue &epi,

@@ -133,7 +133,7 @@ LogicalResult TosaToLowBitLowering::lowerQuantize(QuantizeOp q) {
            failure();
   outType = withElement(outType, containerType(outQ));
   if (Operation *def = q.getInput().getDefiningOp();
-      def && floatOps.contains(def)) {
+      def && floatOps.contains(def) && !lookups.count(q)) {
     // The result of a region that stays float: quantized at run time.
     q.getResult().setType(outType);
     return success();
@@ -145,16 +145,29 @@ LogicalResult TosaToLowBitLowering::lowerQuantize(QuantizeOp q) {
   // result: the segment itself is lowered in its own layout (NHWC for
   // convolutions and pools, where per-channel requants use the last axis).
   SmallVector<Operation *> tail;
-  Value tailStart = q.getInput();
-  while (Operation *def = tailStart.getDefiningOp()) {
-    if (!isa<tosa::ReshapeOp, tosa::TransposeOp>(def))
-      break;
-    tail.push_back(def);
-    tailStart = def->getOperand(0);
-  }
-  std::reverse(tail.begin(), tail.end());
+  Value tailStart = stripLayoutTail(q.getInput(), tail);
   Type storedElt = outType.getElementType();
   outType = withElement(tailStart.getType(), storedElt);
+  auto replayTail = [&](Value r) {
+    for (Operation *op : tail) {
+      auto type = withElement(op->getResult(0).getType(), storedElt);
+      if (auto t = dyn_cast<tosa::TransposeOp>(op))
+        r = TransposeOp::create(b, t.getLoc(), type, r, t.getPermsAttr());
+      else
+        r = reshapeTo(b, op->getLoc(), r, type.getShape());
+    }
+    q.getResult().replaceAllUsesWith(r);
+    q.erase();
+  };
+  // An elementwise function of one 8-bit activation: a table.
+  if (auto it = lookups.find(q); it != lookups.end()) {
+    FailureOr<Value> r = lowerLookup(b, q, it->second, outType);
+    if (failed(r))
+      return failure();
+    lookups.erase(it);
+    replayTail(*r);
+    return success();
+  }
   Epilogue epi;
   Value start = parseEpilogue(tailStart, epi);
   Operation *anchor = start.getDefiningOp();
@@ -174,10 +187,20 @@ LogicalResult TosaToLowBitLowering::lowerQuantize(QuantizeOp q) {
       !anchor
           ? sameScale(nullptr)
           : llvm::TypeSwitch<Operation *, FailureOr<Value>>(anchor)
-                .Case<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MatMulOp>(
+                .Case<tosa::Conv2DOp, tosa::DepthwiseConv2DOp>(
                     [&](Operation *op) {
                       return lowerLinear(b, op, epi, outType);
                     })
+                .Case([&](tosa::MatMulOp mm) {
+                  if (isActivationMatMul(mm))
+                    return lowerActivationMatMul(b, mm, epi, outType);
+                  return lowerLinear(b, mm, epi, outType);
+                })
+                .Case([&](tosa::MulOp mul) -> FailureOr<Value> {
+                  if (isActivationProduct(mul))
+                    return lowerProduct(b, mul, epi, outType);
+                  return sameScale(mul);
+                })
                 .Case([&](tosa::AddOp add) {
                   return lowerAdd(b, add, epi, outType);
                 })
@@ -199,16 +222,7 @@ LogicalResult TosaToLowBitLowering::lowerQuantize(QuantizeOp q) {
                 .Default(sameScale);
   if (failed(result))
     return failure();
-  Value r = *result;
-  for (Operation *op : tail) {
-    auto type = withElement(op->getResult(0).getType(), storedElt);
-    if (auto t = dyn_cast<tosa::TransposeOp>(op))
-      r = TransposeOp::create(b, t.getLoc(), type, r, t.getPermsAttr());
-    else
-      r = reshapeTo(b, op->getLoc(), r, type.getShape());
-  }
-  q.getResult().replaceAllUsesWith(r);
-  q.erase();
+  replayTail(*result);
   return success();
 }
 
@@ -229,6 +243,62 @@ void ConvertTosaToLowBitPass::runOnOperation() {
   TosaToLowBitLowering lowering(&getContext(), foldZeroPoint,
                                 floatFallbackOps(func));
   llvm::SetVector<Operation *> &floatOps = lowering.floatOps;
+  // Integer forms of ops the float fallback list names: elementwise
+  // functions of one 8-bit activation become tables, and products of two
+  // quantized activations lowbit.mul. Their ops leave the float set when
+  // nothing float reads them. Tables are computed now, before any segment
+  // is lowered (a table looks through Q/DQ pairs that lowering replaces).
+  llvm::DenseSet<Operation *> integerOps;
+  // A user that quantizes the product, directly or after a clamp (ReLU)
+  // and layout movement; `path` receives the ops up to the quantize.
+  auto quantizedUser = [](Operation *u, SmallVectorImpl<Operation *> &path) {
+    while (isa<tosa::ClampOp, tosa::TransposeOp, tosa::ReshapeOp>(u) &&
+           u->hasOneUse()) {
+      path.push_back(u);
+      u = *u->getUsers().begin();
+    }
+    path.push_back(u);
+    return isa<QuantizeOp>(u);
+  };
+  func.walk([&](QuantizeOp q) {
+    if (std::optional<LookupMatch> m = matchLookupTable(q)) {
+      integerOps.insert(m->ops.begin(), m->ops.end());
+      integerOps.insert(q);
+      lowering.lookups[q] = std::move(*m);
+    }
+  });
+  for (Operation *op : floatOps) {
+    SmallVector<Operation *> path;
+    if (isActivationProduct(op) && !op->use_empty() &&
+        llvm::all_of(op->getUsers(),
+                     [&](Operation *u) { return quantizedUser(u, path); }) &&
+        llvm::all_of(op->getOperands().take_front(2), [&](Value v) {
+          // Quantized, possibly through layout movement (an NCHW model's
+          // transposes, which then move integers).
+          Operation *def = v.getDefiningOp();
+          while (def && floatOps.contains(def) &&
+                 isa<tosa::TransposeOp, tosa::ReshapeOp>(def) &&
+                 def->hasOneUse())
+            def = def->getOperand(0).getDefiningOp();
+          return !def || !floatOps.contains(def);
+        })) {
+      integerOps.insert(op);
+      integerOps.insert(path.begin(), path.end());
+      for (Operation *u : op->getUsers())
+        integerOps.insert(u);
+      for (Value v : op->getOperands().take_front(2))
+        for (Operation *def = v.getDefiningOp();
+             def && floatOps.contains(def) &&
+             isa<tosa::TransposeOp, tosa::ReshapeOp>(def) && def->hasOneUse();
+             def = def->getOperand(0).getDefiningOp())
+          integerOps.insert(def);
+    }
+  }
+  for (Operation *op : llvm::to_vector(floatOps))
+    if (integerOps.contains(op) &&
+        llvm::all_of(op->getUsers(),
+                     [&](Operation *u) { return integerOps.contains(u); }))
+      floatOps.remove(op);
   if (!floatFallback && !floatOps.empty()) {
     // Name the op that has no integer form, not the first one that reads it.
     Operation *first = floatOps.front();

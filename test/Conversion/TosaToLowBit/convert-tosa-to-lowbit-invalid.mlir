@@ -20,10 +20,12 @@ func.func @asymmetric_weights(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
 
 // A float op between a dequantize and a quantize that has no integer form
 // and no float fallback kernel either (sigmoid would stay float, see
-// convert-tosa-to-lowbit-float-fallback.mlir).
+// convert-tosa-to-lowbit-float-fallback.mlir). Of an 8-bit activation it
+// would be a lookup table (convert-tosa-to-lowbit-lookup.mlir); this one is
+// 16-bit.
 func.func @float_op_left(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
-  %q = lowbit.quantize %x : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.5>>
-  %d = lowbit.dequantize %q : tensor<1x4x!quant.uniform<i8:f32, 0.5>> -> tensor<1x4xf32>
+  %q = lowbit.quantize %x : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i16:f32, 0.5>>
+  %d = lowbit.dequantize %q : tensor<1x4x!quant.uniform<i16:f32, 0.5>> -> tensor<1x4xf32>
   // expected-error @+1 {{convert-tosa-to-lowbit: 'tosa.log' cannot be lowered to the integer target (no integer form of this op, or its inputs are not quantized)}}
   %s = tosa.log %d : (tensor<1x4xf32>) -> tensor<1x4xf32>
   %o = lowbit.quantize %s : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.00390625:-128>>

@@ -97,6 +97,87 @@ void clampTensor(const T *in, T *out, int64_t count, int64_t lo, int64_t hi) {
   }
 }
 
+/// lowbit.lut: out[i] = table[in[i] - min(TIn)], a 256-entry table indexed
+/// by the stored byte (-128 is entry 0 for int8_t, 0 for uint8_t).
+template <typename TIn, typename TOut>
+void lookupTensor(const TIn *in, TOut *out, int64_t count, const TOut *table) {
+  static_assert(sizeof(TIn) == 1, "lookup tables index 8-bit values");
+  constexpr unsigned flip = std::is_signed<TIn>::value ? 0x80u : 0u;
+  for (int64_t i = 0; i < count; ++i)
+    out[i] = table[static_cast<uint8_t>(in[i]) ^ flip];
+}
+
+/// The most dimensions of a broadcasting lowbit.mul.
+constexpr int64_t kMaxMulRank = 8;
+
+/// lowbit.mul: out = saturate(outZp + apply_scale((a - aZp) * (b - bZp), m),
+/// lo, hi) over `rank`-dimensional tensors, where a dimension of 1 in
+/// `aShape` or `bShape` repeats (numpy broadcasting; rank <= kMaxMulRank).
+template <typename TA, typename TB, typename TOut>
+void mulTensor(const TA *a, const TB *b, TOut *out, const int64_t *outShape,
+               const int64_t *aShape, const int64_t *bShape, int64_t rank,
+               int32_t aZp, int32_t bZp, ScaleMultiplier m, int32_t outZp,
+               int32_t lo, int32_t hi, RoundingMode mode) {
+  int64_t aStride[kMaxMulRank], bStride[kMaxMulRank], idx[kMaxMulRank];
+  int64_t count = 1, as = 1, bs = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    aStride[d] = aShape[d] == 1 ? 0 : as;
+    bStride[d] = bShape[d] == 1 ? 0 : bs;
+    as *= aShape[d];
+    bs *= bShape[d];
+    count *= outShape[d];
+    idx[d] = 0;
+  }
+  const int64_t inner = rank > 0 ? outShape[rank - 1] : 1;
+  const int64_t aInner = rank > 0 ? aStride[rank - 1] : 0;
+  const int64_t bInner = rank > 0 ? bStride[rank - 1] : 0;
+  int64_t ao = 0, bo = 0;
+  for (int64_t i = 0; i < count; i += inner) {
+    for (int64_t j = 0; j < inner; ++j) {
+      const int64_t p = (static_cast<int64_t>(a[ao + j * aInner]) - aZp) *
+                        (static_cast<int64_t>(b[bo + j * bInner]) - bZp);
+      out[i + j] = static_cast<TOut>(requantize(p, m, outZp, lo, hi, mode));
+    }
+    // The next row: advance the outer index like an odometer.
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      ao += aStride[d];
+      bo += bStride[d];
+      if (++idx[d] < outShape[d])
+        break;
+      ao -= aStride[d] * outShape[d];
+      bo -= bStride[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+/// lowbit.matmul: acc[n, i, j] = sum_k (a[n, i, k] - aZp) * (b[n, k, j] -
+/// bZp) for row-major a [N, I, K], b [N, K, J] and acc [N, I, J]; exact
+/// modulo 2^width of TAcc.
+template <typename TA, typename TB, typename TAcc>
+void matmulTensor(const TA *a, const TB *b, TAcc *out, int64_t batch,
+                  int64_t rows, int64_t inner, int64_t cols, int32_t aZp,
+                  int32_t bZp) {
+  using U = typename detail::IntAccumulator<TAcc>::type;
+  for (int64_t n = 0; n < batch; ++n) {
+    const TA *an = a + n * rows * inner;
+    const TB *bn = b + n * inner * cols;
+    TAcc *on = out + n * rows * cols;
+    for (int64_t i = 0; i < rows; ++i) {
+      U *row = reinterpret_cast<U *>(on + i * cols);
+      static_assert(sizeof(U) == sizeof(TAcc), "accumulator lanes");
+      for (int64_t j = 0; j < cols; ++j)
+        row[j] = 0;
+      for (int64_t k = 0; k < inner; ++k) {
+        const U x = static_cast<U>(static_cast<int64_t>(an[i * inner + k]) - aZp);
+        const TB *bk = bn + k * cols;
+        for (int64_t j = 0; j < cols; ++j)
+          row[j] += x * static_cast<U>(static_cast<int64_t>(bk[j]) - bZp);
+      }
+    }
+  }
+}
+
 /// lowbit.fully_connected: acc[r, o] = bias[o] + sum_i (in[r, i] - inZp) *
 /// w[o, i] with OI weights (bias may be null). Exact modulo 2^width of TAcc
 /// like the other integer kernels.

@@ -271,6 +271,7 @@ struct Evaluator::Impl {
   mlir::LogicalResult eval(mlir::lowbit::ClampOp op);
   mlir::LogicalResult eval(mlir::lowbit::LookupOp op);
   mlir::LogicalResult eval(mlir::lowbit::MulOp op);
+  mlir::LogicalResult eval(mlir::lowbit::SoftmaxOp op);
   mlir::LogicalResult eval(mlir::lowbit::MatMulOp op);
   // LowBitConvPool.cpp
   mlir::LogicalResult eval(mlir::lowbit::Conv2DOp op);

@@ -91,7 +91,7 @@ Evaluator::Impl::Handler Evaluator::Impl::handlerFor(Operation *op) {
     own<mlir::lowbit::QuantizeOp, mlir::lowbit::DequantizeOp,
         mlir::lowbit::RequantOp, mlir::lowbit::PReluOp, mlir::lowbit::AddOp,
         mlir::lowbit::ClampOp, mlir::lowbit::LookupOp, mlir::lowbit::MulOp,
-        mlir::lowbit::MatMulOp>(t);
+        mlir::lowbit::MatMulOp, mlir::lowbit::SoftmaxOp>(t);
 
     // LowBitConvPool.cpp
     own<mlir::lowbit::Conv2DOp, mlir::lowbit::FullyConnectedOp,

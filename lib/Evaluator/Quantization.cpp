@@ -312,6 +312,35 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::LookupOp o) {
   return success();
 }
 
+LogicalResult Evaluator::Impl::eval(mlir::lowbit::SoftmaxOp o) {
+  const HostTensor &in = get(o.getInput());
+  auto outQ = cast<quant::UniformQuantizedType>(o.getType().getElementType());
+  HostTensor out(*elemKindOf(outQ), o.getType().getShape());
+  ArrayRef<int64_t> shape = o.getType().getShape();
+  int64_t axis = o.getAxis(), outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t d = axis + 1; d < static_cast<int64_t>(shape.size()); ++d)
+    inner *= shape[d];
+  withStorageKind(in.kind(), [&](auto ti) {
+    using TI = decltype(ti);
+    withStorageKind(out.kind(), [&](auto to) {
+      using TO = decltype(to);
+      if constexpr (sizeof(TI) == 1)
+        rt::softmaxTensor<TI, TO>(
+            in.data<TI>(), out.data<TO>(), outer, shape[axis], inner,
+            o.getTable().data(), o.getMultiplier(),
+            static_cast<int32_t>(outQ.getZeroPoint()),
+            static_cast<int32_t>(outQ.getStorageTypeMin()),
+            static_cast<int32_t>(outQ.getStorageTypeMax()));
+      return 0;
+    });
+    return 0;
+  });
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
 LogicalResult Evaluator::Impl::eval(mlir::lowbit::MulOp o) {
   const HostTensor &a = get(o.getLhs());
   const HostTensor &b = get(o.getRhs());

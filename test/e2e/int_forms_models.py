@@ -12,7 +12,9 @@
   broadcasting product of two activations;
 - `attention`: one self-attention head on a [1, 16, 32] sequence (Q, K, V
   projections, Q K^T / sqrt(d), Softmax, times V, an output projection):
-  two matrix products of activations.
+  two matrix products of activations and a Softmax;
+- `softmax`: logits of a [1, 16, 64] sequence and their Softmax, the
+  model's output (the integer softmax's error against float).
 """
 import sys
 
@@ -115,7 +117,18 @@ def attention():
     return model(nodes, [vi("x", [1, 16, d])], [vi("y", [1, 16, d])], inits)
 
 
-CASES = {"functions": functions, "se_gate": se_gate, "attention": attention}
+def softmax():
+    d = 64
+    w = (rng.randn(d, d) * 2 / np.sqrt(d)).astype(np.float32)
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["s"], name="logits"),
+             helper.make_node("Softmax", ["s"], ["y"], name="softmax",
+                              axis=-1)]
+    return model(nodes, [vi("x", [1, 16, d])], [vi("y", [1, 16, d])],
+                 [init("w", w)])
+
+
+CASES = {"functions": functions, "se_gate": se_gate, "attention": attention,
+         "softmax": softmax}
 
 
 def main():

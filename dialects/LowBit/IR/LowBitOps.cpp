@@ -449,6 +449,34 @@ LogicalResult LookupOp::verify() {
   return success();
 }
 
+LogicalResult SoftmaxOp::verify() {
+  auto in = getActivationType(*this, "input", getInput().getType());
+  auto out = getActivationType(*this, "result", getType());
+  if (failed(in) || failed(out))
+    return failure();
+  if (storageWidth(*in) != 8 || storageWidth(*out) != 8)
+    return emitOpError() << "takes and gives 8-bit activations, got " << *in
+                         << " -> " << *out;
+  if (getInput().getType().getShape() != getType().getShape())
+    return emitOpError() << "input and result shapes differ";
+  int64_t rank = getType().getRank();
+  if (getAxis() < 0 || getAxis() >= rank)
+    return emitOpError() << "axis " << getAxis()
+                         << " is out of range for rank " << rank;
+  ArrayRef<int32_t> table = getTable();
+  if (table.size() != 256)
+    return emitOpError() << "table has " << table.size()
+                         << " entries; it needs 256";
+  for (auto [i, v] : llvm::enumerate(table))
+    if (v < 0 || v > (1 << 16))
+      return emitOpError() << "table entry " << i << " = " << v
+                           << " is outside [0, 2^16]";
+  if (getMultiplier() < 1 || getMultiplier() > (int64_t(1) << 46))
+    return emitOpError() << "multiplier " << getMultiplier()
+                         << " is outside [1, 2^46]";
+  return success();
+}
+
 LogicalResult MulOp::verify() {
   auto a = getActivationType(*this, "lhs", getLhs().getType());
   auto b = getActivationType(*this, "rhs", getRhs().getType());

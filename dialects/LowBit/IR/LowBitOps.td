@@ -319,6 +319,39 @@ def LowBit_LookupOp : LowBit_Op<"lut", [Pure]> {
   let hasVerifier = 1;
 }
 
+def LowBit_SoftmaxOp : LowBit_Op<"softmax", [Pure]> {
+  let summary = "softmax of an 8-bit activation along one axis, in integers";
+  let description = [{
+    For each row along `axis` of the stored input `q`:
+
+    ```
+    m     = max_i q_i
+    e_i   = table[m - q_i]            table[j] = round(2^16 exp(-j S_in)), j in [0, 255]
+    S     = sum_i e_i                 (64-bit)
+    out_i = saturate(zp_out + floor((e_i R + S 2^15) / (S 2^16)))
+                                      R = round(2^16 / S_out)
+    ```
+
+    that is `softmax(S_in (q - zp_in))` rounded half up to the result's
+    grid, with the exponentials in 16 fractional bits and one integer
+    division per element (rt::softmaxTensor). The input and result are
+    per-tensor quantized with 8-bit storage; `table` has 256 entries in
+    `[0, 2^16]` and `multiplier` (R) is in `[1, 2^46]`.
+
+    ```mlir
+    %p = lowbit.softmax %x {axis = 2 : i64, table = array<i32: 65536, ...>,
+                            multiplier = 16711680 : i64}
+      : tensor<1x16x16x!quant.uniform<i8:f32, 0.1:3>>
+        -> tensor<1x16x16x!quant.uniform<i8:f32, 0.0039215:-128>>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$axis,
+                       DenseI32ArrayAttr:$table, I64Attr:$multiplier);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def LowBit_MulOp : LowBit_Op<"mul", [Pure]> {
   let summary = "the product of two quantized activations, requantized";
   let description = [{

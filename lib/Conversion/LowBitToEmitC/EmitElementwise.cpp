@@ -171,6 +171,30 @@ LogicalResult Emitter::emitLookup(lb::LookupOp lut) {
   return success();
 }
 
+LogicalResult Emitter::emitSoftmax(lb::SoftmaxOp sm) {
+  llvm::raw_string_ostream sum(summary);
+  Location loc = sm.getLoc();
+  ArrayRef<int64_t> shape = sm.getType().getShape();
+  int64_t axis = sm.getAxis(), outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t d = axis + 1; d < static_cast<int64_t>(shape.size()); ++d)
+    inner *= shape[d];
+  auto outQ = cast<quant::UniformQuantizedType>(sm.getType().getElementType());
+  int64_t off = addArray(sm.getTable());
+  call(loc, "lowbit::rt::softmaxTensor",
+       {pointerOf(sm.getInput()), pointers[sm.getResult()],
+        pointerAt(loc, true, off, IntegerType::get(ctx, 32))},
+       {idx(0), idx(1), lit(outer), lit(shape[axis]), lit(inner), idx(2),
+        lit(std::to_string(sm.getMultiplier()) + "LL"),
+        lit(outQ.getZeroPoint()), lit(outQ.getStorageTypeMin()),
+        lit(outQ.getStorageTypeMax())},
+       {typeOf(sm.getInput()), typeOf(sm.getResult())});
+  sum << "softmax     -> " << describeValue(sm.getResult())
+      << " (integer exp table)\n";
+  return success();
+}
+
 LogicalResult Emitter::emitMul(lb::MulOp mul) {
   llvm::raw_string_ostream sum(summary);
   Location loc = mul.getLoc();

@@ -42,6 +42,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case<lb::ClampOp>([&](auto cl) { return emitClamp(cl); })
       .Case<lb::LookupOp>([&](auto op) { return emitLookup(op); })
       .Case<lb::MulOp>([&](auto op) { return emitMul(op); })
+      .Case<lb::SoftmaxOp>([&](auto op) { return emitSoftmax(op); })
       .Case<lb::MatMulOp>([&](auto op) { return emitMatMul(op); })
       .Case<lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp>(
           [&](Operation *pool) { return emitPool(pool); })

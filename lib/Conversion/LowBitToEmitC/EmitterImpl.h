@@ -202,6 +202,7 @@ struct Emitter {
   LogicalResult emitClamp(lb::ClampOp cl);
   LogicalResult emitLookup(lb::LookupOp lut);
   LogicalResult emitMul(lb::MulOp mul);
+  LogicalResult emitSoftmax(lb::SoftmaxOp sm);
   LogicalResult emitMatMul(lb::MatMulOp mm);
   // Data movement (EmitMovement.cpp).
   LogicalResult emitTranspose(Operation *op);

@@ -21,7 +21,7 @@ LogicalResult Emitter::plan() {
     if (!floatFallback &&
         !isa<lb::ConstantOp, lb::ReshapeOp, lb::BitcastOp, lb::Conv2DOp,
              lb::FullyConnectedOp, lb::RequantOp, lb::PReluOp, lb::AddOp,
-             lb::ClampOp, lb::LookupOp, lb::MulOp, lb::MatMulOp, lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp,
+             lb::ClampOp, lb::LookupOp, lb::MulOp, lb::MatMulOp, lb::SoftmaxOp, lb::MaxPoolOp, lb::AvgPoolOp, lb::GlobalAvgPoolOp,
              lb::TransposeOp, lb::ConcatOp, lb::SliceOp, lb::PadOp, lb::ResizeOp,
              func::ReturnOp>(op))
       return op.emitError("convert-lowbit-to-emitc: '")

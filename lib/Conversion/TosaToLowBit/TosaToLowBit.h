@@ -19,6 +19,7 @@
 //                     bilinear resizes
 //   Constants.cpp     quantized constants, and log / STLQ weight codes
 //   LookupTable.cpp   elementwise functions of one 8-bit activation
+//   Softmax.cpp       softmax of an 8-bit activation
 //   Products.cpp      products and matrix products of two activations
 //
 //===----------------------------------------------------------------------===//
@@ -253,6 +254,20 @@ struct LookupMatch {
 /// computed, before any segment is lowered).
 std::optional<LookupMatch> matchLookupTable(QuantizeOp q);
 
+/// A Softmax of an 8-bit activation (Softmax.cpp): the float ops it
+/// replaces, its input, axis, exp table and output multiplier.
+struct SoftmaxMatch {
+  SmallVector<Operation *> ops;
+  Value leaf;
+  int64_t axis = 0;
+  SmallVector<int32_t> table;
+  int64_t multiplier = 0;
+};
+
+/// The integer softmax of the segment `q` closes, when it is the importer's
+/// Softmax of an 8-bit activation.
+std::optional<SoftmaxMatch> matchSoftmax(QuantizeOp q);
+
 /// Strips the reshapes and transposes right before a quantize; `tail`
 /// receives them in program order.
 Value stripLayoutTail(Value v, SmallVectorImpl<Operation *> &tail);
@@ -287,6 +302,8 @@ public:
   llvm::SetVector<Operation *> floatOps;
   /// The segments that become lookup tables, by their quantize.
   llvm::DenseMap<Operation *, LookupMatch> lookups;
+  /// The segments that are integer softmaxes, by their quantize.
+  llvm::DenseMap<Operation *, SoftmaxMatch> softmaxes;
 
 private:
   // Linear.cpp
@@ -311,6 +328,10 @@ private:
   // LookupTable.cpp
   FailureOr<Value> lowerLookup(OpBuilder &b, QuantizeOp q,
                                const LookupMatch &m, RankedTensorType outType);
+  // Softmax.cpp
+  FailureOr<Value> lowerSoftmax(OpBuilder &b, QuantizeOp q,
+                                const SoftmaxMatch &m,
+                                RankedTensorType outType);
   // Products.cpp
   FailureOr<Value> lowerProduct(OpBuilder &b, tosa::MulOp mul,
                                 const Epilogue &epi, RankedTensorType outType);

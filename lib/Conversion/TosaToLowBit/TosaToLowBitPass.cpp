@@ -133,7 +133,8 @@ LogicalResult TosaToLowBitLowering::lowerQuantize(QuantizeOp q) {
            failure();
   outType = withElement(outType, containerType(outQ));
   if (Operation *def = q.getInput().getDefiningOp();
-      def && floatOps.contains(def) && !lookups.count(q)) {
+      def && floatOps.contains(def) && !lookups.count(q) &&
+      !softmaxes.count(q)) {
     // The result of a region that stays float: quantized at run time.
     q.getResult().setType(outType);
     return success();
@@ -165,6 +166,14 @@ LogicalResult TosaToLowBitLowering::lowerQuantize(QuantizeOp q) {
     if (failed(r))
       return failure();
     lookups.erase(it);
+    replayTail(*r);
+    return success();
+  }
+  if (auto it = softmaxes.find(q); it != softmaxes.end()) {
+    FailureOr<Value> r = lowerSoftmax(b, q, it->second, outType);
+    if (failed(r))
+      return failure();
+    softmaxes.erase(it);
     replayTail(*r);
     return success();
   }
@@ -261,7 +270,11 @@ void ConvertTosaToLowBitPass::runOnOperation() {
     return isa<QuantizeOp>(u);
   };
   func.walk([&](QuantizeOp q) {
-    if (std::optional<LookupMatch> m = matchLookupTable(q)) {
+    if (std::optional<SoftmaxMatch> m = matchSoftmax(q)) {
+      integerOps.insert(m->ops.begin(), m->ops.end());
+      integerOps.insert(q);
+      lowering.softmaxes[q] = std::move(*m);
+    } else if (std::optional<LookupMatch> m = matchLookupTable(q)) {
       integerOps.insert(m->ops.begin(), m->ops.end());
       integerOps.insert(q);
       lowering.lookups[q] = std::move(*m);

@@ -2,8 +2,9 @@
 // RUN: lowbit-opt %s --split-input-file --convert-tosa-to-lowbit 2>&1 >/dev/null | FileCheck %s --check-prefix=WARN
 // RUN: not lowbit-opt %s --split-input-file --convert-tosa-to-lowbit=float-fallback=false 2>&1 | FileCheck %s --check-prefix=OFF
 
-// Float fallback: a final Softmax (max-subtracted exp over a sum) has no
-// integer form. It stays float between a dequantize of the integer logits
+// Float fallback: a final Softmax (max-subtracted exp over a sum) of 16-bit
+// logits has no integer form (of 8-bit ones it is lowbit.softmax:
+// convert-tosa-to-lowbit-lookup.mlir). It stays float between a dequantize of the integer logits
 // and a quantize of the probabilities, with one warning per source
 // location (one ONNX node) that names its ops; the rest is integer. With
 // float-fallback=false it is an error at the op with no integer form.
@@ -11,7 +12,7 @@
 // CHECK-SAME: -> tensor<1x4x!quant.uniform<i8:f32, 3.906250e-03:-128>>
 // CHECK: %[[FC:.*]] = lowbit.fully_connected
 // CHECK: lowbit.requant %[[FC]]
-// CHECK: %[[D:.*]] = lowbit.dequantize %{{.*}} : tensor<1x4x!quant.uniform<i8:f32, 1.250000e-01>> -> tensor<1x4xf32>
+// CHECK: %[[D:.*]] = lowbit.dequantize %{{.*}} : tensor<1x4x!quant.uniform<i16:f32, 1.250000e-01>> -> tensor<1x4xf32>
 // CHECK: %[[M:.*]] = tosa.reduce_max %[[D]]
 // CHECK: %[[S:.*]] = tosa.sub %[[D]], %[[M]]
 // CHECK: %[[E:.*]] = tosa.exp %[[S]]
@@ -31,8 +32,8 @@ func.func @softmax_tail(%x: tensor<1x1x4xf32>) -> tensor<1x4xf32> {
   %mm = tosa.matmul %d, %w, %zp, %zp : (tensor<1x1x4xf32>, tensor<1x4x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x4xf32>
   %shape = tosa.const_shape {values = dense<[1, 4]> : tensor<2xindex>} : () -> !tosa.shape<2>
   %logits = tosa.reshape %mm, %shape : (tensor<1x1x4xf32>, !tosa.shape<2>) -> tensor<1x4xf32>
-  %lq = lowbit.quantize %logits : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.125>>
-  %ld = lowbit.dequantize %lq : tensor<1x4x!quant.uniform<i8:f32, 0.125>> -> tensor<1x4xf32>
+  %lq = lowbit.quantize %logits : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i16:f32, 0.125>>
+  %ld = lowbit.dequantize %lq : tensor<1x4x!quant.uniform<i16:f32, 0.125>> -> tensor<1x4xf32>
   %zero = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
   %m = tosa.reduce_max %ld {axis = 1 : i32} : (tensor<1x4xf32>) -> tensor<1x1xf32> loc("softmax")
   %s = tosa.sub %ld, %m : (tensor<1x4xf32>, tensor<1x1xf32>) -> tensor<1x4xf32> loc("softmax")

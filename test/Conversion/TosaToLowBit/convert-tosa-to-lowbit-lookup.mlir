@@ -127,3 +127,27 @@ func.func @qk(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
   %od = lowbit.dequantize %o : tensor<2x3x5x!quant.uniform<i8:f32, 0.125>> -> tensor<2x3x5xf32>
   return %od : tensor<2x3x5xf32>
 }
+
+// -----
+
+// A Softmax of 8-bit logits (scale 0.125) along the last axis, quantized
+// to 1/256 with zero point -128: lowbit.softmax with T[j] = round(2^16
+// exp(-j / 8)) (T[0] = 65536, T[1] = 57835, T[2] = 51039) and R = 2^16 * 256.
+// CHECK-LABEL: func.func @softmax
+// CHECK: %[[S:.*]] = lowbit.softmax %arg0 {axis = 1 : i64, multiplier = 16777216 : i64, table = array<i32: 65536, 57835, 51039,
+// CHECK-SAME: tensor<1x4x!quant.uniform<i8:f32, 1.250000e-01>> -> tensor<1x4x!quant.uniform<i8:f32, 3.906250e-03:-128>>
+// CHECK: return %[[S]]
+func.func @softmax(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %lq = lowbit.quantize %x : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.125>>
+  %ld = lowbit.dequantize %lq : tensor<1x4x!quant.uniform<i8:f32, 0.125>> -> tensor<1x4xf32>
+  %zero = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
+  %m = tosa.reduce_max %ld {axis = 1 : i32} : (tensor<1x4xf32>) -> tensor<1x1xf32>
+  %s = tosa.sub %ld, %m : (tensor<1x4xf32>, tensor<1x1xf32>) -> tensor<1x4xf32>
+  %e = tosa.exp %s : (tensor<1x4xf32>) -> tensor<1x4xf32>
+  %t = tosa.reduce_sum %e {axis = 1 : i32} : (tensor<1x4xf32>) -> tensor<1x1xf32>
+  %r = tosa.reciprocal %t : (tensor<1x1xf32>) -> tensor<1x1xf32>
+  %p = tosa.mul %e, %r, %zero : (tensor<1x4xf32>, tensor<1x1xf32>, tensor<1xi8>) -> tensor<1x4xf32>
+  %o = lowbit.quantize %p : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.00390625:-128>>
+  %od = lowbit.dequantize %o : tensor<1x4x!quant.uniform<i8:f32, 0.00390625:-128>> -> tensor<1x4xf32>
+  return %od : tensor<1x4xf32>
+}

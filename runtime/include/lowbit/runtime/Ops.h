@@ -107,6 +107,37 @@ void lookupTensor(const TIn *in, TOut *out, int64_t count, const TOut *table) {
     out[i] = table[static_cast<uint8_t>(in[i]) ^ flip];
 }
 
+/// lowbit.softmax over the middle axis of [outer, len, inner] stored
+/// values: per row, m = max q, e = table[m - q] (2^16 exp(-j S_in)),
+/// S = sum e, out = saturate(outZp + floor((e R + S 2^15) / (S 2^16))) with
+/// R = round(2^16 / S_out). Entries of `table` are in [0, 2^16], R in
+/// [1, 2^46], so e R < 2^63; a row sums at most len 2^16.
+template <typename TIn, typename TOut>
+void softmaxTensor(const TIn *in, TOut *out, int64_t outer, int64_t len,
+                   int64_t inner, const int32_t *table, int64_t r,
+                   int32_t outZp, int32_t lo, int32_t hi) {
+  static_assert(sizeof(TIn) == 1, "softmax tables index 8-bit values");
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < inner; ++k) {
+      const TIn *x = in + o * len * inner + k;
+      TOut *y = out + o * len * inner + k;
+      int32_t m = x[0];
+      for (int64_t i = 1; i < len; ++i)
+        m = std::max<int32_t>(m, x[i * inner]);
+      int64_t sum = 0;
+      for (int64_t i = 0; i < len; ++i)
+        sum += table[m - static_cast<int32_t>(x[i * inner])];
+      if (sum <= 0)
+        sum = 1; // only with a table of zeros, which the verifier allows
+      const int64_t den = sum << 16;
+      for (int64_t i = 0; i < len; ++i) {
+        const int64_t e = table[m - static_cast<int32_t>(x[i * inner])];
+        const int64_t q = (e * r + (den >> 1)) / den + outZp;
+        y[i * inner] = static_cast<TOut>(q < lo ? lo : (q > hi ? hi : q));
+      }
+    }
+}
+
 /// The most dimensions of a broadcasting lowbit.mul.
 constexpr int64_t kMaxMulRank = 8;
 

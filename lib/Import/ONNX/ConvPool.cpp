@@ -589,7 +589,8 @@ LogicalResult Importer::importConvTranspose() {
     if (outputShape) {
       target = (*outputShape)[i];
       if (*target < 1)
-        return nodeError() << "'output_shape' " << shapeToString(*outputShape)
+        return nodeError() << "'output_shape' value " << *target
+                           << " along spatial axis " << i
                            << " must be positive",
                failure();
     } else if (*autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER") {

@@ -41,6 +41,8 @@ VALID = {
     "big_pads": ([1, 2, 6, 6], [2, 2, 2, 2], dict(strides=[2, 2], pads=[2, 3, 1, 0]), True),
     "k1s2": ([1, 2, 3, 3], [2, 2, 1, 1], dict(strides=[2, 2]), True),
     "conv1d": ([1, 2, 6], [2, 3, 3], dict(strides=[2], pads=[1, 0], output_padding=[1]), True),
+    "flip": ([1, 1, 2, 2], [1, 2, 2, 2], dict(strides=[2, 2]), False),
+    "bn_fold": ([1, 2, 3, 3], [2, 2, 2, 2], dict(strides=[2, 2]), True),
     "kernel_shape": ([1, 2, 3, 3], [2, 2, 3, 3], dict(strides=[2, 2], kernel_shape=[3, 3]), True),
 }
 
@@ -65,6 +67,8 @@ BAD = {
 def build(case):
     if case in VALID:
         xs, ws, attrs, has_bias = VALID[case]
+    elif case == "bad_bias":
+        xs, ws, attrs, has_bias = [1, 2, 4, 4], [2, 2, 3, 3], {}, True
     elif case == "weight_input":
         xs, ws, attrs, has_bias = [1, 2, 4, 4], [2, 2, 3, 3], {}, False
     else:
@@ -72,6 +76,8 @@ def build(case):
         has_bias = False
     rng = np.random.RandomState(sum(map(ord, case)))
     w = rng.randn(*ws).astype(np.float32)
+    if case == "flip":  # weights that show the spatial flip
+        w = np.arange(np.prod(ws), dtype=np.float32).reshape(ws)
     group = attrs.get("group", 1)
     inits = []
     inputs = [helper.make_tensor_value_info("x", F, xs)]
@@ -82,10 +88,19 @@ def build(case):
     ins = ["x", "w"]
     if has_bias:
         inits.append(numpy_helper.from_array(
-            rng.randn(ws[1] * group).astype(np.float32), "b"))
+            rng.randn(ws[1] * group + (case == "bad_bias")).astype(np.float32), "b"))
         ins.append("b")
-    node = helper.make_node("ConvTranspose", ins, ["y"], name="ct", **attrs)
-    graph = helper.make_graph([node], "ct", inputs,
+    nodes = [helper.make_node("ConvTranspose", ins, ["y"], name="ct", **attrs)]
+    if case == "bn_fold":  # a BatchNormalization after it, folded
+        o = ws[1] * group
+        for role, v in [("scale", rng.rand(o) + 0.5), ("bias", rng.randn(o)),
+                        ("mean", rng.randn(o)), ("var", rng.rand(o) + 0.5)]:
+            inits.append(numpy_helper.from_array(v.astype(np.float32), "bn_" + role))
+        nodes[0].output[0] = "ct_out"
+        nodes.append(helper.make_node(
+            "BatchNormalization", ["ct_out", "bn_scale", "bn_bias", "bn_mean", "bn_var"],
+            ["y"], name="bn"))
+    graph = helper.make_graph(nodes, "ct", inputs,
                               [helper.make_tensor_value_info("y", F, None)], inits)
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
     m.ir_version = 6

@@ -600,20 +600,30 @@ LogicalResult Importer::importConvTranspose() {
     }
     if (target) {
       // The total padding, with the odd one at the end for SAME_UPPER and
-      // at the start otherwise (ONNX, and ONNX Runtime 1.30). ONNX Runtime
-      // rejects an output_shape larger than `full`, and pads nothing where
-      // SAME asks for more (stride > kernel extent): the output is `full`.
+      // at the start otherwise (ONNX, and ONNX Runtime 1.30). An
+      // output_shape up to s - 1 larger than `full` extends the output at
+      // the end (ONNX's negative end padding; ONNX Runtime refuses more);
+      // SAME with a stride larger than the kernel extent pads nothing and
+      // gives `full` (as ONNX Runtime does), not in * s.
       int64_t total = full - *target;
-      if (total < 0 && outputShape)
+      if (outputShape && total <= -a.s)
         return nodeError() << "'output_shape' " << shapeToString(*outputShape)
-                           << " is larger than the " << full
-                           << " the input gives along spatial axis " << i
+                           << " is larger than the input gives along "
+                              "spatial axis "
+                           << i << ": at most " << full + a.s - 1
                            << " (stride * (in - 1) + output_padding + "
-                              "dilation * (k - 1) + 1)",
+                              "dilation * (k - 1) + stride)",
                failure();
-      total = std::max<int64_t>(total, 0);
-      a.begin = *autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
-      a.end = total - a.begin;
+      if (total < 0 && !outputShape)
+        total = 0;
+      if (total < 0) {
+        a.begin = 0;
+        a.end = total;
+      } else {
+        a.begin =
+            *autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        a.end = total - a.begin;
+      }
     }
     a.out = full - a.begin - a.end;
     if (a.out < 1)

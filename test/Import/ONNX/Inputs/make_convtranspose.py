@@ -36,6 +36,7 @@ VALID = {
     "valid": ([1, 2, 3, 4], [2, 2, 3, 3], dict(strides=[2, 2], auto_pad="VALID"), True),
     "output_shape": ([1, 2, 4, 4], [2, 2, 3, 3], dict(strides=[2, 2], output_shape=[8, 9]), True),
     "outshape_upper": ([1, 2, 4, 4], [2, 2, 3, 3], dict(strides=[2, 2], output_shape=[8, 7], auto_pad="SAME_UPPER"), True),
+    "outshape_over": ([1, 2, 4, 4], [2, 2, 3, 3], dict(strides=[2, 2], output_shape=[10, 8]), True),
     "same_k1": ([1, 2, 3, 4], [2, 2, 1, 1], dict(strides=[2, 2], auto_pad="SAME_UPPER"), True),
     "outshape_total5": ([1, 2, 4, 4], [2, 2, 3, 3], dict(strides=[2, 2], output_shape=[4, 6]), True),
     "big_pads": ([1, 2, 6, 6], [2, 2, 2, 2], dict(strides=[2, 2], pads=[2, 3, 1, 0]), True),
@@ -50,7 +51,7 @@ VALID = {
 BAD = {
     "bad_outpad": ([1, 2, 4, 4], [2, 2, 3, 3], dict(strides=[2, 2], output_padding=[2, 0])),
     "bad_outshape": ([1, 2, 4, 4], [2, 2, 3, 3], dict(strides=[2, 2], output_shape=[8, -1])),
-    "bad_outshape_big": ([1, 2, 3, 3], [2, 2, 3, 3], dict(strides=[2, 2], output_shape=[9, 10])),
+    "bad_outshape_big": ([1, 2, 3, 3], [2, 2, 3, 3], dict(strides=[2, 2], output_shape=[8, 10])),
     "bad_size": ([1, 2, 2, 2], [2, 2, 2, 2], dict(pads=[2, 0, 2, 0])),
     "bad_kernel": ([1, 2, 4, 4], [2, 2, 3, 3], dict(kernel_shape=[2, 2])),
     "bad_group": ([1, 3, 4, 4], [3, 2, 3, 3], dict(group=2)),

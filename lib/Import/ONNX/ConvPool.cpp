@@ -95,8 +95,8 @@ bool Importer::foldBatchNorm(const onnx::NodeProto &bn, HostTensor &w,
   int64_t per = w.numElements() / o;
   float *wd = w.data<float>(), *bd = bias.data<float>();
   for (int64_t oc = 0; oc < o; ++oc) {
-    float s =
-        params[0]->data<float>()[oc] / std::sqrt(params[3]->data<float>()[oc] + eps);
+    float s = params[0]->data<float>()[oc] /
+              std::sqrt(params[3]->data<float>()[oc] + eps);
     for (int64_t i = 0; i < per; ++i)
       wd[oc * per + i] *= s;
     bd[oc] = (bd[oc] - params[2]->data<float>()[oc]) * s +
@@ -524,8 +524,8 @@ LogicalResult Importer::importConvTranspose() {
              failure();
 
   // Attributes, one value per spatial dimension (pads: begins, then ends).
-  auto perAxis = [&](StringRef name, int64_t def, int64_t count)
-      -> FailureOr<SmallVector<int64_t>> {
+  auto perAxis = [&](StringRef name, int64_t def,
+                     int64_t count) -> FailureOr<SmallVector<int64_t>> {
     auto v = attrInts(name);
     if (failed(v))
       return failure();
@@ -572,8 +572,14 @@ LogicalResult Importer::importConvTranspose() {
   };
   SmallVector<Axis, 2> axes;
   for (int64_t i = 0; i < spatial; ++i) {
-    Axis a{xs[2 + i],         ws[2 + i],  (*strides)[i], (*dilations)[i],
-           (*outputPadding)[i], (*pads)[i], (*pads)[spatial + i], 0};
+    Axis a{};
+    a.in = xs[2 + i];
+    a.k = ws[2 + i];
+    a.s = (*strides)[i];
+    a.d = (*dilations)[i];
+    a.op = (*outputPadding)[i];
+    a.begin = (*pads)[i];
+    a.end = (*pads)[spatial + i];
     if (a.s < 1 || a.d < 1)
       return nodeError() << "strides and dilations must be positive", failure();
     if (a.begin < 0 || a.end < 0)
@@ -620,8 +626,7 @@ LogicalResult Importer::importConvTranspose() {
         a.begin = 0;
         a.end = total;
       } else {
-        a.begin =
-            *autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        a.begin = *autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
         a.end = total - a.begin;
       }
     }
@@ -661,8 +666,8 @@ LogicalResult Importer::importConvTranspose() {
   HostTensor biasHost(ElemKind::F32, {o});
   Value biasValue;
   TensorInfo *bias = input(2);
-  if (bias && (bias->kind != ElemKind::F32 ||
-               bias->shape != SmallVector<int64_t>{o}))
+  if (bias &&
+      (bias->kind != ElemKind::F32 || bias->shape != SmallVector<int64_t>{o}))
     return nodeError() << "bias " << shapeToString(bias->shape)
                        << " does not match " << o << " output channels",
            failure();
@@ -741,9 +746,9 @@ LogicalResult Importer::importConvTranspose() {
   Value result = *y;
   SmallVector<int64_t> outShape = {n, o, axes[0].out, axes[1].out};
   if (crop[0] || crop[1])
-    result = create<tosa::SliceOp>(tensorType(outShape, ElemKind::F32),
-                                   {result, constShape({0, 0, crop[0], crop[1]}),
-                                    constShape(outShape)});
+    result = create<tosa::SliceOp>(
+        tensorType(outShape, ElemKind::F32),
+        {result, constShape({0, 0, crop[0], crop[1]}), constShape(outShape)});
   if (spatial == 1) {
     outShape = {n, o, axes[1].out};
     result = reshape(result, outShape);

@@ -50,7 +50,7 @@ SUITES = ("node", "pytorch-converted")
 # of its model (including nodes of nested graphs, should there be any) is one
 # of these ops in the default ONNX domain.
 SUPPORTED_OPS = frozenset("""
-    Conv Gemm MatMul Add Sub Mul Div
+    Conv ConvTranspose Gemm MatMul Add Sub Mul Div
     Relu PRelu LeakyRelu Clip Sigmoid HardSigmoid HardSwish Tanh
     MaxPool AveragePool GlobalAveragePool BatchNormalization
     Flatten Reshape Transpose Concat Pad Softmax

@@ -349,8 +349,8 @@ LogicalResult Evaluator::Impl::eval(mlir::lowbit::MulOp o) {
   int64_t zb = zeroPointOf(o.getRhs().getType().getElementType());
   int64_t lo = o.getMin().value_or(outQ.getStorageTypeMin());
   int64_t hi = o.getMax().value_or(outQ.getStorageTypeMax());
-  rt::ScaleMultiplier m{static_cast<int32_t>(o.getMultiplier()),
-                        static_cast<int32_t>(o.getShift())};
+  rt::ScaleMultiplier m{static_cast<int32_t>(o.getMultiplierAttr().getInt()),
+                        static_cast<int32_t>(o.getShiftAttr().getInt())};
   ArrayRef<int64_t> ys = o.getType().getShape();
   if (static_cast<int64_t>(ys.size()) > rt::kMaxMulRank)
     return o.emitOpError() << "evaluator: products of rank above "

@@ -496,7 +496,8 @@ LogicalResult MulOp::verify() {
         return emitOpError() << "operand dimension " << d
                              << " does not broadcast to " << r;
   }
-  if (failed(verifyMultiplier(*this, "output", getMultiplier(), getShift())))
+  if (failed(verifyMultiplier(*this, "output", getMultiplierAttr().getInt(),
+                              getShiftAttr().getInt())))
     return failure();
   return verifySaturation(*this, getType().getElementType(), getMin(),
                           getMax());

@@ -215,8 +215,8 @@ LogicalResult Emitter::emitMul(lb::MulOp mul) {
         lit(zeroPointOf(mul.getLhs().getType().getElementType())),
         lit(zeroPointOf(mul.getRhs().getType().getElementType())),
         lit("lowbit::rt::ScaleMultiplier{" +
-            std::to_string(mul.getMultiplier()) + ", " +
-            std::to_string(mul.getShift()) + "}"),
+            std::to_string(mul.getMultiplierAttr().getInt()) + ", " +
+            std::to_string(mul.getShiftAttr().getInt()) + "}"),
         lit(zeroPointOf(outElt)), lit(lo), lit(hi),
         rounding(mul.getRounding())},
        {typeOf(mul.getLhs()), typeOf(mul.getRhs()), typeOf(mul.getResult())});

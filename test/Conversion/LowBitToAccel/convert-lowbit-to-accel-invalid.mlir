@@ -20,6 +20,23 @@ func.func @pad(%x: tensor<1x4x!q>) -> tensor<1x6x!q> {
 
 // -----
 
+// Lookup tables and products of activations have no accel instructions.
+func.func @lut(%x: tensor<1x4x!q>) -> tensor<1x4x!q> {
+  // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.lut'): the accel target has no lowering for lowbit.lut}}
+  %y = lowbit.lut %x {table = array<i32: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>} : tensor<1x4x!q> -> tensor<1x4x!q>
+  return %y : tensor<1x4x!q>
+}
+
+// -----
+
+func.func @product(%x: tensor<1x4x!q>) -> tensor<1x4x!q> {
+  // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.mul'): the accel target has no lowering for lowbit.mul}}
+  %y = lowbit.mul %x, %x {multiplier = 1073741824 : i32, shift = 31 : i32} : (tensor<1x4x!q>, tensor<1x4x!q>) -> tensor<1x4x!q>
+  return %y : tensor<1x4x!q>
+}
+
+// -----
+
 !u = !quant.uniform<u8:f32, 0.1:128>
 
 // expected-error @+1 {{cannot be mapped to accel target 'accel': input 0 is 'tensor<1x4x!quant.uniform<u8:f32, 1.000000e-01:128>>'; the target takes signed 8-bit per-tensor quantized tensors}}

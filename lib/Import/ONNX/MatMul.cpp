@@ -138,17 +138,24 @@ LogicalResult Importer::importMatMul(bool integer, bool qlinear) {
     // [N, H, W, C] x [C, 4C]): the rows of every batch are one [1, nb * M,
     // K] operand, rather than the matrix tiled nb times.
     av = reshape(av, {1, nb * m, k});
-    bv = reshape(bv, {1, k, n});
+    // A constant matrix is laid out on the host: the integer target reads
+    // the weights of a matmul as one [1, K, N] constant.
+    bv = (*bt)->constant ? materialize((*bt)->constant->reshaped({1, k, n}))
+                         : reshape(bv, {1, k, n});
     m *= nb;
     nb = 1;
   } else {
     // Broadcast batch dimensions explicitly with tosa.tile when they differ.
-    auto expand = [&](Value v, SmallVector<int64_t> s) -> Value {
+    auto expand = [&](Value v, SmallVector<int64_t> s,
+                      const TensorInfo &t) -> Value {
       SmallVector<int64_t> full(batch->begin(), batch->end());
       full.push_back(s[s.size() - 2]);
       full.push_back(s.back());
       SmallVector<int64_t> ext(full.size() - s.size(), 1);
       ext.append(s.begin(), s.end());
+      if (t.constant && ext == full)
+        return materialize(
+            t.constant->reshaped({nb, s[s.size() - 2], s.back()}));
       v = reshape(v, ext);
       if (ext != full) {
         SmallVector<int64_t> mult;
@@ -161,8 +168,8 @@ LogicalResult Importer::importMatMul(bool integer, bool qlinear) {
       }
       return reshape(v, {nb, s[s.size() - 2], s.back()});
     };
-    av = expand(av, as);
-    bv = expand(bv, bs);
+    av = expand(av, as, **a);
+    bv = expand(bv, bs, **bt);
   }
   auto finish = [&](Value y, ElemKind kind) {
     SmallVector<int64_t> shape = outShape;

@@ -290,6 +290,24 @@ def ln_gelu():
          init("l1", l1), init("l2", l2), init("w2", w2)], opset=17)
 
 
+def conv_pow_sqrt():
+    """Float fallback of a power by 1.5 and a square root between two
+    convolutions (tosa.pow and its square-root form)."""
+    w1 = (0.3 * rng.randn(8, 3, 3, 3)).astype(np.float32)
+    w2 = (0.3 * rng.randn(4, 8, 1, 1)).astype(np.float32)
+    return model([
+        helper.make_node("Conv", ["x", "w1"], ["c"], name="conv1",
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        const("e", np.float32(1.5)),
+        helper.make_node("Pow", ["r", "e"], ["p"], name="pow"),
+        helper.make_node("Sqrt", ["r"], ["s"], name="sqrt"),
+        helper.make_node("Add", ["p", "s"], ["a"], name="add"),
+        helper.make_node("Conv", ["a", "w2"], ["y"], name="conv2"),
+    ], [vi("x", [1, 3, 6, 6])], [vi("y", [1, 4, 6, 6])],
+        [init("w1", w1), init("w2", w2)])
+
+
 def opset9_forms():
     """Opset 9-11 forms: Upsample (9), Slice and Pad by attributes (9),
     then Clip with min/max inputs is opset 11 (see opset11_clip)."""
@@ -321,13 +339,14 @@ def opset11_clip():
 ORACLE = ["ln17", "ln13", "ln17_axis1", "ln_outputs_unread", "pow_forms",
           "gelu20", "compare_where", "class_token", "expand_runtime",
           "gather_embed", "gather_axis1", "matmul_attention", "ln_gelu",
+          "conv_pow_sqrt",
           "opset9_forms", "opset11_clip"]
 
 CASES = {f.__name__: f for f in [
     ln17, ln13, ln17_axis1, ln_mean_used, ln_outputs_unread, ln_opset13,
     ln_stash16, pow_forms, pow_bad_shape, gelu20, gelu_bad, compare_where,
     where_bad_shape, class_token, expand_runtime, gather_embed, gather_axis1,
-    matmul_attention, ln_gelu, opset9_forms, opset11_clip]}
+    matmul_attention, ln_gelu, conv_pow_sqrt, opset9_forms, opset11_clip]}
 
 
 def main():

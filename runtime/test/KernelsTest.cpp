@@ -1070,6 +1070,13 @@ TEST(FloatFallback, UnaryAndNaN) {
   EXPECT_EQ(unaryF32(UnaryKind::Abs, -2.0f), 2.0f);
   EXPECT_EQ(unaryF32(UnaryKind::Floor, -1.5f), -2.0f);
   EXPECT_EQ(unaryF32(UnaryKind::Ceil, -1.5f), -1.0f);
+  EXPECT_EQ(unaryF32(UnaryKind::Sqrt, 2.0f), std::sqrt(2.0f));
+  EXPECT_EQ(unaryF32(UnaryKind::Sqrt, 0.0f), 0.0f); // not x * rsqrt(x)
+  EXPECT_EQ(unaryF32(UnaryKind::Rsqrt, 4.0f), 0.5f);
+  EXPECT_EQ(unaryF32(UnaryKind::Erf, 0.0f), 0.0f);
+  EXPECT_EQ(unaryF32(UnaryKind::Erf, 1.0f), std::erf(1.0f));
+  EXPECT_EQ(binaryF32(BinaryKind::Pow, 2.0f, 3.0f), 8.0f);
+  EXPECT_TRUE(std::isnan(binaryF32(BinaryKind::Pow, -2.0f, 0.5f)));
   EXPECT_TRUE(std::isnan(binaryF32(BinaryKind::Maximum, nan, 1.0f)));
   EXPECT_TRUE(std::isnan(binaryF32(BinaryKind::Minimum, 1.0f, nan)));
   float in[3] = {1.0f, nan, 2.0f}, out[1];

@@ -67,11 +67,43 @@ void Importer::findConvBatchNormPairs() {
     if (!foldable)
       continue;
     auto it = producer.find(n.input(0));
-    if (it == producer.end() || it->second->op_type() != "Conv" ||
+    if (it == producer.end() ||
+        (it->second->op_type() != "Conv" &&
+         it->second->op_type() != "ConvTranspose") ||
         uses[n.input(0)] != 1)
       continue;
     convToBatchNorm[it->second->output(0)] = &n;
   }
+}
+
+bool Importer::foldBatchNorm(const onnx::NodeProto &bn, HostTensor &w,
+                             HostTensor &bias) {
+  int64_t o = bias.numElements();
+  const HostTensor *params[4];
+  for (int i = 0; i < 4; ++i) {
+    TensorInfo *p = lookup(bn.input(1 + i));
+    if (!p || !p->constant || p->constant->numElements() != o ||
+        p->kind != ElemKind::F32)
+      return false;
+    params[i] = &*p->constant;
+  }
+  // w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps).
+  float eps = 1e-5f;
+  for (const auto &a : bn.attribute())
+    if (a.name() == "epsilon")
+      eps = a.f();
+  int64_t per = w.numElements() / o;
+  float *wd = w.data<float>(), *bd = bias.data<float>();
+  for (int64_t oc = 0; oc < o; ++oc) {
+    float s =
+        params[0]->data<float>()[oc] / std::sqrt(params[3]->data<float>()[oc] + eps);
+    for (int64_t i = 0; i < per; ++i)
+      wd[oc * per + i] *= s;
+    bd[oc] = (bd[oc] - params[2]->data<float>()[oc]) * s +
+             params[1]->data<float>()[oc];
+  }
+  foldedBatchNorms.insert(bn.output(0));
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -389,39 +421,16 @@ LogicalResult Importer::importConv() {
       it != convToBatchNorm.end() && wHost && foldableBias)
     bn = it->second;
   if (bn) {
-    // Fold: w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var+eps).
-    HostTensor const *params[4];
-    bool allConstant = true;
-    for (int i = 0; i < 4; ++i) {
-      TensorInfo *p = lookup(bn->input(1 + i));
-      if (!p || !p->constant || p->constant->numElements() != o ||
-          p->kind != ElemKind::F32)
-        allConstant = false;
-      else
-        params[i] = &*p->constant;
-    }
-    if (!allConstant)
-      bn = nullptr;
-    if (bn) {
-      float eps = 1e-5f;
-      for (const auto &a : bn->attribute())
-        if (a.name() == "epsilon")
-          eps = a.f();
-      HostTensor scaled = *wHost;
-      int64_t per = scaled.numElements() / o;
-      for (int64_t oc = 0; oc < o; ++oc) {
-        float s = params[0]->data<float>()[oc] /
-                  std::sqrt(params[3]->data<float>()[oc] + eps);
-        for (int64_t i = 0; i < per; ++i)
-          scaled.data<float>()[oc * per + i] *= s;
-        float b0 = bias ? bias->constant->data<float>()[oc] : 0.0f;
-        biasHost.data<float>()[oc] = (b0 - params[2]->data<float>()[oc]) * s +
-                                     params[1]->data<float>()[oc];
-      }
+    HostTensor scaled = *wHost;
+    if (bias)
+      biasHost = *bias->constant;
+    if (foldBatchNorm(*bn, scaled, biasHost)) {
       wOwned = std::move(scaled);
       wHost = &*wOwned;
       biasValue = materialize(biasHost);
-      foldedBatchNorms.insert(bn->output(0));
+    } else {
+      bn = nullptr;
+      biasHost = HostTensor(ElemKind::F32, {o});
     }
   }
   if (!biasValue) {
@@ -444,6 +453,288 @@ LogicalResult Importer::importConv() {
   SmallVector<int64_t> outShape = {x4[0], o, geometry->oh, geometry->ow};
   if (spatial == 1) {
     outShape = {x4[0], o, geometry->ow};
+    result = reshape(result, outShape);
+  }
+  // Report the result under the BatchNormalization's name when folded.
+  std::string outName = bn ? bn->output(0) : node->output(0);
+  TensorInfo info;
+  info.kind = ElemKind::F32;
+  info.shape = outShape;
+  info.value = result;
+  values[outName] = std::move(info);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConvTranspose
+//===----------------------------------------------------------------------===//
+//
+// A transposed convolution is imported as ops the integer target already
+// lowers, so that it quantizes like any convolution: along each spatial
+// axis of stride s the input is spread out with s - 1 zeros after every
+// element (NHWC [N,H,W,C] -> reshape [N,H,1,W,1,C] -> pad with zeros to
+// [N,H,sh,W,sw,C] -> reshape [N,H*sh,W*sw,C]), and a stride-1 tosa.conv2d
+// with the weights flipped spatially and re-laid out from ONNX's
+// [C_in, C_out/group, kH, kW] reads it with padding d*(k-1) - pad (the
+// trailing output_padding added at the bottom / right, the s - 1 zeros
+// after the last element taken back off). A padding that comes out
+// negative is a crop: of the spread input at the end, of the
+// convolution's output at the start. The convolution runs over the zeros
+// too, about s_h * s_w times the multiply-adds of a direct transposed
+// convolution; in exchange ConvTranspose needs no kernel, evaluator op or
+// integer lowering of its own.
+
+LogicalResult Importer::importConvTranspose() {
+  if (failed(checkAttributes({"auto_pad", "dilations", "group", "kernel_shape",
+                              "output_padding", "output_shape", "pads",
+                              "strides"})))
+    return failure();
+  auto x = requireInput(0);
+  auto w = requireInput(1);
+  if (failed(x) || failed(w))
+    return failure();
+  if ((*x)->kind != ElemKind::F32 || (*w)->kind != ElemKind::F32)
+    return unsupported("element type: ConvTranspose imports float32 tensors");
+  SmallVector<int64_t> xs = (*x)->shape, ws = (*w)->shape;
+  int64_t spatial = static_cast<int64_t>(xs.size()) - 2;
+  if (spatial != 1 && spatial != 2)
+    return unsupported("ConvTranspose with " + std::to_string(spatial) +
+                       " spatial dimensions (1-D and 2-D are supported)");
+  if (ws.size() != xs.size())
+    return nodeError() << "weight rank " << ws.size()
+                       << " differs from input rank " << xs.size(),
+           failure();
+  auto groupAttr = attrInt("group", 1);
+  if (failed(groupAttr) || failed(checkKernelShape(**w, 1)))
+    return failure();
+  int64_t groups = *groupAttr;
+  int64_t n = xs[0], c = xs[1];
+  if (groups < 1 || c % groups != 0 || ws[0] != c)
+    return nodeError() << "weight " << shapeToString(ws) << " and group "
+                       << groups << " do not match " << c
+                       << " input channels (ConvTranspose weights are "
+                          "[C_in, C_out/group, k...])",
+           failure();
+  int64_t cg = c / groups, og = ws[1], o = og * groups;
+  for (int64_t i = 2; i < static_cast<int64_t>(ws.size()); ++i)
+    if (ws[i] < 1 || xs[i] < 1)
+      return nodeError() << "input " << shapeToString(xs) << " and weight "
+                         << shapeToString(ws)
+                         << " must have positive spatial sizes",
+             failure();
+
+  // Attributes, one value per spatial dimension (pads: begins, then ends).
+  auto perAxis = [&](StringRef name, int64_t def, int64_t count)
+      -> FailureOr<SmallVector<int64_t>> {
+    auto v = attrInts(name);
+    if (failed(v))
+      return failure();
+    if (!*v)
+      return SmallVector<int64_t>(count, def);
+    if (static_cast<int64_t>((*v)->size()) != count)
+      return nodeError() << "'" << name << "' has " << (*v)->size()
+                         << " values; a " << spatial
+                         << "-D ConvTranspose needs " << count,
+             failure();
+    return **v;
+  };
+  auto strides = perAxis("strides", 1, spatial);
+  auto dilations = perAxis("dilations", 1, spatial);
+  auto outputPadding = perAxis("output_padding", 0, spatial);
+  auto pads = perAxis("pads", 0, 2 * spatial);
+  auto outputShapeAttr = attrInts("output_shape");
+  auto autoPad = attrString("auto_pad", "NOTSET");
+  if (failed(strides) || failed(dilations) || failed(outputPadding) ||
+      failed(pads) || failed(outputShapeAttr) || failed(autoPad))
+    return failure();
+  if (*autoPad != "NOTSET" && *autoPad != "SAME_UPPER" &&
+      *autoPad != "SAME_LOWER" && *autoPad != "VALID")
+    return (void)unsupported("auto_pad '" + *autoPad + "'"), failure();
+  if (*autoPad != "NOTSET" && attr("pads"))
+    return nodeError() << "'pads' and auto_pad '" << *autoPad
+                       << "' cannot be used together",
+           failure();
+  std::optional<SmallVector<int64_t>> outputShape;
+  if (*outputShapeAttr) {
+    // The spatial sizes (ONNX Runtime refuses the whole shape).
+    outputShape = **outputShapeAttr;
+    if (static_cast<int64_t>(outputShape->size()) != spatial)
+      return nodeError() << "'output_shape' " << shapeToString(*outputShape)
+                         << " must have " << spatial
+                         << " values (the spatial sizes)",
+             failure();
+  }
+
+  // Per spatial axis: the output size and the padding of ONNX's formula
+  //   out = s (in - 1) + output_padding + d (k - 1) + 1 - begin - end.
+  struct Axis {
+    int64_t in, k, s, d, op, begin, end, out;
+  };
+  SmallVector<Axis, 2> axes;
+  for (int64_t i = 0; i < spatial; ++i) {
+    Axis a{xs[2 + i],         ws[2 + i],  (*strides)[i], (*dilations)[i],
+           (*outputPadding)[i], (*pads)[i], (*pads)[spatial + i], 0};
+    if (a.s < 1 || a.d < 1)
+      return nodeError() << "strides and dilations must be positive", failure();
+    if (a.begin < 0 || a.end < 0)
+      return (void)unsupported("negative padding"), failure();
+    if (a.op < 0 || (a.op >= a.s && a.op >= a.d))
+      return nodeError() << "'output_padding' " << a.op
+                         << " must be non-negative and smaller than the "
+                            "stride ("
+                         << a.s << ") or the dilation (" << a.d << ")",
+             failure();
+    int64_t full = a.s * (a.in - 1) + a.op + a.d * (a.k - 1) + 1;
+    std::optional<int64_t> target;
+    if (outputShape) {
+      target = (*outputShape)[i];
+      if (*target < 1)
+        return nodeError() << "'output_shape' " << shapeToString(*outputShape)
+                           << " must be positive",
+               failure();
+    } else if (*autoPad == "SAME_UPPER" || *autoPad == "SAME_LOWER") {
+      target = a.in * a.s;
+    } else if (*autoPad == "VALID") {
+      a.begin = a.end = 0;
+    }
+    if (target) {
+      // The total padding, with the odd one at the end for SAME_UPPER and
+      // at the start otherwise (ONNX, and ONNX Runtime 1.30). ONNX Runtime
+      // rejects an output_shape larger than `full`, and pads nothing where
+      // SAME asks for more (stride > kernel extent): the output is `full`.
+      int64_t total = full - *target;
+      if (total < 0 && outputShape)
+        return nodeError() << "'output_shape' " << shapeToString(*outputShape)
+                           << " is larger than the " << full
+                           << " the input gives along spatial axis " << i
+                           << " (stride * (in - 1) + output_padding + "
+                              "dilation * (k - 1) + 1)",
+               failure();
+      total = std::max<int64_t>(total, 0);
+      a.begin = *autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      a.end = total - a.begin;
+    }
+    a.out = full - a.begin - a.end;
+    if (a.out < 1)
+      return nodeError() << "output size " << a.out << " along spatial axis "
+                         << i << " is not positive (input " << a.in
+                         << ", kernel " << a.k << ", stride " << a.s
+                         << ", pads " << a.begin << " and " << a.end << ")",
+             failure();
+    axes.push_back(a);
+  }
+  if (spatial == 1) // 1-D: a 2-D transposed convolution of height 1.
+    axes.insert(axes.begin(), Axis{1, 1, 1, 1, 0, 0, 0, 1});
+
+  auto wConst = constantInput(1, "weight");
+  if (failed(wConst))
+    return failure();
+  // The equivalent convolution's OIHW weights, [C_out, C_in/group, kH, kW]:
+  // W'[g og + j, i, y, x] = W[g cg + i, j, kH - 1 - y, kW - 1 - x].
+  int64_t kh = axes[0].k, kw = axes[1].k;
+  HostTensor wConv(ElemKind::F32, {o, cg, kh, kw});
+  {
+    const float *src = (*wConst)->data<float>();
+    float *dst = wConv.data<float>();
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t j = 0; j < og; ++j)
+        for (int64_t i = 0; i < cg; ++i)
+          for (int64_t y = 0; y < kh; ++y)
+            for (int64_t xx = 0; xx < kw; ++xx)
+              dst[(((g * og + j) * cg + i) * kh + y) * kw + xx] =
+                  src[(((g * cg + i) * og + j) * kh + (kh - 1 - y)) * kw +
+                      (kw - 1 - xx)];
+  }
+
+  // Bias (zeros when absent), possibly with a BatchNormalization folded in.
+  HostTensor biasHost(ElemKind::F32, {o});
+  Value biasValue;
+  TensorInfo *bias = input(2);
+  if (bias && (bias->kind != ElemKind::F32 ||
+               bias->shape != SmallVector<int64_t>{o}))
+    return nodeError() << "bias " << shapeToString(bias->shape)
+                       << " does not match " << o << " output channels",
+           failure();
+  const onnx::NodeProto *bn = nullptr;
+  if (auto it = convToBatchNorm.find(node->output(0));
+      it != convToBatchNorm.end() && (!bias || bias->constant)) {
+    HostTensor foldedBias = bias ? *bias->constant : biasHost;
+    if (foldBatchNorm(*it->second, wConv, foldedBias)) {
+      bn = it->second;
+      biasHost = std::move(foldedBias);
+    }
+  }
+  const HostTensor *biasOnHost = &biasHost;
+  if (bias && !bn) {
+    biasValue = valueOf(*bias);
+    biasOnHost = bias->constant ? &*bias->constant : nullptr;
+  } else {
+    biasValue = materialize(biasHost);
+  }
+
+  // Spread the NHWC input out with zeros.
+  Value xv = valueOf(**x);
+  int64_t h = axes[0].in, wd = axes[1].in;
+  if (spatial == 1)
+    xv = reshape(xv, {n, c, 1, wd});
+  Value z = toNHWC(xv);
+  int64_t sh = axes[0].s, sw = axes[1].s;
+  if (sh > 1 || sw > 1) {
+    z = reshape(z, {n, h, 1, wd, 1, c});
+    z = create<tosa::PadOp>(
+        tensorType({n, h, sh, wd, sw, c}, ElemKind::F32),
+        {z, constShape({0, 0, 0, 0, 0, sh - 1, 0, 0, 0, sw - 1, 0, 0}),
+         scalarConst(ElemKind::F32, 0.0)});
+    z = reshape(z, {n, h * sh, wd * sw, c});
+  }
+  // The convolution's padding: d (k - 1) - begin before, d (k - 1) - end +
+  // output_padding after, less the s - 1 zeros after the last element.
+  int64_t before[2], after[2], crop[2];
+  SmallVector<int64_t> zs(shapeOf(z));
+  for (int d = 0; d < 2; ++d) {
+    const Axis &a = axes[d];
+    int64_t ek = a.d * (a.k - 1) + 1;
+    before[d] = ek - 1 - a.begin;
+    after[d] = ek - 1 - a.end + a.op - (a.s - 1);
+    crop[d] = 0;
+    if (after[d] < 0) {
+      zs[1 + d] += after[d];
+      after[d] = 0;
+    }
+    if (before[d] < 0) {
+      crop[d] = -before[d];
+      before[d] = 0;
+    }
+  }
+  if (zs != SmallVector<int64_t>(shapeOf(z)))
+    z = create<tosa::SliceOp>(tensorType(zs, ElemKind::F32),
+                              {z, constShape({0, 0, 0, 0}), constShape(zs)});
+  ConvGeometry g{};
+  g.kh = kh;
+  g.kw = kw;
+  g.sh = g.sw = 1;
+  g.dh = axes[0].d;
+  g.dw = axes[1].d;
+  g.groups = groups;
+  g.padTop = before[0];
+  g.padBottom = after[0];
+  g.padLeft = before[1];
+  g.padRight = after[1];
+  g.oh = zs[1] + before[0] + after[0] - (g.dh * (kh - 1) + 1) + 1;
+  g.ow = zs[2] + before[1] + after[1] - (g.dw * (kw - 1) + 1) + 1;
+  TensorInfo wInfo;
+  wInfo.shape = {o, cg, kh, kw};
+  auto y = emitConv(toNCHW(z), wInfo, &wConv, biasValue, biasOnHost, g, o);
+  if (failed(y))
+    return failure();
+  Value result = *y;
+  SmallVector<int64_t> outShape = {n, o, axes[0].out, axes[1].out};
+  if (crop[0] || crop[1])
+    result = create<tosa::SliceOp>(tensorType(outShape, ElemKind::F32),
+                                   {result, constShape({0, 0, crop[0], crop[1]}),
+                                    constShape(outShape)});
+  if (spatial == 1) {
+    outShape = {n, o, axes[1].out};
     result = reshape(result, outShape);
   }
   // Report the result under the BatchNormalization's name when folded.

@@ -13,7 +13,8 @@
 //   Helpers.cpp       diagnostics, values, constants, attributes, IR
 //                     builders and the handler prologues
 //   Folding.cpp       host folding of constant arithmetic
-//   ConvPool.cpp      Conv, pools, BatchNormalization (and Conv+BN folding)
+//   ConvPool.cpp      Conv, ConvTranspose, pools, BatchNormalization (and
+//                     Conv+BN folding)
 //   MatMul.cpp        Gemm, MatMul, MatMulInteger, QLinearMatMul
 //   Elementwise.cpp   Add/Sub/Mul/Div, activations, Clip, Softmax
 //   Shape.cpp         shape, data-movement and constant ops
@@ -250,6 +251,7 @@ private:
   // --- op handlers ---------------------------------------------------------
   // ConvPool.cpp: convolutions, pools, BatchNormalization.
   LogicalResult importConv();
+  LogicalResult importConvTranspose();
   LogicalResult importPool(bool isMax, bool global);
   LogicalResult importBatchNorm();
   /// Shared by Conv, pools and the integer convolutions: geometry from
@@ -335,6 +337,12 @@ private:
 
   /// Conv->BatchNormalization pairs found up front, folded at the Conv.
   void findConvBatchNormPairs();
+  /// Folds BatchNormalization `bn` into OIHW weights `w` (scaled per output
+  /// channel) and the bias `bias` ([O]: the convolution's, or zeros) and
+  /// records it as folded; false, with nothing changed, unless its scale,
+  /// bias, mean and variance are constant float32 of O elements.
+  bool foldBatchNorm(const onnx::NodeProto &bn, HostTensor &w,
+                     HostTensor &bias);
   llvm::StringMap<const onnx::NodeProto *> convToBatchNorm;
   llvm::StringSet<> foldedBatchNorms;
 

@@ -19,6 +19,7 @@ using namespace ::lowbit::onnx_import;
 Importer::Handler Importer::handlerFor(StringRef op) {
   static const llvm::StringMap<Handler> handlers = {
       {"Conv", [](Importer &i) { return i.importConv(); }},
+      {"ConvTranspose", [](Importer &i) { return i.importConvTranspose(); }},
       {"ConvInteger", [](Importer &i) { return i.importConvInteger(false); }},
       {"QLinearConv", [](Importer &i) { return i.importConvInteger(true); }},
       {"Gemm", [](Importer &i) { return i.importGemm(); }},

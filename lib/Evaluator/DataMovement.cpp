@@ -157,6 +157,36 @@ LogicalResult Evaluator::Impl::eval(tosa::TileOp o) {
   return success();
 }
 
+LogicalResult Evaluator::Impl::eval(tosa::GatherOp o) {
+  // output[n, w, :] = values[n, indices[n, w], :]; TOSA requires every index
+  // in [0, K): one outside is an error, never a read out of bounds.
+  const HostTensor &values = get(o.getValues());
+  const HostTensor &indices = get(o.getIndices());
+  ArrayRef<int64_t> vs = values.shape();
+  int64_t n = vs[0], k = vs[1], c = vs[2], w = indices.shape()[1];
+  if (indices.shape()[0] != n)
+    return o.emitError("evaluator: tosa.gather indices ")
+               << shapeToString(indices.shape()) << " do not match values "
+               << shapeToString(vs),
+           failure();
+  HostTensor out(values.kind(), shapeOf(o.getResult()));
+  size_t row = static_cast<size_t>(c) * elemSize(values.kind());
+  const char *src = static_cast<const char *>(values.raw());
+  char *dst = static_cast<char *>(out.raw());
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t j = 0; j < w; ++j) {
+      int64_t idx = indices.getInt(b * w + j);
+      if (idx < 0 || idx >= k)
+        return o.emitError("evaluator: tosa.gather index ")
+                   << idx << " (element " << b * w + j
+                   << " of the indices) is out of range [0, " << k << ")",
+               failure();
+      std::memcpy(dst + (b * w + j) * row, src + (b * k + idx) * row, row);
+    }
+  set(o.getResult(), std::move(out));
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // lowbit
 //===----------------------------------------------------------------------===//

@@ -148,6 +148,10 @@ LogicalResult Evaluator::Impl::binary(Operation *op) {
           return static_cast<T>(std::max(X, Y));
         if (isa<tosa::MinimumOp>(op))
           return static_cast<T>(std::min(X, Y));
+        if (isa<tosa::LogicalAndOp>(op))
+          return static_cast<T>(X != 0 && Y != 0);
+        if (isa<tosa::LogicalOrOp>(op))
+          return static_cast<T>(X != 0 || Y != 0);
         if (isa<tosa::IntDivOp>(op)) {
           if (Y == 0) {
             divByZero = true;
@@ -192,6 +196,12 @@ LogicalResult Evaluator::Impl::binary(Operation *op) {
 LogicalResult Evaluator::Impl::unary(Operation *op) {
   const HostTensor &in = get(op->getOperand(0));
   HostTensor out(in.kind(), in.shape());
+  if (isa<tosa::LogicalNotOp>(op)) {
+    for (int64_t i = 0; i < in.numElements(); ++i)
+      out.setInt(i, in.getInt(i) == 0);
+    set(op->getResult(0), std::move(out));
+    return success();
+  }
   if (in.kind() != ElemKind::F32) {
     if (!isa<tosa::NegateOp, tosa::AbsOp>(op))
       return op->emitError("evaluator: ")

@@ -16,7 +16,7 @@
 //                       unary functions, clamp, cast
 //   TosaConvPool.cpp    TOSA convolutions, matmul, pools, reductions
 //   DataMovement.cpp    reshape, transpose, slice, pad, concat, tile,
-//                       resize and bitcast (TOSA and lowbit)
+//                       gather, resize and bitcast (TOSA and lowbit)
 //   Quantization.cpp    quant casts and the lowbit integer arithmetic:
 //                       quantize, dequantize, requant, prelu, add, clamp
 //   LowBitConvPool.cpp  lowbit conv2d, fully_connected and pools
@@ -252,6 +252,7 @@ struct Evaluator::Impl {
   mlir::LogicalResult eval(mlir::tosa::ResizeOp op);
   mlir::LogicalResult eval(mlir::tosa::ConcatOp op);
   mlir::LogicalResult eval(mlir::tosa::TileOp op);
+  mlir::LogicalResult eval(mlir::tosa::GatherOp op);
   mlir::LogicalResult eval(mlir::lowbit::BitcastOp op);
   mlir::LogicalResult eval(mlir::lowbit::ReshapeOp op);
   mlir::LogicalResult eval(mlir::lowbit::TransposeOp op);

@@ -12,6 +12,8 @@
 
 #include "EvaluatorImpl.h"
 
+#include "LowBit/Transforms/FloatFallback.h"
+
 #include <cassert>
 
 using namespace mlir;
@@ -56,11 +58,17 @@ Evaluator::Impl::Handler Evaluator::Impl::handlerFor(Operation *op) {
     // Elementwise.cpp
     shared<tosa::AddOp, tosa::SubOp, tosa::MulOp, tosa::MaximumOp,
            tosa::MinimumOp, tosa::IntDivOp, tosa::GreaterEqualOp,
-           tosa::GreaterOp, tosa::EqualOp, tosa::SelectOp>(
+           tosa::GreaterOp, tosa::EqualOp, tosa::SelectOp, tosa::LogicalAndOp,
+           tosa::LogicalOrOp>(
         t, [](Impl &i, Operation *op) { return i.binary(op); });
     shared<tosa::ReciprocalOp, tosa::ExpOp, tosa::SigmoidOp, tosa::TanhOp,
-           tosa::NegateOp, tosa::AbsOp, tosa::FloorOp, tosa::CeilOp>(
+           tosa::NegateOp, tosa::AbsOp, tosa::FloorOp, tosa::CeilOp,
+           tosa::RsqrtOp, tosa::ErfOp, tosa::LogicalNotOp>(
         t, [](Impl &i, Operation *op) { return i.unary(op); });
+    // A power by a constant 0.5 is a square root (a unary kernel).
+    shared<tosa::PowOp>(t, [](Impl &i, Operation *op) {
+      return mlir::lowbit::floatUnaryKind(op) ? i.unary(op) : i.binary(op);
+    });
     own<tosa::ClampOp, tosa::CastOp>(t);
 
     // TosaConvPool.cpp
@@ -80,7 +88,7 @@ Evaluator::Impl::Handler Evaluator::Impl::handlerFor(Operation *op) {
 
     // DataMovement.cpp
     own<tosa::TransposeOp, tosa::ReshapeOp, tosa::SliceOp, tosa::PadOp,
-        tosa::ResizeOp, tosa::ConcatOp, tosa::TileOp>(t);
+        tosa::ResizeOp, tosa::ConcatOp, tosa::TileOp, tosa::GatherOp>(t);
     own<mlir::lowbit::BitcastOp, mlir::lowbit::ReshapeOp,
         mlir::lowbit::TransposeOp, mlir::lowbit::SliceOp, mlir::lowbit::PadOp,
         mlir::lowbit::ResizeOp, mlir::lowbit::ConcatOp>(t);

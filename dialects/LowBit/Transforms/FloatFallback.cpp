@@ -24,9 +24,26 @@ static bool isF32Result(Operation *op) {
   return t && t.getElementType().isF32();
 }
 
+/// A float32 tosa.pow whose exponent is a constant splat of 0.5: the
+/// importer's square root (TOSA has none), run as sqrtf.
+static bool isSqrtPow(Operation *op) {
+  auto pow = dyn_cast<tosa::PowOp>(op);
+  if (!pow)
+    return false;
+  DenseElementsAttr e;
+  if (!matchPattern(pow.getInput2(), m_Constant(&e)) || !e.isSplat() ||
+      !e.getElementType().isF32())
+    return false;
+  // The result has the base's shape: the exponent only broadcasts.
+  return e.getSplatValue<APFloat>().convertToFloat() == 0.5f &&
+         pow.getInput1().getType() == pow.getType();
+}
+
 std::optional<rt::UnaryKind> mlir::lowbit::floatUnaryKind(Operation *op) {
   if (!isF32Result(op))
     return std::nullopt;
+  if (isSqrtPow(op))
+    return rt::UnaryKind::Sqrt;
   return llvm::TypeSwitch<Operation *, std::optional<rt::UnaryKind>>(op)
       .Case<tosa::ExpOp>([](auto) { return rt::UnaryKind::Exp; })
       .Case<tosa::ReciprocalOp>([](auto) { return rt::UnaryKind::Reciprocal; })
@@ -36,6 +53,8 @@ std::optional<rt::UnaryKind> mlir::lowbit::floatUnaryKind(Operation *op) {
       .Case<tosa::AbsOp>([](auto) { return rt::UnaryKind::Abs; })
       .Case<tosa::FloorOp>([](auto) { return rt::UnaryKind::Floor; })
       .Case<tosa::CeilOp>([](auto) { return rt::UnaryKind::Ceil; })
+      .Case<tosa::RsqrtOp>([](auto) { return rt::UnaryKind::Rsqrt; })
+      .Case<tosa::ErfOp>([](auto) { return rt::UnaryKind::Erf; })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -55,6 +74,12 @@ std::optional<rt::BinaryKind> mlir::lowbit::floatBinaryKind(Operation *op) {
       .Case<tosa::SubOp>([](auto) { return rt::BinaryKind::Sub; })
       .Case<tosa::MaximumOp>([](auto) { return rt::BinaryKind::Maximum; })
       .Case<tosa::MinimumOp>([](auto) { return rt::BinaryKind::Minimum; })
+      .Case<tosa::PowOp>([&](auto) -> std::optional<rt::BinaryKind> {
+        // A square root is a unary kernel (floatUnaryKind).
+        if (isSqrtPow(op))
+          return std::nullopt;
+        return rt::BinaryKind::Pow;
+      })
       .Default([](Operation *) { return std::nullopt; });
 }
 
@@ -95,7 +120,10 @@ bool mlir::lowbit::isFloatReduce(Operation *op) {
 }
 
 bool mlir::lowbit::hasNoIntegerForm(Operation *op) {
-  return floatUnaryKind(op) || isFloatReduce(op) || isActivationBinary(op);
+  // A power has no integer form even with a constant exponent.
+  bool pow = floatBinaryKind(op) == rt::BinaryKind::Pow;
+  return floatUnaryKind(op) || isFloatReduce(op) || isActivationBinary(op) ||
+         pow;
 }
 
 llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
@@ -124,8 +152,8 @@ llvm::SetVector<Operation *> mlir::lowbit::floatFallbackOps(func::FuncOp func) {
   for (bool grew = true; grew;) {
     grew = false;
     for (Operation &op : llvm::reverse(body)) {
-      if (ops.contains(&op) || op.use_empty() ||
-          !isa<tosa::TransposeOp>(op) || !isF32Result(&op))
+      if (ops.contains(&op) || op.use_empty() || !isa<tosa::TransposeOp>(op) ||
+          !isF32Result(&op))
         continue;
       if (llvm::all_of(op.getUsers(),
                        [&](Operation *u) { return ops.contains(u); })) {

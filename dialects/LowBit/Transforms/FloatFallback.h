@@ -29,11 +29,15 @@
 namespace mlir {
 namespace lowbit {
 
-/// The runtime kernel of a float32 elementwise TOSA op of one operand.
+/// The runtime kernel of a float32 elementwise TOSA op of one operand
+/// (exp, reciprocal, sigmoid, tanh, negate, abs, floor, ceil, rsqrt, erf),
+/// and of a tosa.pow whose exponent is a constant splat 0.5 (Sqrt: the
+/// importer's square root).
 std::optional<::lowbit::rt::UnaryKind> floatUnaryKind(Operation *op);
 
 /// The runtime kernel of a float32 elementwise TOSA op of two operands
-/// (tosa.mul only with a zero shift).
+/// (add, sub, maximum, minimum, pow other than a square root; tosa.mul only
+/// with a zero shift).
 std::optional<::lowbit::rt::BinaryKind> floatBinaryKind(Operation *op);
 
 /// A constant, possibly reshaped or transposed, or a dequantized constant
@@ -54,7 +58,7 @@ bool isActivationProduct(Operation *op);
 bool isActivationBinary(Operation *op);
 
 /// True for an op that has no integer form at all: a unary op or reduction
-/// above, or a binary op of activations (isActivationBinary). Such ops start the regions of
+/// above, a tosa.pow, or a binary op of activations (isActivationBinary). Such ops start the regions of
 /// floatFallbackOps; the other ops of a region are there because they read
 /// one.
 bool hasNoIntegerForm(Operation *op);

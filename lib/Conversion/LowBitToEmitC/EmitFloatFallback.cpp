@@ -7,13 +7,13 @@
 // A float fallback region (ops with no integer form, lowbitc
 // --float-fallback) runs between a dequantize and a quantize: those edges
 // call dequantizeTensor / quantizeToBytes, the float ops the runtime's float
-// kernels (unaryTensorF32, broadcastBinaryF32, reduceF32). Any other op has
+// kernels (unaryTensorF32, broadcastBinaryF32, reduceF32; the list of ops
+// and their kernels is LowBit/Transforms/FloatFallback.h). Any other op has
 // no kernel in the C++ target: an error.
 //
 //===----------------------------------------------------------------------===//
 
 #include "EmitterImpl.h"
-
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -51,8 +51,8 @@ LogicalResult Emitter::emitQuantize(lb::QuantizeOp qo) {
   auto q = perTensor(qo, qo.getResult());
   if (failed(q))
     return failure();
-  quantizeCall(qo.getLoc(), pointerOf(qo.getInput()),
-               pointers[qo.getResult()], count(qo.getInput()), *q);
+  quantizeCall(qo.getLoc(), pointerOf(qo.getInput()), pointers[qo.getResult()],
+               count(qo.getInput()), *q);
   sum << "quantize    -> " << describeValue(qo.getResult())
       << " (float fallback)\n";
   ++floatEdgeCount;
@@ -64,21 +64,25 @@ LogicalResult Emitter::emitFloatKernelOrFail(Operation *op) {
   llvm::raw_string_ostream sum(summary);
   std::string opName = op->getName().getStringRef().str();
   if (auto kind = lb::floatUnaryKind(op)) {
+    // In rt::UnaryKind's order.
     static const char *names[] = {"Exp",    "Reciprocal", "Sigmoid", "Tanh",
-                                  "Negate", "Abs",        "Floor",   "Ceil"};
+                                  "Negate", "Abs",        "Floor",   "Ceil",
+                                  "Sqrt",   "Rsqrt",      "Erf"};
     call(loc, "lowbit::rt::unaryTensorF32",
          {pointerOf(op->getOperand(0)), pointers[op->getResult(0)]},
          {idx(0), idx(1), lit(count(op->getResult(0))),
           lit(std::string("lowbit::rt::UnaryKind::") +
               names[static_cast<int>(*kind)])},
          {});
-    sum << "float       " << opName << " -> "
-        << describeValue(op->getResult(0)) << " (float fallback)\n";
+    sum << "float       " << opName << " -> " << describeValue(op->getResult(0))
+        << " (float fallback)\n";
     ++floatOpCount;
     return success();
   }
   if (auto kind = lb::floatBinaryKind(op)) {
-    static const char *names[] = {"Add", "Sub", "Mul", "Maximum", "Minimum"};
+    // In rt::BinaryKind's order.
+    static const char *names[] = {"Add",     "Sub",     "Mul",
+                                  "Maximum", "Minimum", "Pow"};
     auto out = cast<RankedTensorType>(op->getResult(0).getType());
     int64_t rank = out.getRank();
     if (rank > 4)
@@ -125,8 +129,8 @@ LogicalResult Emitter::emitFloatKernelOrFail(Operation *op) {
               names[static_cast<int>(*kind)]),
           lit(spec)},
          {});
-    sum << "float       " << opName << " -> "
-        << describeValue(op->getResult(0)) << " (float fallback)\n";
+    sum << "float       " << opName << " -> " << describeValue(op->getResult(0))
+        << " (float fallback)\n";
     ++floatOpCount;
     return success();
   }
@@ -145,8 +149,8 @@ LogicalResult Emitter::emitFloatKernelOrFail(Operation *op) {
          {idx(0), idx(1), lit(outer), lit(in.getDimSize(axis)), lit(inner),
           lit(isMax ? "true" : "false")},
          {});
-    sum << "float       " << opName << " -> "
-        << describeValue(op->getResult(0)) << " (float fallback)\n";
+    sum << "float       " << opName << " -> " << describeValue(op->getResult(0))
+        << " (float fallback)\n";
     ++floatOpCount;
     return success();
   }

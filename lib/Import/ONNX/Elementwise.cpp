@@ -10,6 +10,8 @@
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 
+#include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace mlir;
@@ -91,8 +93,17 @@ LogicalResult Importer::importBinary() {
   else if (op == "Mul") {
     y = create<tosa::MulOp>(type, {av, cv, mulShift()});
   } else if (isFloatKind(kind)) {
-    // x / y as x * (1 / y): TOSA has no float division.
-    Value r = create<tosa::ReciprocalOp>(cv.getType(), {cv});
+    // x / y as x * (1 / y): TOSA has no float division. A division by a
+    // square root just imported (LayerNorm's decomposed export, d /
+    // sqrt(var + eps)) is a multiply by its reciprocal square root: the
+    // canonical layer norm (docs/IMPORTER.md).
+    Value r;
+    auto sq = sqrtInputs.find(valueOf(**c));
+    if (sq != sqrtInputs.end())
+      r = rankExtend(create<tosa::RsqrtOp>(sq->second.getType(), {sq->second}),
+                     rank);
+    else
+      r = create<tosa::ReciprocalOp>(cv.getType(), {cv});
     y = create<tosa::MulOp>(type, {av, r, mulShift()});
   } else {
     y = create<tosa::IntDivOp>(type, {av, cv});
@@ -107,9 +118,303 @@ LogicalResult Importer::importUnary() {
     return failure();
   auto type = tensorType((*x)->shape, ElemKind::F32);
   Value v = valueOf(**x);
-  Value y = node->op_type() == "Sigmoid" ? create<tosa::SigmoidOp>(type, {v})
-                                         : create<tosa::TanhOp>(type, {v});
+  StringRef op = node->op_type();
+  Value y = op == "Sigmoid" ? create<tosa::SigmoidOp>(type, {v})
+            : op == "Tanh"  ? create<tosa::TanhOp>(type, {v})
+            : op == "Erf"   ? create<tosa::ErfOp>(type, {v})
+                            : create<tosa::ReciprocalOp>(type, {v});
   setOutput(0, y, ElemKind::F32, (*x)->shape);
+  return success();
+}
+
+LogicalResult Importer::importSqrt() {
+  auto x = attributesAndF32Input({});
+  if (failed(x))
+    return failure();
+  Value v = valueOf(**x);
+  Value y = create<tosa::PowOp>(
+      v.getType(), {v, scalarConst(ElemKind::F32, 0.5, (*x)->shape.size())});
+  sqrtInputs[y] = v;
+  setOutput(0, y, ElemKind::F32, (*x)->shape);
+  return success();
+}
+
+LogicalResult Importer::importPow() {
+  auto x = attributesAndF32Input({});
+  if (failed(x))
+    return failure();
+  auto e = requireInput(1);
+  if (failed(e))
+    return failure();
+  ElemKind ek = (*e)->kind;
+  if (ek == ElemKind::I1)
+    return unsupportedElemType(ek, " for the exponent");
+  auto shape = broadcastShape((*x)->shape, (*e)->shape);
+  if (failed(shape))
+    return failure();
+  int64_t rank = shape->size();
+  auto type = tensorType(*shape, ElemKind::F32);
+  if ((*e)->constant) {
+    const HostTensor &et = *(*e)->constant;
+    if ((*x)->constant) {
+      // Folded in float32, as the op computes.
+      HostTensor out(ElemKind::F32, *shape);
+      float *o = out.data<float>();
+      const HostTensor &xt = *(*x)->constant;
+      forEachBroadcast(
+          *shape, {&xt, &et}, [&](int64_t i, ArrayRef<int64_t> off) {
+            o[i] = std::pow(static_cast<float>(xt.getDouble(off[0])),
+                            static_cast<float>(et.getDouble(off[1])));
+          });
+      setConstantOutput(0, std::move(out));
+      return success();
+    }
+    // One exponent for every element (a scalar, or a tensor of one value
+    // that does not broadcast X): the exact short forms of the common
+    // powers; any other value is a tosa.pow.
+    bool uniform = et.numElements() > 0 &&
+                   ArrayRef<int64_t>(*shape) == ArrayRef<int64_t>((*x)->shape);
+    for (int64_t i = 1; uniform && i < et.numElements(); ++i)
+      uniform = et.getDouble(i) == et.getDouble(0);
+    if (uniform) {
+      Value v = valueOf(**x);
+      double c = static_cast<float>(et.getDouble(0));
+      Value y;
+      if (c == 1.0) {
+        forwardInput(**x);
+        return success();
+      }
+      if (c == 2.0 || c == 3.0) {
+        y = create<tosa::MulOp>(type, {v, v, mulShift()});
+        if (c == 3.0)
+          y = create<tosa::MulOp>(type, {y, v, mulShift()});
+      } else if (c == 0.5) {
+        y = create<tosa::PowOp>(type,
+                                {v, scalarConst(ElemKind::F32, 0.5, rank)});
+        sqrtInputs[y] = v;
+      } else if (c == -1.0) {
+        y = create<tosa::ReciprocalOp>(type, {v});
+      } else if (c == -0.5) {
+        y = create<tosa::RsqrtOp>(type, {v});
+      } else {
+        y = create<tosa::PowOp>(type, {v, scalarConst(ElemKind::F32, c, rank)});
+      }
+      setOutput(0, y, ElemKind::F32, *shape);
+      return success();
+    }
+    HostTensor ef = et.kind() == ElemKind::F32 ? et : et.castTo(ElemKind::F32);
+    Value y = create<tosa::PowOp>(type, {rankExtend(valueOf(**x), rank),
+                                         rankExtend(materialize(ef), rank)});
+    setOutput(0, y, ElemKind::F32, *shape);
+    return success();
+  }
+  // A runtime exponent: tosa.pow, an integer one converted to float32.
+  Value ev = valueOf(**e);
+  if (ek == ElemKind::F64)
+    return unsupportedElemType(ek, " for the exponent");
+  if (ek != ElemKind::F32)
+    ev = create<tosa::CastOp>(tensorType((*e)->shape, ElemKind::F32), {ev});
+  Value y = create<tosa::PowOp>(
+      type, {rankExtend(valueOf(**x), rank), rankExtend(ev, rank)});
+  setOutput(0, y, ElemKind::F32, *shape);
+  return success();
+}
+
+LogicalResult Importer::importGelu() {
+  if (opset < 20)
+    return nodeError() << "Gelu is an op of opset 20 and later", failure();
+  auto x = attributesAndF32Input({"approximate"});
+  if (failed(x))
+    return failure();
+  auto approx = attrString("approximate", "none");
+  if (failed(approx))
+    return failure();
+  if (*approx != "none" && *approx != "tanh")
+    return unsupported("Gelu approximate '" + *approx + "' (none or tanh)");
+  int64_t rank = (*x)->shape.size();
+  auto type = tensorType((*x)->shape, ElemKind::F32);
+  Value v = valueOf(**x);
+  auto mulBy = [&](Value a, double c) {
+    return create<tosa::MulOp>(
+        type, {a, scalarConst(ElemKind::F32, c, rank), mulShift()});
+  };
+  Value one = scalarConst(ElemKind::F32, 1.0, rank);
+  Value inner;
+  if (*approx == "none") {
+    // 0.5 x (1 + erf(x / sqrt(2)))
+    inner = create<tosa::ErfOp>(type, {mulBy(v, M_SQRT1_2)});
+  } else {
+    // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))
+    Value x3 = create<tosa::MulOp>(
+        type, {create<tosa::MulOp>(type, {v, v, mulShift()}), v, mulShift()});
+    Value t = create<tosa::AddOp>(type, {v, mulBy(x3, 0.044715)});
+    inner = create<tosa::TanhOp>(type, {mulBy(t, std::sqrt(2.0 / M_PI))});
+  }
+  Value y = create<tosa::MulOp>(
+      type, {v, create<tosa::AddOp>(type, {inner, one}), mulShift()});
+  y = mulBy(y, 0.5);
+  setOutput(0, y, ElemKind::F32, (*x)->shape);
+  return success();
+}
+
+LogicalResult Importer::importCompare() {
+  if (failed(checkAttributes({})))
+    return failure();
+  auto a = requireInput(0);
+  auto c = requireInput(1);
+  if (failed(a) || failed(c))
+    return failure();
+  if ((*a)->kind != (*c)->kind)
+    return nodeError() << "operand element types " << elemName((*a)->kind)
+                       << " and " << elemName((*c)->kind) << " differ",
+           failure();
+  ElemKind kind = (*a)->kind;
+  auto shape = broadcastShape((*a)->shape, (*c)->shape);
+  if (failed(shape))
+    return failure();
+  StringRef op = node->op_type();
+  bool equal = op == "Equal";
+  bool swap = op == "Less" || op == "LessOrEqual";
+  bool orEqual = op == "LessOrEqual" || op == "GreaterOrEqual";
+  if ((*a)->constant && (*c)->constant) {
+    const HostTensor &x = *(*a)->constant, &y = *(*c)->constant;
+    HostTensor out(ElemKind::I1, *shape);
+    bool isFloat = isFloatKind(kind);
+    forEachBroadcast(*shape, {&x, &y}, [&](int64_t i, ArrayRef<int64_t> off) {
+      // -1, 0 or 1 (x and y unordered when a float is NaN: all false).
+      int cmp;
+      bool unordered = false;
+      if (isFloat) {
+        double p = x.getDouble(off[0]), q = y.getDouble(off[1]);
+        unordered = std::isnan(p) || std::isnan(q);
+        cmp = p < q ? -1 : p > q ? 1 : 0;
+      } else {
+        int64_t p = x.getInt(off[0]), q = y.getInt(off[1]);
+        cmp = p < q ? -1 : p > q ? 1 : 0;
+      }
+      if (swap)
+        cmp = -cmp;
+      bool r = !unordered && (equal ? cmp == 0 : orEqual ? cmp >= 0 : cmp > 0);
+      out.setInt(i, r);
+    });
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  if (kind == ElemKind::F64)
+    return unsupportedElemType(kind, " at run time");
+  int64_t rank = shape->size();
+  Value av = rankExtend(valueOf(**a), rank);
+  Value cv = rankExtend(valueOf(**c), rank);
+  if (swap)
+    std::swap(av, cv);
+  auto type = tensorType(*shape, ElemKind::I1);
+  Value y = equal     ? create<tosa::EqualOp>(type, {av, cv})
+            : orEqual ? create<tosa::GreaterEqualOp>(type, {av, cv})
+                      : create<tosa::GreaterOp>(type, {av, cv});
+  setOutput(0, y, ElemKind::I1, *shape);
+  return success();
+}
+
+LogicalResult Importer::importLogical() {
+  if (failed(checkAttributes({})))
+    return failure();
+  StringRef op = node->op_type();
+  bool isNot = op == "Not";
+  SmallVector<TensorInfo *, 2> ins;
+  for (int i = 0; i < (isNot ? 1 : 2); ++i) {
+    auto t = requireInput(i);
+    if (failed(t))
+      return failure();
+    if ((*t)->kind != ElemKind::I1)
+      return unsupportedElemType((*t)->kind,
+                                 " (" + op.str() + " takes bool tensors)");
+    ins.push_back(*t);
+  }
+  SmallVector<int64_t> shape = ins[0]->shape;
+  if (!isNot) {
+    auto s = broadcastShape(ins[0]->shape, ins[1]->shape);
+    if (failed(s))
+      return failure();
+    shape = *s;
+  }
+  if (llvm::all_of(ins,
+                   [](TensorInfo *t) { return t->constant.has_value(); })) {
+    HostTensor out(ElemKind::I1, shape);
+    SmallVector<const HostTensor *, 2> hs;
+    for (TensorInfo *t : ins)
+      hs.push_back(&*t->constant);
+    forEachBroadcast(shape, hs, [&](int64_t i, ArrayRef<int64_t> off) {
+      bool p = hs[0]->getInt(off[0]) != 0;
+      bool q = !isNot && hs[1]->getInt(off[1]) != 0;
+      out.setInt(i, isNot ? !p : op == "And" ? (p && q) : (p || q));
+    });
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  auto type = tensorType(shape, ElemKind::I1);
+  int64_t rank = shape.size();
+  Value y;
+  if (isNot) {
+    y = create<tosa::LogicalNotOp>(type, {valueOf(*ins[0])});
+  } else {
+    Value p = rankExtend(valueOf(*ins[0]), rank);
+    Value q = rankExtend(valueOf(*ins[1]), rank);
+    y = op == "And" ? create<tosa::LogicalAndOp>(type, {p, q})
+                    : create<tosa::LogicalOrOp>(type, {p, q});
+  }
+  setOutput(0, y, ElemKind::I1, shape);
+  return success();
+}
+
+LogicalResult Importer::importWhere() {
+  if (failed(checkAttributes({})))
+    return failure();
+  auto cond = requireInput(0);
+  auto x = requireInput(1);
+  auto y = requireInput(2);
+  if (failed(cond) || failed(x) || failed(y))
+    return failure();
+  if ((*cond)->kind != ElemKind::I1)
+    return nodeError() << "condition must be a bool tensor, not "
+                       << elemName((*cond)->kind),
+           failure();
+  if ((*x)->kind != (*y)->kind)
+    return nodeError() << "X and Y element types " << elemName((*x)->kind)
+                       << " and " << elemName((*y)->kind) << " differ",
+           failure();
+  ElemKind kind = (*x)->kind;
+  auto xy = broadcastShape((*x)->shape, (*y)->shape);
+  if (failed(xy))
+    return failure();
+  auto shape = broadcastShape((*cond)->shape, *xy);
+  if (failed(shape))
+    return failure();
+  if ((*cond)->constant && (*x)->constant && (*y)->constant) {
+    const HostTensor &c = *(*cond)->constant, &a = *(*x)->constant,
+                     &bt = *(*y)->constant;
+    HostTensor out(kind, *shape);
+    size_t es = elemSize(kind);
+    char *dst = static_cast<char *>(out.raw());
+    forEachBroadcast(*shape, {&c, &a, &bt},
+                     [&](int64_t i, ArrayRef<int64_t> off) {
+                       bool pick = c.getInt(off[0]) != 0;
+                       const HostTensor &src = pick ? a : bt;
+                       std::memcpy(dst + i * es,
+                                   static_cast<const char *>(src.raw()) +
+                                       (pick ? off[1] : off[2]) * es,
+                                   es);
+                     });
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  if (kind == ElemKind::F64)
+    return unsupportedElemType(kind, " at run time");
+  int64_t rank = shape->size();
+  Value r = create<tosa::SelectOp>(tensorType(*shape, kind),
+                                   {rankExtend(valueOf(**cond), rank),
+                                    rankExtend(valueOf(**x), rank),
+                                    rankExtend(valueOf(**y), rank)});
+  setOutput(0, r, kind, *shape);
   return success();
 }
 

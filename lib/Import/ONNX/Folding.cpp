@@ -226,3 +226,40 @@ LogicalResult Importer::foldConstantNode(bool &folded) {
   // normal handler, which produces constants when its inputs are constant.
   return success();
 }
+
+void Importer::forEachBroadcast(
+    ArrayRef<int64_t> outShape, ArrayRef<const HostTensor *> ins,
+    llvm::function_ref<void(int64_t, ArrayRef<int64_t>)> f) {
+  int64_t rank = outShape.size();
+  size_t n = ins.size();
+  // Per input and output dimension: the input's stride, 0 where it
+  // broadcasts (a size-1 or missing leading dimension).
+  SmallVector<SmallVector<int64_t, 6>, 3> strides(n);
+  for (size_t k = 0; k < n; ++k) {
+    ArrayRef<int64_t> s = ins[k]->shape();
+    int64_t r = s.size();
+    strides[k].assign(rank, 0);
+    int64_t stride = 1;
+    for (int64_t d = r - 1; d >= 0; --d) {
+      int64_t od = d + (rank - r);
+      strides[k][od] = s[d] == 1 ? 0 : stride;
+      stride *= s[d];
+    }
+  }
+  SmallVector<int64_t, 6> counter(rank, 0);
+  SmallVector<int64_t, 3> off(n, 0);
+  int64_t total = numElements(outShape);
+  for (int64_t i = 0; i < total; ++i) {
+    f(i, off);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      ++counter[d];
+      for (size_t k = 0; k < n; ++k)
+        off[k] += strides[k][d];
+      if (counter[d] < outShape[d])
+        break;
+      for (size_t k = 0; k < n; ++k)
+        off[k] -= strides[k][d] * outShape[d];
+      counter[d] = 0;
+    }
+  }
+}

@@ -597,3 +597,14 @@ Importer::attributesAndF32Input(std::initializer_list<StringRef> known) {
     return failure();
   return x;
 }
+
+bool Importer::isRead(StringRef name) const {
+  for (const auto &n : model.graph().node())
+    for (const std::string &in : n.input())
+      if (in == name)
+        return true;
+  for (const auto &out : model.graph().output())
+    if (out.name() == name)
+      return true;
+  return false;
+}

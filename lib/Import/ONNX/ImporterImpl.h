@@ -16,11 +16,12 @@
 //   ConvPool.cpp      Conv, ConvTranspose, pools, BatchNormalization (and
 //                     Conv+BN folding)
 //   MatMul.cpp        Gemm, MatMul, MatMulInteger, QLinearMatMul
-//   Elementwise.cpp   Add/Sub/Mul/Div, activations, Clip, Softmax
-//   Shape.cpp         shape, data-movement and constant ops
+//   Elementwise.cpp   Add/Sub/Mul/Div, Pow, Sqrt, activations (Gelu, Erf),
+//                     Clip, Softmax, comparisons, logic, Where
+//   Shape.cpp         shape, data-movement and constant ops (Expand, Range)
 //   Quantization.cpp  QuantizeLinear, DequantizeLinear, ConvInteger,
 //                     QLinearConv, and the QLinear requantization
-//   Reductions.cpp    ReduceMean, ReduceSum, ReduceMax
+//   Reductions.cpp    ReduceMean, ReduceSum, ReduceMax, LayerNormalization
 //   Resize.cpp        Resize, Upsample
 //
 // This header needs no dialect headers; each file includes the ops it
@@ -37,6 +38,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -247,6 +250,13 @@ private:
 
   // --- host folding of constant subgraphs (Folding.cpp) --------------------
   LogicalResult foldConstantNode(bool &folded);
+  /// Calls f(i, offsets) for every flat index i of `outShape` with the flat
+  /// offset of element i in each of `ins` under numpy broadcasting (the
+  /// shapes must broadcast to `outShape`; see broadcastShape).
+  static void
+  forEachBroadcast(ArrayRef<int64_t> outShape,
+                   ArrayRef<const HostTensor *> ins,
+                   llvm::function_ref<void(int64_t, ArrayRef<int64_t>)> f);
 
   // --- op handlers ---------------------------------------------------------
   // ConvPool.cpp: convolutions, pools, BatchNormalization.
@@ -283,7 +293,18 @@ private:
 
   // Elementwise.cpp: arithmetic and activations.
   LogicalResult importBinary();
+  /// Sigmoid, Tanh, Erf, Reciprocal.
   LogicalResult importUnary();
+  LogicalResult importPow();
+  /// Sqrt as tosa.pow(x, 0.5) (TOSA has no square root), recorded in
+  /// `sqrtInputs` so that a Div by it becomes a multiply by tosa.rsqrt.
+  LogicalResult importSqrt();
+  LogicalResult importGelu();
+  /// Equal, Less, Greater, LessOrEqual, GreaterOrEqual.
+  LogicalResult importCompare();
+  /// Not, And, Or.
+  LogicalResult importLogical();
+  LogicalResult importWhere();
   LogicalResult importRelu();
   LogicalResult importLeakyRelu();
   LogicalResult importPRelu();
@@ -307,10 +328,21 @@ private:
   LogicalResult importConstant();
   LogicalResult importSlice();
   LogicalResult importSplit();
+  LogicalResult importExpand();
+  LogicalResult importRange();
+  /// Gather of runtime indices: tosa.gather (Shape.cpp).
+  LogicalResult importGatherRuntime(TensorInfo &x, TensorInfo &indices,
+                                    int64_t axis);
 
   // Reductions.cpp: ReduceMean, ReduceSum, ReduceMax.
   enum class ReduceKind { Mean, Sum, Max };
   LogicalResult importReduce(ReduceKind kind);
+  LogicalResult importLayerNorm();
+  /// The mean of float32 `v` over `axes` (sorted, distinct), dimensions
+  /// kept: a tosa.reduce_sum per axis, then a multiply by 1 / count. The
+  /// one form ReduceMean and LayerNormalization share (docs/IMPORTER.md,
+  /// "The canonical layer norm").
+  Value emitMean(Value v, ArrayRef<int64_t> axes);
   // Resize.cpp: Resize and Upsample.
   LogicalResult importResize(bool upsample);
   // Quantization.cpp: Q/DQ and the integer convolutions.
@@ -334,6 +366,13 @@ private:
   FailureOr<Value> emitQLinearRequant(Value acc, int aScale, int bScale,
                                       int yScale, int yZeroPoint,
                                       ElemKind defaultKind, int64_t axis);
+
+  /// Whether a later node or a graph output reads the tensor `name`.
+  bool isRead(StringRef name) const;
+
+  /// The input of each square root imported (Sqrt, Pow 0.5), by its result:
+  /// a Div by one is a multiply by tosa.rsqrt of the input.
+  llvm::DenseMap<Value, Value> sqrtInputs;
 
   /// Conv->BatchNormalization pairs found up front, folded at the Conv.
   void findConvBatchNormPairs();

@@ -130,30 +130,40 @@ LogicalResult Importer::importMatMul(bool integer, bool qlinear) {
   if (failed(batch))
     return failure();
   int64_t nb = numElements(*batch);
-  // Broadcast batch dimensions explicitly with tosa.tile when they differ.
-  auto expand = [&](Value v, SmallVector<int64_t> s) -> Value {
-    SmallVector<int64_t> full(batch->begin(), batch->end());
-    full.push_back(s[s.size() - 2]);
-    full.push_back(s.back());
-    SmallVector<int64_t> ext(full.size() - s.size(), 1);
-    ext.append(s.begin(), s.end());
-    v = reshape(v, ext);
-    if (ext != full) {
-      SmallVector<int64_t> mult;
-      for (size_t i = 0; i < full.size(); ++i)
-        mult.push_back(full[i] / ext[i]);
-      v = create<tosa::TileOp>(
-          RankedTensorType::get(full,
-                                cast<ShapedType>(v.getType()).getElementType()),
-          {v, constShape(mult)});
-    }
-    return reshape(v, {nb, s[s.size() - 2], s.back()});
-  };
-  av = expand(av, as);
-  bv = expand(bv, bs);
   SmallVector<int64_t> outShape(batch->begin(), batch->end());
   outShape.push_back(m);
   outShape.push_back(n);
+  if (bs.size() == 2 && as.size() > 2) {
+    // A batch of rows by one matrix (a channels-last Linear, ConvNeXt's
+    // [N, H, W, C] x [C, 4C]): the rows of every batch are one [1, nb * M,
+    // K] operand, rather than the matrix tiled nb times.
+    av = reshape(av, {1, nb * m, k});
+    bv = reshape(bv, {1, k, n});
+    m *= nb;
+    nb = 1;
+  } else {
+    // Broadcast batch dimensions explicitly with tosa.tile when they differ.
+    auto expand = [&](Value v, SmallVector<int64_t> s) -> Value {
+      SmallVector<int64_t> full(batch->begin(), batch->end());
+      full.push_back(s[s.size() - 2]);
+      full.push_back(s.back());
+      SmallVector<int64_t> ext(full.size() - s.size(), 1);
+      ext.append(s.begin(), s.end());
+      v = reshape(v, ext);
+      if (ext != full) {
+        SmallVector<int64_t> mult;
+        for (size_t i = 0; i < full.size(); ++i)
+          mult.push_back(full[i] / ext[i]);
+        v = create<tosa::TileOp>(
+            RankedTensorType::get(
+                full, cast<ShapedType>(v.getType()).getElementType()),
+            {v, constShape(mult)});
+      }
+      return reshape(v, {nb, s[s.size() - 2], s.back()});
+    };
+    av = expand(av, as);
+    bv = expand(bv, bs);
+  }
   auto finish = [&](Value y, ElemKind kind) {
     SmallVector<int64_t> shape = outShape;
     if (squeezeB)

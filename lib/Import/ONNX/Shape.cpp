@@ -16,6 +16,7 @@
 
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -407,8 +408,8 @@ LogicalResult Importer::importGather() {
   auto x = attributesAndInput({"axis"});
   if (failed(x))
     return failure();
-  auto idx = constantInput(1, "indices");
-  if (failed(idx))
+  auto indicesInfo = requireInput(1);
+  if (failed(indicesInfo))
     return failure();
   SmallVector<int64_t> xs = (*x)->shape;
   int64_t rank = xs.size();
@@ -418,6 +419,11 @@ LogicalResult Importer::importGather() {
   int64_t axis = *axisAttr;
   if (axis < 0 || axis >= rank)
     return nodeError() << "axis out of range", failure();
+  if (!(*indicesInfo)->constant)
+    return importGatherRuntime(**x, **indicesInfo, axis);
+  auto idx = constantInput(1, "indices");
+  if (failed(idx))
+    return failure();
   auto indicesInts = integersOf(*idx, "indices");
   if (failed(indicesInts))
     return failure();
@@ -469,6 +475,168 @@ LogicalResult Importer::importGather() {
                              b.getI32IntegerAttr(static_cast<int32_t>(axis)))});
   y = reshape(y, shape);
   setOutput(0, y, (*x)->kind, shape);
+  return success();
+}
+
+LogicalResult Importer::importGatherRuntime(TensorInfo &x, TensorInfo &idx,
+                                            int64_t axis) {
+  // Token embeddings: a table gathered by runtime ids. tosa.gather picks
+  // rows of [N, K, C] by [N, W] indices, so the data is viewed as
+  // [outer, K, inner] around the axis and the (flattened) indices are tiled
+  // over `outer`. ONNX allows negative indices (counted from the end); TOSA
+  // does not, so they are moved up by K first. An index outside [-K, K) is
+  // an error of the evaluator at run time.
+  if (idx.kind != ElemKind::I64 && idx.kind != ElemKind::I32)
+    return nodeError() << "indices must be int64 or int32, not "
+                       << elemName(idx.kind),
+           failure();
+  if (x.kind == ElemKind::F64)
+    return unsupportedElemType(x.kind, " at run time");
+  ArrayRef<int64_t> xs = x.shape;
+  int64_t k = xs[axis];
+  int64_t outer = numElements(xs.take_front(axis));
+  int64_t inner = numElements(xs.drop_front(axis + 1));
+  int64_t w = numElements(idx.shape);
+  Value iv = reshape(valueOf(idx), {1, w});
+  auto itype = tensorType({1, w}, idx.kind);
+  Value isNeg = create<tosa::GreaterOp>(tensorType({1, w}, ElemKind::I1),
+                                        {scalarConst(idx.kind, 0.0, 2), iv});
+  Value moved = create<tosa::AddOp>(
+      itype, {iv, scalarConst(idx.kind, static_cast<double>(k), 2)});
+  iv = create<tosa::SelectOp>(itype, {isNeg, moved, iv});
+  if (outer > 1)
+    iv = create<tosa::TileOp>(tensorType({outer, w}, idx.kind),
+                              {iv, constShape({outer, 1})});
+  Value values = reshape(valueOf(x), {outer, k, inner});
+  Value g = create<tosa::GatherOp>(tensorType({outer, w, inner}, x.kind),
+                                   {values, iv});
+  SmallVector<int64_t> shape(xs.begin(), xs.begin() + axis);
+  shape.append(idx.shape.begin(), idx.shape.end());
+  shape.append(xs.begin() + axis + 1, xs.end());
+  setOutput(0, reshape(g, shape), x.kind, shape);
+  return success();
+}
+
+LogicalResult Importer::importExpand() {
+  auto x = attributesAndInput({});
+  if (failed(x))
+    return failure();
+  auto s = constantInput(1, "shape");
+  if (failed(s))
+    return failure();
+  auto ints = integersOf(*s, "shape");
+  if (failed(ints))
+    return failure();
+  if ((*s)->rank() != 1)
+    return nodeError() << "shape must be a 1-D tensor, not "
+                       << shapeToString((*s)->shape()),
+           failure();
+  SmallVector<int64_t> target(ints->begin(), ints->end());
+  for (int64_t d : target)
+    if (d < 0)
+      return nodeError() << "negative dimension " << d << " in shape "
+                         << shapeToString(target),
+             failure();
+  // Bidirectional broadcasting: a 1 in `shape` keeps the input's size.
+  auto shape = broadcastShape((*x)->shape, target);
+  if (failed(shape))
+    return failure();
+  std::string tooLarge = tensorSizeError((*x)->kind, *shape);
+  if (!tooLarge.empty())
+    return nodeError() << tooLarge, failure();
+  int64_t rank = shape->size();
+  if ((*x)->constant) {
+    const HostTensor &in = *(*x)->constant;
+    HostTensor out(in.kind(), *shape);
+    size_t es = elemSize(in.kind());
+    char *dst = static_cast<char *>(out.raw());
+    const char *src = static_cast<const char *>(in.raw());
+    forEachBroadcast(*shape, {&in}, [&](int64_t i, ArrayRef<int64_t> off) {
+      std::memcpy(dst + i * es, src + off[0] * es, es);
+    });
+    setConstantOutput(0, std::move(out));
+    return success();
+  }
+  // An activation: tosa.tile of the rank-extended input.
+  Value v = rankExtend(valueOf(**x), rank);
+  ArrayRef<int64_t> in = shapeOf(v);
+  SmallVector<int64_t> multiples;
+  for (int64_t d = 0; d < rank; ++d)
+    multiples.push_back((*shape)[d] / in[d]);
+  if (llvm::any_of(multiples, [](int64_t m) { return m != 1; }))
+    v = create<tosa::TileOp>(tensorType(*shape, (*x)->kind),
+                             {v, constShape(multiples)});
+  setOutput(0, v, (*x)->kind, *shape);
+  return success();
+}
+
+LogicalResult Importer::importRange() {
+  if (failed(checkAttributes({})))
+    return failure();
+  const HostTensor *args[3];
+  static const char *roles[] = {"start", "limit", "delta"};
+  for (int i = 0; i < 3; ++i) {
+    auto t = nonEmptyConstantInput(i, roles[i]);
+    if (failed(t))
+      return failure();
+    if ((*t)->numElements() != 1)
+      return nodeError() << roles[i] << " must be a scalar, not "
+                         << shapeToString((*t)->shape()),
+             failure();
+    args[i] = *t;
+  }
+  ElemKind kind = args[0]->kind();
+  if (args[1]->kind() != kind || args[2]->kind() != kind)
+    return nodeError() << "start, limit and delta must have one element type",
+           failure();
+  if (kind == ElemKind::I1)
+    return unsupportedElemType(kind);
+  int64_t n;
+  bool isFloat = isFloatKind(kind);
+  if (isFloat) {
+    double start = args[0]->getDouble(0), limit = args[1]->getDouble(0),
+           delta = args[2]->getDouble(0);
+    if (delta == 0 || !std::isfinite(start) || !std::isfinite(limit) ||
+        !std::isfinite(delta))
+      return nodeError() << "Range needs a finite start and limit and a "
+                            "non-zero finite delta",
+             failure();
+    double count = std::ceil((limit - start) / delta);
+    if (count > static_cast<double>(kMaxTensorBytes))
+      return nodeError() << "Range of " << count << " elements is too large",
+             failure();
+    n = std::max<int64_t>(0, static_cast<int64_t>(count));
+  } else {
+    int64_t start = args[0]->getInt(0), limit = args[1]->getInt(0),
+            delta = args[2]->getInt(0);
+    if (delta == 0)
+      return nodeError() << "Range needs a non-zero delta", failure();
+    // ceil((limit - start) / delta) without overflow: in 128 bits.
+    __int128 span = static_cast<__int128>(limit) - start;
+    __int128 q = span / delta;
+    if (q * delta != span && ((span > 0) == (delta > 0)))
+      ++q;
+    if (q > static_cast<__int128>(kMaxTensorBytes))
+      return nodeError() << "Range is too large", failure();
+    n = q < 0 ? 0 : static_cast<int64_t>(q);
+  }
+  std::string tooLarge = tensorSizeError(kind, {n});
+  if (!tooLarge.empty())
+    return nodeError() << tooLarge, failure();
+  HostTensor out(kind, {n});
+  for (int64_t i = 0; i < n; ++i) {
+    if (isFloat) {
+      out.setDouble(i, args[0]->getDouble(0) + i * args[2]->getDouble(0));
+    } else {
+      // Every value lies between start and limit; the product alone may
+      // not fit, so the sum is formed modulo 2^64.
+      uint64_t v =
+          static_cast<uint64_t>(args[0]->getInt(0)) +
+          static_cast<uint64_t>(i) * static_cast<uint64_t>(args[2]->getInt(0));
+      out.setInt(i, static_cast<int64_t>(v));
+    }
+  }
+  setConstantOutput(0, std::move(out));
   return success();
 }
 
@@ -774,13 +942,11 @@ LogicalResult Importer::importSplit() {
   int64_t total = 0;
   for (int64_t p : parts) {
     if (p < 0 || p > dim)
-      return nodeError() << "split size " << p << " is out of range",
-             failure();
+      return nodeError() << "split size " << p << " is out of range", failure();
     total += p;
   }
   if (total != dim)
-    return nodeError() << "split sizes add up to " << total << ", not "
-                       << dim,
+    return nodeError() << "split sizes add up to " << total << ", not " << dim,
            failure();
   int64_t offset = 0;
   for (int64_t i = 0; i < outputs; ++i) {
@@ -795,8 +961,7 @@ LogicalResult Importer::importSplit() {
     if ((*x)->constant) {
       HostTensor out((*x)->kind, size);
       ::lowbit::rt::slice((*x)->constant->raw(), out.raw(),
-                          elemSize((*x)->kind),
-                          (*x)->constant->shape().data(),
+                          elemSize((*x)->kind), (*x)->constant->shape().data(),
                           static_cast<int>(rank), start.data(), size.data());
       setConstantOutput(i, std::move(out));
       continue;

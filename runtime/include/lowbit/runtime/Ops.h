@@ -243,7 +243,9 @@ void concatSlice(const T *in, T *out, int64_t outer, int64_t inInner,
 // with the same functions, and reductions in the same order, so generated
 // code and evaluator still agree bit for bit (no -ffast-math).
 
-/// Elementwise float TOSA ops of one operand.
+/// Elementwise float TOSA ops of one operand. Sqrt is tosa.pow with a
+/// constant exponent of 0.5 (TOSA has no square root; the importer writes
+/// ONNX Sqrt that way), computed as sqrtf, which is exact.
 enum class UnaryKind : int32_t {
   Exp,
   Reciprocal,
@@ -252,7 +254,10 @@ enum class UnaryKind : int32_t {
   Negate,
   Abs,
   Floor,
-  Ceil
+  Ceil,
+  Sqrt,
+  Rsqrt,
+  Erf
 };
 
 inline float unaryF32(UnaryKind kind, float x) {
@@ -273,6 +278,12 @@ inline float unaryF32(UnaryKind kind, float x) {
     return std::floor(x);
   case UnaryKind::Ceil:
     return std::ceil(x);
+  case UnaryKind::Sqrt:
+    return std::sqrt(x);
+  case UnaryKind::Rsqrt:
+    return 1.0f / std::sqrt(x);
+  case UnaryKind::Erf:
+    return std::erf(x);
   }
   return x;
 }
@@ -284,8 +295,8 @@ inline void unaryTensorF32(const float *in, float *out, int64_t count,
 }
 
 /// Elementwise float TOSA ops of two operands. Maximum and minimum
-/// propagate NaN.
-enum class BinaryKind : int32_t { Add, Sub, Mul, Maximum, Minimum };
+/// propagate NaN; Pow is std::pow in float32 (tosa.pow).
+enum class BinaryKind : int32_t { Add, Sub, Mul, Maximum, Minimum, Pow };
 
 inline float binaryF32(BinaryKind kind, float x, float y) {
   switch (kind) {
@@ -299,6 +310,8 @@ inline float binaryF32(BinaryKind kind, float x, float y) {
     return std::isnan(x) || std::isnan(y) ? x + y : std::max(x, y);
   case BinaryKind::Minimum:
     return std::isnan(x) || std::isnan(y) ? x + y : std::min(x, y);
+  case BinaryKind::Pow:
+    return std::pow(x, y);
   }
   return x;
 }

@@ -85,24 +85,29 @@ def _same(stages):
 
 
 EXPECTED = {
-    # Equal (the Expand of the class token), Pow and LayerNormalization
-    # are not imported.
-    "vit": _same(("export",)),
-    # Pow (opsets 11, 13), LayerNormalization (17) are not imported.
+    # int8: the position embedding add ([1, 65, 64], not one value per
+    # channel) has no integer form ("bias add must be a constant with one
+    # value per output channel").
+    "vit": _same(("export", "float")),
+    # Mod (the window padding's shape arithmetic) is not imported.
     "swin": _same(("export",)),
-    "convnext": _same(("export",)),
+    # int8: LayerNorm2d's weight Mul after the normalization ('tosa.const'
+    # cannot be lowered to the integer target).
+    "convnext": _same(("export", "float")),
     # The float import is 2.3e-04 from ONNX Runtime (ONNX Runtime itself is
     # 3.7e-04 from torch: the random efficientnet_b0 amplifies float32
     # rounding), above the 1e-04 bound.
     "efficientnet": _same(NO_FLOAT),
     "mobilenetv3": _same(ALL),
-    # Gather with token ids from the graph input: the importer takes
-    # constant indices only.
-    "bert": _same(("export",)),
+    # int8: calibration refuses the -inf of the attention's padding mask
+    # (Where, as nn.MultiheadAttention writes it).
+    "bert": _same(("export", "float")),
     "yolo": _same(ALL),
     "dbnet": _same(ALL),
-    # Pow (opsets 11, 13), LayerNormalization (17) are not imported.
-    "crnn": _same(("export",)),
+    # int8: a Linear on [batch, T, C] (MatMul by a constant 2-D weight) is
+    # a tosa.matmul whose reshaped constant weight is quantized like an
+    # activation; 'tosa.const' cannot be lowered to the integer target.
+    "crnn": _same(("export", "float")),
 }
 
 

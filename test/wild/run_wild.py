@@ -162,19 +162,25 @@ FALLBACK_RE = re.compile(r"\.onnx:(\d+):\d+: warning: convert-tosa-to-lowbit: "
 
 def fallback_nodes(stderr, onnx_path):
     """The float-fallback warnings (one per ONNX node, located at the
-    node's 1-based position in the graph): (number of nodes, "Sigmoid x7,
-    Mul x7", sorted TOSA op names)."""
+    node's 1-based position in the graph): (number of nodes, text). The
+    text groups the nodes by ONNX op type with the TOSA ops that stay
+    float at them, e.g. "Sigmoid x7 [tosa.sigmoid], Conv x2
+    [tosa.transpose]" (a Conv's layout transpose can stay float while the
+    convolution itself is integer)."""
     import onnx
     nodes = onnx.load(onnx_path, load_external_data=False).graph.node
-    counts, ops = {}, set()
+    groups = {}  # op type -> [count, set of TOSA ops]
     found = FALLBACK_RE.findall(stderr)
     for line, names in found:
         i = int(line) - 1
         t = nodes[i].op_type if 0 <= i < len(nodes) else "?"
-        counts[t] = counts.get(t, 0) + 1
-        ops.update(re.findall(r"'([a-z_.0-9]+)'", names))
-    text = ", ".join("%s x%d" % (t, counts[t]) for t in sorted(counts))
-    return len(found), text, sorted(ops)
+        g = groups.setdefault(t, [0, set()])
+        g[0] += 1
+        g[1].update(re.findall(r"'([a-z_.0-9]+)'", names))
+    text = ", ".join("%s x%d [%s]" % (t, groups[t][0],
+                                      " ".join(sorted(groups[t][1])))
+                     for t in sorted(groups))
+    return len(found), text
 
 
 class Row(object):
@@ -330,9 +336,9 @@ class Runner(object):
         def do_int8():
             proc = run(common + ["--emit=cpp", "--model-name", cname,
                                  "-o", cpp_dir], "lowbitc --emit=cpp")
-            n, nodes, ops = fallback_nodes(proc.stderr, onnx_path)
-            note = ("%d ONNX node(s) stay float: %s (%s)"
-                    % (n, nodes, " ".join(ops)) if n else "no float fallback")
+            n, nodes = fallback_nodes(proc.stderr, onnx_path)
+            note = ("float fallback at %d ONNX node(s): %s" % (n, nodes)
+                    if n else "no float fallback")
             return True, "PASS %d float" % n, note
         emitted = self.stage(row, d, "int8", do_int8)
 

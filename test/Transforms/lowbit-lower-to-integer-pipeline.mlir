@@ -5,9 +5,9 @@
 // lowbitc's lowering of a Q/DQ graph to integer lowbit ops, by name:
 // convert-tosa-to-lowbit, lowbit-lower-log-to-shift, then canonicalize and
 // CSE. A fully connected
-// layer becomes lowbit.fully_connected + lowbit.requant; its Softmax has no
-// integer form and stays float (a warning), or is an error with
-// float-fallback=false.
+// layer becomes lowbit.fully_connected + lowbit.requant; the Softmax of its
+// 16-bit logits has no integer form (of 8-bit ones it is lowbit.softmax)
+// and stays float (a warning), or is an error with float-fallback=false.
 // PIPE: Pass Manager with 4 passes:
 // PIPE-NEXT: builtin.module(
 // PIPE-NEXT: func.func(
@@ -47,8 +47,8 @@ func.func @softmax_tail(%x: tensor<1x1x4xf32>) -> tensor<1x4xf32> {
   %mm = tosa.matmul %d, %w, %zp, %zp2 : (tensor<1x1x4xf32>, tensor<1x4x4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x4xf32>
   %shape = tosa.const_shape {values = dense<[1, 4]> : tensor<2xindex>} : () -> !tosa.shape<2>
   %logits = tosa.reshape %mm, %shape : (tensor<1x1x4xf32>, !tosa.shape<2>) -> tensor<1x4xf32>
-  %lq = lowbit.quantize %logits : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i8:f32, 0.125>>
-  %ld = lowbit.dequantize %lq : tensor<1x4x!quant.uniform<i8:f32, 0.125>> -> tensor<1x4xf32>
+  %lq = lowbit.quantize %logits : tensor<1x4xf32> -> tensor<1x4x!quant.uniform<i16:f32, 0.125>>
+  %ld = lowbit.dequantize %lq : tensor<1x4x!quant.uniform<i16:f32, 0.125>> -> tensor<1x4xf32>
   %zero = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
   %m = tosa.reduce_max %ld {axis = 1 : i32} : (tensor<1x4xf32>) -> tensor<1x1xf32>
   %s = tosa.sub %ld, %m : (tensor<1x4xf32>, tensor<1x1xf32>) -> tensor<1x4xf32>

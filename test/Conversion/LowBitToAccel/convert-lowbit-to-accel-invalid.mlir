@@ -20,6 +20,8 @@ func.func @pad(%x: tensor<1x4x!q>) -> tensor<1x6x!q> {
 
 // -----
 
+!q = !quant.uniform<i8:f32, 0.1:0>
+
 // Lookup tables and products of activations have no accel instructions.
 func.func @lut(%x: tensor<1x4x!q>) -> tensor<1x4x!q> {
   // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.lut'): the accel target has no lowering for lowbit.lut}}
@@ -28,6 +30,8 @@ func.func @lut(%x: tensor<1x4x!q>) -> tensor<1x4x!q> {
 }
 
 // -----
+
+!q = !quant.uniform<i8:f32, 0.1:0>
 
 func.func @product(%x: tensor<1x4x!q>) -> tensor<1x4x!q> {
   // expected-error @+1 {{cannot be mapped to accel target 'accel' (layer 'lowbit.mul'): the accel target has no lowering for lowbit.mul}}

@@ -19,6 +19,7 @@
 #include "LowBit/IR/LowBitOps.h"
 #include "LowBitOpsImpl.h"
 
+#include "lowbit/runtime/Ops.h"
 #include "lowbit/runtime/Requant.h"
 
 #include "mlir/IR/Builders.h"
@@ -486,6 +487,10 @@ LogicalResult MulOp::verify() {
   if (storageWidth(*a) > 16 || storageWidth(*b) > 16)
     return emitOpError() << "multiplies activations of at most 16 bits";
   ArrayRef<int64_t> ys = getType().getShape();
+  if (static_cast<int64_t>(ys.size()) > rt::kMaxMulRank)
+    return emitOpError() << "multiplies tensors of at most "
+                         << rt::kMaxMulRank << " dimensions, got "
+                         << ys.size();
   for (Value v : {getLhs(), getRhs()}) {
     auto s = cast<RankedTensorType>(v.getType()).getShape();
     if (s.size() != ys.size())

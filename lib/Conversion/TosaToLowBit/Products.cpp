@@ -17,6 +17,7 @@
 #include "TosaToLowBit.h"
 
 #include "LowBit/Transforms/FloatFallback.h"
+#include "lowbit/runtime/Ops.h"
 
 #include <cmath>
 
@@ -55,6 +56,11 @@ FailureOr<Value> TosaToLowBitLowering::lowerProduct(OpBuilder &b,
   double postScale;
   if (failed(checkProductEpilogue(mul, epi, postScale)))
     return failure();
+  if (cast<RankedTensorType>(mul.getType()).getRank() > rt::kMaxMulRank)
+    return mul.emitError("convert-tosa-to-lowbit: a product of two "
+                         "activations has at most ")
+               << rt::kMaxMulRank << " dimensions",
+           failure();
   auto lhs = quantizedSource(b, mul.getInput1(), loc);
   auto rhs = failed(lhs) ? lhs : quantizedSource(b, mul.getInput2(), loc);
   if (failed(lhs) || failed(rhs)) {

@@ -59,6 +59,14 @@ func.func @mul_rank(%a: tensor<1x4x!quant.uniform<i8:f32, 0.1>>, %b: tensor<4x!q
 
 // -----
 
+func.func @mul_rank_limit(%a: tensor<1x1x1x1x1x1x1x1x4x!quant.uniform<i8:f32, 0.1>>) {
+  // expected-error @+1 {{'lowbit.mul' op multiplies tensors of at most 8 dimensions, got 9}}
+  %y = lowbit.mul %a, %a {multiplier = 1073741824 : i32, shift = 31 : i32} : (tensor<1x1x1x1x1x1x1x1x4x!quant.uniform<i8:f32, 0.1>>, tensor<1x1x1x1x1x1x1x1x4x!quant.uniform<i8:f32, 0.1>>) -> tensor<1x1x1x1x1x1x1x1x4x!quant.uniform<i8:f32, 0.1>>
+  return
+}
+
+// -----
+
 func.func @mul_multiplier(%a: tensor<4x!quant.uniform<i8:f32, 0.1>>) {
   // expected-error @+1 {{'lowbit.mul' op output multiplier -1 is outside [0, 2^31)}}
   %y = lowbit.mul %a, %a {multiplier = -1 : i32, shift = 31 : i32} : (tensor<4x!quant.uniform<i8:f32, 0.1>>, tensor<4x!quant.uniform<i8:f32, 0.1>>) -> tensor<4x!quant.uniform<i8:f32, 0.1>>

@@ -93,18 +93,6 @@ std::optional<double> scalarConstant(Value v) {
   return values->front();
 }
 
-/// The dequantize behind a leaf, through same-scale data movement.
-DequantizeOp dequantizeBehind(Value v) {
-  while (Operation *def = v.getDefiningOp()) {
-    if (auto dq = dyn_cast<DequantizeOp>(def))
-      return dq;
-    if (!isa<tosa::ReshapeOp, tosa::TransposeOp, tosa::SliceOp>(def))
-      return nullptr;
-    v = def->getOperand(0);
-  }
-  return nullptr;
-}
-
 /// Leaves are equal when they are one value or dequantize one value.
 Value leafKey(Value v) {
   if (auto dq = v.getDefiningOp<DequantizeOp>())
@@ -276,6 +264,17 @@ private:
 
 } // namespace
 
+DequantizeOp dequantizeBehind(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (auto dq = dyn_cast<DequantizeOp>(def))
+      return dq;
+    if (!isa<tosa::ReshapeOp, tosa::TransposeOp, tosa::SliceOp>(def))
+      return nullptr;
+    v = def->getOperand(0);
+  }
+  return nullptr;
+}
+
 Value stripLayoutTail(Value v, SmallVectorImpl<Operation *> &tail) {
   while (Operation *def = v.getDefiningOp()) {
     if (!isa<tosa::ReshapeOp, tosa::TransposeOp>(def))
@@ -383,20 +382,12 @@ FailureOr<Value> TosaToLowBitLowering::lowerLookup(OpBuilder &b, QuantizeOp q,
                                                    const LookupMatch &m,
                                                    RankedTensorType outType) {
   Location loc = q.getLoc();
-  auto src = quantizedSource(b, m.leaf, loc);
-  if (failed(src)) {
-    if (sourceDiagnosed)
-      return failure();
-    return q.emitError("convert-tosa-to-lowbit: the input of an elementwise "
-                       "function (a lookup table) is not a quantized "
-                       "activation"),
-           failure();
-  }
-  auto inQ = activationType(*src);
-  if (!inQ || inQ.getStorageTypeIntegralWidth() != 8)
-    return q.emitError("convert-tosa-to-lowbit: a lookup table needs an "
-                       "8-bit input"),
-           failure();
+  auto src = activationOperand(b, m.leaf, q,
+                               "the input of a lookup table (an elementwise "
+                               "function)",
+                               8);
+  if (failed(src))
+    return failure();
   auto type = withElement(src->getType(), outType.getElementType());
   Value r = LookupOp::create(b, loc, type, *src,
                              b.getDenseI32ArrayAttr(m.table))

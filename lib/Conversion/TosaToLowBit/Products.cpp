@@ -48,6 +48,27 @@ static LogicalResult checkProductEpilogue(Operation *anchor,
   return success();
 }
 
+FailureOr<Value> TosaToLowBitLowering::activationOperand(OpBuilder &b,
+                                                         Value v,
+                                                         Operation *at,
+                                                         StringRef what,
+                                                         unsigned maxBits) {
+  auto src = quantizedSource(b, v, at->getLoc());
+  if (failed(src)) {
+    if (!sourceDiagnosed)
+      at->emitError("convert-tosa-to-lowbit: ")
+          << what << " is not a quantized activation";
+    return failure();
+  }
+  auto q = activationType(*src);
+  if (!q || q.getStorageTypeIntegralWidth() > maxBits)
+    return at->emitError("convert-tosa-to-lowbit: ")
+               << what << " must be a per-tensor activation of at most "
+               << maxBits << " bits",
+           failure();
+  return src;
+}
+
 FailureOr<Value> TosaToLowBitLowering::lowerProduct(OpBuilder &b,
                                                     tosa::MulOp mul,
                                                     const Epilogue &epi,
@@ -61,23 +82,15 @@ FailureOr<Value> TosaToLowBitLowering::lowerProduct(OpBuilder &b,
                          "activations has at most ")
                << rt::kMaxMulRank << " dimensions",
            failure();
-  auto lhs = quantizedSource(b, mul.getInput1(), loc);
-  auto rhs = failed(lhs) ? lhs : quantizedSource(b, mul.getInput2(), loc);
-  if (failed(lhs) || failed(rhs)) {
-    if (sourceDiagnosed)
-      return failure();
-    return mul.emitError("convert-tosa-to-lowbit: a product of two "
-                         "activations needs both quantized"),
-           failure();
-  }
+  auto lhs = activationOperand(b, mul.getInput1(), mul,
+                               "a factor of a product", 16);
+  auto rhs = failed(lhs) ? lhs
+                         : activationOperand(b, mul.getInput2(), mul,
+                                             "a factor of a product", 16);
+  if (failed(rhs))
+    return failure();
   auto aq = activationType(*lhs), bq = activationType(*rhs);
   auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
-  if (!aq || !bq || aq.getStorageTypeIntegralWidth() > 16 ||
-      bq.getStorageTypeIntegralWidth() > 16)
-    return mul.emitError("convert-tosa-to-lowbit: a product of two "
-                         "activations multiplies per-tensor activations of "
-                         "at most 16 bits"),
-           failure();
   auto m = multiplier(
       loc, aq.getScale() * bq.getScale() * postScale / outQ.getScale());
   if (failed(m))
@@ -104,23 +117,16 @@ TosaToLowBitLowering::lowerActivationMatMul(OpBuilder &b, tosa::MatMulOp mm,
   double postScale;
   if (failed(checkProductEpilogue(mm, epi, postScale)))
     return failure();
-  auto lhs = quantizedSource(b, mm.getA(), loc);
-  auto rhs = failed(lhs) ? lhs : quantizedSource(b, mm.getB(), loc);
-  if (failed(lhs) || failed(rhs)) {
-    if (sourceDiagnosed)
-      return failure();
-    return mm.emitError("convert-tosa-to-lowbit: a matrix product of two "
-                        "activations needs both quantized"),
-           failure();
-  }
+  auto lhs = activationOperand(b, mm.getA(), mm,
+                               "an operand of a matrix product", 16);
+  auto rhs = failed(lhs) ? lhs
+                         : activationOperand(b, mm.getB(), mm,
+                                             "an operand of a matrix product",
+                                             16);
+  if (failed(rhs))
+    return failure();
   auto aq = activationType(*lhs), bq = activationType(*rhs);
   auto outQ = cast<quant::UniformQuantizedType>(outType.getElementType());
-  if (!aq || !bq || aq.getStorageTypeIntegralWidth() > 16 ||
-      bq.getStorageTypeIntegralWidth() > 16)
-    return mm.emitError("convert-tosa-to-lowbit: a matrix product of two "
-                        "activations multiplies per-tensor activations of "
-                        "at most 16 bits"),
-           failure();
   // |acc| <= K * max|a - zp_a| * max|b - zp_b|.
   auto span = [](quant::UniformQuantizedType q) {
     return static_cast<double>(std::max(q.getZeroPoint() - q.getStorageTypeMin(),

@@ -63,15 +63,7 @@ std::optional<SoftmaxMatch> matchSoftmax(QuantizeOp q) {
   if (cast<RankedTensorType>(x.getType()).getShape() != shape)
     return std::nullopt;
   // x is an 8-bit activation (through same-scale movement).
-  Value v = x;
-  DequantizeOp dq;
-  while (Operation *def = v.getDefiningOp()) {
-    if ((dq = dyn_cast<DequantizeOp>(def)))
-      break;
-    if (!isa<tosa::ReshapeOp, tosa::TransposeOp>(def))
-      return std::nullopt;
-    v = def->getOperand(0);
-  }
+  DequantizeOp dq = dequantizeBehind(x);
   if (!dq)
     return std::nullopt;
   auto inQ = activationType(dq.getInput());
@@ -100,19 +92,9 @@ FailureOr<Value> TosaToLowBitLowering::lowerSoftmax(OpBuilder &b, QuantizeOp q,
                                                     const SoftmaxMatch &m,
                                                     RankedTensorType outType) {
   Location loc = q.getLoc();
-  auto src = quantizedSource(b, m.leaf, loc);
-  if (failed(src)) {
-    if (sourceDiagnosed)
-      return failure();
-    return q.emitError("convert-tosa-to-lowbit: the input of a softmax is "
-                       "not a quantized activation"),
-           failure();
-  }
-  auto inQ = activationType(*src);
-  if (!inQ || inQ.getStorageTypeIntegralWidth() != 8)
-    return q.emitError("convert-tosa-to-lowbit: an integer softmax needs an "
-                       "8-bit input"),
-           failure();
+  auto src = activationOperand(b, m.leaf, q, "the input of a softmax", 8);
+  if (failed(src))
+    return failure();
   auto type = withElement(src->getType(), outType.getElementType());
   Value r = SoftmaxOp::create(b, loc, type, *src, b.getI64IntegerAttr(m.axis),
                               b.getDenseI32ArrayAttr(m.table),

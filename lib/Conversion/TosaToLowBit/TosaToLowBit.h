@@ -268,6 +268,10 @@ struct SoftmaxMatch {
 /// Softmax of an 8-bit activation.
 std::optional<SoftmaxMatch> matchSoftmax(QuantizeOp q);
 
+/// The dequantize behind a float value, through same-scale data movement
+/// (reshapes, transposes, slices), or null.
+DequantizeOp dequantizeBehind(Value v);
+
 /// Strips the reshapes and transposes right before a quantize; `tail`
 /// receives them in program order.
 Value stripLayoutTail(Value v, SmallVectorImpl<Operation *> &tail);
@@ -325,6 +329,10 @@ private:
   FailureOr<Value> lowerBilinearResize(OpBuilder &b, tosa::ResizeOp rs,
                                        const Epilogue &epi,
                                        RankedTensorType outType);
+  // Products.cpp: the integer value behind `v`, a per-tensor activation of
+  // at most `maxBits` bits, or a located error at `at` naming `what`.
+  FailureOr<Value> activationOperand(OpBuilder &b, Value v, Operation *at,
+                                     StringRef what, unsigned maxBits);
   // LookupTable.cpp
   FailureOr<Value> lowerLookup(OpBuilder &b, QuantizeOp q,
                                const LookupMatch &m, RankedTensorType outType);

@@ -10,6 +10,7 @@
 #include "LowBit/Transforms/FloatFallback.h"
 #include "LowBit/Transforms/LogWeights.h"
 #include "LowBit/Transforms/Passes.h"
+#include "LowBit/Utils/RangeQuantization.h"
 
 #include "lowbit/runtime/LogQuant.h"
 #include "lowbit/runtime/Requant.h"
@@ -85,6 +86,8 @@ struct LowBitInsertQDQPass
   /// Routes every use of `v` through lowbit.quantize / lowbit.dequantize
   /// with element type `qtype`.
   void insertQDQ(Value v, Type qtype);
+  /// Q/DQ pairs insertQDQ has inserted.
+  unsigned inserted = 0;
 };
 
 LogicalResult LowBitInsertQDQPass::quantizeWeight(Operation *op,
@@ -323,8 +326,11 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
     return success();
   Operation *def = v.getDefiningOp();
   // Constants are not activations; Q/DQ imports keep their own scales.
+  // A constant reshaped or transposed (a LayerNorm's weight broadcast to
+  // [1, 1, 1, C]) is no activation either.
   if (def && (isa<tosa::ConstOp, arith::ConstantOp, DequantizeOp,
-                  quant::DequantizeCastOp>(def)))
+                  quant::DequantizeCastOp>(def) ||
+              isConstantLike(v)))
     return success();
   DenseF64ArrayAttr range;
   func::FuncOp func = getOperation();
@@ -369,16 +375,8 @@ LogicalResult LowBitInsertQDQPass::quantizeActivation(Value v) {
   unsigned bits = activationBitsOf(v);
   if (bits == 0)
     return success(); // read only by float layers (a measurement)
-  int64_t qmin = rt::storageMin(bits, true), qmax = rt::storageMax(bits, true);
-  double lo = std::min(range[0], 0.0), hi = std::max(range[1], 0.0);
-  double scale = hi > lo ? (hi - lo) / static_cast<double>(qmax - qmin) : 1.0;
-  scale = static_cast<float>(scale);
-  int64_t zp = std::clamp<int64_t>(
-      qmin + static_cast<int64_t>(std::nearbyint(-lo / scale)), qmin, qmax);
-  auto qtype = quant::UniformQuantizedType::get(
-      quant::QuantizationFlags::Signed, IntegerType::get(&getContext(), bits),
-      type.getElementType(), scale, zp, qmin, qmax);
-  insertQDQ(v, qtype);
+  insertQDQ(v, rangeQuantizedType(&getContext(), bits, range[0], range[1],
+                                  type.getElementType()));
   return success();
 }
 
@@ -436,6 +434,7 @@ void LowBitInsertQDQPass::insertQDQ(Value v, Type qtype) {
       b, loc, RankedTensorType::get(type.getShape(), qtype), v);
   auto d = DequantizeOp::create(b, loc, type, q.getResult());
   v.replaceAllUsesExcept(d.getResult(), q);
+  ++inserted;
 }
 
 void LowBitInsertQDQPass::runOnOperation() {
@@ -515,99 +514,108 @@ void LowBitInsertQDQPass::runOnOperation() {
 
   // Activations where an integer kernel consumes them, and where a region
   // that stays float (float fallback: a Softmax's exp and sums, ...) reads
-  // an activation from outside it.
-  llvm::SetVector<Value> toQuantize;
-  llvm::SetVector<Operation *> floatOps = floatFallbackOps(func);
-  for (Operation *op : floatOps)
-    for (Value v : op->getOperands()) {
-      Operation *def = v.getDefiningOp();
-      auto t = dyn_cast<RankedTensorType>(v.getType());
-      if (t && t.getElementType().isF32() && !floatOps.contains(def) &&
-          !(def && isa<tosa::ConstOp>(def)))
-        toQuantize.insert(v);
-    }
-  // A product of two different activations inside a region (a
-  // squeeze-and-excitation gate sigmoid(s) times x) multiplies quantized
-  // values: each function of one activation before it then ends at a
-  // quantize (a lookup table on the integer target). A product of one
-  // activation with a function of itself (SiLU's x * sigmoid(x)) is left
-  // whole: it is one function of that activation.
-  auto regionInputs = [&](Value v) {
-    llvm::SetVector<Value> inputs;
-    SmallVector<Value> stack = {v};
-    llvm::DenseSet<Operation *> seen;
-    while (!stack.empty()) {
-      Value x = stack.pop_back_val();
-      Operation *def = x.getDefiningOp();
-      if (def && floatOps.contains(def)) {
-        if (seen.insert(def).second)
-          for (Value operand : def->getOperands())
-            stack.push_back(operand);
-      } else if (!isConstantLike(x) && !(def && isa<tosa::ConstOp>(def))) {
-        inputs.insert(x);
-      }
-    }
-    return inputs;
-  };
-  for (Operation *op : floatOps) {
-    if (!isActivationProduct(op))
-      continue;
-    auto a = regionInputs(op->getOperand(0));
-    auto c = regionInputs(op->getOperand(1));
-    if (a.size() == 1 && c.size() == 1 && a.front() == c.front())
-      continue;
-    for (Value v : op->getOperands().take_front(2))
-      if (Operation *def = v.getDefiningOp(); def && floatOps.contains(def))
-        toQuantize.insert(v);
-  }
-  func.walk([&](Operation *op) {
-    if (floatOps.contains(op))
-      return;
-    if (isBitwidthLayer(op) && layerActivationBits(op) == 0)
-      return; // float inputs (a measurement of lowbitc --bitwidth=auto)
-    if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MaxPool2dOp,
-            tosa::AvgPool2dOp>(op)) {
-      // The importer's crop of the input (a slice from 0 so that TOSA's
-      // windows fit) reads a quantized tensor: quantize before it.
-      Value in = op->getOperand(0);
-      if (auto crop = in.getDefiningOp<tosa::SliceOp>())
-        in = crop.getInput1();
-      toQuantize.insert(in);
-    } else if (isa<tosa::MatMulOp>(op)) {
-      toQuantize.insert(op->getOperand(0));
-      toQuantize.insert(op->getOperand(1));
-    } else if (isa<tosa::SliceOp, tosa::PadOp, tosa::ResizeOp>(op)) {
-      // Data movement (a channel split, a constant pad, a resize) and
-      // bilinear resizes on integers.
-      toQuantize.insert(op->getOperand(0));
-    } else if (isa<tosa::AddOp, tosa::MulOp>(op) &&
-               llvm::any_of(op->getOperands().take_front(2),
-                            isConstantLike)) {
-      // An add or multiply by a constant belongs to the accumulator chain of
-      // the convolution or matrix product before it (a Gemm's bias, a hard
-      // sigmoid's x / 6 + 0.5), which the integer form folds into its bias
-      // and scales. Anywhere else (a BatchNorm after a ReLU or a concat) the
-      // chain is a per-channel affine map of its own, a 1x1 depthwise
-      // layer: its input is quantized.
-      Value start = affineChainStart(op->getResult(0));
-      if (!isa_and_nonnull<tosa::Conv2DOp, tosa::DepthwiseConv2DOp,
-                           tosa::MatMulOp>(start.getDefiningOp()))
-        toQuantize.insert(start);
-    } else if (isa<tosa::AddOp, tosa::SubOp, tosa::ConcatOp>(op)) {
-      // Constant operands of a concat are quantized with its result when
-      // it is lowered.
-      for (Value v : op->getOperands())
-        if (!isConstantLike(v))
+  // an activation from outside it. A value a region computes is quantized
+  // when an integer op reads it too (a LayerNorm's output read by a
+  // convolution); the ops after that read the quantized value, so they no
+  // longer belong to the region (a residual add after the LayerNorm) and
+  // their own inputs are quantized in the next round, until a round
+  // quantizes nothing new: the float regions are then those
+  // convert-tosa-to-lowbit finds in the Q/DQ graph.
+  for (unsigned before = ~0u; before != inserted;) {
+    before = inserted;
+    llvm::SetVector<Value> toQuantize;
+    llvm::SetVector<Operation *> floatOps = floatFallbackOps(func);
+    for (Operation *op : floatOps)
+      for (Value v : op->getOperands()) {
+        Operation *def = v.getDefiningOp();
+        auto t = dyn_cast<RankedTensorType>(v.getType());
+        if (t && t.getElementType().isF32() && !floatOps.contains(def) &&
+            !(def && isa<tosa::ConstOp>(def)))
           toQuantize.insert(v);
-    } else if (isa<func::ReturnOp>(op) &&
-               !func->hasAttr(kFloatResultsAttr)) {
-      for (Value v : op->getOperands())
-        toQuantize.insert(v);
+      }
+    // A product of two different activations inside a region (a
+    // squeeze-and-excitation gate sigmoid(s) times x) multiplies quantized
+    // values: each function of one activation before it then ends at a
+    // quantize (a lookup table on the integer target). A product of one
+    // activation with a function of itself (SiLU's x * sigmoid(x)) is left
+    // whole: it is one function of that activation.
+    auto regionInputs = [&](Value v) {
+      llvm::SetVector<Value> inputs;
+      SmallVector<Value> stack = {v};
+      llvm::DenseSet<Operation *> seen;
+      while (!stack.empty()) {
+        Value x = stack.pop_back_val();
+        Operation *def = x.getDefiningOp();
+        if (def && floatOps.contains(def)) {
+          if (seen.insert(def).second)
+            for (Value operand : def->getOperands())
+              stack.push_back(operand);
+        } else if (!isConstantLike(x) && !(def && isa<tosa::ConstOp>(def))) {
+          inputs.insert(x);
+        }
+      }
+      return inputs;
+    };
+    for (Operation *op : floatOps) {
+      if (!isActivationProduct(op))
+        continue;
+      auto a = regionInputs(op->getOperand(0));
+      auto c = regionInputs(op->getOperand(1));
+      if (a.size() == 1 && c.size() == 1 && a.front() == c.front())
+        continue;
+      for (Value v : op->getOperands().take_front(2))
+        if (Operation *def = v.getDefiningOp(); def && floatOps.contains(def))
+          toQuantize.insert(v);
     }
-  });
-  for (Value v : toQuantize)
-    if (failed(quantizeActivation(v)))
-      return signalPassFailure();
+    func.walk([&](Operation *op) {
+      if (floatOps.contains(op))
+        return;
+      if (isBitwidthLayer(op) && layerActivationBits(op) == 0)
+        return; // float inputs (a measurement of lowbitc --bitwidth=auto)
+      if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp, tosa::MaxPool2dOp,
+              tosa::AvgPool2dOp>(op)) {
+        // The importer's crop of the input (a slice from 0 so that TOSA's
+        // windows fit) reads a quantized tensor: quantize before it.
+        Value in = op->getOperand(0);
+        if (auto crop = in.getDefiningOp<tosa::SliceOp>())
+          in = crop.getInput1();
+        toQuantize.insert(in);
+      } else if (isa<tosa::MatMulOp>(op)) {
+        toQuantize.insert(op->getOperand(0));
+        toQuantize.insert(op->getOperand(1));
+      } else if (isa<tosa::SliceOp, tosa::PadOp, tosa::ResizeOp>(op)) {
+        // Data movement (a channel split, a constant pad, a resize) and
+        // bilinear resizes on integers.
+        toQuantize.insert(op->getOperand(0));
+      } else if (isa<tosa::AddOp, tosa::MulOp>(op) &&
+                 llvm::any_of(op->getOperands().take_front(2),
+                              isConstantLike)) {
+        // An add or multiply by a constant belongs to the accumulator chain of
+        // the convolution or matrix product before it (a Gemm's bias, a hard
+        // sigmoid's x / 6 + 0.5), which the integer form folds into its bias
+        // and scales. Anywhere else (a BatchNorm after a ReLU or a concat) the
+        // chain is a per-channel affine map of its own, a 1x1 depthwise
+        // layer: its input is quantized.
+        Value start = affineChainStart(op->getResult(0));
+        if (!isa_and_nonnull<tosa::Conv2DOp, tosa::DepthwiseConv2DOp,
+                             tosa::MatMulOp>(start.getDefiningOp()))
+          toQuantize.insert(start);
+      } else if (isa<tosa::AddOp, tosa::SubOp, tosa::ConcatOp>(op)) {
+        // Constant operands of a concat are quantized with its result when
+        // it is lowered.
+        for (Value v : op->getOperands())
+          if (!isConstantLike(v))
+            toQuantize.insert(v);
+      } else if (isa<func::ReturnOp>(op) && !func->hasAttr(kFloatResultsAttr)) {
+        for (Value v : op->getOperands())
+          toQuantize.insert(v);
+      }
+    });
+    for (Value v : toQuantize)
+      if (!llvm::any_of(v.getUsers(), llvm::IsaPred<QuantizeOp>) &&
+          failed(quantizeActivation(v)))
+        return signalPassFailure();
+  }
 }
 
 } // namespace

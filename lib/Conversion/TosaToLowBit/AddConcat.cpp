@@ -13,6 +13,8 @@
 
 #include "TosaToLowBit.h"
 
+#include "LowBit/Utils/RangeQuantization.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -24,8 +26,40 @@ FailureOr<Value> TosaToLowBitLowering::lowerAdd(OpBuilder &b, tosa::AddOp add,
                                                 const Epilogue &epi,
                                                 RankedTensorType outType) {
   Location loc = add.getLoc();
-  auto lhs = quantizedSource(b, add.getInput1(), loc);
-  auto rhs = quantizedSource(b, add.getInput2(), loc);
+  // A constant with a value per position (positionalConstant): stored as an
+  // activation of the other input's width, quantized over its own range.
+  Value cst;
+  Value act = add.getInput1();
+  if (positionalConstant(add.getInput2(), add.getType()))
+    cst = add.getInput2();
+  else if (positionalConstant(add.getInput1(), add.getType()))
+    cst = add.getInput1(), act = add.getInput2();
+  auto lhs = quantizedSource(b, act, loc);
+  auto rhs = cst ? FailureOr<Value>(failure())
+                 : quantizedSource(b, add.getInput2(), loc);
+  if (cst && succeeded(lhs) &&
+      cast<ShapedType>(cst.getType()).getShape() ==
+          cast<ShapedType>(lhs->getType()).getShape()) {
+    std::vector<double> values = *floatValues(cst);
+    auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    auto q = rangeQuantizedType(
+        ctx, activationType(*lhs).getStorageTypeIntegralWidth(), *lo, *hi,
+        b.getF32Type());
+    unsigned width = q.getStorageTypeIntegralWidth();
+    SmallVector<APInt> stored;
+    stored.reserve(values.size());
+    for (double x : values)
+      stored.emplace_back(width, static_cast<uint64_t>(quantizeWith(x, q)),
+                          /*isSigned=*/true);
+    auto ct = cast<RankedTensorType>(lhs->getType());
+    rhs =
+        ConstantOp::create(b, cst.getLoc(), withElement(ct, q),
+                           DenseElementsAttr::get(
+                               RankedTensorType::get(
+                                   ct.getShape(), IntegerType::get(ctx, width)),
+                               stored))
+            .getResult();
+  }
   if (failed(lhs) || failed(rhs)) {
     if (sourceDiagnosed)
       return failure();

@@ -87,6 +87,106 @@ Operation *TosaToLowBitLowering::affineAsDepthwise(OpBuilder &b, Operation *at,
   return b.create(state);
 }
 
+/// The axis of `x`'s shape along which the broadcast constant `c` varies,
+/// if it varies along exactly one axis of `x` and that is not the last.
+static std::optional<int64_t> innerConstantAxis(Value c, RankedTensorType x) {
+  auto ct = dyn_cast<RankedTensorType>(c.getType());
+  if (!ct || !ct.hasStaticShape() || !x.hasStaticShape() ||
+      ct.getRank() > x.getRank() || !floatValues(c))
+    return std::nullopt;
+  int64_t offset = x.getRank() - ct.getRank();
+  std::optional<int64_t> axis;
+  for (int64_t i = 0; i < ct.getRank(); ++i) {
+    int64_t d = ct.getDimSize(i);
+    if (d == 1)
+      continue;
+    if (axis || d != x.getDimSize(offset + i))
+      return std::nullopt;
+    axis = offset + i;
+  }
+  if (!axis || *axis == x.getRank() - 1)
+    return std::nullopt;
+  return axis;
+}
+
+void moveConstantAxisLast(Operation *root,
+                          llvm::function_ref<bool(Operation *)> skip) {
+  SmallVector<Operation *> ops;
+  llvm::DenseSet<Value> rewritten;
+  root->walk([&](Operation *op) {
+    if (isa<tosa::MulOp, tosa::AddOp>(op) && !skip(op))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.getElementType().isF32())
+      continue;
+    Value x = op->getOperand(0), c = op->getOperand(1);
+    if (floatValues(x))
+      std::swap(x, c);
+    if (floatValues(x) || x.getType() != type)
+      continue;
+    if (auto mul = dyn_cast<tosa::MulOp>(op)) {
+      DenseElementsAttr shift;
+      if (!matchPattern(mul.getShift(), m_Constant(&shift)) ||
+          !llvm::all_of(shift.getValues<APInt>(),
+                        [](const APInt &v) { return v.isZero(); }))
+        continue;
+    }
+    std::optional<int64_t> axis = innerConstantAxis(c, type);
+    if (!axis)
+      continue;
+    int64_t rank = type.getRank(), channels = type.getDimSize(*axis);
+    SmallVector<int32_t> perm, inverse(rank);
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != *axis)
+        perm.push_back(i);
+    perm.push_back(*axis);
+    SmallVector<int64_t> movedShape;
+    for (int64_t i = 0; i < rank; ++i) {
+      inverse[perm[i]] = i;
+      movedShape.push_back(type.getDimSize(perm[i]));
+    }
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Type f32 = b.getF32Type();
+    // Only on a quantized activation (not inside a layer's epilogue, whose
+    // constants must stay per output channel), or on the transpose back of
+    // an earlier rewrite (a LayerNorm's weight, then its bias), whose input
+    // is then reused.
+    Value moved;
+    auto t = x.getDefiningOp<tosa::TransposeOp>();
+    if (t && rewritten.contains(t.getInput1()) &&
+        llvm::equal(t.getPerms(), inverse))
+      moved = t.getInput1();
+    else if (x.getDefiningOp<DequantizeOp>())
+      moved = tosa::TransposeOp::create(b, loc,
+                                        RankedTensorType::get(movedShape, f32),
+                                        x, b.getDenseI32ArrayAttr(perm));
+    else
+      continue;
+    SmallVector<int64_t> cShape(rank, 1);
+    cShape.back() = channels;
+    auto cType = RankedTensorType::get(cShape, f32);
+    std::vector<double> read = *floatValues(c);
+    std::vector<float> values(read.begin(), read.end());
+    Value cMoved = tosa::ConstOp::create(
+        b, loc, cType, DenseElementsAttr::get(cType, ArrayRef<float>(values)));
+    auto movedType = RankedTensorType::get(movedShape, f32);
+    Value r =
+        isa<tosa::MulOp>(op)
+            ? tosa::MulOp::create(b, loc, movedType, moved, cMoved,
+                                  cast<tosa::MulOp>(op).getShift())
+                  .getResult()
+            : tosa::AddOp::create(b, loc, movedType, moved, cMoved).getResult();
+    Value back = tosa::TransposeOp::create(b, loc, type, r,
+                                           b.getDenseI32ArrayAttr(inverse));
+    rewritten.insert(r);
+    op->getResult(0).replaceAllUsesWith(back);
+    op->erase();
+  }
+}
+
 /// The anchor of a segment that is a per-channel affine map on an
 /// activation: `x * a (+ b)` becomes affineAsDepthwise's convolution, and
 /// so does `x + b` alone (with unit weights) when no convolution or matrix

@@ -48,6 +48,15 @@ static Value matchPRelu(Value v, Value &slope) {
   return z;
 }
 
+bool positionalConstant(Value c, Type resultType) {
+  auto type = dyn_cast<RankedTensorType>(resultType);
+  auto values = floatValues(c);
+  if (!type || !type.hasStaticShape() || type.getRank() == 0 || !values)
+    return false;
+  int64_t n = static_cast<int64_t>(values->size());
+  return n == type.getNumElements() && n > type.getShape().back();
+}
+
 Value parseEpilogue(Value v, Epilogue &epi) {
   v = skipReshapes(v);
   if (auto c = v.getDefiningOp<tosa::ClampOp>()) {
@@ -66,6 +75,11 @@ Value parseEpilogue(Value v, Epilogue &epi) {
   // bias DequantizeLinear of a Q/DQ Gemm), possibly reshaped.
   auto biasAdds = [&](Value v) {
     while (auto add = v.getDefiningOp<tosa::AddOp>()) {
+      // A constant with a value per position (a position embedding) is no
+      // bias: the add is an anchor of its own (lowerAdd).
+      if (positionalConstant(add.getInput1(), add.getType()) ||
+          positionalConstant(add.getInput2(), add.getType()))
+        break;
       if (floatValues(add.getInput2()))
         epi.biasAdds.push_back(add.getInput2()), v = add.getInput1();
       else if (floatValues(add.getInput1()))

@@ -178,9 +178,23 @@ struct Epilogue {
   size_t scaledFrom = 0;
 };
 
+/// Rewrites each multiply or add of a dequantized activation by a float
+/// constant that varies along one axis other than the last (an NCHW layer
+/// scale [C, 1, 1]) as the same op on the activation with that axis moved last,
+/// between two tosa.transposes, so affine maps always scale the last axis
+/// (affineAsDepthwise) and the transposes become integer data movement.
+/// Ops for which `skip` is true (float regions, matched tables) are kept.
+void moveConstantAxisLast(Operation *root,
+                          llvm::function_ref<bool(Operation *)> skip);
+
 /// Parses the epilogue from the quantize's input backwards; returns the
 /// value the epilogue starts from.
 Value parseEpilogue(Value v, Epilogue &epi);
+
+/// Whether `c` is a float constant with one value per element of
+/// `resultType` that varies along more than its last dimension (a position
+/// embedding added to an activation): an add of it is not a bias.
+bool positionalConstant(Value c, Type resultType);
 
 /// Whether `op` is a convolution or matrix product (Linear.cpp's anchors).
 bool isLinearAnchor(Operation *op);

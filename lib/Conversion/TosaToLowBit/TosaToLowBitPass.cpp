@@ -342,6 +342,27 @@ void ConvertTosaToLowBitPass::runOnOperation() {
       mv->setOperand(0, c.getResult());
     }
   });
+  // A float constant reshaped (a LayerNorm's weight broadcast to
+  // [1, 1, 1, C] for a region that stays float) becomes a constant of the
+  // new shape: the float kernels read constants, not reshapes of them.
+  func.walk([&](tosa::ReshapeOp r) {
+    auto type = dyn_cast<RankedTensorType>(r.getType());
+    if (floatOps.contains(r) || !type || !type.getElementType().isF32() ||
+        !r.getInput1().getDefiningOp<tosa::ConstOp>())
+      return;
+    std::optional<std::vector<double>> values = floatValues(r.getInput1());
+    if (!values)
+      return;
+    std::vector<float> f(values->begin(), values->end());
+    OpBuilder b(r);
+    Value c = tosa::ConstOp::create(
+        b, r.getLoc(), type, DenseElementsAttr::get(type, ArrayRef<float>(f)));
+    r.getResult().replaceAllUsesWith(c);
+    r.erase();
+  });
+  moveConstantAxisLast(func, [&](Operation *op) {
+    return floatOps.contains(op) || integerOps.contains(op);
+  });
   // A float argument quantized through reshapes: arguments change type in
   // place, so their float users are rewritten first.
   SmallVector<QuantizeOp> quantizes;

@@ -134,3 +134,50 @@ func.func @bias_alone(%x: tensor<1x1x1x2xf32>) -> tensor<1x1x1x2xf32> {
   %od = lowbit.dequantize %o : tensor<1x1x1x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x1x1x2xf32>
   return %od : tensor<1x1x1x2xf32>
 }
+
+// -----
+
+// An NCHW layer scale (ConvNeXt's gamma, a [C, 1, 1] constant times an
+// [N, C, H, W] activation): the activation is transposed to put C last, the
+// same 1x1 depthwise layer scales it (weights 127 of scales 0.5 / 127 and
+// 2 / 127), and the result is transposed back.
+// CHECK-LABEL: func.func @nchw_layer_scale
+// CHECK: %[[T:.*]] = lowbit.transpose %{{.*}} {perms = array<i32: 0, 2, 3, 1>} : tensor<1x2x3x3x!quant.uniform<i8:f32, 1.000000e+00>> -> tensor<1x3x3x2x!quant.uniform<i8:f32, 1.000000e+00>>
+// CHECK-DAG: lowbit.constant dense<127> : tensor<2x1x1x1xi8> -> tensor<2x1x1x1x!quant.uniform<i8<-127:127>:f32:0, {0.003937007874015748,0.015748031496062992}>>
+// CHECK: %[[C:.*]] = lowbit.conv2d %[[T]], {{.*}} {groups = 2 : i64}
+// CHECK: %[[R:.*]] = lowbit.requant %[[C]]
+// CHECK: lowbit.transpose %[[R]] {perms = array<i32: 0, 3, 1, 2>}
+// CHECK-NOT: tosa.
+func.func @nchw_layer_scale(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %q = lowbit.quantize %x : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<i8:f32, 1.0>>
+  %d = lowbit.dequantize %q : tensor<1x2x3x3x!quant.uniform<i8:f32, 1.0>> -> tensor<1x2x3x3xf32>
+  %a = "tosa.const"() {values = dense<[[[0.5]], [[2.0]]]> : tensor<2x1x1xf32>} : () -> tensor<2x1x1xf32>
+  %sa = tosa.const_shape {values = dense<[1, 2, 1, 1]> : tensor<4xindex>} : () -> !tosa.shape<4>
+  %a4 = tosa.reshape %a, %sa : (tensor<2x1x1xf32>, !tosa.shape<4>) -> tensor<1x2x1x1xf32>
+  %shift = "tosa.const"() {values = dense<0> : tensor<1xi8>} : () -> tensor<1xi8>
+  %m = tosa.mul %a4, %d, %shift : (tensor<1x2x1x1xf32>, tensor<1x2x3x3xf32>, tensor<1xi8>) -> tensor<1x2x3x3xf32>
+  %o = lowbit.quantize %m : tensor<1x2x3x3xf32> -> tensor<1x2x3x3x!quant.uniform<i8:f32, 0.5>>
+  %od = lowbit.dequantize %o : tensor<1x2x3x3x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x3x3xf32>
+  return %od : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A position embedding (a constant with one value per element, varying
+// along more than the channels) added to an activation: no bias, but an add
+// of two activations, the constant stored as one of the activation's width
+// over its own range [-1, 0.5] (scale 1.5 / 255, zero point -128 + 170 = 42:
+// -1 -> -128, 0 -> 42, 0.5 -> 127, 0.25 -> 42 + 42.5 -> 84, ties to even).
+// CHECK-LABEL: func.func @position_embedding
+// CHECK: %[[P:.*]] = lowbit.constant dense<{{\[\[\[}}-128, 42], [127, 84]]]> : tensor<1x2x2xi8> -> tensor<1x2x2x!quant.uniform<i8:f32, 0.0058823530562222004:42>>
+// CHECK: lowbit.add %{{.*}}, %[[P]]
+// CHECK-NOT: tosa.
+func.func @position_embedding(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
+  %q = lowbit.quantize %x : tensor<1x2x2xf32> -> tensor<1x2x2x!quant.uniform<i8:f32, 0.01>>
+  %d = lowbit.dequantize %q : tensor<1x2x2x!quant.uniform<i8:f32, 0.01>> -> tensor<1x2x2xf32>
+  %p = "tosa.const"() {values = dense<[[[-1.0, 0.0], [0.5, 0.25]]]> : tensor<1x2x2xf32>} : () -> tensor<1x2x2xf32>
+  %y = tosa.add %d, %p : (tensor<1x2x2xf32>, tensor<1x2x2xf32>) -> tensor<1x2x2xf32>
+  %o = lowbit.quantize %y : tensor<1x2x2xf32> -> tensor<1x2x2x!quant.uniform<i8:f32, 0.02>>
+  %od = lowbit.dequantize %o : tensor<1x2x2x!quant.uniform<i8:f32, 0.02>> -> tensor<1x2x2xf32>
+  return %od : tensor<1x2x2xf32>
+}

@@ -46,7 +46,8 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 if getattr(config, "lowbit_sanitizers", ""):
     config.environment["LOWBIT_HARNESS_CXX"] = config.host_cxx
     config.environment["LOWBIT_HARNESS_FLAGS"] = (
-        "-fsanitize=%s -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
+        "-fsanitize=%s -fno-sanitize-recover=all -fno-omit-frame-pointer "
+        "-gline-tables-only"
         % config.lowbit_sanitizers)
     for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
         if var in os.environ:

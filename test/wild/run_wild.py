@@ -68,7 +68,7 @@ from zoo_models import sqnr, fx_quantize  # noqa: E402
 ORT_RUN = os.path.join(HERE, "..", "Oracle", "ort_run.js")
 FLOAT_TOLERANCE = 1e-4
 STAGES = ["export", "float", "int8", "cpp", "sqnr"]
-QUICK_MODELS = ["yolo", "dbnet", "crnn", "bert"]
+QUICK_MODELS = ["yolo", "dbnet", "crnn", "bert", "vit"]
 QUICK_OPSET = 13
 TIMEOUT = 1800  # seconds per command
 
@@ -85,15 +85,19 @@ def _same(stages):
 
 
 EXPECTED = {
-    # int8: the position embedding add ([1, 65, 64], not one value per
-    # channel) has no integer form ("bias add must be a constant with one
-    # value per output channel").
-    "vit": _same(("export", "float")),
-    # Mod (the window padding's shape arithmetic) is not imported.
-    "swin": _same(("export",)),
-    # int8: LayerNorm2d's weight Mul after the normalization ('tosa.const'
-    # cannot be lowered to the integer target).
-    "convnext": _same(("export", "float")),
+    # Every stage; its LayerNorms stay float (--float-fallback=false
+    # refuses it). The position embedding add is lowbit.add with a
+    # quantized constant.
+    "vit": _same(ALL),
+    # Every stage; its LayerNorms stay float (--float-fallback=false
+    # refuses it). Mod and ScatterND fold on constants, the strided patch
+    # merging is data movement, the attention bias and shift mask are
+    # lowbit.add with quantized constants.
+    "swin": _same(ALL),
+    # Every stage; its LayerNorms stay float (--float-fallback=false
+    # refuses it). The NCHW layer scales are 1x1 depthwise layers between
+    # transposes.
+    "convnext": _same(ALL),
     # Nothing float (SiLU tables, squeeze-and-excitation lowbit.mul). The
     # float import is 2.3e-04 from ONNX Runtime (ONNX Runtime itself is
     # 3.7e-04 from torch: the random efficientnet_b0 amplifies float32

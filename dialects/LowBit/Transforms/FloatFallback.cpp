@@ -101,6 +101,23 @@ bool mlir::lowbit::isActivationProduct(Operation *op) {
          !isConstantLike(mul.getInput2());
 }
 
+bool mlir::lowbit::isPositionalConstant(Value c, Type result) {
+  auto ct = dyn_cast<RankedTensorType>(c.getType());
+  auto rt = dyn_cast<RankedTensorType>(result);
+  if (!ct || !rt || !ct.hasStaticShape() || !rt.hasStaticShape() ||
+      ct.getRank() > rt.getRank() || !isConstantLike(c))
+    return false;
+  int64_t offset = rt.getRank() - ct.getRank();
+  bool varies = false;
+  for (int64_t i = 0; i < ct.getRank(); ++i) {
+    int64_t d = ct.getDimSize(i);
+    if (d != 1 && d != rt.getDimSize(offset + i))
+      return false; // does not broadcast
+    varies |= d > 1 && offset + i != rt.getRank() - 1;
+  }
+  return varies;
+}
+
 bool mlir::lowbit::isActivationMatMul(Operation *op) {
   auto mm = dyn_cast<tosa::MatMulOp>(op);
   return mm && isF32Result(op) && !isConstantLike(mm.getA()) &&

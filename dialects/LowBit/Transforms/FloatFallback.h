@@ -44,6 +44,14 @@ std::optional<::lowbit::rt::BinaryKind> floatBinaryKind(Operation *op);
 /// (an imported Q/DQ model's weights and biases).
 bool isConstantLike(Value v);
 
+/// True for a constant (isConstantLike) operand `c` of an add with result
+/// type `result` that is no per-channel bias: its static shape broadcasts
+/// to the result's and it has more than one element along some axis other
+/// than the last (ViT's position embedding [1, 65, 64], swin's relative
+/// position bias and shift mask). Such an add is lowbit.add of two
+/// activations, the constant stored as one.
+bool isPositionalConstant(Value c, Type result);
+
 /// True for a float32 tosa.reduce_max or tosa.reduce_sum.
 bool isFloatReduce(Operation *op);
 

@@ -587,6 +587,16 @@ void LowBitInsertQDQPass::runOnOperation() {
         // Data movement (a channel split, a constant pad, a resize) and
         // bilinear resizes on integers.
         toQuantize.insert(op->getOperand(0));
+      } else if (isa<tosa::AddOp>(op) &&
+                 llvm::any_of(op->getOperands(), [&](Value c) {
+                   return isPositionalConstant(c, op->getResult(0).getType());
+                 })) {
+        // A constant that is no per-channel bias (a position embedding, an
+        // attention bias or mask): lowbit.add of the other input, quantized,
+        // and the constant stored as an activation.
+        for (Value v : op->getOperands())
+          if (!isConstantLike(v))
+            toQuantize.insert(v);
       } else if (isa<tosa::AddOp, tosa::MulOp>(op) &&
                  llvm::any_of(op->getOperands().take_front(2),
                               isConstantLike)) {

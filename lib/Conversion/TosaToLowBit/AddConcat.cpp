@@ -27,7 +27,8 @@ FailureOr<Value> TosaToLowBitLowering::lowerAdd(OpBuilder &b, tosa::AddOp add,
                                                 RankedTensorType outType) {
   Location loc = add.getLoc();
   // A constant with a value per position (positionalConstant): stored as an
-  // activation of the other input's width, quantized over its own range.
+  // activation of the other input's width and shape, quantized over its
+  // own range.
   Value cst;
   Value act = add.getInput1();
   if (positionalConstant(add.getInput2(), add.getType()))
@@ -38,20 +39,37 @@ FailureOr<Value> TosaToLowBitLowering::lowerAdd(OpBuilder &b, tosa::AddOp add,
   auto rhs = cst ? FailureOr<Value>(failure())
                  : quantizedSource(b, add.getInput2(), loc);
   if (cst && succeeded(lhs) &&
-      cast<ShapedType>(cst.getType()).getShape() ==
-          cast<ShapedType>(lhs->getType()).getShape()) {
+      cast<ShapedType>(lhs->getType()).getShape() == add.getType().getShape()) {
     std::vector<double> values = *floatValues(cst);
     auto [lo, hi] = std::minmax_element(values.begin(), values.end());
     auto q = rangeQuantizedType(
         ctx, activationType(*lhs).getStorageTypeIntegralWidth(), *lo, *hi,
         b.getF32Type());
     unsigned width = q.getStorageTypeIntegralWidth();
-    SmallVector<APInt> stored;
-    stored.reserve(values.size());
-    for (double x : values)
-      stored.emplace_back(width, static_cast<uint64_t>(quantizeWith(x, q)),
-                          /*isSigned=*/true);
+    // Broadcast (numpy, right-aligned) to the activation's shape: element
+    // i of the result reads the constant at the same index on its
+    // dimensions of size > 1.
     auto ct = cast<RankedTensorType>(lhs->getType());
+    ArrayRef<int64_t> cs = cast<ShapedType>(cst.getType()).getShape();
+    ArrayRef<int64_t> os = ct.getShape();
+    int64_t offset = static_cast<int64_t>(os.size() - cs.size());
+    SmallVector<APInt> stored;
+    stored.reserve(ct.getNumElements());
+    for (int64_t i = 0, n = ct.getNumElements(); i < n; ++i) {
+      int64_t rest = i, src = 0, stride = 1;
+      for (int64_t d = static_cast<int64_t>(os.size()) - 1; d >= 0; --d) {
+        int64_t idx = rest % os[d];
+        rest /= os[d];
+        if (d >= offset) {
+          int64_t cd = cs[d - offset];
+          src += (cd == 1 ? 0 : idx) * stride;
+          stride *= cd;
+        }
+      }
+      stored.emplace_back(width,
+                          static_cast<uint64_t>(quantizeWith(values[src], q)),
+                          /*isSigned=*/true);
+    }
     rhs =
         ConstantOp::create(b, cst.getLoc(), withElement(ct, q),
                            DenseElementsAttr::get(

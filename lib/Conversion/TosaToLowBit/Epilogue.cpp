@@ -14,6 +14,7 @@
 
 #include "TosaToLowBit.h"
 
+#include "LowBit/Transforms/FloatFallback.h"
 #include "mlir/IR/Matchers.h"
 
 #include <algorithm>
@@ -49,12 +50,7 @@ static Value matchPRelu(Value v, Value &slope) {
 }
 
 bool positionalConstant(Value c, Type resultType) {
-  auto type = dyn_cast<RankedTensorType>(resultType);
-  auto values = floatValues(c);
-  if (!type || !type.hasStaticShape() || type.getRank() == 0 || !values)
-    return false;
-  int64_t n = static_cast<int64_t>(values->size());
-  return n == type.getNumElements() && n > type.getShape().back();
+  return isPositionalConstant(c, resultType) && floatValues(c).has_value();
 }
 
 Value parseEpilogue(Value v, Epilogue &epi) {

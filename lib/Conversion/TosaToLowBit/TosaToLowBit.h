@@ -191,8 +191,7 @@ void moveConstantAxisLast(Operation *root,
 /// value the epilogue starts from.
 Value parseEpilogue(Value v, Epilogue &epi);
 
-/// Whether `c` is a float constant with one value per element of
-/// `resultType` that varies along more than its last dimension (a position
+/// Whether `c` is a float constant that isPositionalConstant (a position
 /// embedding added to an activation): an add of it is not a bias.
 bool positionalConstant(Value c, Type resultType);
 

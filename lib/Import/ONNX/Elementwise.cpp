@@ -315,6 +315,65 @@ LogicalResult Importer::importCompare() {
   return success();
 }
 
+LogicalResult Importer::importMod() {
+  // Folded on constants only: exporters write Mod in shape arithmetic
+  // (swin's padding to a multiple of the window), which shape binding
+  // makes constant. A Mod of run-time tensors has no TOSA form here.
+  if (failed(checkAttributes({"fmod"})))
+    return failure();
+  auto fmodAttr = attrInt("fmod", 0);
+  if (failed(fmodAttr))
+    return failure();
+  if (*fmodAttr != 0 && *fmodAttr != 1)
+    return nodeError() << "fmod must be 0 or 1, not " << *fmodAttr, failure();
+  auto a = constantInput(0, "A");
+  auto b = constantInput(1, "B");
+  if (failed(a) || failed(b))
+    return failure();
+  ElemKind kind = (*a)->kind();
+  if ((*b)->kind() != kind)
+    return nodeError() << "operand element types " << elemName(kind) << " and "
+                       << elemName((*b)->kind()) << " differ",
+           failure();
+  bool isFloat = isFloatKind(kind);
+  if (kind == ElemKind::I1)
+    return unsupportedElemType(kind);
+  if (isFloat && *fmodAttr == 0)
+    return nodeError() << "fmod must be 1 for " << elemName(kind)
+                       << " operands",
+           failure();
+  auto shape = broadcastShape((*a)->shape(), (*b)->shape());
+  if (failed(shape))
+    return failure();
+  std::string tooLarge = tensorSizeError(kind, *shape);
+  if (!tooLarge.empty())
+    return nodeError() << tooLarge, failure();
+  HostTensor out(kind, *shape);
+  bool divByZero = false;
+  forEachBroadcast(*shape, {*a, *b}, [&](int64_t i, ArrayRef<int64_t> off) {
+    if (isFloat) {
+      out.setDouble(
+          i, std::fmod((*a)->getDouble(off[0]), (*b)->getDouble(off[1])));
+      return;
+    }
+    int64_t x = (*a)->getInt(off[0]), y = (*b)->getInt(off[1]);
+    if (y == 0) {
+      divByZero = true;
+      return;
+    }
+    // In 128 bits: INT64_MIN % -1 does not trap. fmod = 0 takes the
+    // divisor's sign (Python's %), fmod = 1 the dividend's (C's %).
+    __int128 r = static_cast<__int128>(x) % y;
+    if (*fmodAttr == 0 && r != 0 && ((r < 0) != (y < 0)))
+      r += y;
+    out.setInt(i, static_cast<int64_t>(r));
+  });
+  if (divByZero)
+    return nodeError() << "integer Mod by zero", failure();
+  setConstantOutput(0, std::move(out));
+  return success();
+}
+
 LogicalResult Importer::importLogical() {
   if (failed(checkAttributes({})))
     return failure();

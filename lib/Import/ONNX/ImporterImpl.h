@@ -302,6 +302,7 @@ private:
   LogicalResult importGelu();
   /// Equal, Less, Greater, LessOrEqual, GreaterOrEqual.
   LogicalResult importCompare();
+  LogicalResult importMod();
   /// Not, And, Or.
   LogicalResult importLogical();
   LogicalResult importWhere();
@@ -330,6 +331,7 @@ private:
   LogicalResult importSplit();
   LogicalResult importExpand();
   LogicalResult importRange();
+  LogicalResult importScatterND();
   /// Gather of runtime indices: tosa.gather (Shape.cpp).
   LogicalResult importGatherRuntime(TensorInfo &x, TensorInfo &indices,
                                     int64_t axis);

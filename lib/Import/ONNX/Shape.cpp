@@ -305,12 +305,21 @@ LogicalResult Importer::importDropout() {
                                   {"seed", onnx::AttributeProto::INT},
                                   {"is_test", onnx::AttributeProto::INT}})))
     return failure();
-  // Inference: the identity, with an all-true mask when asked for.
+  // Inference: the identity, with an all-true mask when asked for. So is
+  // training mode with a ratio of 0 (torchvision's swin passes its module's
+  // training flag and an attention dropout of 0.0 to F.dropout, which
+  // exports as training_mode = true): nothing is dropped, the scale is 1.
   auto training = optionalConstantInput(2, "training_mode");
   if (failed(training))
     return failure();
-  if (*training && (*training)->numElements() && (*training)->getInt(0) != 0)
-    return unsupported("training_mode = true");
+  if (*training && (*training)->numElements() && (*training)->getInt(0) != 0) {
+    auto ratio = optionalConstantInput(1, "ratio");
+    if (failed(ratio))
+      return failure();
+    if (!*ratio || (*ratio)->numElements() != 1 ||
+        (*ratio)->getDouble(0) != 0.0)
+      return unsupported("training_mode = true with a ratio other than 0");
+  }
   auto x = requireInput(0);
   if (failed(x))
     return failure();
@@ -570,6 +579,90 @@ LogicalResult Importer::importExpand() {
   return success();
 }
 
+LogicalResult Importer::importScatterND() {
+  // Folded on constants only: exporters write ScatterND for masks built by
+  // slice assignment (swin's shifted-window attention mask), which are
+  // constant once shapes are bound.
+  if (failed(checkAttributes({"reduction"})))
+    return failure();
+  auto reduction = attrString("reduction", "none");
+  if (failed(reduction))
+    return failure();
+  if (*reduction != "none" && *reduction != "add" && *reduction != "mul" &&
+      *reduction != "max" && *reduction != "min")
+    return nodeError() << "unknown reduction '" << *reduction << "'", failure();
+  auto data = constantInput(0, "data");
+  auto indices = constantInput(1, "indices");
+  auto updates = constantInput(2, "updates");
+  if (failed(data) || failed(indices) || failed(updates))
+    return failure();
+  const HostTensor &d = **data, &ix = **indices, &u = **updates;
+  if (ix.kind() != ElemKind::I64)
+    return unsupportedElemType(ix.kind(), " (indices must be int64)");
+  if (u.kind() != d.kind())
+    return nodeError() << "updates (" << elemName(u.kind()) << ") and data ("
+                       << elemName(d.kind()) << ") differ in element type",
+           failure();
+  ArrayRef<int64_t> ds = d.shape(), is = ix.shape();
+  if (is.empty() || is.back() < 1 ||
+      is.back() > static_cast<int64_t>(ds.size()))
+    return nodeError() << "indices " << shapeToString(is)
+                       << " must end in k with 1 <= k <= rank of data "
+                       << shapeToString(ds),
+           failure();
+  int64_t k = is.back();
+  SmallVector<int64_t> expected(is.drop_back());
+  expected.append(ds.begin() + k, ds.end());
+  if (u.shape() != ArrayRef<int64_t>(expected))
+    return nodeError() << "updates " << shapeToString(u.shape())
+                       << " must have shape " << shapeToString(expected),
+           failure();
+  int64_t slice = 1;
+  for (int64_t i = k, e = ds.size(); i < e; ++i)
+    slice *= ds[i];
+  int64_t tuples = slice ? u.numElements() / slice : 0;
+  HostTensor out = d;
+  bool isFloat = isFloatKind(d.kind());
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t offset = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t v = ix.getInt(t * k + j);
+      if (v < -ds[j] || v >= ds[j])
+        return nodeError() << "index " << v << " out of range for dimension "
+                           << j << " of size " << ds[j],
+               failure();
+      offset = offset * ds[j] + (v < 0 ? v + ds[j] : v);
+    }
+    offset *= slice;
+    for (int64_t e = 0; e < slice; ++e) {
+      int64_t o = offset + e, ui = t * slice + e;
+      if (isFloat) {
+        double a = out.getDouble(o), b = u.getDouble(ui);
+        out.setDouble(o, *reduction == "add"   ? a + b
+                         : *reduction == "mul" ? a * b
+                         : *reduction == "max" ? std::max(a, b)
+                         : *reduction == "min" ? std::min(a, b)
+                                               : b);
+      } else {
+        int64_t a = out.getInt(o), b = u.getInt(ui);
+        // add and mul wrap as the element type does (modulo 2^64 here,
+        // then stored at its width).
+        out.setInt(o, *reduction == "add"
+                          ? static_cast<int64_t>(static_cast<uint64_t>(a) +
+                                                 static_cast<uint64_t>(b))
+                      : *reduction == "mul"
+                          ? static_cast<int64_t>(static_cast<uint64_t>(a) *
+                                                 static_cast<uint64_t>(b))
+                      : *reduction == "max" ? std::max(a, b)
+                      : *reduction == "min" ? std::min(a, b)
+                                            : b);
+      }
+    }
+  }
+  setConstantOutput(0, std::move(out));
+  return success();
+}
+
 LogicalResult Importer::importRange() {
   if (failed(checkAttributes({})))
     return failure();
@@ -812,9 +905,10 @@ LogicalResult Importer::importSlice() {
     return nodeError() << "a step of 0", failure();
   if (llvm::any_of(steps, [](int64_t s) { return s != 1; })) {
     // Strided and reversed slices (an exporter's reversal of a pads list)
-    // are computed on the host; on activations they are not supported.
-    if (!(*x)->constant)
-      return unsupported("Slice steps other than 1 on a non-constant tensor");
+    // are computed on the host; on activations, positive steps are data
+    // movement (below) and reversals are not supported.
+    if (!(*x)->constant && llvm::any_of(steps, [](int64_t s) { return s < 0; }))
+      return unsupported("negative Slice steps on a non-constant tensor");
     SmallVector<int64_t> first(rank, 0), step(rank, 1), count((*x)->shape);
     for (size_t i = 0; i < axes.size(); ++i) {
       int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
@@ -842,6 +936,51 @@ LogicalResult Importer::importSlice() {
       first[a] = sv;
       step[a] = st;
       count[a] = n;
+    }
+    if (!(*x)->constant) {
+      // Per strided axis of size `dim`: the `count * step` elements from
+      // `first` (zeros appended where they pass the end), split into
+      // [count, step], of which the first column is kept: swin's patch
+      // merging x[:, 0::2, 1::2, :].
+      Value v = valueOf(**x);
+      SmallVector<int64_t> shape((*x)->shape);
+      ElemKind kind = (*x)->kind;
+      for (int64_t a = 0; a < rank; ++a) {
+        if (step[a] == 1 && first[a] == 0 && count[a] == shape[a])
+          continue;
+        int64_t span = count[a] * step[a];
+        int64_t take = std::min(span, shape[a] - first[a]);
+        SmallVector<int64_t> begin(rank, 0), size(shape);
+        begin[a] = first[a];
+        size[a] = take;
+        v = create<tosa::SliceOp>(tensorType(size, kind),
+                                  {v, constShape(begin), constShape(size)});
+        if (step[a] == 1) {
+          shape = size;
+          continue;
+        }
+        if (take < span) {
+          SmallVector<int64_t> pads(2 * rank, 0);
+          pads[2 * a + 1] = span - take;
+          size[a] = span;
+          v = create<tosa::PadOp>(
+              tensorType(size, kind),
+              {v, constShape(pads), scalarConst(kind, 0.0)});
+        }
+        SmallVector<int64_t> split(size);
+        split[a] = count[a];
+        split.insert(split.begin() + a + 1, step[a]);
+        v = reshape(v, split);
+        SmallVector<int64_t> colBegin(rank + 1, 0), col(split);
+        col[a + 1] = 1;
+        v = create<tosa::SliceOp>(tensorType(col, kind),
+                                  {v, constShape(colBegin), constShape(col)});
+        shape = size;
+        shape[a] = count[a];
+        v = reshape(v, shape);
+      }
+      setOutput(0, v, kind, shape);
+      return success();
     }
     const HostTensor &in = *(*x)->constant;
     HostTensor out((*x)->kind, count);

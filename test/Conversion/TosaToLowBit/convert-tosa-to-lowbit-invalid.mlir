@@ -270,7 +270,10 @@ func.func @bias_not_constant(%x: tensor<1x2x2x2xf32>, %b: tensor<2xf32>) -> tens
 
 // -----
 
-// A constant add after the convolution that varies along a spatial axis.
+// A constant add after the convolution that varies along a spatial axis:
+// no bias of the convolution but an add of two activations (a position
+// embedding), and the convolution's result is not quantized here
+// (lowbit-insert-qdq quantizes it).
 func.func @bias_add_not_per_channel(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   %q = lowbit.quantize %x : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
   %d = lowbit.dequantize %q : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>
@@ -278,9 +281,9 @@ func.func @bias_add_not_per_channel(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf
   %w = lowbit.dequantize %wq : tensor<2x1x1x2x!quant.uniform<i8:f32, 0.5>> -> tensor<2x1x1x2xf32>
   %b = "tosa.const"() {values = dense<0.0> : tensor<2xf32>} : () -> tensor<2xf32>
   %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
-  // expected-error @+1 {{convert-tosa-to-lowbit: bias add must be a constant with one value per output channel}}
   %c = tosa.conv2d %d, %w, %b, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>, tensor<2x1x1x2xf32>, tensor<2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2x2xf32>
   %k = "tosa.const"() {values = dense<[[[[1.0]], [[2.0]]]]> : tensor<1x2x1x1xf32>} : () -> tensor<1x2x1x1xf32>
+  // expected-error @+1 {{convert-tosa-to-lowbit: both inputs of an add must be quantized activations}}
   %a = tosa.add %c, %k : (tensor<1x2x2x2xf32>, tensor<1x2x1x1xf32>) -> tensor<1x2x2x2xf32>
   %o = lowbit.quantize %a : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>>
   %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x2x2x2xf32>

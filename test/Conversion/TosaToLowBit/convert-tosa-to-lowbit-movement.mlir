@@ -181,3 +181,24 @@ func.func @position_embedding(%x: tensor<1x2x2xf32>) -> tensor<1x2x2xf32> {
   %od = lowbit.dequantize %o : tensor<1x2x2x!quant.uniform<i8:f32, 0.02>> -> tensor<1x2x2xf32>
   return %od : tensor<1x2x2xf32>
 }
+
+// -----
+
+// An attention bias broadcast over a dimension (swin's relative position
+// bias [1, heads, N, N] over the windows; here [1, 2, 1, 2] over axis 2):
+// the quantized constant is stored broadcast to the activation's shape.
+// Range [-1, 3]: scale 4 / 255, zero point -128 + 64 = -64; -1 -> -128,
+// 0 -> -64, 1 -> -64 + 63.75 -> 0, 3 -> 127.
+// CHECK-LABEL: func.func @attention_bias_broadcast
+// CHECK: %[[P:.*]] = lowbit.constant dense<{{\[\[\[\[}}-128, -64], [-128, -64]], {{\[\[}}0, 127], [0, 127]]]]> : tensor<1x2x2x2xi8> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.015686275437474251:-64>>
+// CHECK: lowbit.add %{{.*}}, %[[P]]
+// CHECK-NOT: tosa.
+func.func @attention_bias_broadcast(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %q = lowbit.quantize %x : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.01>>
+  %d = lowbit.dequantize %q : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.01>> -> tensor<1x2x2x2xf32>
+  %p = "tosa.const"() {values = dense<[[[[-1.0, 0.0]], [[1.0, 3.0]]]]> : tensor<1x2x1x2xf32>} : () -> tensor<1x2x1x2xf32>
+  %y = tosa.add %d, %p : (tensor<1x2x2x2xf32>, tensor<1x2x1x2xf32>) -> tensor<1x2x2x2xf32>
+  %o = lowbit.quantize %y : tensor<1x2x2x2xf32> -> tensor<1x2x2x2x!quant.uniform<i8:f32, 0.02>>
+  %od = lowbit.dequantize %o : tensor<1x2x2x2x!quant.uniform<i8:f32, 0.02>> -> tensor<1x2x2x2xf32>
+  return %od : tensor<1x2x2x2xf32>
+}

@@ -127,3 +127,53 @@ func.func @concat_input_range(%x: tensor<1x1x1x2xf32> {lowbit.range = array<f64:
   %k = tosa.concat %c, %x {axis = 3 : i32, lowbit.range = array<f64: -1.0, 3.0>} : (tensor<1x1x1x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x1x1x4xf32>
   return %k, %x : tensor<1x1x1x4xf32>, tensor<1x1x1x2xf32>
 }
+
+// -----
+
+// A value a float region computes (x - sum(x), a LayerNorm's first step) is
+// quantized because a convolution reads it; the residual add after it then
+// reads quantized values, is integer, not part of the region, and so the
+// next add's inputs include it: the quantizer repeats until its float
+// regions are those of the Q/DQ graph it wrote, and the first add's result
+// is quantized too.
+// CHECK-LABEL: func.func @region_output_read_by_a_layer
+// CHECK: %[[S:.*]] = tosa.reduce_sum
+// CHECK-NOT: lowbit.quantize %[[S]]
+// CHECK: %[[N:.*]] = tosa.sub
+// CHECK-NEXT: lowbit.quantize %[[N]]
+// CHECK: %[[C:.*]] = tosa.conv2d
+// CHECK-NEXT: lowbit.quantize %[[C]]
+// CHECK: %[[A:.*]] = tosa.add
+// CHECK-NEXT: lowbit.quantize %[[A]]
+// CHECK: %[[B:.*]] = tosa.add
+// CHECK-NEXT: lowbit.quantize %[[B]]
+func.func @region_output_read_by_a_layer(%x: tensor<1x1x1x4xf32> {lowbit.range = array<f64: -1.0, 1.0>}) -> tensor<1x1x1x4xf32> {
+  %w = "tosa.const"() {values = dense<0.5> : tensor<4x1x1x4xf32>} : () -> tensor<4x1x1x4xf32>
+  %bias = "tosa.const"() {values = dense<0.0> : tensor<4xf32>} : () -> tensor<4xf32>
+  %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
+  %s = tosa.reduce_sum %x {axis = 3 : i32, lowbit.range = array<f64: -4.0, 4.0>} : (tensor<1x1x1x4xf32>) -> tensor<1x1x1x1xf32>
+  %n = tosa.sub %x, %s {lowbit.range = array<f64: -5.0, 5.0>} : (tensor<1x1x1x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x1x4xf32>
+  %c = tosa.conv2d %n, %w, %bias, %zp, %zp {acc_type = f32, dilation = array<i64: 1, 1>, lowbit.range = array<f64: -10.0, 10.0>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x1x1x4xf32>, tensor<4x1x1x4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x1x4xf32>
+  %a = tosa.add %n, %c {lowbit.range = array<f64: -15.0, 15.0>} : (tensor<1x1x1x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x1x1x4xf32>
+  %b = tosa.add %a, %x {lowbit.range = array<f64: -16.0, 16.0>} : (tensor<1x1x1x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x1x1x4xf32>
+  return %b : tensor<1x1x1x4xf32>
+}
+
+// -----
+
+// A constant added after a product of two activations that varies along
+// more than the channels (attention's relative position bias) is no bias
+// of that product: the product's result is quantized, and the add is one
+// of two activations (lowbit.add with the constant stored as one).
+// CHECK-LABEL: func.func @attention_bias
+// CHECK: %[[M:.*]] = tosa.matmul
+// CHECK-NEXT: lowbit.quantize %[[M]]
+// CHECK: %[[A:.*]] = tosa.add
+// CHECK-NEXT: lowbit.quantize %[[A]]
+func.func @attention_bias(%q: tensor<1x2x4xf32> {lowbit.range = array<f64: -1.0, 1.0>}, %k: tensor<1x4x2xf32> {lowbit.range = array<f64: -1.0, 1.0>}) -> tensor<1x2x2xf32> {
+  %zp = "tosa.const"() {values = dense<0.0> : tensor<1xf32>} : () -> tensor<1xf32>
+  %bias = "tosa.const"() {values = dense<[[[0.5, -0.5], [1.0, 0.0]]]> : tensor<1x2x2xf32>} : () -> tensor<1x2x2xf32>
+  %m = tosa.matmul %q, %k, %zp, %zp {lowbit.range = array<f64: -4.0, 4.0>} : (tensor<1x2x4xf32>, tensor<1x4x2xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x2x2xf32>
+  %a = tosa.add %m, %bias {lowbit.range = array<f64: -4.5, 5.0>} : (tensor<1x2x2xf32>, tensor<1x2x2xf32>) -> tensor<1x2x2xf32>
+  return %a : tensor<1x2x2xf32>
+}

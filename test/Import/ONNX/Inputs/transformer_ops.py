@@ -334,19 +334,99 @@ def opset11_clip():
     ], [vi("x", [2, 6]), vi("m", [6])], [vi("y", [2, 6])], opset=11)
 
 
+def mod_fold():
+    """Mod of constants (the shape arithmetic of swin's window padding),
+    fmod 0 (the divisor's sign) and 1 (the dividend's), cast and added to
+    x: folded on the host."""
+    a = np.array([-7, 7, -7, 7], np.int64)
+    b = np.array([3, 3, -3, -3], np.int64)
+    return model([
+        const("a", a), const("b", b),
+        helper.make_node("Mod", ["a", "b"], ["m0"], name="mod0"),
+        helper.make_node("Mod", ["a", "b"], ["m1"], name="mod1", fmod=1),
+        helper.make_node("Cast", ["m0"], ["f0"], name="cast0", to=F),
+        helper.make_node("Cast", ["m1"], ["f1"], name="cast1", to=F),
+        helper.make_node("Add", ["x", "f0"], ["s"], name="add0"),
+        helper.make_node("Mul", ["s", "f1"], ["y"], name="mul1"),
+    ], [vi("x", [2, 4])], [vi("y", [2, 4])])
+
+
+def mod_runtime():
+    """Mod of an activation: not supported (only constants fold)."""
+    return model([
+        const("b", np.array([3.0], np.float32)),
+        helper.make_node("Mod", ["x", "b"], ["y"], name="mod_rt", fmod=1),
+    ], [vi("x", [2, 4])], [vi("y", [2, 4])])
+
+
+def scatternd_fold():
+    """ScatterND on constants (swin's shifted-window mask, built by slice
+    assignment): rows of a zero [3, 4] replaced, one element replaced."""
+    return model([
+        const("data", np.zeros((3, 4), np.float32)),
+        const("rows", np.array([[2], [0]], np.int64)),
+        const("rowv", np.array([[1, 2, 3, 4], [5, 6, 7, 8]], np.float32)),
+        const("elem", np.array([[1, -1]], np.int64)),
+        const("elemv", np.array([9], np.float32)),
+        helper.make_node("ScatterND", ["data", "rows", "rowv"], ["d1"],
+                         name="scatter_rows"),
+        helper.make_node("ScatterND", ["d1", "elem", "elemv"], ["d2"],
+                         name="scatter_elem"),
+        helper.make_node("Add", ["x", "d2"], ["y"], name="add"),
+    ], [vi("x", [3, 4])], [vi("y", [3, 4])])
+
+
+def dropout_train0():
+    """Dropout in training mode with a ratio of 0 (torchvision's swin):
+    the identity."""
+    return model([
+        const("ratio", np.array(0.0, np.float32)),
+        const("train", np.array(True)),
+        helper.make_node("Dropout", ["x", "ratio", "train"], ["d"],
+                         name="dropout"),
+        helper.make_node("Relu", ["d"], ["y"], name="relu"),
+    ], [vi("x", [2, 4])], [vi("y", [2, 4])])
+
+
+def dropout_train_half():
+    """Dropout in training mode with ratio 0.5: random, not supported."""
+    return model([
+        const("ratio", np.array(0.5, np.float32)),
+        const("train", np.array(True)),
+        helper.make_node("Dropout", ["x", "ratio", "train"], ["y"],
+                         name="dropout"),
+    ], [vi("x", [2, 4])], [vi("y", [2, 4])])
+
+
+def strided_slice():
+    """Slices with steps 2 of an activation (swin's patch merging
+    x[:, 0::2, 1::2, :]), one axis of odd size (5: elements 0, 2, 4)."""
+    return model([
+        const("st", np.array([0, 1], np.int64)),
+        const("en", np.array([5, 6], np.int64)),
+        const("ax", np.array([1, 2], np.int64)),
+        const("sp", np.array([2, 2], np.int64)),
+        helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"],
+                         name="slice"),
+    ], [vi("x", [1, 5, 6])], [vi("y", [1, 3, 3])])
+
+
 # The cases ORT runs (test/Oracle/ort-transformer-ops.test); the others are
 # bad inputs of the lit tests.
 ORACLE = ["ln17", "ln13", "ln17_axis1", "ln_outputs_unread", "pow_forms",
           "gelu20", "compare_where", "class_token", "expand_runtime",
           "gather_embed", "gather_axis1", "matmul_attention", "ln_gelu",
           "conv_pow_sqrt",
-          "opset9_forms", "opset11_clip"]
+          "opset9_forms", "opset11_clip", "mod_fold", "scatternd_fold",
+          "dropout_train0", "strided_slice"]
 
 CASES = {f.__name__: f for f in [
     ln17, ln13, ln17_axis1, ln_mean_used, ln_outputs_unread, ln_opset13,
     ln_stash16, pow_forms, pow_bad_shape, gelu20, gelu_bad, compare_where,
     where_bad_shape, class_token, expand_runtime, gather_embed, gather_axis1,
-    matmul_attention, ln_gelu, conv_pow_sqrt, opset9_forms, opset11_clip]}
+    matmul_attention, ln_gelu, conv_pow_sqrt, opset9_forms, opset11_clip,
+    mod_fold, mod_runtime, scatternd_fold, dropout_train0,
+    dropout_train_half, strided_slice]}
 
 
 def main():
